@@ -1,0 +1,69 @@
+# FinPulse: `make run` serves the app with its worker and beat; `make test` runs the suite.
+# Both set everything up on a bare machine (virtualenv, dependencies, embedded PostgreSQL).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+export DJANGO_SETTINGS_MODULE := finpulse.settings
+
+.PHONY: run test setup install migrate seed lint format smoke test-fast browser-deps node-deps bench stop-db lock clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+
+setup: migrate
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(VENV)/bin/honcho start -f Procfile
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser-deps:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "Chromium is missing: install Debian's chromium package (browser tests will skip)"; fi; }
+
+# Node packages for the test OIDC provider.
+node-deps:
+	@if [ -f tests/oidc_provider/package.json ]; then cd tests/oidc_provider && { test -d node_modules || npm ci --silent --no-audit --no-fund; }; fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r apps finpulse
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint migrate browser-deps node-deps
+	$(PY) -m pytest
+
+# The short run on the embedded PostgreSQL (what .ci/run does besides the full suite).
+smoke: migrate
+	$(PY) -m pytest -m smoke -q
+
+bench: migrate
+	$(PY) -m benchmarks.run_all
+
+stop-db:
+	$(PY) -m finpulse.embedded_db stop
+
+lock:
+	$(VENV)/bin/pip-compile -q --strip-extras requirements.in -o requirements.txt
+	$(VENV)/bin/pip-compile -q --strip-extras requirements-dev.in -o requirements-dev.txt
+
+clean: stop-db
+	rm -rf var/ $(VENV)

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from apps.core.currencies import CURRENCY_CHOICES, ISO_CURRENCIES
+from apps.core.fields import EncryptedCharField
+from apps.core.masking import mask_tail
+from apps.products.models import Product
+
+# Categories whose balance is money the customer has with us, so it cannot go below zero.
+NON_NEGATIVE = ("savings_account", "term_deposit", "investment")
+_DIGITS = re.compile(r"\d")
+
+
+class Holding(models.Model):
+    class Category(models.TextChoices):
+        CURRENT_ACCOUNT = "current_account", "Current account"
+        SAVINGS_ACCOUNT = "savings_account", "Savings account"
+        TERM_DEPOSIT = "term_deposit", "Term deposit"
+        LOAN = "loan", "Loan"
+        CREDIT_CARD = "credit_card", "Credit card"
+        INVESTMENT = "investment", "Investment"
+
+    class MaturityInstruction(models.TextChoices):
+        RENEW = "renew", "Renew"
+        PAY_OUT = "pay_out", "Pay out"
+        TRANSFER = "transfer", "Transfer to account"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        MATURED = "matured", "Matured"
+        CLOSED = "closed", "Closed"
+
+    external_id = models.CharField(max_length=64, unique=True, help_text="Id in the core banking system.")
+    category = models.CharField(max_length=16, choices=Category.choices, db_index=True)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="holdings")
+    # Account/loan/IBAN number, encrypted. Cards never store a number: only the last four digits.
+    number = EncryptedCharField(max_length=64, null=True, blank=True, default="")
+    number_hint = models.CharField(max_length=12, blank=True, editable=False)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    balance = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    credit_limit = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    rate = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True, help_text="Annual %.")
+    opened_on = models.DateField()
+    maturity_date = models.DateField(null=True, blank=True, db_index=True)
+    maturity_instruction = models.CharField(max_length=10, choices=MaturityInstruction.choices, blank=True, default="")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    customers = models.ManyToManyField("customers.Customer", through="HoldingParty", related_name="holdings")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category", "opened_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(maturity_date__isnull=True) | Q(maturity_date__gte=F("opened_on")),
+                name="holding_matures_after_opening",
+            ),
+            models.CheckConstraint(
+                condition=~Q(category__in=NON_NEGATIVE) | Q(balance__gte=0), name="holding_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(category="term_deposit") | (Q(maturity_date__isnull=False) & ~Q(maturity_instruction="")),
+                name="deposit_has_maturity_and_instruction",
+            ),
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="holding_currency_iso"),
+            models.CheckConstraint(
+                condition=~Q(category="credit_card") | Q(number__isnull=True), name="card_number_never_stored"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_limit__gte=0) | Q(credit_limit__isnull=True), name="holding_limit_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "maturity_date"], name="holding_active_maturity_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.number_hint}"
+
+    def set_number(self, value: str) -> None:
+        """Store the number encrypted with a masked hint; for cards keep only the last four."""
+        value = (value or "").strip()
+        if self.category == self.Category.CREDIT_CARD:
+            digits = "".join(_DIGITS.findall(value))
+            self.number = ""
+            self.number_hint = mask_tail(digits, 4) if digits else ""
+        else:
+            self.number = value
+            self.number_hint = mask_tail(value, 4)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.currency and self.currency not in ISO_CURRENCIES:
+            errors["currency"] = f"{self.currency!r} is not a currency code we deal in (ISO 4217)."
+        if self.maturity_date and self.opened_on and self.maturity_date < self.opened_on:
+            errors["maturity_date"] = "The maturity date cannot be before the opening date."
+        if self.category in NON_NEGATIVE and self.balance is not None and self.balance < 0:
+            errors["balance"] = "The balance of a deposit, savings account or investment cannot be negative."
+        if self.category == self.Category.TERM_DEPOSIT:
+            if not self.maturity_date:
+                errors["maturity_date"] = "A term deposit needs a maturity date."
+            if not self.maturity_instruction:
+                errors["maturity_instruction"] = "A term deposit needs a maturity instruction."
+        if self.category == self.Category.CREDIT_CARD and self.number:
+            errors["number"] = "A card number is never stored; keep only its last four digits."
+        if errors:
+            raise ValidationError(errors)
+
+
+class HoldingParty(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        JOINT = "joint", "Joint holder"
+        BENEFICIARY = "beneficiary", "Beneficiary"
+        POWER_OF_ATTORNEY = "power_of_attorney", "Power of attorney"
+
+    holding = models.ForeignKey(Holding, on_delete=models.CASCADE, related_name="parties")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="holding_parties")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.OWNER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["holding", "customer"], name="holding_party_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.role} of {self.holding_id}"

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from apps.accounts.models import Holding
+from apps.customers.selectors import visible_customers
+
+
+def visible_holdings(*, user: Any) -> QuerySet[Holding]:
+    """Holdings with at least one party the user may see."""
+    return Holding.objects.filter(parties__customer__in=visible_customers(user=user)).distinct()

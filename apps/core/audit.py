@@ -1,0 +1,173 @@
+"""Record and verify the hash-chained audit trail.
+
+Every service calls `record_audit_event` inside its transaction. The chain head is read under
+a transaction-scoped advisory lock, so concurrent writers queue instead of forking the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from apps.core.masking import mask_value
+from apps.core.models import AuditEvent
+from apps.core.request_context import current_request_id
+
+GENESIS_HASH = "0" * 64
+_CHAIN_LOCK_ID = 0x46505F4155444954  # "FP_AUDIT"
+SYSTEM_ACTOR = "system"
+
+
+@dataclass
+class AuditEntry:
+    """One event to record; `record_audit_events` writes many under one lock."""
+
+    action: str
+    actor: Any = None  # a User, or None for the system (beat, imports without a user)
+    target: models.Model | None = None
+    customer_id: int | None = None
+    # For bulk paths that know the object by label and id without loading it.
+    object_type: str = ""
+    object_id: str | int = ""
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def compute_hash(event: AuditEvent) -> str:
+    payload = {
+        "prev": event.prev_hash,
+        "at": event.occurred_at.isoformat(),
+        "actor": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "customer": event.customer_id,
+        "changes": event.changes,
+        "metadata": event.metadata,
+        "request": event.request_id,
+    }
+    return hashlib.sha256(_canonical(payload).encode()).hexdigest()
+
+
+def _customer_id_of(target: models.Model | None) -> int | None:
+    if target is None:
+        return None
+    if target._meta.label == "customers.Customer":
+        return target.pk
+    return getattr(target, "customer_id", None)
+
+
+def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:
+    return json.loads(_canonical(dict(value)))
+
+
+def _build(entry: AuditEntry, now: Any, request_id: str) -> AuditEvent:
+    actor = entry.actor if getattr(entry.actor, "pk", None) else None
+    target = entry.target
+    return AuditEvent(
+        occurred_at=now,
+        actor=actor,
+        actor_label=actor.get_username() if actor else SYSTEM_ACTOR,
+        action=entry.action,
+        object_type=target._meta.label_lower if target is not None else entry.object_type,
+        object_id=str(target.pk) if target is not None and target.pk is not None else str(entry.object_id),
+        customer_id=entry.customer_id if entry.customer_id is not None else _customer_id_of(target),
+        changes=_jsonable(entry.changes),
+        metadata=_jsonable(entry.metadata),
+        request_id=request_id,
+    )
+
+
+def record_audit_events(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
+    """Append events to the chain in one statement (bulk paths use this directly)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("Audit events are recorded inside the service's transaction.")
+    now = timezone.now()
+    request_id = current_request_id()
+    events = [_build(entry, now, request_id) for entry in entries]
+    if not events:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+    head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
+    for event in events:
+        event.prev_hash = head
+        event.hash = head = compute_hash(event)
+    return AuditEvent.objects.bulk_create(events)
+
+
+def record_audit_event(
+    *,
+    actor: Any,
+    action: str,
+    target: models.Model | None = None,
+    customer_id: int | None = None,
+    changes: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    entry = AuditEntry(
+        action=action,
+        actor=actor,
+        target=target,
+        customer_id=customer_id,
+        changes=changes or {},
+        metadata=metadata or {},
+    )
+    return record_audit_events([entry])[0]
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in fields}
+
+
+def change_set(before: Mapping[str, Any], after: Mapping[str, Any], *, pii: Iterable[str] = ()) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields that changed; PII values are redacted."""
+    pii = set(pii)
+    changed = {}
+    for name, new in after.items():
+        old = before.get(name)
+        if old != new:
+            changed[name] = [mask_value(old), mask_value(new)] if name in pii else [old, new]
+    return changed
+
+
+@dataclass
+class ChainBreak:
+    event_id: int
+    reason: str
+
+
+def verify_chain(batch_size: int = 5000) -> Iterator[ChainBreak]:
+    """Yield every row whose link or hash does not match (first one first)."""
+    expected_prev = GENESIS_HASH
+    last_id = 0
+    while True:
+        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        if not batch:
+            return
+        for event in batch:
+            if event.prev_hash != expected_prev:
+                yield ChainBreak(event.pk, "its previous-hash link does not match the row before it")
+            elif compute_hash(event) != event.hash:
+                yield ChainBreak(event.pk, "its content does not match its hash (the row was altered)")
+            expected_prev = event.hash
+            last_id = event.pk
+
+
+@transaction.atomic
+def record_pii_reveal(*, actor: Any, target: models.Model, fields: Iterable[str], reason: str = "") -> AuditEvent:
+    """Reading a revealed PII value is itself an audit event."""
+    return record_audit_event(
+        actor=actor, action="pii.revealed", target=target, metadata={"fields": sorted(fields), "reason": reason}
+    )

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """Append-only, hash-chained record of every write and every reveal of PII.
+
+    The database refuses UPDATE and DELETE on this table (trigger), so even a bug or a
+    manual session cannot rewrite history; `verify_audit_chain` detects a row altered with
+    the triggers disabled. The actor is kept by id and label without a foreign key, so
+    deactivating or removing a user never has to touch this table.
+    """
+
+    occurred_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=80, db_index=True)
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    customer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    changes = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        permissions = [("view_audit_trail", "Can read the whole audit trail")]
+        triggers = [
+            pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} by {self.actor_label}"
+
+
+class BusinessCalendar(models.Model):
+    """Singleton (pk=1): lets an administrator pin the business date, e.g. to replay a scan."""
+
+    pinned_date = models.DateField(
+        null=True, blank=True, help_text="Leave empty to use the calendar date. Pinning affects every bank rule."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="business_calendar_singleton")]
+
+    def __str__(self) -> str:
+        return f"Business date pinned to {self.pinned_date}" if self.pinned_date else "Business date: calendar"

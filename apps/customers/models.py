@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from apps.core.blind_index import blind_index
+from apps.core.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
+from apps.core.masking import mask_email, mask_national_id, mask_phone
+from apps.products.models import RiskProfile, Segment
+
+# PII that has a blind index and a masked hint beside its ciphertext.
+INDEXED_PII = {"national_id": mask_national_id, "email": mask_email, "phone": mask_phone}
+PII_FIELDS = ("date_of_birth", "national_id", "email", "phone", "address")
+
+
+class Customer(models.Model):
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", "Individual"
+        BUSINESS = "business", "Business"
+
+    class KycStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        VERIFIED = "verified", "Verified"
+        REVIEW_DUE = "review_due", "Review due"
+        EXPIRED = "expired", "Expired"
+        REJECTED = "rejected", "Rejected"
+
+    class Status(models.TextChoices):
+        PROSPECT = "prospect", "Prospect"
+        ACTIVE = "active", "Active"
+        DORMANT = "dormant", "Dormant"
+        CLOSED = "closed", "Closed"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INDIVIDUAL)
+    external_id = models.CharField(max_length=64, unique=True, help_text="Id in the core banking system.")
+    # Names stay searchable (trigram index); everything else that identifies a person is encrypted.
+    first_name = models.CharField(max_length=80, blank=True)
+    last_name = models.CharField(max_length=80, blank=True)
+    company_name = models.CharField(max_length=160, blank=True)
+    display_name = models.CharField(max_length=200, editable=False)
+
+    date_of_birth = EncryptedDateField(null=True, blank=True)
+    national_id = EncryptedCharField(max_length=64, null=True, blank=True, default="")
+    national_id_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    national_id_hint = models.CharField(max_length=16, blank=True, editable=False)
+    email = EncryptedCharField(max_length=254, null=True, blank=True, default="")
+    email_index = models.CharField(max_length=64, null=True, blank=True, editable=False, db_index=True)
+    email_hint = models.CharField(max_length=64, blank=True, editable=False)
+    phone = EncryptedCharField(max_length=32, null=True, blank=True, default="")
+    phone_index = models.CharField(max_length=64, null=True, blank=True, editable=False, db_index=True)
+    phone_hint = models.CharField(max_length=16, blank=True, editable=False)
+    address = EncryptedTextField(null=True, blank=True, default="")
+    country = models.CharField(max_length=2, default="GB", help_text="ISO 3166 country of residence.")
+
+    segment = models.CharField(max_length=16, choices=Segment.choices, default=Segment.MASS, db_index=True)
+    risk_profile = models.PositiveSmallIntegerField(choices=RiskProfile.choices, default=RiskProfile.BALANCED)
+    annual_income = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    income_currency = models.CharField(max_length=3, default="GBP")
+    kyc_status = models.CharField(max_length=12, choices=KycStatus.choices, default=KycStatus.PENDING)
+    kyc_review_date = models.DateField(null=True, blank=True, db_index=True)
+    branch = models.ForeignKey("identity.Branch", on_delete=models.PROTECT, related_name="customers")
+    primary_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="primary_customers"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    customer_since = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        permissions = [
+            ("view_all_customers", "Can see every customer (compliance, administration)"),
+            ("reveal_pii", "Can reveal a customer's personal data"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["national_id_index"], name="customer_unique_national_id"),
+            models.CheckConstraint(
+                condition=Q(annual_income__gte=0) | Q(annual_income__isnull=True), name="customer_income_positive"
+            ),
+            models.CheckConstraint(condition=~Q(external_id=""), name="customer_external_id_not_blank"),
+            models.CheckConstraint(condition=~Q(display_name=""), name="customer_has_a_name"),
+        ]
+        indexes = [
+            GinIndex(name="customer_name_trgm", fields=["display_name"], opclasses=["gin_trgm_ops"]),
+            models.Index(fields=["branch", "display_name", "id"], name="customer_branch_name_idx"),
+            models.Index(fields=["primary_manager", "display_name", "id"], name="customer_manager_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.external_id})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:detail", args=[self.pk])
+
+    def compose_display_name(self) -> str:
+        if self.kind == self.Kind.BUSINESS:
+            return self.company_name.strip()
+        return " ".join(p for p in (self.first_name.strip(), self.last_name.strip()) if p)
+
+    def set_pii(self, field: str, value: str) -> None:
+        """Set a PII value together with its blind index and masked hint."""
+        value = (value or "").strip()
+        setattr(self, field, value)
+        if field in INDEXED_PII:
+            setattr(self, f"{field}_index", blind_index(field, value))
+            setattr(self, f"{field}_hint", INDEXED_PII[field](value))
+
+    def clean(self) -> None:
+        errors = {}
+        if self.kind == self.Kind.BUSINESS and not self.company_name.strip():
+            errors["company_name"] = "A business customer needs a company name."
+        if self.kind == self.Kind.INDIVIDUAL and not (self.first_name.strip() or self.last_name.strip()):
+            errors["last_name"] = "An individual customer needs a name."
+        if self.annual_income is not None and self.annual_income < 0:
+            errors["annual_income"] = "Income cannot be negative."
+        if errors:
+            raise ValidationError(errors)
+
+
+class CustomerUserObjectPermission(UserObjectPermissionBase):
+    """Direct foreign-key permission rows: indexed, typed, fast at scale."""
+
+    content_object = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "permission", "content_object"], name="customer_uperm_lookup")]
+
+
+class CustomerGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+
+class CustomerAssignment(models.Model):
+    """History of who looked after a customer, and who decided it."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(ended_at__isnull=True), name="customer_one_current_assignment"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="assignment_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.manager_id} from {self.started_at:%Y-%m-%d}"
+
+
+class CustomerConsent(models.Model):
+    """Marketing/service consent per channel and purpose, as recorded (GDPR/PECR)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        PHONE = "phone", "Phone"
+        POST = "post", "Post"
+
+    class Purpose(models.TextChoices):
+        MARKETING = "marketing", "Marketing"
+        SERVICE = "service", "Service notices (e.g. maturity)"
+        PROFILING = "profiling", "Profiling for product advice"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    purpose = models.CharField(max_length=12, choices=Purpose.choices)
+    granted = models.BooleanField()
+    recorded_at = models.DateTimeField()
+    source = models.CharField(max_length=80, blank=True, help_text="Where the consent was given.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "channel", "purpose"], name="consent_unique_channel_purpose")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.channel}/{self.purpose}: {'yes' if self.granted else 'no'}"
+
+
+class IdentityDocument(models.Model):
+    class DocumentType(models.TextChoices):
+        PASSPORT = "passport", "Passport"
+        NATIONAL_ID_CARD = "id_card", "National identity card"
+        DRIVING_LICENCE = "driving_licence", "Driving licence"
+        RESIDENCE_PERMIT = "residence_permit", "Residence permit"
+        COMPANY_REGISTRATION = "company_registration", "Company registration"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="documents")
+    document_type = models.CharField(max_length=24, choices=DocumentType.choices)
+    number = EncryptedCharField(max_length=64)
+    number_hint = models.CharField(max_length=16, editable=False, blank=True)
+    issuing_country = models.CharField(max_length=2)
+    issued_on = models.DateField(null=True, blank=True)
+    expiry_date = models.DateField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["expiry_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(issued_on__isnull=True) | Q(expiry_date__isnull=True) | Q(expiry_date__gt=F("issued_on")),
+                name="document_expires_after_issue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_document_type_display()} {self.number_hint}"
+
+    def set_number(self, value: str) -> None:
+        self.number = value.strip()
+        self.number_hint = mask_national_id(self.number)
+
+
+class CustomerRelationship(models.Model):
+    class Kind(models.TextChoices):
+        HOUSEHOLD = "household", "Same household"
+        SPOUSE = "spouse", "Spouse or partner"
+        GUARANTOR = "guarantor", "Guarantor"
+        DIRECTOR = "director", "Company director"
+
+    HOUSEHOLD_KINDS = (Kind.HOUSEHOLD, Kind.SPOUSE)
+
+    from_customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="relationships")
+    to_customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="related_from")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["from_customer", "to_customer", "kind"], name="relationship_unique"),
+            models.CheckConstraint(condition=~Q(from_customer=F("to_customer")), name="relationship_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_customer_id} {self.kind} {self.to_customer_id}"

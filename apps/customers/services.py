@@ -1,0 +1,291 @@
+"""Every write to customers: transactional, validated, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.audit import AuditEntry, change_set, record_audit_event, record_audit_events, snapshot
+from apps.core.errors import DomainError, PermissionDenied
+from apps.customers.models import (
+    PII_FIELDS,
+    Customer,
+    CustomerAssignment,
+    CustomerConsent,
+    CustomerRelationship,
+    CustomerUserObjectPermission,
+    IdentityDocument,
+)
+from apps.identity import roles
+
+MANAGER_PERMISSIONS = ("view_customer", "change_customer")
+PROFILE_FIELDS = (
+    "kind",
+    "first_name",
+    "last_name",
+    "company_name",
+    "date_of_birth",
+    "national_id",
+    "email",
+    "phone",
+    "address",
+    "country",
+    "segment",
+    "risk_profile",
+    "annual_income",
+    "income_currency",
+    "kyc_status",
+    "kyc_review_date",
+    "status",
+    "customer_since",
+)
+
+
+def ensure_can_edit(actor: Any) -> None:
+    """Compliance officers read everything and change nothing; the system (None) may write."""
+    if actor is not None and not actor.can_edit_customers:
+        raise PermissionDenied("Your role may read customers but not change them.")
+
+
+def raise_as_domain_error(error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        field, messages = next(iter(error.message_dict.items()))
+        raise DomainError(" ".join(messages), field=None if field == "__all__" else field) from error
+    raise DomainError(" ".join(error.messages)) from error
+
+
+def _apply_profile(customer: Customer, data: Mapping[str, Any]) -> None:
+    unknown = set(data) - set(PROFILE_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown customer field(s): {', '.join(sorted(unknown))}.")
+    for name, value in data.items():
+        if name in ("national_id", "email", "phone", "address"):
+            customer.set_pii(name, value or "")
+        else:
+            setattr(customer, name, value)
+    customer.display_name = customer.compose_display_name()
+
+
+def _validate_and_save(customer: Customer, **save_kwargs: Any) -> None:
+    try:
+        customer.full_clean(exclude=["branch", "primary_manager", "national_id_index"])
+    except ValidationError as error:
+        raise_as_domain_error(error)
+    if customer.national_id_index:
+        clash = Customer.objects.filter(national_id_index=customer.national_id_index).exclude(pk=customer.pk)
+        if clash.exists():
+            raise DomainError("Another customer already has this national id.", field="national_id")
+    try:
+        with transaction.atomic():
+            customer.save(**save_kwargs)
+    except IntegrityError as error:
+        if "external_id" in str(error):
+            raise DomainError("A customer with this external id already exists.", field="external_id") from error
+        if "national_id" in str(error):
+            raise DomainError("Another customer already has this national id.", field="national_id") from error
+        raise
+
+
+@transaction.atomic
+def create_customer(
+    *, actor: Any, external_id: str, branch: Any, manager: Any = None, reason: str = "", **profile: Any
+) -> Customer:
+    """Create a customer; with `manager`, assign them at once (permissions and history)."""
+    ensure_can_edit(actor)
+    customer = Customer(external_id=(external_id or "").strip(), branch=branch)
+    _apply_profile(customer, profile)
+    _validate_and_save(customer)
+    after = snapshot(customer, [*profile.keys(), "external_id"])
+    record_audit_event(
+        actor=actor, action="customer.created", target=customer, changes=change_set({}, after, pii=PII_FIELDS)
+    )
+    if manager is not None:
+        assign_customers(actor=actor, customer_ids=[customer.pk], manager=manager, reason=reason or "New customer")
+        customer.refresh_from_db(fields=["primary_manager"])
+    return customer
+
+
+@transaction.atomic
+def update_customer(*, actor: Any, customer: Customer, **profile: Any) -> Customer:
+    ensure_can_edit(actor)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = snapshot(customer, profile.keys())
+    _apply_profile(customer, profile)
+    after = snapshot(customer, profile.keys())
+    changes = change_set(before, after, pii=PII_FIELDS)
+    if not changes:
+        return customer
+    _validate_and_save(customer)
+    record_audit_event(actor=actor, action="customer.updated", target=customer, changes=changes)
+    return customer
+
+
+def _ensure_can_assign(actor: Any, customers: list[tuple[int, int, int | None]], manager: Any) -> None:
+    if not manager.is_active:
+        raise DomainError("Customers can only be assigned to an active employee.", field="manager")
+    if not (manager.has_role(roles.RELATIONSHIP_MANAGER) or manager.has_role(roles.BRANCH_MANAGER)):
+        raise DomainError("Customers can only be assigned to a relationship or branch manager.", field="manager")
+    if actor is None or actor.is_administrator:
+        return
+    if actor.is_branch_manager and actor.branch_id:
+        if manager.branch_id != actor.branch_id or any(branch != actor.branch_id for _, branch, _ in customers):
+            raise PermissionDenied("A branch manager assigns customers within their own branch only.")
+        return
+    raise PermissionDenied("Only an administrator or a branch manager can assign customers.")
+
+
+@transaction.atomic
+def assign_customers(*, actor: Any, customer_ids: Iterable[int], manager: Any, reason: str = "") -> int:
+    """Make `manager` the primary manager of these customers, in a constant number of queries.
+
+    Grants the manager view/change on each customer, revokes them from whoever held them
+    through assignment, closes the previous assignment and opens a new one, and records one
+    audit event per customer moved. Returns how many customers changed hands.
+    """
+    ids = sorted(set(customer_ids))
+    rows = list(
+        Customer.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "branch_id", "primary_manager_id")
+    )
+    _ensure_can_assign(actor, rows, manager)
+    moving = [(pk, previous) for pk, _, previous in rows if previous != manager.pk]
+    if not moving:
+        return 0
+    moving_ids = [pk for pk, _ in moving]
+    now = timezone.now()
+    permissions = list(Permission.objects.filter(content_type__app_label="customers", codename__in=MANAGER_PERMISSIONS))
+    CustomerUserObjectPermission.objects.filter(content_object_id__in=moving_ids, permission__in=permissions).exclude(
+        user=manager
+    ).delete()
+    CustomerUserObjectPermission.objects.bulk_create(
+        [
+            CustomerUserObjectPermission(user=manager, permission=permission, content_object_id=pk)
+            for pk in moving_ids
+            for permission in permissions
+        ],
+        ignore_conflicts=True,
+    )
+    CustomerAssignment.objects.filter(customer_id__in=moving_ids, ended_at__isnull=True).update(ended_at=now)
+    CustomerAssignment.objects.bulk_create(
+        [
+            CustomerAssignment(customer_id=pk, manager=manager, assigned_by=actor, reason=reason, started_at=now)
+            for pk in moving_ids
+        ]
+    )
+    Customer.objects.filter(pk__in=moving_ids).update(primary_manager=manager, updated_at=now)
+    record_audit_events(
+        AuditEntry(
+            action="customer.reassigned",
+            actor=actor,
+            customer_id=pk,
+            object_type="customers.customer",
+            object_id=pk,
+            changes={"primary_manager": [previous, manager.pk]},
+            metadata={"reason": reason},
+        )
+        for pk, previous in moving
+    )
+    return len(moving)
+
+
+def assign_customer(*, actor: Any, customer: Customer, manager: Any, reason: str = "") -> Customer:
+    assign_customers(actor=actor, customer_ids=[customer.pk], manager=manager, reason=reason)
+    customer.refresh_from_db(fields=["primary_manager", "updated_at"])
+    return customer
+
+
+@transaction.atomic
+def transfer_portfolio(*, actor: Any, from_manager: Any, to_manager: Any, reason: str = "") -> int:
+    """Move every customer of a manager (e.g. leaving the bank) to another manager."""
+    if from_manager.pk == to_manager.pk:
+        raise DomainError("Choose a different manager to receive the portfolio.", field="to_manager")
+    ids = Customer.objects.filter(primary_manager=from_manager).values_list("pk", flat=True)
+    moved = assign_customers(actor=actor, customer_ids=list(ids), manager=to_manager, reason=reason)
+    record_audit_event(
+        actor=actor,
+        action="portfolio.transferred",
+        target=from_manager,
+        metadata={"to_manager": to_manager.pk, "customers": moved, "reason": reason},
+    )
+    return moved
+
+
+@transaction.atomic
+def add_identity_document(
+    *,
+    actor: Any,
+    customer: Customer,
+    document_type: str,
+    number: str,
+    issuing_country: str,
+    expiry_date: dt.date | None = None,
+    issued_on: dt.date | None = None,
+) -> IdentityDocument:
+    ensure_can_edit(actor)
+    document = IdentityDocument(
+        customer=customer,
+        document_type=document_type,
+        issuing_country=(issuing_country or "").upper(),
+        expiry_date=expiry_date,
+        issued_on=issued_on,
+    )
+    document.set_number(number)
+    try:
+        document.full_clean()
+    except ValidationError as error:
+        raise_as_domain_error(error)
+    document.save()
+    record_audit_event(
+        actor=actor,
+        action="document.added",
+        target=document,
+        changes={"document_type": [None, document_type], "number": [None, "[redacted]"]},
+    )
+    return document
+
+
+@transaction.atomic
+def link_customers(*, actor: Any, from_customer: Customer, to_customer: Customer, kind: str) -> CustomerRelationship:
+    ensure_can_edit(actor)
+    if from_customer.pk == to_customer.pk:
+        raise DomainError("A customer cannot be related to themselves.", field="to_customer")
+    relationship, created = CustomerRelationship.objects.get_or_create(
+        from_customer=from_customer, to_customer=to_customer, kind=kind
+    )
+    if created:
+        record_audit_event(
+            actor=actor,
+            action="relationship.created",
+            target=relationship,
+            customer_id=from_customer.pk,
+            metadata={"to_customer": to_customer.pk, "kind": kind},
+        )
+    return relationship
+
+
+@transaction.atomic
+def record_consent(
+    *, actor: Any, customer: Customer, channel: str, purpose: str, granted: bool, source: str = ""
+) -> CustomerConsent:
+    ensure_can_edit(actor)
+    consent, _ = CustomerConsent.objects.update_or_create(
+        customer=customer,
+        channel=channel,
+        purpose=purpose,
+        defaults={"granted": granted, "recorded_at": timezone.now(), "source": source},
+    )
+    record_audit_event(
+        actor=actor,
+        action="consent.recorded",
+        target=consent,
+        metadata={"channel": channel, "purpose": purpose, "granted": granted, "source": source},
+    )
+    return consent

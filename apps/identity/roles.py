@@ -1,0 +1,72 @@
+"""FinPulse roles are Django groups; at SSO login they are filled from the token's claims.
+
+Which model permissions each role carries is declared here and synced after every
+`migrate` (see IdentityConfig.ready), so a new app's models are covered without a new data
+migration. Object visibility is decided by apps.customers.selectors, not by these.
+"""
+
+from __future__ import annotations
+
+RELATIONSHIP_MANAGER = "Relationship manager"
+BRANCH_MANAGER = "Branch manager"
+COMPLIANCE_OFFICER = "Compliance officer"
+ADMINISTRATOR = "Administrator"
+
+ALL_ROLES = (RELATIONSHIP_MANAGER, BRANCH_MANAGER, COMPLIANCE_OFFICER, ADMINISTRATOR)
+
+MANAGER_PERMISSIONS = (
+    "customers.view_customer",
+    "customers.change_customer",
+    "customers.add_customer",
+    "customers.view_identitydocument",
+    "customers.add_identitydocument",
+    "customers.view_customerrelationship",
+    "customers.view_customerconsent",
+    "customers.view_customerassignment",
+    "customers.reveal_pii",
+    "accounts.view_holding",
+    "accounts.view_holdingparty",
+    "products.view_product",
+    "products.view_productrate",
+    "products.view_productfee",
+    "tasks.view_task",
+    "tasks.add_task",
+    "tasks.change_task",
+)
+BRANCH_MANAGER_PERMISSIONS = (*MANAGER_PERMISSIONS, "identity.view_user", "identity.view_branch")
+COMPLIANCE_PERMISSIONS = (
+    "customers.view_all_customers",
+    "customers.reveal_pii",
+    "core.view_auditevent",
+    "core.view_audit_trail",
+    "identity.view_user",
+    "identity.view_branch",
+)
+# Compliance also reads every model of these apps (view_* only).
+COMPLIANCE_READ_APPS = ("customers", "accounts", "products", "tasks")
+
+
+def sync_role_permissions(**kwargs: object) -> None:
+    """Create the role groups and set their permissions (idempotent; runs after migrate)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    def named(perms: tuple[str, ...]) -> Q:
+        query = Q(pk__in=[])
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        return query
+
+    spec = {
+        RELATIONSHIP_MANAGER: Permission.objects.filter(named(MANAGER_PERMISSIONS)),
+        BRANCH_MANAGER: Permission.objects.filter(named(BRANCH_MANAGER_PERMISSIONS)),
+        COMPLIANCE_OFFICER: Permission.objects.filter(
+            named(COMPLIANCE_PERMISSIONS)
+            | Q(content_type__app_label__in=COMPLIANCE_READ_APPS, codename__startswith="view_")
+        ),
+        ADMINISTRATOR: Permission.objects.all(),
+    }
+    for name, permissions in spec.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(permissions)

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Task(models.Model):
+    class Priority(models.IntegerChoices):
+        LOW = 1, "Low"
+        NORMAL = 2, "Normal"
+        HIGH = 3, "High"
+        URGENT = 4, "Urgent"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Created by a person"
+        MATURITY = "maturity", "Maturity alert"
+        DOCUMENT_EXPIRY = "document_expiry", "Identity document expiring"
+        KYC_REVIEW = "kyc_review", "KYC review due"
+        RELATIONSHIP = "relationship", "Relationship cadence"
+        LEAD = "lead", "Lead follow-up"
+        IMPORT = "import", "Imported"
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="tasks")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    due_at = models.DateTimeField()
+    reminder_at = models.DateTimeField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    # Why it is on the list: the rule (e.g. "maturity:7d") and the object that triggered it.
+    source_rule = models.CharField(max_length=80, blank=True)
+    source_object = models.CharField(max_length=80, blank=True)
+    outcome = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "-priority"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reminder_at__isnull=True) | Q(reminder_at__lte=F("due_at")), name="task_reminder_before_due"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(completed_at__isnull=False), name="task_done_has_completion_time"
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="task_has_title"),
+            # An alert rule creates one task per object and rule, however often the scan runs.
+            models.UniqueConstraint(
+                fields=["source_rule", "source_object"],
+                condition=~Q(source_rule=""),
+                name="task_unique_per_rule_and_object",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_due_idx"),
+            models.Index(fields=["status", "reminder_at"], name="task_reminder_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,94 @@
+"""Shared fixtures: people in each role, and the gate for real services.
+
+A test that needs a real service asks `require_service(...)`: it skips with a reason when
+the service is absent, and fails instead when FINPULSE_REQUIRE_SERVICES=1 (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+from apps.identity import roles
+from tests.identity.factories import BranchFactory, UserFactory
+
+
+def services_required() -> bool:
+    return os.environ.get("FINPULSE_REQUIRE_SERVICES") == "1"
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str | None, default_port: int) -> str:
+    """Return the service URL, or skip (fail under FINPULSE_REQUIRE_SERVICES=1) without it."""
+    if url and _reachable(url, default_port):
+        return url
+    reason = f"{name} is not available ({url or 'no URL configured'})"
+    if services_required():
+        pytest.fail(f"FINPULSE_REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return require_service("Redis", os.environ.get("REDIS_URL"), 6379)
+
+
+@pytest.fixture
+def rabbitmq_url() -> str:
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    return require_service("RabbitMQ", url if url.startswith("amqp") else None, 5672)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_business_date(settings) -> None:  # type: ignore[no-untyped-def]
+    from apps.core.business_date import forget_cached_override
+
+    settings.FINPULSE_BUSINESS_DATE = ""
+    forget_cached_override()
+
+
+@pytest.fixture
+def branch(db):  # type: ignore[no-untyped-def]
+    return BranchFactory()
+
+
+@pytest.fixture
+def manager(branch):  # type: ignore[no-untyped-def]
+    return UserFactory(roles=[roles.RELATIONSHIP_MANAGER], branch=branch, username="manager.a")
+
+
+@pytest.fixture
+def other_manager(branch):  # type: ignore[no-untyped-def]
+    return UserFactory(roles=[roles.RELATIONSHIP_MANAGER], branch=branch, username="manager.b")
+
+
+@pytest.fixture
+def branch_manager(branch):  # type: ignore[no-untyped-def]
+    return UserFactory(roles=[roles.BRANCH_MANAGER], branch=branch, username="branch.boss")
+
+
+@pytest.fixture
+def compliance_officer(db):  # type: ignore[no-untyped-def]
+    return UserFactory(roles=[roles.COMPLIANCE_OFFICER], username="compliance")
+
+
+@pytest.fixture
+def administrator(db):  # type: ignore[no-untyped-def]
+    return UserFactory(roles=[roles.ADMINISTRATOR], username="admin.user", is_staff=True)
