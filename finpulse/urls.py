@@ -1,15 +1,24 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from apps.core import views as core_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", include("apps.workspace.urls")),
     path("healthz", core_views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Sign-in: SSO (mozilla-django-oidc under /oidc/), break-glass, logout (apps.identity).
+    path("accounts/", include("apps.identity.urls")),
+    path("oidc/", include("mozilla_django_oidc.urls")),
+    path("portfolio/", include("apps.identity.portfolio_urls")),
     path("customers/", include("apps.customers.urls")),
+    # Interactions, tasks and products own their full paths (customers/<id>/timeline/, tasks/, …),
+    # distinct from the customers app's own, so they are included at the root.
+    path("", include("apps.interactions.urls")),
+    path("", include("apps.tasks.urls")),
+    path("", include("apps.products.urls")),
+    path("alerts/", include("apps.alerts.urls")),
+    path("notifications/", include("apps.notifications.urls")),
+    path("api/v1/", include("apps.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

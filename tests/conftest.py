@@ -52,8 +52,14 @@ def rabbitmq_url() -> str:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _fast_password_hashing() -> None:
+def _test_friendly_settings() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Pages render {% static %}; the manifest storage needs `collectstatic` first, which the
+    # test that checks hashed static names runs itself.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(autouse=True)

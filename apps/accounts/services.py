@@ -28,6 +28,16 @@ HOLDING_FIELDS = (
 )
 
 
+def _validate(holding: Holding) -> None:
+    # Checked here for a readable message; the database constraint only names itself.
+    if holding.credit_limit is not None and holding.credit_limit < 0:
+        raise DomainError("A credit limit cannot be negative.", field="credit_limit")
+    try:
+        holding.full_clean(exclude=["product"], validate_constraints=False)
+    except ValidationError as error:
+        raise_as_domain_error(error)
+
+
 @transaction.atomic
 def open_holding(
     *,
@@ -59,10 +69,7 @@ def open_holding(
         **details,
     )
     holding.set_number(number)
-    try:
-        holding.full_clean(exclude=["product"])
-    except ValidationError as error:
-        raise_as_domain_error(error)
+    _validate(holding)
     try:
         with transaction.atomic():
             holding.save()
@@ -96,10 +103,7 @@ def update_holding(*, actor: Any, holding: Holding, **changes: Any) -> Holding:
     diff = change_set(before, snapshot(holding, changes))
     if not diff:
         return holding
-    try:
-        holding.full_clean(exclude=["product"])
-    except ValidationError as error:
-        raise_as_domain_error(error)
+    _validate(holding)
     holding.save()
     owner_ids = list(holding.parties.values_list("customer_id", flat=True))
     for customer_id in owner_ids:

@@ -146,23 +146,49 @@ def change_set(before: Mapping[str, Any], after: Mapping[str, Any], *, pii: Iter
 class ChainBreak:
     event_id: int
     reason: str
+    action: str = ""
 
 
-def verify_chain(batch_size: int = 5000) -> Iterator[ChainBreak]:
-    """Yield every row whose link or hash does not match (first one first)."""
+@dataclass
+class ChainReport:
+    verified: int  # rows checked
+    broken: int  # rows that did not verify
+    first_break: ChainBreak | None
+
+
+def _walk_chain(batch_size: int, counter: list[int]) -> Iterator[ChainBreak]:
     expected_prev = GENESIS_HASH
+    previous_id: int | None = None
     last_id = 0
     while True:
         batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
         if not batch:
             return
         for event in batch:
+            counter[0] += 1
             if event.prev_hash != expected_prev:
-                yield ChainBreak(event.pk, "its previous-hash link does not match the row before it")
+                before = f"row {previous_id}" if previous_id is not None else "the start of the chain"
+                yield ChainBreak(
+                    event.pk,
+                    f"its previous-hash link does not match {before} (a row before it was removed or altered)",
+                    event.action,
+                )
             elif compute_hash(event) != event.hash:
-                yield ChainBreak(event.pk, "its content does not match its hash (the row was altered)")
+                yield ChainBreak(event.pk, "its content does not match its hash (the row was altered)", event.action)
             expected_prev = event.hash
-            last_id = event.pk
+            previous_id = last_id = event.pk
+
+
+def verify_chain(batch_size: int = 5000) -> Iterator[ChainBreak]:
+    """Yield every row whose link or hash does not match (first one first)."""
+    yield from _walk_chain(batch_size, [0])
+
+
+def check_chain(batch_size: int = 5000) -> ChainReport:
+    """Walk the whole chain: how many rows, how many bad, and the first bad one."""
+    counter = [0]
+    breaks = list(_walk_chain(batch_size, counter))
+    return ChainReport(verified=counter[0], broken=len(breaks), first_break=breaks[0] if breaks else None)
 
 
 @transaction.atomic

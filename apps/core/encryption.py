@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django_cryptography.core.signing import BadSignature, FernetSigner
-from django_cryptography.utils.crypto import FernetBytes
+from django_cryptography.utils.crypto import FernetBytes, InvalidToken
 
 VERSION = b"\x01"
 KEY_ID_LENGTH = 8
@@ -72,11 +72,12 @@ class KeyRing:
             raise UndecryptableValue("The key that encrypted this value is not configured.")
         try:
             return key.fernet.decrypt(token[HEADER_LENGTH:])
-        except BadSignature as exc:
+        except (BadSignature, InvalidToken) as exc:
             raise UndecryptableValue("The value's signature does not match its key.") from exc
 
     def is_current(self, token: bytes) -> bool:
-        return token[1:HEADER_LENGTH] == self.current.key_id
+        """Whether this value is already in the current format under the newest key."""
+        return token[:1] == VERSION and token[1:HEADER_LENGTH] == self.current.key_id
 
 
 @functools.cache

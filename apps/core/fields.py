@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Value
+from django.db.models.lookups import IsNull
 from django_cryptography.fields import EncryptedMixin
 
 from apps.core.encryption import keyring
@@ -37,6 +40,23 @@ class KeyRingEncryptedMixin(EncryptedMixin):
         if value is None:
             return "" if self.empty_strings_allowed else None
         return super().from_db_value(value, *args, **kwargs)
+
+
+class BlankIsNull(IsNull):
+    """`isnull` that knows a blank value is stored as NULL.
+
+    Model validation checks constraints such as `Q(number__isnull=True)` against the
+    instance's in-memory value; Django's own lookup calls "" not null, so a credit card with
+    no stored number (`number=""`) would fail a constraint the database accepts.
+    """
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        if isinstance(self.lhs, Value) and self.lhs.value == "":
+            raise FullResultSet if self.rhs else EmptyResultSet
+        return super().as_sql(compiler, connection)
+
+
+KeyRingEncryptedMixin.register_lookup(BlankIsNull)
 
 
 class EncryptedCharField(KeyRingEncryptedMixin, models.CharField):

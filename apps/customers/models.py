@@ -227,6 +227,10 @@ class IdentityDocument(models.Model):
         self.number = value.strip()
         self.number_hint = mask_national_id(self.number)
 
+    def clean(self) -> None:
+        if self.issued_on and self.expiry_date and self.expiry_date <= self.issued_on:
+            raise ValidationError({"expiry_date": "The expiry date must be after the issue date."})
+
 
 class CustomerRelationship(models.Model):
     class Kind(models.TextChoices):

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.search import TrigramSimilarity
+from django.core import signing
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from guardian.shortcuts import get_objects_for_user
 
 from apps.core.blind_index import blind_index
-from apps.core.errors import NotFound
-from apps.customers.models import Customer, CustomerUserObjectPermission
+from apps.core.errors import DomainError, NotFound
+from apps.customers.models import (
+    PII_FIELDS,
+    Customer,
+    CustomerRelationship,
+    CustomerUserObjectPermission,
+    IdentityDocument,
+)
 
 
 def visible_customers(*, user: Any) -> QuerySet[Customer]:
@@ -56,3 +69,479 @@ def customers_by_pii(*, user: Any, kind: str, value: str) -> QuerySet[Customer]:
 
 def managers_with_access(*, customer: Customer) -> QuerySet[CustomerUserObjectPermission]:
     return CustomerUserObjectPermission.objects.filter(content_object=customer).select_related("user", "permission")
+
+
+# --- Manager workspace: customer list, search and the customer 360 page ---------------------
+# Everything below starts from visible_customers and runs a fixed number of queries whatever
+# the number of customers, holdings or relatives.
+
+NAME_SEARCH_MIN_LENGTH = 3  # pg_trgm: one or two characters match nearly everything
+SEARCH_RESULT_LIMIT = 50  # a name search shows the closest matches, best first
+PAGE_SIZE = 50
+MATURITY_WINDOW_DAYS = 30  # "has maturing products": an active holding matures within 30 days
+KYC_DUE_WINDOW_DAYS = 30  # "KYC review due": review date within 30 days, or already overdue
+LIABILITY_CATEGORIES = ("loan", "credit_card")  # what the customer owes us, not what they hold
+_CURSOR_SALT = "customers.list.cursor"
+_PHONE_LIKE = re.compile(r"\+?\d{6,15}")
+# Only what the list shows: loading a whole Customer would decrypt five PII fields per row.
+LIST_FIELDS = (
+    "id",
+    "kind",
+    "display_name",
+    "external_id",
+    "segment",
+    "status",
+    "kyc_status",
+    "kyc_review_date",
+    "national_id_hint",
+    "email_hint",
+    "phone_hint",
+    "updated_at",
+    "branch__id",
+    "branch__code",
+    "branch__name",
+    "primary_manager__id",
+    "primary_manager__username",
+    "primary_manager__first_name",
+    "primary_manager__last_name",
+)
+
+
+class SearchKind:
+    NONE = ""
+    NAME = "name"
+    EMAIL = "email"
+    PHONE = "phone"
+    IDENTIFIER = "identifier"  # national id or external id
+
+
+def visible_scope(*, user: Any, field: str = "customer") -> Q:
+    """A filter on `field` (a foreign key to Customer) for rows under customers the user may see.
+
+    Built from visible_customers. For someone who sees every customer it is empty, so the
+    query does not join a subquery over the whole customer table for nothing.
+    """
+    visible = visible_customers(user=user)
+    if not visible.query.has_filters():
+        return Q()
+    return Q(**{f"{field}__in": visible})
+
+
+def classify_search_term(term: str) -> str:
+    """What a search box entry looks like: an email, a phone number, an id, or a name."""
+    term = (term or "").strip()
+    if not term:
+        return SearchKind.NONE
+    if "@" in term:
+        return SearchKind.EMAIL
+    if _PHONE_LIKE.fullmatch(re.sub(r"[\s\-().]", "", term)):
+        return SearchKind.PHONE
+    if any(ch.isdigit() for ch in term) and " " not in term:
+        return SearchKind.IDENTIFIER
+    return SearchKind.NAME
+
+
+def is_pii_search(term: str) -> bool:
+    """Email, phone and id terms are personal data: they are never echoed into logs or audit."""
+    return classify_search_term(term) in (SearchKind.EMAIL, SearchKind.PHONE, SearchKind.IDENTIFIER)
+
+
+def kyc_review_due(*, today: dt.date) -> Q:
+    """The bank's rule for "KYC review due": flagged by compliance, or dated within the window."""
+    return Q(kyc_review_date__lte=today + dt.timedelta(days=KYC_DUE_WINDOW_DAYS)) | Q(
+        kyc_status__in=[Customer.KycStatus.REVIEW_DUE, Customer.KycStatus.EXPIRED]
+    )
+
+
+def maturing_within_window(*, today: dt.date) -> Exists:
+    from apps.accounts.models import Holding, HoldingParty
+
+    return Exists(
+        HoldingParty.objects.filter(
+            customer_id=OuterRef("pk"),
+            holding__status=Holding.Status.ACTIVE,
+            holding__maturity_date__range=(today, today + dt.timedelta(days=MATURITY_WINDOW_DAYS)),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CustomerQuery:
+    """The customer list's search, filters and sort, as the form cleaned them."""
+
+    term: str = ""
+    segment: str = ""
+    branch_id: int | None = None
+    kyc_due: bool = False
+    maturing: bool = False
+    sort: str = "name"
+
+    @property
+    def search_kind(self) -> str:
+        return classify_search_term(self.term)
+
+
+@dataclass(frozen=True)
+class SortOrder:
+    column: str
+    descending: bool = False
+    nulls_last: bool = False
+
+    def order_by(self) -> list[Any]:
+        column = F(self.column).desc() if self.descending else F(self.column).asc(nulls_last=self.nulls_last or None)
+        return [column, F("id").desc() if self.descending else F("id").asc()]
+
+    def after(self, value: Any, pk: int) -> Q:
+        """Rows that come after (value, pk) in this order: the keyset condition."""
+        if value is None:  # only a nulls-last order can have a NULL key; the NULLs are last
+            return Q(**{f"{self.column}__isnull": True, "id__gt": pk})
+        beyond = "lt" if self.descending else "gt"
+        condition = Q(**{f"{self.column}__{beyond}": value}) | Q(**{self.column: value, f"id__{beyond}": pk})
+        if self.nulls_last:
+            condition |= Q(**{f"{self.column}__isnull": True})
+        return condition
+
+    def parse(self, raw: Any) -> Any:
+        if raw is None:
+            return None
+        if self.column == "updated_at":
+            return dt.datetime.fromisoformat(raw)
+        if self.column == "kyc_review_date":
+            return dt.date.fromisoformat(raw)
+        return str(raw)
+
+
+SORTS: dict[str, SortOrder] = {
+    "name": SortOrder("display_name"),
+    "updated": SortOrder("updated_at", descending=True),
+    "kyc": SortOrder("kyc_review_date", nulls_last=True),
+}
+SORT_LABELS = {
+    "relevance": "Best match",
+    "name": "Name",
+    "updated": "Recently updated",
+    "kyc": "KYC review date",
+}
+
+
+class InvalidCursor(DomainError):
+    """A page link that was edited, or signed with another key."""
+
+
+def encode_cursor(sort: str, customer: Customer) -> str:
+    order = SORTS[sort]
+    value = getattr(customer, order.column)
+    raw = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+    return signing.dumps([sort, raw, customer.pk], salt=_CURSOR_SALT, compress=True)
+
+
+def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
+    try:
+        cursor_sort, raw, pk = signing.loads(cursor, salt=_CURSOR_SALT)
+        if cursor_sort != sort:
+            raise ValueError(cursor_sort)
+        return SORTS[sort].parse(raw), int(pk)
+    except (signing.BadSignature, ValueError, TypeError, KeyError):
+        raise InvalidCursor("That page link is not valid any more; here is the first page.", field="cursor") from None
+
+
+def _matching(*, user: Any, query: CustomerQuery) -> QuerySet[Customer]:
+    """Visible customers matching the search term (blind index for PII, trigram for names)."""
+    visible = visible_customers(user=user)
+    term = query.term.strip()
+    kind = query.search_kind
+    if kind == SearchKind.NONE:
+        return visible
+    by_external_id = visible.filter(external_id__startswith=term)
+    if kind == SearchKind.EMAIL:
+        return customers_by_pii(user=user, kind="email", value=term)
+    if kind == SearchKind.PHONE:
+        return (
+            customers_by_pii(user=user, kind="phone", value=term)
+            | customers_by_pii(user=user, kind="national_id", value=term)
+            | by_external_id
+        )
+    if kind == SearchKind.IDENTIFIER:
+        return customers_by_pii(user=user, kind="national_id", value=term) | by_external_id
+    # The % operator uses the customer_name_trgm GIN index; similarity() > x would not.
+    return visible.filter(Q(display_name__trigram_similar=term) | Q(external_id__startswith=term))
+
+
+def filtered_customers(*, user: Any, query: CustomerQuery, today: dt.date | None = None) -> QuerySet[Customer]:
+    """The customer list's rows before sorting and paging (also what the CSV export writes)."""
+    from apps.core.business_date import business_today
+
+    if query.search_kind == SearchKind.NAME and len(query.term.strip()) < NAME_SEARCH_MIN_LENGTH:
+        raise DomainError(
+            f"Type at least {NAME_SEARCH_MIN_LENGTH} characters to search by name.", field="q"
+        )  # the form says so first; this guards other callers
+    today = today or business_today()
+    customers = _matching(user=user, query=query)
+    if query.segment:
+        customers = customers.filter(segment=query.segment)
+    if query.branch_id:
+        customers = customers.filter(branch_id=query.branch_id)
+    if query.kyc_due:
+        customers = customers.filter(kyc_review_due(today=today))
+    if query.maturing:
+        customers = customers.filter(maturing_within_window(today=today))
+    return customers
+
+
+@dataclass
+class CustomerPage:
+    customers: list[Customer]
+    sort: str
+    next_cursor: str | None = None
+    is_first_page: bool = True
+    # A name search shows only its closest matches; the page says so.
+    capped_at: int | None = None
+
+
+def customer_list_page(
+    *, user: Any, query: CustomerQuery, cursor: str = "", page_size: int = PAGE_SIZE
+) -> CustomerPage:
+    """One page of the customer list, keyset-paginated on (sort column, id).
+
+    A name search sorted by best match returns the SEARCH_RESULT_LIMIT closest names
+    (trigram similarity) and no further pages; every other order pages with a signed cursor.
+    Raises InvalidCursor for a tampered or stale cursor.
+    """
+    from apps.accounts.models import Holding, HoldingParty
+    from apps.core.business_date import business_today
+
+    today = business_today()
+    customers = (
+        filtered_customers(user=user, query=query, today=today)
+        .select_related("branch", "primary_manager")
+        .only(*LIST_FIELDS)
+    )
+    if query.maturing:
+        # Say why the customer is on the list: their next maturity in the window.
+        customers = customers.annotate(
+            next_maturity=Subquery(
+                HoldingParty.objects.filter(
+                    customer_id=OuterRef("pk"),
+                    holding__status=Holding.Status.ACTIVE,
+                    holding__maturity_date__gte=today,
+                )
+                .order_by("holding__maturity_date")
+                .values("holding__maturity_date")[:1]
+            )
+        )
+    sort = query.sort
+    if sort == "relevance":
+        if query.search_kind != SearchKind.NAME:
+            sort = "name"
+        else:
+            rows = list(
+                customers.annotate(similarity=TrigramSimilarity("display_name", query.term.strip())).order_by(
+                    "-similarity", "display_name", "id"
+                )[:SEARCH_RESULT_LIMIT]
+            )
+            capped = SEARCH_RESULT_LIMIT if len(rows) == SEARCH_RESULT_LIMIT else None
+            return CustomerPage(customers=rows, sort=sort, capped_at=capped)
+    order = SORTS.get(sort) or SORTS["name"]
+    sort = sort if sort in SORTS else "name"
+    if cursor:
+        value, pk = decode_cursor(sort, cursor)
+        customers = customers.filter(order.after(value, pk))
+    rows = list(customers.order_by(*order.order_by())[: page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    return CustomerPage(
+        customers=rows,
+        sort=sort,
+        next_cursor=encode_cursor(sort, rows[-1]) if has_more else None,
+        is_first_page=not cursor,
+    )
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class CurrencyPosition:
+    """What a customer (or household) holds and owes in one currency."""
+
+    currency: str
+    held: Decimal
+    owed: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.held - self.owed
+
+
+@dataclass
+class HoldingGroup:
+    category: str
+    label: str
+    is_liability: bool
+    holdings: list[Any]  # Holding rows, each with .role (the customer's role on it)
+    totals: list[Money]
+
+
+@dataclass
+class HouseholdMember:
+    customer: Customer
+    relationships: list[str]
+
+
+@dataclass
+class Customer360:
+    customer: Customer
+    holding_groups: list[HoldingGroup]
+    positions: list[CurrencyPosition]
+    chart: list[dict[str, Any]]
+    documents: list[IdentityDocument]
+    household: list[HouseholdMember]
+    household_positions: list[CurrencyPosition]
+    can_reveal_pii: bool = False
+    revealed: dict[str, Any] = field(default_factory=dict)
+
+
+def _positions(rows: list[tuple[str, str, Decimal]]) -> list[CurrencyPosition]:
+    """(category, currency, amount) rows -> held/owed per currency, currencies sorted."""
+    held: dict[str, Decimal] = defaultdict(Decimal)
+    owed: dict[str, Decimal] = defaultdict(Decimal)
+    for category, currency, amount in rows:
+        (owed if category in LIABILITY_CATEGORIES else held)[currency] += amount or Decimal(0)
+    return [
+        CurrencyPosition(currency=c, held=held.get(c, Decimal(0)), owed=owed.get(c, Decimal(0)))
+        for c in sorted(set(held) | set(owed))
+    ]
+
+
+def can_reveal_pii(*, user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm("customers.reveal_pii"))
+
+
+def customer_360(*, user: Any, customer_id: Any) -> Customer360:
+    """Everything the customer page shows, in a fixed number of queries.
+
+    PII stays encrypted (deferred) until someone with customers.reveal_pii asks for it;
+    holdings are grouped by category with totals per currency (active holdings only); the
+    household is the household/spouse relationships in either direction, restricted to
+    relatives this user may see, and its totals count a joint holding once.
+    """
+    from apps.accounts.models import Holding, HoldingParty
+
+    try:
+        customer = (
+            visible_customers(user=user)
+            .select_related("branch", "primary_manager")
+            .defer(*PII_FIELDS)
+            .get(pk=int(customer_id))
+        )
+    except (Customer.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such customer.") from None
+
+    parties = list(
+        HoldingParty.objects.filter(customer=customer)
+        .exclude(holding__status=Holding.Status.CLOSED)
+        .select_related("holding", "holding__product")
+        .defer("holding__number")
+        .order_by("holding__category", "holding__opened_on", "holding_id")
+    )
+    groups: dict[str, HoldingGroup] = {}
+    labels = dict(Holding.Category.choices)
+    for party in parties:
+        holding = party.holding
+        holding.role = party.get_role_display()
+        group = groups.setdefault(
+            holding.category,
+            HoldingGroup(
+                category=holding.category,
+                label=labels.get(holding.category, holding.category),
+                is_liability=holding.category in LIABILITY_CATEGORIES,
+                holdings=[],
+                totals=[],
+            ),
+        )
+        group.holdings.append(holding)
+    for group in groups.values():
+        sums: dict[str, Decimal] = defaultdict(Decimal)
+        for holding in group.holdings:
+            if holding.status == Holding.Status.ACTIVE:
+                sums[holding.currency] += holding.balance
+        group.totals = [Money(amount=sums[c], currency=c) for c in sorted(sums)]
+    active = [
+        (p.holding.category, p.holding.currency, p.holding.balance)
+        for p in parties
+        if p.holding.status == Holding.Status.ACTIVE
+    ]
+    chart = []
+    for currency in sorted({c for _, c, _ in active}):
+        by_category: dict[str, Decimal] = defaultdict(Decimal)
+        for category, cur, amount in active:
+            if cur == currency:
+                by_category[category] += amount
+        chart.append(
+            {
+                "currency": currency,
+                "labels": [labels.get(c, c) for c in by_category],
+                # Strings, not floats: the chart draws them, nothing adds them up.
+                "values": [str(v) for v in by_category.values()],
+            }
+        )
+
+    documents = list(customer.documents.defer("number").order_by("expiry_date", "id"))
+
+    links = list(
+        CustomerRelationship.objects.filter(
+            Q(from_customer=customer) | Q(to_customer=customer), kind__in=CustomerRelationship.HOUSEHOLD_KINDS
+        ).values_list("from_customer_id", "to_customer_id", "kind")
+    )
+    kind_labels = dict(CustomerRelationship.Kind.choices)
+    relation_of: dict[int, list[str]] = defaultdict(list)
+    for from_id, to_id, kind in links:
+        other = to_id if from_id == customer.pk else from_id
+        if kind_labels[kind] not in relation_of[other]:
+            relation_of[other].append(kind_labels[kind])
+    household: list[HouseholdMember] = []
+    household_positions: list[CurrencyPosition] = []
+    if relation_of:
+        relatives = (
+            visible_customers(user=user)
+            .filter(pk__in=list(relation_of))
+            .only("id", "display_name", "external_id", "segment", "kind", "status")
+            .order_by("display_name", "id")
+        )
+        household = [HouseholdMember(customer=c, relationships=relation_of[c.pk]) for c in relatives]
+    if household:
+        members = [customer.pk, *(m.customer.pk for m in household)]
+        # A joint holding of two relatives is counted once.
+        sums = (
+            Holding.objects.filter(
+                status=Holding.Status.ACTIVE,
+                pk__in=HoldingParty.objects.filter(customer_id__in=members).values("holding_id"),
+            )
+            .values_list("category", "currency")
+            .annotate(total=Sum("balance"))
+            .order_by()
+        )
+        household_positions = _positions(list(sums))
+
+    return Customer360(
+        customer=customer,
+        holding_groups=list(groups.values()),
+        positions=_positions(active),
+        chart=chart,
+        documents=documents,
+        household=household,
+        household_positions=household_positions,
+        can_reveal_pii=can_reveal_pii(user=user),
+    )
+
+
+def revealed_pii(*, customer: Customer, fields: list[str]) -> dict[str, Any]:
+    """Decrypt the asked PII fields of one customer (the caller has recorded the reveal)."""
+    fields = [f for f in PII_FIELDS if f in fields]
+    if not fields:
+        return {}
+    row = Customer.objects.filter(pk=customer.pk).values(*fields).get()
+    return {name: row[name] for name in fields}

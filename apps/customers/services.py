@@ -74,7 +74,7 @@ def _apply_profile(customer: Customer, data: Mapping[str, Any]) -> None:
 
 def _validate_and_save(customer: Customer, **save_kwargs: Any) -> None:
     try:
-        customer.full_clean(exclude=["branch", "primary_manager", "national_id_index"])
+        customer.full_clean(exclude=["branch", "primary_manager", "national_id_index"], validate_constraints=False)
     except ValidationError as error:
         raise_as_domain_error(error)
     if customer.national_id_index:
@@ -230,6 +230,9 @@ def add_identity_document(
     issued_on: dt.date | None = None,
 ) -> IdentityDocument:
     ensure_can_edit(actor)
+    # Checked here for a readable message; the database constraint only names itself.
+    if issued_on and expiry_date and expiry_date <= issued_on:
+        raise DomainError("The expiry date must be after the issue date.", field="expiry_date")
     document = IdentityDocument(
         customer=customer,
         document_type=document_type,
@@ -239,7 +242,7 @@ def add_identity_document(
     )
     document.set_number(number)
     try:
-        document.full_clean()
+        document.full_clean(validate_constraints=False)
     except ValidationError as error:
         raise_as_domain_error(error)
     document.save()

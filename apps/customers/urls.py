@@ -5,5 +5,7 @@ from apps.customers import views
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
+    path("export.csv", views.customer_export, name="export"),
     path("<int:customer_id>/", views.customer_detail, name="detail"),
+    path("<int:customer_id>/reveal/", views.customer_reveal, name="reveal"),
 ]

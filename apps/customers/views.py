@@ -1,42 +1,168 @@
+"""Customer pages of the manager workspace: list and search, CSV export, the 360 page, PII reveal.
+
+Thin: forms shape the input, selectors read (always through visible_customers), the audit
+trail is written by services. An htmx request gets the fragment the full page includes.
+"""
+
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
+from apps.core.audit import record_pii_reveal
 from apps.core.errors import NotFound
-from apps.customers.selectors import customer_for_user, visible_customers
+from apps.customers.export import prepare_export
+from apps.customers.selectors import (
+    SORT_LABELS,
+    Customer360,
+    CustomerPage,
+    InvalidCursor,
+    can_reveal_pii,
+    customer_360,
+    customer_list_page,
+    revealed_pii,
+)
+from apps.customers.workspace_forms import PII_LABELS, CustomerExportForm, CustomerSearchForm, RevealPiiForm
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    # A history restore needs the whole page, not the fragment.
+    return bool(htmx) and not htmx.history_restore_request
 
 
 @login_required
+@require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
-    customers = (
-        visible_customers(user=request.user)
-        .select_related("branch", "primary_manager")
-        .only(
-            "id",
-            "display_name",
-            "external_id",
-            "segment",
-            "kyc_status",
-            "email_hint",
-            "phone_hint",
-            "branch__name",
-            "branch__code",
-            "primary_manager__username",
-            "primary_manager__first_name",
-            "primary_manager__last_name",
-        )
-    )
-    page = Paginator(customers, 50).get_page(request.GET.get("page"))
-    return render(request, "customers/list.html", {"page": page})
+    form = CustomerSearchForm(request.GET)
+    page: CustomerPage | None = None
+    cursor_error = ""
+    params: dict[str, object] = {}
+    if form.is_valid():
+        query = form.to_query()
+        params = form.filter_params()
+        try:
+            page = customer_list_page(user=request.user, query=query, cursor=form.cleaned_data["cursor"])
+        except InvalidCursor as error:
+            cursor_error = error.message
+            page = customer_list_page(user=request.user, query=query)
+    context = {
+        "form": form,
+        "page": page,
+        "cursor_error": cursor_error,
+        "sort_label": SORT_LABELS.get(page.sort, "") if page else "",
+        "first_page_query": urlencode(params),
+        "next_page_query": urlencode({**params, "sort": page.sort, "cursor": page.next_cursor})
+        if page and page.next_cursor
+        else "",
+        "export_params": params,
+        "can_export_pii": can_reveal_pii(user=request.user),
+    }
+    if _is_htmx(request) and request.htmx.target == "customer-results":
+        # The search box's message travels out of band, so typing never loses focus.
+        return render(request, "customers/_results.html", {**context, "oob": True})
+    return render(request, "customers/list.html", context)
 
 
 @login_required
-def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+@require_GET
+def customer_export(request: HttpRequest) -> HttpResponse:
+    form = CustomerExportForm(request.GET)
+    if not form.is_valid():
+        # Same page, same message in place, nothing exported and nothing audited.
+        context = {"form": form, "page": None, "export_params": {}}
+        return render(request, "customers/list.html", context, status=400)
+    include_pii = form.cleaned_data["include_pii"]
+    if include_pii and not can_reveal_pii(user=request.user):
+        raise PermissionDenied("Your role may not export personal data.")
+    lines = prepare_export(user=request.user, query=form.to_query(), include_pii=include_pii)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _customer_view(request: HttpRequest, customer_id: int) -> Customer360:
     try:
-        customer = customer_for_user(user=request.user, customer_id=customer_id)
+        return customer_360(user=request.user, customer_id=customer_id)
     except NotFound as error:
         raise Http404(error.message) from error
-    return render(request, "customers/detail.html", {"customer": customer})
+
+
+def _pii_rows(view: Customer360) -> list[dict[str, object]]:
+    """One row per PII field: its hint (what lists show) and, once revealed, the clear value."""
+    return [
+        {
+            "name": name,
+            "label": label,
+            "hint": getattr(view.customer, f"{name}_hint", ""),
+            "revealed": name in view.revealed,
+            "value": view.revealed.get(name),
+        }
+        for name, label in PII_LABELS.items()
+    ]
+
+
+# Parts of the 360 page served by other apps' views (interactions, tasks, products), loaded by
+# htmx. The path is the contract; reverse() is used once the URL name exists.
+SLOTS = {
+    "timeline": ("interactions:timeline", "/customers/{pk}/timeline/"),
+    "new_interaction": ("interactions:create", "/customers/{pk}/interactions/new/"),
+    "tasks": ("tasks:customer_tasks", "/customers/{pk}/tasks/"),
+    "eligibility": ("products:customer_eligibility", "/customers/{pk}/eligibility/"),
+}
+
+
+def _slot_urls(customer_id: int) -> dict[str, str]:
+    urls = {}
+    for key, (name, path) in SLOTS.items():
+        try:
+            urls[key] = reverse(name, args=[customer_id])
+        except NoReverseMatch:
+            urls[key] = path.format(pk=customer_id)
+    return urls
+
+
+def _detail_context(view: Customer360, reveal_form: RevealPiiForm | None = None) -> dict[str, object]:
+    return {
+        "view": view,
+        "customer": view.customer,
+        "slot_urls": _slot_urls(view.customer.pk),
+        "pii_rows": _pii_rows(view),
+        "reveal_form": reveal_form or RevealPiiForm(),
+    }
+
+
+@login_required
+@require_GET
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    return render(request, "customers/detail.html", _detail_context(_customer_view(request, customer_id)))
+
+
+@login_required
+@require_POST
+def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Show a customer's PII in clear: only with customers.reveal_pii, and audited first."""
+    view = _customer_view(request, customer_id)
+    if not view.can_reveal_pii:
+        raise PermissionDenied("Your role may not reveal personal data.")
+    form = RevealPiiForm(request.POST)
+    if form.is_valid():
+        fields = form.fields_to_reveal()
+        record_pii_reveal(actor=request.user, target=view.customer, fields=fields, reason=form.cleaned_data["reason"])
+        view.revealed = revealed_pii(customer=view.customer, fields=fields)
+    htmx = _is_htmx(request)
+    template = "customers/_pii.html" if htmx else "customers/detail.html"
+    # htmx swaps only 2xx answers: the fragment with its field errors comes back as 200.
+    status = 200 if form.is_valid() or htmx else 400
+    response = render(request, template, _detail_context(view, form), status=status)
+    response["Cache-Control"] = "no-store"  # clear PII must not sit in a shared or browser cache
+    return response

@@ -1,5 +1,18 @@
-from django.apps import AppConfig
+from typing import Any
+
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
+
+
+def _sync_roles_after_last_app(sender: AppConfig, **kwargs: Any) -> None:
+    # post_migrate fires once per app, in INSTALLED_APPS order, and each app's permissions are
+    # created on its own turn: syncing on identity's turn would miss the apps listed after it
+    # (customers, tasks, ...). Sync once, on the last app's turn, when every permission exists.
+    # (A flush in TransactionTestCase emits the same signals, so roles survive it too.)
+    if sender is list(apps.get_app_configs())[-1]:
+        from apps.identity.roles import sync_role_permissions
+
+        sync_role_permissions(**kwargs)
 
 
 class IdentityConfig(AppConfig):
@@ -8,6 +21,4 @@ class IdentityConfig(AppConfig):
     verbose_name = "Identity and access"
 
     def ready(self) -> None:
-        from apps.identity.roles import sync_role_permissions
-
-        post_migrate.connect(sync_role_permissions, sender=self, dispatch_uid="finpulse_sync_roles")
+        post_migrate.connect(_sync_roles_after_last_app, dispatch_uid="finpulse_sync_roles")

@@ -32,6 +32,9 @@ MANAGER_PERMISSIONS = (
     "tasks.view_task",
     "tasks.add_task",
     "tasks.change_task",
+    "interactions.view_interaction",
+    "interactions.add_interaction",
+    "interactions.view_attachment",
 )
 BRANCH_MANAGER_PERMISSIONS = (*MANAGER_PERMISSIONS, "identity.view_user", "identity.view_branch")
 COMPLIANCE_PERMISSIONS = (
@@ -43,7 +46,7 @@ COMPLIANCE_PERMISSIONS = (
     "identity.view_branch",
 )
 # Compliance also reads every model of these apps (view_* only).
-COMPLIANCE_READ_APPS = ("customers", "accounts", "products", "tasks")
+COMPLIANCE_READ_APPS = ("customers", "accounts", "products", "tasks", "interactions")
 
 
 def sync_role_permissions(**kwargs: object) -> None:

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
+from apps.core.business_date import business_today
+from apps.core.errors import NotFound
+from apps.products.eligibility import CustomerFacts, Eligibility, evaluate, facts_of
 from apps.products.models import Product, ProductRate
 
 
@@ -25,3 +30,137 @@ def rate_on(
             Q(max_term_months__isnull=True) | Q(max_term_months__gte=term_months)
         )
     return rates.order_by("-effective_from", "-min_amount", "-min_term_months").first()
+
+
+def current_slabs(rates: list[ProductRate], *, on: dt.date) -> list[ProductRate]:
+    """The slabs valid on a date: for each slab (lowest amount, shortest term), the newest row
+    effective on or before that date. A rate change is a new dated row, so older rows of the
+    same slab are history, not current."""
+    latest: dict[tuple[Decimal, int], ProductRate] = {}
+    for rate in rates:
+        if rate.effective_from > on:
+            continue
+        key = (rate.min_amount, rate.min_term_months)
+        if key not in latest or rate.effective_from > latest[key].effective_from:
+            latest[key] = rate
+    return sorted(latest.values(), key=lambda r: (r.min_amount, r.min_term_months))
+
+
+@dataclass(frozen=True)
+class RateHistoryRow:
+    rate: ProductRate
+    status: str  # "current", "scheduled" (not yet effective) or "superseded"
+
+
+def rate_history(rates: list[ProductRate], *, on: dt.date) -> list[RateHistoryRow]:
+    current = {rate.pk for rate in current_slabs(rates, on=on)}
+    rows = []
+    for rate in sorted(rates, key=lambda r: (r.effective_from, r.min_amount, r.min_term_months), reverse=True):
+        if rate.pk in current:
+            status = "current"
+        elif rate.effective_from > on:
+            status = "scheduled"
+        else:
+            status = "superseded"
+        rows.append(RateHistoryRow(rate=rate, status=status))
+    return rows
+
+
+def product_catalog(*, category: str = "", active: bool | None = True, segment: str = "") -> QuerySet[Product]:
+    """Products filtered as the catalog page asks; a segment filter keeps products open to it
+    (no segment restriction, or the segment listed). Rates come prefetched, newest first."""
+    products = Product.objects.all()
+    if active is not None:
+        products = products.filter(is_active=active)
+    if category:
+        products = products.filter(category=category)
+    if segment:
+        products = products.filter(Q(eligible_segments=[]) | Q(eligible_segments__contains=[segment]))
+    return products.prefetch_related(
+        Prefetch("rates", queryset=ProductRate.objects.order_by("-effective_from", "min_amount", "min_term_months"))
+    ).order_by("category", "name", "id")
+
+
+@dataclass
+class ProductDetail:
+    product: Product
+    today: dt.date
+    current_rates: list[ProductRate]
+    history: list[RateHistoryRow]
+
+    @property
+    def current_rows(self) -> list[RateHistoryRow]:
+        return [RateHistoryRow(rate=rate, status="current") for rate in self.current_rates]
+
+
+def product_detail(*, product_id: Any, today: dt.date | None = None) -> ProductDetail:
+    """One product with its rate table as of the business date, its history, fees and branches."""
+    today = today or business_today()
+    try:
+        product = Product.objects.prefetch_related("rates", "fees", "branches").get(pk=int(product_id))
+    except (Product.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such product.") from None
+    rates = list(product.rates.all())
+    return ProductDetail(
+        product=product,
+        today=today,
+        current_rates=current_slabs(rates, on=today),
+        history=rate_history(rates, on=today),
+    )
+
+
+@dataclass
+class ProductEligibility:
+    product: Product
+    result: Eligibility
+
+
+@dataclass
+class CustomerEligibility:
+    customer: Any
+    facts: CustomerFacts
+    eligible: list[ProductEligibility]
+    not_eligible: list[ProductEligibility]
+
+
+def customer_eligibility(*, user: Any, customer_id: Any, today: dt.date | None = None) -> CustomerEligibility:
+    """Every active product, eligible or not with the reasons, for one customer the user sees.
+
+    Four queries whatever the catalog size: the customer (only the fields the rules read, so
+    one date of birth is decrypted and no other PII), the products they hold, the active
+    products and their branches.
+    """
+    from apps.accounts.models import Holding, HoldingParty
+    from apps.customers.models import Customer
+    from apps.customers.selectors import visible_customers
+
+    today = today or business_today()
+    try:
+        customer = (
+            visible_customers(user=user)
+            .only(
+                "id",
+                "display_name",
+                "kind",
+                "date_of_birth",
+                "annual_income",
+                "income_currency",
+                "segment",
+                "risk_profile",
+                "branch_id",
+            )
+            .get(pk=int(customer_id))
+        )
+    except (Customer.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such customer.") from None
+    held = (
+        HoldingParty.objects.filter(customer_id=customer.pk)
+        .exclude(holding__status=Holding.Status.CLOSED)
+        .values_list("holding__product_id", flat=True)
+    )
+    facts = facts_of(customer, today=today, held_product_ids=set(held))
+    eligible, not_eligible = [], []
+    for product in active_products().prefetch_related("branches").order_by("category", "name", "id"):
+        item = ProductEligibility(product=product, result=evaluate(facts, product))
+        (eligible if item.result.eligible else not_eligible).append(item)
+    return CustomerEligibility(customer=customer, facts=facts, eligible=eligible, not_eligible=not_eligible)

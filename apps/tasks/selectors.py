@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
+from apps.core.business_date import business_today
 from apps.core.errors import NotFound
+from apps.customers.models import Customer, CustomerUserObjectPermission
 from apps.customers.selectors import visible_customers
+from apps.identity import roles
 from apps.tasks.models import Task
+
+WHEN_CHOICES = (("", "All open"), ("overdue", "Overdue"), ("today", "Due today"), ("upcoming", "Upcoming"))
 
 
 def visible_tasks(*, user: Any) -> QuerySet[Task]:
@@ -19,3 +27,71 @@ def task_for_user(*, user: Any, task_id: Any) -> Task:
         return visible_tasks(user=user).get(pk=int(task_id))
     except (Task.DoesNotExist, TypeError, ValueError):
         raise NotFound("No such task.") from None
+
+
+def open_tasks_for_customer(*, user: Any, customer: Customer) -> QuerySet[Task]:
+    """The customer's open tasks, soonest first, for anyone who may see the customer."""
+    return (
+        visible_tasks(user=user)
+        .filter(customer_id=customer.pk, status=Task.Status.OPEN)
+        .order_by("due_at", "-priority", "id")
+    )
+
+
+def business_day_bounds(day: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """Start and end of a business day in the bank's time zone ("due today" means this)."""
+    day = day or business_today()
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return start, start + dt.timedelta(days=1)
+
+
+def my_open_tasks(*, user: Any, when: str = "", today: dt.date | None = None) -> QuerySet[Task]:
+    """Open tasks assigned to the user on customers they may see.
+
+    Overdue: due before the business day began; today: due during it; upcoming: after it.
+    """
+    start, end = business_day_bounds(today)
+    tasks = visible_tasks(user=user).filter(assignee_id=user.pk, status=Task.Status.OPEN)
+    if when == "overdue":
+        tasks = tasks.filter(due_at__lt=start)
+    elif when == "today":
+        tasks = tasks.filter(due_at__gte=start, due_at__lt=end)
+    elif when == "upcoming":
+        tasks = tasks.filter(due_at__gte=end)
+    return tasks.order_by("due_at", "-priority", "id")
+
+
+def my_task_counts(*, user: Any, today: dt.date | None = None) -> dict[str, int]:
+    """How many of the user's open tasks fall in each bucket (one query)."""
+    start, end = business_day_bounds(today)
+    return my_open_tasks(user=user, today=today).aggregate(
+        all=Count("pk"),
+        overdue=Count("pk", filter=Q(due_at__lt=start)),
+        today=Count("pk", filter=Q(due_at__gte=start, due_at__lt=end)),
+        upcoming=Count("pk", filter=Q(due_at__gte=end)),
+    )
+
+
+def assignable_users(*, customer: Customer) -> QuerySet[Any]:
+    """Who may be given a task on this customer: active relationship or branch managers who
+    can see the customer (its primary manager, anyone granted access to it, and the branch
+    managers of its branch). A task is never handed to someone who cannot open it."""
+    user_model = get_user_model()
+    granted = CustomerUserObjectPermission.objects.filter(
+        content_object_id=customer.pk, permission__codename="view_customer"
+    ).values("user_id")
+    sees_customer = (
+        Q(pk=customer.primary_manager_id)
+        | Q(pk__in=granted)
+        | Q(branch_id=customer.branch_id, groups__name=roles.BRANCH_MANAGER)
+    )
+    working_roles = user_model.objects.filter(groups__name__in=[roles.RELATIONSHIP_MANAGER, roles.BRANCH_MANAGER])
+    return (
+        user_model.objects.filter(sees_customer, is_active=True, pk__in=working_roles.values("pk"))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def can_be_assigned(*, user: Any, customer: Customer) -> bool:
+    return assignable_users(customer=customer).filter(pk=user.pk).exists()

@@ -14,15 +14,24 @@ from apps.core.errors import Conflict, DomainError
 from apps.customers.models import Customer
 from apps.customers.services import ensure_can_edit, raise_as_domain_error
 from apps.tasks.models import Task
+from apps.tasks.selectors import can_be_assigned
 
 
 def _validate(task: Task) -> None:
     if task.reminder_at and task.due_at and task.reminder_at > task.due_at:
         raise DomainError("The reminder must come before the due time.", field="reminder_at")
     try:
-        task.full_clean(exclude=["customer", "assignee", "created_by"])
+        task.full_clean(exclude=["customer", "assignee", "created_by"], validate_constraints=False)
     except ValidationError as error:
         raise_as_domain_error(error)
+
+
+def _ensure_assignable(assignee: Any, customer: Customer) -> None:
+    """A task is never handed to someone who cannot open its customer."""
+    if not can_be_assigned(user=assignee, customer=customer):
+        raise DomainError(
+            "This person cannot see the customer, so the task cannot be assigned to them.", field="assignee"
+        )
 
 
 @transaction.atomic
@@ -41,6 +50,8 @@ def create_task(
     source_object: str = "",
 ) -> Task:
     ensure_can_edit(actor)
+    if actor is not None:
+        _ensure_assignable(assignee, customer)
     task = Task(
         customer=customer,
         assignee=assignee,
@@ -101,8 +112,49 @@ def reassign_task(*, actor: Any, task: Task, assignee: Any) -> Task:
         raise Conflict("Only an open task can be reassigned.")
     if not assignee.is_active:
         raise DomainError("Tasks can only be assigned to an active employee.", field="assignee")
+    _ensure_assignable(assignee, task.customer)
     before = task.assignee_id
     task.assignee = assignee
     task.save(update_fields=["assignee", "updated_at"])
     record_audit_event(actor=actor, action="task.reassigned", target=task, changes={"assignee": [before, assignee.pk]})
+    return task
+
+
+@transaction.atomic
+def update_task_details(
+    *, actor: Any, task: Task, title: str | None = None, description: str | None = None, priority: int | None = None
+) -> Task:
+    """Edit what a task says and how urgent it is; its customer and origin stay as recorded."""
+    ensure_can_edit(actor)
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if task.status != Task.Status.OPEN:
+        raise Conflict("Only an open task can be edited.")
+    before = {"title": task.title, "description": task.description, "priority": task.priority}
+    if title is not None:
+        task.title = title.strip()
+    if description is not None:
+        task.description = description
+    if priority is not None:
+        task.priority = priority
+    after = {"title": task.title, "description": task.description, "priority": task.priority}
+    changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    if not changes:
+        return task
+    _validate(task)
+    task.save(update_fields=["title", "description", "priority", "updated_at"])
+    record_audit_event(actor=actor, action="task.updated", target=task, changes=changes)
+    return task
+
+
+@transaction.atomic
+def cancel_task(*, actor: Any, task: Task, reason: str = "") -> Task:
+    """Cancel an open task (tasks are kept for the record, never deleted)."""
+    ensure_can_edit(actor)
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if task.status != Task.Status.OPEN:
+        raise Conflict("This task is no longer open.")
+    task.status = Task.Status.CANCELLED
+    task.outcome = reason
+    task.save(update_fields=["status", "outcome", "updated_at"])
+    record_audit_event(actor=actor, action="task.cancelled", target=task, metadata={"reason": reason})
     return task

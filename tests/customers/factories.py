@@ -25,11 +25,11 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+44 7700 {n:06d}")
     address = "1 High Street, London"
     segment = "mass"
-    branch = factory.SubFactory(BranchFactory)
+    branch = None  # the assigned manager's branch, else a new branch (see _create)
 
     @classmethod
     def _create(cls, model_class: type[Customer], *args: object, **kwargs: object) -> Customer:
         manager = kwargs.pop("assigned_to", None)
-        if manager is not None and kwargs.get("branch") is None:
-            kwargs["branch"] = manager.branch
+        if kwargs.get("branch") is None:
+            kwargs["branch"] = (manager.branch if manager is not None else None) or BranchFactory()
         return create_customer(actor=None, manager=manager, **kwargs)

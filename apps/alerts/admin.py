@@ -1,0 +1,69 @@
+"""Alerts in admin: rows from the alerts selector; handled through the same services as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.alerts.models import Alert
+from apps.alerts.selectors import visible_alerts
+from apps.alerts.services import acknowledge_alert
+from apps.core.admin import ServiceAdmin, may_write, without_ciphertext
+from apps.core.errors import DomainError
+
+FIELDS = (
+    "customer",
+    "rule",
+    "threshold",
+    "object_type",
+    "object_id",
+    "fires_on",
+    "reason",
+    "details",
+    "manager",
+    "task",
+    "status",
+    "snoozed_until",
+    "status_reason",
+    "handled_by",
+    "handled_at",
+    "created_at",
+)
+
+
+@admin.register(Alert)
+class AlertAdmin(ServiceAdmin):
+    list_display = ("created_at", "rule", "threshold", "customer", "manager", "fires_on", "status")
+    list_filter = ("status", "rule", "threshold")
+    list_select_related = ("customer", "manager")
+    search_fields = ("customer__display_name", "^customer__external_id")
+    show_full_result_count = False
+    fields = FIELDS
+    readonly_fields = FIELDS
+    actions = ["acknowledge"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
+        return without_ciphertext(visible_alerts(user=request.user), "customer")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Acknowledge the selected alerts")
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
+        if not may_write(request.user):
+            self.message_user(request, "Your role may not handle alerts.", messages.ERROR)
+            return
+        done = 0
+        for alert in queryset:
+            try:
+                acknowledge_alert(actor=request.user, alert=alert, reason="Acknowledged in admin")
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{alert}: {error.message}", messages.WARNING)
+        self.message_user(request, f"{done} alert(s) acknowledged.", messages.SUCCESS)

@@ -1,0 +1,74 @@
+"""Alerts: a rule fired for an object (holding, document, customer, task) at a threshold.
+
+One alert per (rule, object, threshold, fires_on), however often the scan runs: fires_on is
+the date the threshold was reached (e.g. maturity date minus 7 days), so it does not move
+from one day to the next, and a renewed deposit (new maturity date) alerts again.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Alert(models.Model):
+    class Rule(models.TextChoices):
+        MATURITY = "maturity", "Holding maturing"
+        DOCUMENT_EXPIRY = "document_expiry", "Identity document expiring"
+        KYC_REVIEW = "kyc_review", "KYC review due"
+        RELATIONSHIP = "relationship", "Overdue relationship"
+        TASK_ESCALATION = "task_escalation", "Long-overdue follow-up"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        SNOOZED = "snoozed", "Snoozed"
+        DISMISSED = "dismissed", "Dismissed"
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="alerts")
+    rule = models.CharField(max_length=20, choices=Rule.choices)
+    threshold = models.PositiveIntegerField(help_text="Days (before maturity/expiry, or the cadence interval).")
+    object_type = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    fires_on = models.DateField(help_text="The date the threshold was reached.")
+    reason = models.CharField(max_length=300, help_text="Why it fired, in the bank's words.")
+    details = models.JSONField(default=dict, blank=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    task = models.ForeignKey("tasks.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    snoozed_until = models.DateField(null=True, blank=True)
+    status_reason = models.CharField(max_length=300, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "object_type", "object_id", "threshold", "fires_on"], name="alert_once_per_threshold"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="snoozed") | Q(snoozed_until__isnull=False), name="alert_snooze_has_date"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="dismissed") | ~Q(status_reason=""), name="alert_dismiss_reason"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["manager", "status", "-created_at"], name="alert_manager_status_idx"),
+            models.Index(fields=["status", "snoozed_until"], name="alert_snoozed_idx"),
+            models.Index(fields=["customer", "-created_at"], name="alert_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()} ({self.threshold}d) for customer {self.customer_id}"
+
+    @property
+    def is_actionable(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.SNOOZED, self.Status.ACKNOWLEDGED)

@@ -1,0 +1,598 @@
+"""The scans beat runs: maturities, follow-ups, KYC reviews, expiring documents, cadence.
+
+Every scan reads an indexed column (holdings' (status, maturity_date), documents'
+expiry_date, customers' kyc_review_date and segment, tasks' (status, reminder_at)), walks it
+in keyset batches, and measures "today" with business_today(), so a scan can be replayed for
+a pinned business date. Each batch is one transaction (raise_alerts / send_reminders) with a
+fixed number of queries, so a million holdings cost a number of batches, not of queries per
+holding. Only one scan runs at a time (a session advisory lock), and everything it writes
+has a unique key, so running it twice, or from two beats, creates nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from apps.accounts.models import Holding, HoldingParty
+from apps.alerts.models import Alert
+from apps.alerts.services import Candidate, Reminder, customer_url, raise_alerts, send_reminders, wake_snoozed_alerts
+from apps.core.business_date import business_today
+from apps.customers.models import Customer, IdentityDocument
+from apps.identity import roles
+from apps.identity.models import User
+from apps.notifications.models import Kind
+from apps.products.models import ProductRate
+from apps.tasks.models import Task
+
+logger = logging.getLogger(__name__)
+
+SCAN_LOCK_ID = 0x46505F5343414E53  # "FP_SCANS"
+DEFAULT_BATCH_SIZE = 1000
+
+
+@dataclass
+class RuleReport:
+    batches: int = 0
+    scanned: int = 0
+    alerts: int = 0
+    tasks: int = 0
+    notifications: int = 0
+    unassigned: int = 0  # customers without a relationship manager: nobody to alert
+
+
+@dataclass
+class ScanReport:
+    business_date: str = ""
+    skipped: str = ""
+    rules: dict[str, RuleReport] = field(default_factory=lambda: defaultdict(RuleReport))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "business_date": self.business_date,
+            "skipped": self.skipped,
+            "rules": {str(name): asdict(report) for name, report in self.rules.items()},
+        }
+
+    def total(self, what: str) -> int:
+        return sum(getattr(report, what) for report in self.rules.values())
+
+
+def business_now(today: dt.date) -> dt.datetime:
+    """Now, moved to the business date (same time of day), for follow-up due times."""
+    now = timezone.localtime()
+    return now + dt.timedelta(days=(today - now.date()).days)
+
+
+def _keyset(queryset: QuerySet, date_field: str, batch_size: int) -> Iterator[list]:
+    """Batches ordered by (date, id), each starting after the last row of the previous one."""
+    last: tuple[dt.date, int] | None = None
+    while True:
+        page = queryset
+        if last is not None:
+            page = page.filter(Q(**{f"{date_field}__gt": last[0]}) | Q(**{date_field: last[0], "pk__gt": last[1]}))
+        rows = list(page.order_by(date_field, "pk")[:batch_size])
+        if not rows:
+            return
+        yield rows
+        tail = rows[-1]
+        last = (getattr(tail, date_field), tail.pk)
+        if len(rows) < batch_size:
+            return
+
+
+def _tightest(thresholds: list[int], days_left: int) -> int | None:
+    """The smallest threshold already reached: 5 days left with [30, 7, 1] is the 7-day alert."""
+    reached = [t for t in thresholds if days_left <= t]
+    return min(reached) if reached else None
+
+
+def _apply(report: RuleReport, candidates: list[Candidate]) -> None:
+    result = raise_alerts(candidates=candidates)
+    report.alerts += result.alerts
+    report.tasks += result.tasks
+    report.notifications += result.notifications
+
+
+# --- maturities -------------------------------------------------------------------------
+
+
+def _term_months(opened: dt.date, matures: dt.date) -> int:
+    months = (matures.year - opened.year) * 12 + matures.month - opened.month
+    return max(months - (1 if matures.day < opened.day else 0), 0)
+
+
+def _rates_for(product_ids: set[int], latest: dt.date) -> dict[int, list[ProductRate]]:
+    """Every rate slab of these products effective by `latest`, newest first (one query)."""
+    rates: dict[int, list[ProductRate]] = defaultdict(list)
+    for rate in ProductRate.objects.filter(product_id__in=product_ids, effective_from__lte=latest).order_by(
+        "-effective_from", "-min_amount", "-min_term_months"
+    ):
+        rates[rate.product_id].append(rate)
+    return rates
+
+
+def rate_from_slabs(slabs: list[ProductRate], *, on: dt.date, amount: Decimal, term_months: int) -> ProductRate | None:
+    """apps.products.selectors.rate_on over rows already loaded (same rule, same order)."""
+    for slab in slabs:
+        if slab.effective_from > on or slab.min_amount > amount:
+            continue
+        if slab.max_amount is not None and slab.max_amount <= amount:
+            continue
+        if slab.min_term_months > term_months:
+            continue
+        if slab.max_term_months is not None and slab.max_term_months < term_months:
+            continue
+        return slab
+    return None
+
+
+def _owners(holding_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The customer an alert goes to: the owner party (else the first party) of each holding."""
+    order = {HoldingParty.Role.OWNER: 0, HoldingParty.Role.JOINT: 1}
+    found: dict[int, dict[str, Any]] = {}
+    rows = HoldingParty.objects.filter(holding_id__in=holding_ids).values(
+        "holding_id",
+        "role",
+        "customer_id",
+        "customer__primary_manager_id",
+        "customer__display_name",
+        "customer__status",
+    )
+    for row in sorted(rows, key=lambda r: (r["holding_id"], order.get(r["role"], 9), r["customer_id"])):
+        found.setdefault(row["holding_id"], row)
+    return found
+
+
+def scan_maturities(*, today: dt.date, batch_size: int, report: RuleReport) -> None:
+    thresholds = {
+        category: sorted(set(days)) for category, days in settings.FINPULSE_MATURITY_THRESHOLDS.items() if days
+    }
+    if not thresholds:
+        return
+    window = Q()
+    for category, days in thresholds.items():
+        window |= Q(product__category=category, maturity_date__lte=today + dt.timedelta(days=max(days)))
+    holdings = (
+        Holding.objects.filter(status=Holding.Status.ACTIVE, maturity_date__gte=today)
+        .filter(window)
+        .select_related("product")
+        .only(
+            "id",
+            "category",
+            "number_hint",
+            "currency",
+            "balance",
+            "rate",
+            "opened_on",
+            "maturity_date",
+            "maturity_instruction",
+            "product__id",
+            "product__name",
+            "product__category",
+        )
+    )
+    notice_days = set(settings.FINPULSE_CUSTOMER_NOTICE_DAYS) if settings.FINPULSE_CUSTOMER_NOTICE_CHANNELS else set()
+    for batch in _keyset(holdings, "maturity_date", batch_size):
+        report.batches += 1
+        report.scanned += len(batch)
+        owners = _owners([h.pk for h in batch])
+        rates = _rates_for({h.product_id for h in batch}, max(h.maturity_date for h in batch))
+        candidates = []
+        for holding in batch:
+            days_left = (holding.maturity_date - today).days
+            threshold = _tightest(thresholds[holding.product.category], days_left)
+            owner = owners.get(holding.pk)
+            if threshold is None or owner is None or owner["customer__status"] == Customer.Status.CLOSED:
+                continue
+            if owner["customer__primary_manager_id"] is None:
+                report.unassigned += 1
+                continue
+            term = _term_months(holding.opened_on, holding.maturity_date)
+            slab = rate_from_slabs(
+                rates.get(holding.product_id, []), on=holding.maturity_date, amount=holding.balance, term_months=term
+            )
+            instruction = holding.get_maturity_instruction_display() or "none recorded"
+            rate_text = f"{slab.rate}%" if slab else "no rate published"
+            what = f"{holding.get_category_display()} {holding.number_hint}".strip()
+            reason = (
+                f"{what} ({holding.product.name}) matures on {holding.maturity_date:%d %b %Y}, in {days_left} day(s). "
+                f"Maturity instruction: {instruction}. Product rate on the maturity date: {rate_text}."
+            )
+            notice = None
+            if threshold in notice_days:
+                notice = (
+                    f"Your {holding.get_category_display().lower()} matures on {holding.maturity_date:%d %b %Y}",
+                    f"Your {what} matures on {holding.maturity_date:%d %b %Y}. Your instruction: {instruction}. "
+                    "Your relationship manager will contact you about renewal options.",
+                )
+            candidates.append(
+                Candidate(
+                    rule=Alert.Rule.MATURITY,
+                    threshold=threshold,
+                    object_type="accounts.holding",
+                    object_id=holding.pk,
+                    fires_on=holding.maturity_date - dt.timedelta(days=threshold),
+                    customer_id=owner["customer_id"],
+                    manager_id=owner["customer__primary_manager_id"],
+                    title=f"{owner['customer__display_name']}: {what} matures in {days_left} day(s)",
+                    reason=reason,
+                    notification_kind=Kind.MATURITY,
+                    details={
+                        "maturity_date": holding.maturity_date.isoformat(),
+                        "maturity_instruction": holding.maturity_instruction,
+                        "current_rate": str(holding.rate) if holding.rate is not None else None,
+                        "rate_on_maturity": str(slab.rate) if slab else None,
+                        "rate_effective_from": slab.effective_from.isoformat() if slab else None,
+                        "term_months": term,
+                        "currency": holding.currency,
+                    },
+                    task_source=Task.Source.MATURITY,
+                    task_due=holding.maturity_date - dt.timedelta(days=1),
+                    task_priority=Task.Priority.HIGH if threshold <= 7 else Task.Priority.NORMAL,
+                    customer_notice=notice,
+                )
+            )
+        _apply(report, candidates)
+
+
+# --- identity documents and KYC -------------------------------------------------------------
+
+
+def scan_documents(*, today: dt.date, batch_size: int, report: RuleReport) -> None:
+    thresholds = sorted(set(settings.FINPULSE_DOCUMENT_EXPIRY_DAYS))
+    if not thresholds:
+        return
+    documents = (
+        IdentityDocument.objects.filter(
+            expiry_date__gte=today,
+            expiry_date__lte=today + dt.timedelta(days=max(thresholds)),
+            customer__status__in=[Customer.Status.ACTIVE, Customer.Status.DORMANT, Customer.Status.PROSPECT],
+        )
+        .select_related("customer")
+        .only(
+            "id",
+            "document_type",
+            "number_hint",
+            "expiry_date",
+            "customer__id",
+            "customer__display_name",
+            "customer__primary_manager_id",
+        )
+    )
+    for batch in _keyset(documents, "expiry_date", batch_size):
+        report.batches += 1
+        report.scanned += len(batch)
+        candidates = []
+        for document in batch:
+            days_left = (document.expiry_date - today).days
+            threshold = _tightest(thresholds, days_left)
+            customer = document.customer
+            if threshold is None:
+                continue
+            if customer.primary_manager_id is None:
+                report.unassigned += 1
+                continue
+            what = f"{document.get_document_type_display()} {document.number_hint}".strip()
+            candidates.append(
+                Candidate(
+                    rule=Alert.Rule.DOCUMENT_EXPIRY,
+                    threshold=threshold,
+                    object_type="customers.identitydocument",
+                    object_id=document.pk,
+                    fires_on=document.expiry_date - dt.timedelta(days=threshold),
+                    customer_id=customer.pk,
+                    manager_id=customer.primary_manager_id,
+                    title=f"{customer.display_name}: {what} expires in {days_left} day(s)",
+                    reason=f"{what} expires on {document.expiry_date:%d %b %Y}: ask the customer for a valid document.",
+                    notification_kind=Kind.DOCUMENT_EXPIRY,
+                    details={"expiry_date": document.expiry_date.isoformat(), "document_type": document.document_type},
+                    task_source=Task.Source.DOCUMENT_EXPIRY,
+                    task_due=document.expiry_date - dt.timedelta(days=7),
+                )
+            )
+        _apply(report, candidates)
+
+
+def scan_kyc_reviews(*, today: dt.date, batch_size: int, report: RuleReport) -> None:
+    notice = settings.FINPULSE_KYC_REVIEW_NOTICE_DAYS
+    customers = Customer.objects.filter(
+        kyc_review_date__lte=today + dt.timedelta(days=notice),
+        status__in=[Customer.Status.ACTIVE, Customer.Status.DORMANT],
+    ).only("id", "display_name", "kyc_review_date", "primary_manager_id")
+    for batch in _keyset(customers, "kyc_review_date", batch_size):
+        report.batches += 1
+        report.scanned += len(batch)
+        candidates = []
+        for customer in batch:
+            if customer.primary_manager_id is None:
+                report.unassigned += 1
+                continue
+            days_left = (customer.kyc_review_date - today).days
+            when = f"in {days_left} day(s)" if days_left >= 0 else f"{-days_left} day(s) ago"
+            candidates.append(
+                Candidate(
+                    rule=Alert.Rule.KYC_REVIEW,
+                    threshold=notice,
+                    object_type="customers.customer",
+                    object_id=customer.pk,
+                    fires_on=customer.kyc_review_date - dt.timedelta(days=notice),
+                    customer_id=customer.pk,
+                    manager_id=customer.primary_manager_id,
+                    title=f"{customer.display_name}: KYC review due {when}",
+                    reason=f"The KYC review is due on {customer.kyc_review_date:%d %b %Y} ({when}).",
+                    notification_kind=Kind.KYC_REVIEW,
+                    details={"kyc_review_date": customer.kyc_review_date.isoformat()},
+                    task_source=Task.Source.KYC_REVIEW,
+                    task_due=customer.kyc_review_date,
+                    task_priority=Task.Priority.HIGH if days_left < 0 else Task.Priority.NORMAL,
+                )
+            )
+        _apply(report, candidates)
+
+
+# --- relationship cadence ---------------------------------------------------------------
+
+
+def _interaction_model() -> Any:
+    """apps.interactions may not be installed: then the cadence scan does nothing."""
+    from django.apps import apps
+
+    if not apps.is_installed("apps.interactions"):
+        return None
+    try:
+        return apps.get_model("interactions", "Interaction")
+    except LookupError:
+        return None
+
+
+def scan_relationships(*, today: dt.date, batch_size: int, report: RuleReport) -> None:
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce, TruncDate
+
+    interaction = _interaction_model()
+    if interaction is None:
+        return
+    last_contact = Subquery(
+        interaction.objects.filter(customer_id=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+    )
+    for segment, days in sorted(settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS.items()):
+        cutoff = today - dt.timedelta(days=int(days))
+        customers = (
+            Customer.objects.filter(segment=segment, status=Customer.Status.ACTIVE)
+            .annotate(
+                last_contact=TruncDate(last_contact, tzinfo=timezone.get_current_timezone()),
+                since=Coalesce(F("customer_since"), TruncDate(F("created_at"), tzinfo=timezone.get_current_timezone())),
+            )
+            .filter(Q(last_contact__lt=cutoff) | Q(last_contact__isnull=True, since__lt=cutoff))
+            .only("id", "display_name", "primary_manager_id")
+        )
+        last_id = 0
+        while True:
+            batch = list(customers.filter(pk__gt=last_id).order_by("pk")[:batch_size])
+            if not batch:
+                break
+            last_id = batch[-1].pk
+            report.batches += 1
+            report.scanned += len(batch)
+            candidates = []
+            for customer in batch:
+                if customer.primary_manager_id is None:
+                    report.unassigned += 1
+                    continue
+                base = customer.last_contact or customer.since
+                contacted = f"last contacted on {base:%d %b %Y}" if customer.last_contact else "never contacted"
+                candidates.append(
+                    Candidate(
+                        rule=Alert.Rule.RELATIONSHIP,
+                        threshold=int(days),
+                        object_type="customers.customer",
+                        object_id=customer.pk,
+                        fires_on=base + dt.timedelta(days=int(days)),
+                        customer_id=customer.pk,
+                        manager_id=customer.primary_manager_id,
+                        title=f"{customer.display_name}: overdue relationship contact",
+                        reason=(
+                            f"A {segment} customer should be contacted every {days} days; "
+                            f"this customer was {contacted}."
+                        ),
+                        notification_kind=Kind.RELATIONSHIP,
+                        details={
+                            "segment": segment,
+                            "interval_days": int(days),
+                            "last_contact": customer.last_contact.isoformat() if customer.last_contact else None,
+                        },
+                        task_source=Task.Source.RELATIONSHIP,
+                        task_due=today + dt.timedelta(days=7),
+                    )
+                )
+            _apply(report, candidates)
+            if len(batch) < batch_size:
+                break
+
+
+# --- follow-ups -------------------------------------------------------------------------
+
+
+def _task_batches(queryset: QuerySet[Task], batch_size: int) -> Iterator[list[Task]]:
+    last_id = 0
+    while True:
+        batch = list(queryset.filter(pk__gt=last_id).order_by("pk")[:batch_size])
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1].pk
+        if len(batch) < batch_size:
+            return
+
+
+def scan_followups(*, today: dt.date, batch_size: int, reports: dict[str, RuleReport]) -> None:
+    now = business_now(today)
+    open_tasks = (
+        Task.objects.filter(status=Task.Status.OPEN)
+        .select_related("customer")
+        .only(
+            "id",
+            "title",
+            "due_at",
+            "reminder_at",
+            "assignee_id",
+            "customer__id",
+            "customer__display_name",
+            "customer__branch_id",
+        )
+    )
+    soon = dt.timedelta(hours=settings.FINPULSE_TASK_DUE_SOON_HOURS)
+    sweeps: list[tuple[str, QuerySet[Task], Callable[[Task], Reminder]]] = [
+        (
+            Kind.TASK_REMINDER,
+            # Reminders of the last week only: an old reminder nobody saw is reported as overdue instead.
+            open_tasks.filter(reminder_at__lte=now, reminder_at__gte=now - dt.timedelta(days=7)),
+            lambda t: Reminder(
+                t.assignee_id,
+                Kind.TASK_REMINDER,
+                f"tasks.task:{t.pk}",
+                0,
+                t.reminder_at.isoformat(),
+                f"Reminder: {t.title}",
+                f"{t.customer.display_name}: due {timezone.localtime(t.due_at):%d %b %H:%M}.",
+                customer_url(t.customer_id),
+            ),
+        ),
+        (
+            Kind.TASK_DUE_SOON,
+            open_tasks.filter(due_at__gt=now, due_at__lte=now + soon),
+            lambda t: Reminder(
+                t.assignee_id,
+                Kind.TASK_DUE_SOON,
+                f"tasks.task:{t.pk}",
+                settings.FINPULSE_TASK_DUE_SOON_HOURS,
+                t.due_at.isoformat(),
+                f"Due soon: {t.title}",
+                f"{t.customer.display_name}: due {timezone.localtime(t.due_at):%d %b %H:%M}.",
+                customer_url(t.customer_id),
+            ),
+        ),
+        (
+            Kind.TASK_OVERDUE,
+            open_tasks.filter(due_at__lte=now),
+            lambda t: Reminder(
+                t.assignee_id,
+                Kind.TASK_OVERDUE,
+                f"tasks.task:{t.pk}",
+                0,
+                t.due_at.isoformat(),
+                f"Overdue: {t.title}",
+                f"{t.customer.display_name}: was due {timezone.localtime(t.due_at):%d %b %H:%M}.",
+                customer_url(t.customer_id),
+            ),
+        ),
+    ]
+    for kind, queryset, make in sweeps:
+        report = reports[kind]
+        for batch in _task_batches(queryset, batch_size):
+            report.batches += 1
+            report.scanned += len(batch)
+            report.notifications += send_reminders(reminders=[make(task) for task in batch])
+    _escalate(now=now, batch_size=batch_size, report=reports[Alert.Rule.TASK_ESCALATION])
+
+
+def _escalate(*, now: dt.datetime, batch_size: int, report: RuleReport) -> None:
+    """Follow-ups overdue for FINPULSE_TASK_ESCALATION_DAYS go to the branch manager."""
+    days = settings.FINPULSE_TASK_ESCALATION_DAYS
+    overdue = Task.objects.filter(status=Task.Status.OPEN, due_at__lte=now - dt.timedelta(days=days)).select_related(
+        "customer", "assignee"
+    )
+    for batch in _task_batches(overdue, batch_size):
+        report.batches += 1
+        report.scanned += len(batch)
+        bosses: dict[int, int] = {}
+        for user_id, branch_id in (
+            User.objects.filter(
+                groups__name=roles.BRANCH_MANAGER, is_active=True, branch_id__in={t.customer.branch_id for t in batch}
+            )
+            .order_by("pk")
+            .values_list("pk", "branch_id")
+        ):
+            bosses.setdefault(branch_id, user_id)
+        candidates = []
+        for task in batch:
+            boss = bosses.get(task.customer.branch_id)
+            if boss is None or boss == task.assignee_id:
+                report.unassigned += boss is None
+                continue
+            due = timezone.localtime(task.due_at)
+            late = (now.date() - due.date()).days
+            candidates.append(
+                Candidate(
+                    rule=Alert.Rule.TASK_ESCALATION,
+                    threshold=days,
+                    object_type="tasks.task",
+                    object_id=task.pk,
+                    fires_on=due.date() + dt.timedelta(days=days),
+                    customer_id=task.customer_id,
+                    manager_id=boss,
+                    title=f"Escalated: {task.title} ({late} days overdue)",
+                    reason=(
+                        f"The follow-up “{task.title}” for {task.customer.display_name}, assigned to "
+                        f"{task.assignee.get_full_name() or task.assignee.get_username()}, was due on {due:%d %b %Y} "
+                        f"and is {late} days overdue."
+                    ),
+                    notification_kind=Kind.TASK_ESCALATION,
+                    details={"task_id": task.pk, "assignee_id": task.assignee_id, "due_at": task.due_at.isoformat()},
+                )
+            )
+        _apply(report, candidates)
+
+
+# --- entry point ------------------------------------------------------------------------
+
+
+def run_scans(*, batch_size: int = DEFAULT_BATCH_SIZE, only: set[str] | None = None) -> ScanReport:
+    """Run every scan for the business date; a second concurrent run waits for nothing and skips."""
+    today = business_today()
+    report = ScanReport(business_date=today.isoformat())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SCAN_LOCK_ID])
+        if not cursor.fetchone()[0]:
+            report.skipped = "another scan is running"
+            logger.info("Alert scans skipped: another scan is running.")
+            return report
+    try:
+
+        def wanted(name: str) -> bool:
+            return only is None or name in only
+
+        if wanted("maturity"):
+            scan_maturities(today=today, batch_size=batch_size, report=report.rules["maturity"])
+        if wanted("document_expiry"):
+            scan_documents(today=today, batch_size=batch_size, report=report.rules["document_expiry"])
+        if wanted("kyc_review"):
+            scan_kyc_reviews(today=today, batch_size=batch_size, report=report.rules["kyc_review"])
+        if wanted("relationship"):
+            scan_relationships(today=today, batch_size=batch_size, report=report.rules["relationship"])
+        if wanted("followups"):
+            scan_followups(today=today, batch_size=batch_size, reports=report.rules)
+        if wanted("snoozed"):
+            wake_snoozed_alerts(today=today)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SCAN_LOCK_ID])
+    logger.info(
+        "Alert scans for %s: %d alert(s), %d task(s), %d notification(s).",
+        today,
+        report.total("alerts"),
+        report.total("tasks"),
+        report.total("notifications"),
+    )
+    return report

@@ -1,0 +1,67 @@
+"""A manager's alerts: list, acknowledge, snooze, dismiss. Thin: selectors read, services write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.alerts.forms import AcknowledgeForm, DismissForm, SnoozeForm
+from apps.alerts.models import Alert
+from apps.alerts.selectors import alert_for_user, my_alerts
+from apps.alerts.services import acknowledge_alert, dismiss_alert, snooze_alert
+from apps.core.errors import NotFound
+from apps.core.http import domain_errors_on
+
+
+def _alert(request: HttpRequest, alert_id: int) -> Alert:
+    try:
+        return alert_for_user(user=request.user, alert_id=alert_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+@login_required
+@require_GET
+def alert_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    page = Paginator(my_alerts(user=request.user, status=status), 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": Alert.Status.choices,
+        "snooze_form": SnoozeForm(),
+        "dismiss_form": DismissForm(),
+    }
+    return render(request, "alerts/list.html", context)
+
+
+def _handle(request: HttpRequest, alert_id: int, form_class: type[forms.Form], action) -> HttpResponse:  # type: ignore[no-untyped-def]
+    alert = _alert(request, alert_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        with domain_errors_on(form):
+            action(actor=request.user, alert=alert, **form.cleaned_data)
+            return redirect("alerts:list")
+    return render(request, "alerts/_action_error.html", {"alert": alert, "form": form}, status=400)
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    return _handle(request, alert_id, AcknowledgeForm, acknowledge_alert)
+
+
+@login_required
+@require_POST
+def alert_snooze(request: HttpRequest, alert_id: int) -> HttpResponse:
+    return _handle(request, alert_id, SnoozeForm, snooze_alert)
+
+
+@login_required
+@require_POST
+def alert_dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
+    return _handle(request, alert_id, DismissForm, dismiss_alert)

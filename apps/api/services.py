@@ -1,0 +1,158 @@
+"""Every write to API credentials: created by an administrator, shown once, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.api.models import ApiKey, Scope
+from apps.core.audit import record_audit_event
+from apps.core.errors import Conflict, DomainError, PermissionDenied
+
+KEY_PREFIX = "fp"
+# How often last_used_at is refreshed: once a minute is precise enough to spot an unused key
+# and avoids a database write on every request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+# The permission the owner must hold for a key to carry each scope (checked at creation and on
+# every request, so demoting the owner shrinks the key at once).
+SCOPE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Scope.CUSTOMERS_READ: ("customers.view_customer",),
+    Scope.CUSTOMERS_WRITE: ("customers.view_customer", "customers.change_customer"),
+    Scope.CUSTOMERS_PII: ("customers.view_customer", "customers.reveal_pii"),
+    Scope.HOLDINGS_READ: ("accounts.view_holding",),
+    Scope.PRODUCTS_READ: ("products.view_product",),
+    Scope.TASKS_READ: ("tasks.view_task",),
+    Scope.TASKS_WRITE: ("tasks.view_task", "tasks.add_task", "tasks.change_task"),
+    # Interactions are customer data: the customer selector (and the confidential rule) decide.
+    Scope.INTERACTIONS_READ: ("customers.view_customer",),
+    Scope.INTERACTIONS_WRITE: ("customers.view_customer",),
+    Scope.NOTIFICATIONS_READ: ("notifications.view_notification",),
+    Scope.RECOMMENDATIONS_READ: ("recommendations.view_recommendation",),
+    Scope.RECOMMENDATIONS_WRITE: ("recommendations.view_recommendation", "recommendations.add_recommendation"),
+    Scope.LEADS_CREATE: ("leads.add_lead",),
+    Scope.LEADS_READ: ("leads.view_lead",),
+}
+WRITE_SCOPES = {s for s in Scope.values if s.endswith((":write", ":create"))}
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def split_key(raw: str) -> tuple[str, str] | None:
+    """'fp_<prefix>_<secret>' -> (prefix, secret); None when it is not shaped like our key."""
+    parts = raw.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def owner_may_hold(owner: Any, scope: str) -> bool:
+    if not owner.is_active:
+        return False
+    if scope in WRITE_SCOPES and not owner.can_edit_customers:
+        return False
+    return owner.has_perms(SCOPE_PERMISSIONS.get(scope, ("api.no_such_permission",)))
+
+
+def _max_lifetime() -> dt.timedelta:
+    return dt.timedelta(days=int(getattr(settings, "API_KEY_MAX_LIFETIME_DAYS", 365)))
+
+
+@transaction.atomic
+def create_api_key(
+    *, actor: Any, owner: Any, name: str, scopes: Iterable[str], expires_at: dt.datetime
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its full secret, which is never stored and never shown again.
+
+    Only administrators create keys. A key cannot carry a scope its owner's role does not allow,
+    and it always expires (at most API_KEY_MAX_LIFETIME_DAYS ahead), so a forgotten key dies.
+    """
+    if actor is None or not actor.is_administrator:
+        raise PermissionDenied("Only an administrator can create API keys.")
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("Name the system that will use this key.", field="name")
+    scopes = sorted(set(scopes))
+    if not scopes:
+        raise DomainError("Choose at least one scope.", field="scopes")
+    unknown = [s for s in scopes if s not in Scope.values]
+    if unknown:
+        raise DomainError(f"Unknown scope(s): {', '.join(unknown)}.", field="scopes")
+    if not owner.is_active:
+        raise DomainError("The owner must be an active employee.", field="owner")
+    beyond = [s for s in scopes if not owner_may_hold(owner, s)]
+    if beyond:
+        raise DomainError(f"The owner's role does not allow: {', '.join(beyond)}.", field="scopes")
+    now = timezone.now()
+    if expires_at <= now:
+        raise DomainError("The expiry must be in the future.", field="expires_at")
+    if expires_at > now + _max_lifetime():
+        raise DomainError(f"A key may live at most {_max_lifetime().days} days.", field="expires_at")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    api_key = ApiKey.objects.create(
+        name=name,
+        prefix=prefix,
+        secret_hash=hash_secret(secret),
+        owner=owner,
+        scopes=scopes,
+        created_by=actor,
+        expires_at=expires_at,
+    )
+    record_audit_event(
+        actor=actor,
+        action="api_key.created",
+        target=api_key,
+        metadata={"prefix": prefix, "owner": owner.pk, "scopes": scopes, "expires_at": expires_at.isoformat()},
+    )
+    return api_key, f"{KEY_PREFIX}_{prefix}_{secret}"
+
+
+@transaction.atomic
+def revoke_api_key(*, actor: Any, api_key: ApiKey, reason: str = "") -> ApiKey:
+    """Revoke at once; the row stays so that past uses remain attributable."""
+    if actor is None or not actor.is_administrator:
+        raise PermissionDenied("Only an administrator can revoke API keys.")
+    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if api_key.revoked_at is not None:
+        raise Conflict("This API key is already revoked.")
+    api_key.revoked_at = timezone.now()
+    api_key.revoked_by = actor
+    api_key.save(update_fields=["revoked_at", "revoked_by"])
+    record_audit_event(
+        actor=actor, action="api_key.revoked", target=api_key, metadata={"prefix": api_key.prefix, "reason": reason}
+    )
+    return api_key
+
+
+def note_api_key_use(*, api_key: ApiKey) -> None:
+    """Refresh last_used_at at most once a minute (bookkeeping, not an audit event)."""
+    now = timezone.now()
+    if api_key.last_used_at and now - api_key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    api_key.last_used_at = now
+
+
+@transaction.atomic
+def record_api_key_write(*, api_key: ApiKey, method: str, path: str, status: int) -> None:
+    """Attribute a write made with a key: same request id as the write's own audit event.
+
+    Reads are not audited per request (that would be one audit row per GET); a read is
+    attributable through last_used_at and the access logs, and PII reveals are audited.
+    """
+    record_audit_event(
+        actor=api_key.owner,
+        action="api_key.used",
+        target=api_key,
+        metadata={"prefix": api_key.prefix, "method": method, "path": path, "status": status},
+    )

@@ -1,0 +1,218 @@
+"""Re-encrypt PII under the newest key, in batches, resumably.
+
+Rotation works on the stored bytes, never on the Python values: the key id in each
+ciphertext's header (apps.core.encryption) says whether a value is already under the newest
+key, so a rerun skips what an earlier (interrupted) run finished, and re-encryption is
+`encrypt(decrypt(token))` of the exact plaintext bytes, so no value can change shape on the
+way through. Each batch is one transaction that locks its rows (a concurrent service write
+waits instead of being overwritten with the old plaintext) and records one audit event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import models, transaction
+from django.db.models import BinaryField, Case, ExpressionWrapper, F, Value, When
+from django.db.models.functions import Cast
+
+from apps.core.audit import AuditEntry, record_audit_events
+from apps.core.encryption import UndecryptableValue, keyring
+from apps.core.fields import encrypted_fields
+
+DEFAULT_BATCH_SIZE = 1000
+ROTATED_ACTION = "encryption.rotated"
+
+
+@dataclass(frozen=True)
+class UnreadableValue:
+    """A stored value no configured key decrypts: reported, left as it is."""
+
+    model: str
+    pk: Any
+    field: str
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    model: str
+    first_pk: Any
+    last_pk: Any
+    scanned: int
+    rotated: int  # rows rewritten (or, in a dry run, rows that would be)
+
+
+@dataclass
+class ModelRotation:
+    model: str
+    fields: list[str]
+    scanned: int = 0
+    rotated: int = 0
+    unreadable: list[UnreadableValue] = field(default_factory=list)
+    stopped_early: bool = False  # the row limit ran out before the end of the table
+
+
+def models_with_encrypted_fields(label: str | None = None) -> list[type[models.Model]]:
+    """Every concrete model with encrypted columns, or the one named `app_label.Model`."""
+    if label:
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError) as error:
+            raise LookupError(f"No model named {label!r} (expected app_label.Model).") from error
+        if not encrypted_fields(model):
+            raise LookupError(f"{model._meta.label} has no encrypted fields.")
+        return [model]
+    return [
+        model
+        for model in apps.get_models()
+        if not model._meta.proxy and model._meta.managed and encrypted_fields(model)
+    ]
+
+
+def _raw_batches(
+    model: type[models.Model], batch_size: int, *, lock: bool, after: Any = None
+) -> Iterator[list[tuple[Any, dict[str, bytes | None]]]]:
+    """(pk, {attname: stored bytes or None}) in primary-key order, one list per batch.
+
+    The columns are selected through a BinaryField wrapper, so the ORM hands back the stored
+    ciphertext instead of decrypting it. With `lock`, each batch's rows are locked
+    (SELECT ... FOR UPDATE); the caller must then consume the batch inside a transaction.
+    """
+    names = [f.attname for f in encrypted_fields(model)]
+    columns = {f"_raw_{name}": ExpressionWrapper(F(name), output_field=BinaryField()) for name in names}
+    last = after
+    while True:
+        queryset = model._base_manager.order_by("pk")
+        if lock:
+            queryset = queryset.select_for_update(skip_locked=False)
+        if last is not None:
+            queryset = queryset.filter(pk__gt=last)
+        rows = list(queryset.annotate(**columns).values_list("pk", *columns)[:batch_size])
+        if not rows:
+            return
+        yield [(row[0], {name: _as_bytes(value) for name, value in zip(names, row[1:], strict=True)}) for row in rows]
+        last = rows[-1][0]
+        if len(rows) < batch_size:
+            return
+
+
+def _as_bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def _stale_values(
+    model: type[models.Model], pk: Any, values: dict[str, bytes | None], unreadable: list[UnreadableValue]
+) -> dict[str, bytes]:
+    """{attname: new ciphertext} for the values of one row not yet under the newest key."""
+    ring = keyring()
+    fresh = {}
+    for name, token in values.items():
+        if token is None or ring.is_current(token):
+            continue  # NULL means blank: nothing stored, nothing to rotate
+        try:
+            fresh[name] = ring.encrypt(ring.decrypt(token))
+        except UndecryptableValue as error:
+            unreadable.append(UnreadableValue(model._meta.label, pk, name, str(error)))
+    return fresh
+
+
+def _write(model: type[models.Model], changes: dict[Any, dict[str, bytes]]) -> None:
+    """One UPDATE per column, of only the rows whose value in that column changed.
+
+    The new ciphertext goes in as bytes (a BinaryField value), bypassing the encrypted
+    field's own encryption; `updated_at` is left alone because no business data changed.
+    """
+    by_column: dict[str, dict[Any, bytes]] = {}
+    for pk, columns in changes.items():
+        for name, token in columns.items():
+            by_column.setdefault(name, {})[pk] = token
+    for name, tokens in by_column.items():
+        new_value = Case(
+            *[When(pk=pk, then=Value(token, output_field=BinaryField())) for pk, token in tokens.items()],
+            default=F(name),
+            output_field=BinaryField(),
+        )
+        model._base_manager.filter(pk__in=list(tokens)).update(**{name: Cast(new_value, BinaryField())})
+
+
+def rotate_model(
+    model: type[models.Model],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    limit: int | None = None,
+    dry_run: bool = False,
+    progress: Callable[[BatchResult], None] | None = None,
+) -> ModelRotation:
+    """Re-encrypt this model's values that are not under the newest key.
+
+    `limit` caps the rows rewritten in this run (the rest waits for the next run); a dry run
+    reads without locking and only counts. Unreadable values are collected, not fatal, so
+    one run reports all of them.
+    """
+    label = model._meta.label
+    result = ModelRotation(model=label, fields=[f.name for f in encrypted_fields(model)])
+    if dry_run:
+        for rows in _raw_batches(model, batch_size, lock=False):
+            stale = [pk for pk, values in rows if _stale_values(model, pk, values, result.unreadable)]
+            result.scanned += len(rows)
+            result.rotated += len(stale)
+            if progress:
+                progress(BatchResult(label, rows[0][0], rows[-1][0], len(rows), len(stale)))
+        return result
+
+    last = None
+    while True:
+        remaining = None if limit is None else limit - result.rotated
+        if remaining is not None and remaining <= 0:
+            result.stopped_early = _any_stale_after(model, last, batch_size)
+            return result
+        with transaction.atomic():
+            rows = next(_raw_batches(model, batch_size, lock=True, after=last), [])
+            if not rows:
+                return result
+            changes: dict[Any, dict[str, bytes]] = {}
+            for pk, values in rows:
+                if remaining is not None and len(changes) >= remaining:
+                    break
+                fresh = _stale_values(model, pk, values, result.unreadable)
+                if fresh:
+                    changes[pk] = fresh
+                last = pk
+            scanned = sum(1 for pk, _ in rows if pk <= last)
+            if changes:
+                _write(model, changes)
+                record_audit_events(
+                    [
+                        AuditEntry(
+                            action=ROTATED_ACTION,
+                            actor=None,
+                            object_type=model._meta.label_lower,
+                            metadata={
+                                "model": label,
+                                "first_pk": min(changes),
+                                "last_pk": max(changes),
+                                "count": len(changes),
+                                "key_id": keyring().current.key_id.hex(),
+                            },
+                        )
+                    ]
+                )
+        result.scanned += scanned
+        result.rotated += len(changes)
+        if progress:
+            progress(BatchResult(label, rows[0][0], last, scanned, len(changes)))
+        if len(rows) < batch_size and last == rows[-1][0]:
+            return result
+
+
+def _any_stale_after(model: type[models.Model], after: Any, batch_size: int) -> bool:
+    """Whether a row after `after` still needs rotating (read-only, stops at the first)."""
+    ignored: list[UnreadableValue] = []
+    for rows in _raw_batches(model, batch_size, lock=False, after=after):
+        if any(_stale_values(model, pk, values, ignored) for pk, values in rows):
+            return True
+    return False

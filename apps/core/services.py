@@ -1,0 +1,39 @@
+"""Writes to core records: the business calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from apps.core.audit import record_audit_event
+from apps.core.business_date import forget_cached_override
+from apps.core.errors import PermissionDenied
+from apps.core.models import BusinessCalendar
+
+
+@transaction.atomic
+def set_business_date(*, actor: Any, pinned_date: dt.date | None) -> BusinessCalendar:
+    """Pin "today" for every bank rule (maturity windows, overdue tasks, KYC expiry), or unpin it.
+
+    Only an administrator may do this (or the system, actor None): a pinned date moves every
+    scan and reminder at once, so it is audited like any other write.
+    """
+    if actor is not None and not actor.is_administrator:
+        raise PermissionDenied("Only an administrator may pin the business date.")
+    calendar, _ = BusinessCalendar.objects.select_for_update().get_or_create(pk=1)
+    before = calendar.pinned_date
+    calendar.pinned_date = pinned_date
+    calendar.save()
+    record_audit_event(
+        actor=actor,
+        action="business_date.pinned" if pinned_date else "business_date.unpinned",
+        target=calendar,
+        changes={"pinned_date": [before, pinned_date]} if before != pinned_date else {},
+    )
+    # This process sees the new date at once; after commit the cache is dropped again, so a
+    # read made inside this transaction cannot keep a value that a rollback would undo.
+    forget_cached_override()
+    transaction.on_commit(forget_cached_override)
+    return calendar

@@ -1,0 +1,344 @@
+"""Customers over the REST API: masked by default, PII only through an audited reveal.
+
+Reads start from visible_customers (another manager's customer is a 404, never a 403);
+writes go through apps.customers.services. Customers are never deleted: closing one is
+`PATCH {"status": "closed"}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.accounts.models import HoldingParty
+from apps.api.conditional import conditional
+from apps.api.filters import DateTimeFilter, TextFilter
+from apps.api.idempotency import idempotent
+from apps.api.models import Scope
+from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.core.audit import record_pii_reveal
+from apps.core.currencies import CURRENCY_CHOICES
+from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
+from apps.customers.selectors import revealed_pii, visible_customers
+from apps.customers.services import create_customer, update_customer
+from apps.identity.models import Branch, User
+from apps.products.models import RiskProfile, Segment
+
+# --- Output -------------------------------------------------------------------------------
+
+
+class CustomerOut(serializers.ModelSerializer):
+    """A customer as integrations see it: personal data only as masked hints."""
+
+    branch = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    primary_manager = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    annual_income = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, allow_null=True)
+
+    class Meta:
+        model = Customer
+        fields = (
+            "id",
+            "external_id",
+            "kind",
+            "display_name",
+            "first_name",
+            "last_name",
+            "company_name",
+            "national_id_hint",
+            "email_hint",
+            "phone_hint",
+            "country",
+            "segment",
+            "risk_profile",
+            "annual_income",
+            "income_currency",
+            "kyc_status",
+            "kyc_review_date",
+            "branch",
+            "primary_manager",
+            "status",
+            "customer_since",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class CustomerPiiOut(serializers.Serializer):
+    date_of_birth = serializers.DateField(allow_null=True)
+    national_id = serializers.CharField(allow_blank=True)
+    email = serializers.CharField(allow_blank=True)
+    phone = serializers.CharField(allow_blank=True)
+    address = serializers.CharField(allow_blank=True)
+
+
+class HoldingSummaryOut(serializers.Serializer):
+    """A holding without its parties (used where the customer is already known)."""
+
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    category = serializers.CharField()
+    product = serializers.CharField(source="product.code", help_text="Product code.")
+    number_hint = serializers.CharField()
+    currency = serializers.CharField()
+    balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    credit_limit = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    rate = serializers.DecimalField(max_digits=7, decimal_places=4, allow_null=True)
+    opened_on = serializers.DateField()
+    maturity_date = serializers.DateField(allow_null=True)
+    maturity_instruction = serializers.CharField(allow_blank=True)
+    status = serializers.CharField()
+
+
+class CustomerHoldingOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Id of the customer's party to the holding.")
+    role = serializers.ChoiceField(choices=HoldingParty.Role.choices)
+    holding = HoldingSummaryOut()
+
+
+class RelationshipOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=CustomerRelationship.Kind.choices)
+    direction = serializers.ChoiceField(
+        choices=[("outgoing", "This customer → related"), ("incoming", "Related → this customer")]
+    )
+    related_customer = serializers.IntegerField()
+    related_display_name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class DocumentOut(serializers.ModelSerializer):
+    class Meta:
+        model = IdentityDocument
+        fields = ("id", "document_type", "number_hint", "issuing_country", "issued_on", "expiry_date", "created_at")
+        read_only_fields = fields
+
+
+# --- Input --------------------------------------------------------------------------------
+
+
+def _pii_field(max_length: int, help_text: str) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=max_length, required=False, allow_blank=True, write_only=True, help_text=help_text
+    )
+
+
+class CustomerChangeIn(serializers.Serializer):
+    """Fields a client may set; personal data is write-only (read it back through /pii/)."""
+
+    kind = serializers.ChoiceField(choices=Customer.Kind.choices, required=False)
+    first_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    company_name = serializers.CharField(max_length=160, required=False, allow_blank=True)
+    date_of_birth = serializers.DateField(required=False, allow_null=True, write_only=True)
+    national_id = _pii_field(64, "Stored encrypted; lists show a masked hint.")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, write_only=True)
+    phone = serializers.RegexField(
+        r"^\+?[0-9 ()\-]{6,31}$", max_length=32, required=False, allow_blank=True, write_only=True
+    )
+    address = _pii_field(500, "Stored encrypted.")
+    country = serializers.RegexField(r"^[A-Z]{2}$", required=False, help_text="ISO 3166 alpha-2.")
+    segment = serializers.ChoiceField(choices=Segment.choices, required=False)
+    risk_profile = serializers.ChoiceField(choices=RiskProfile.choices, required=False)
+    annual_income = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    income_currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, required=False)
+    kyc_status = serializers.ChoiceField(choices=Customer.KycStatus.choices, required=False)
+    kyc_review_date = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=Customer.Status.choices, required=False)
+    customer_since = serializers.DateField(required=False, allow_null=True)
+
+
+class CustomerCreateIn(CustomerChangeIn):
+    external_id = serializers.RegexField(r"^\S(.*\S)?$", max_length=64, help_text="Id in the core banking system.")
+    branch = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Branch.objects.filter(is_active=True),
+        required=False,
+        help_text="Branch code; defaults to the caller's branch.",
+    )
+    manager = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="Primary relationship manager (assigning needs a branch manager or administrator).",
+    )
+
+
+# --- Filters ------------------------------------------------------------------------------
+
+
+class CustomerFilter(django_filters.FilterSet):
+    external_id = TextFilter()
+    branch = TextFilter(field_name="branch__code")
+    updated_since = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Customer
+        fields = ("external_id", "segment", "status", "kyc_status", "kind", "branch", "updated_since")
+
+
+# --- Views --------------------------------------------------------------------------------
+
+CUSTOMER_EXAMPLE = {
+    "id": 42,
+    "external_id": "CB00012345",
+    "kind": "individual",
+    "display_name": "Jane Doe",
+    "first_name": "Jane",
+    "last_name": "Doe",
+    "company_name": "",
+    "national_id_hint": "••••45C",
+    "email_hint": "j***@mail.example",
+    "phone_hint": "••••123",
+    "country": "GB",
+    "segment": "affluent",
+    "risk_profile": 3,
+    "annual_income": "85000.00",
+    "income_currency": "GBP",
+    "kyc_status": "verified",
+    "kyc_review_date": "2027-03-31",
+    "branch": "LDN01",
+    "primary_manager": 7,
+    "status": "active",
+    "customer_since": "2019-06-01",
+    "created_at": "2026-01-05T09:30:00Z",
+    "updated_at": "2026-02-11T14:02:11.123456Z",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List customers you may see",
+        examples=[OpenApiExample("A page of customers", value=[CUSTOMER_EXAMPLE], response_only=True)],
+    ),
+    retrieve=extend_schema(
+        summary="One customer (masked personal data)",
+        examples=[OpenApiExample("A customer", value=CUSTOMER_EXAMPLE, response_only=True)],
+    ),
+)
+class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
+    """Customers you may see (assigned to you, your branch, or all for compliance). Personal data is masked."""
+
+    serializer_class = CustomerOut
+    filterset_class = CustomerFilter
+    required_scopes = {
+        "read": Scope.CUSTOMERS_READ,
+        "write": Scope.CUSTOMERS_WRITE,
+        "pii": Scope.CUSTOMERS_PII,
+        "holdings": Scope.HOLDINGS_READ,
+    }
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        # PII columns stay unloaded: loading them would decrypt five fields per row.
+        return visible_customers(user=self.request.user).select_related("branch").defer(*PII_FIELDS).order_by("id")
+
+    @extend_schema(
+        summary="Create a customer",
+        request=CustomerCreateIn,
+        responses={201: CustomerOut},
+        examples=[
+            OpenApiExample(
+                "A new individual customer",
+                request_only=True,
+                value={
+                    "external_id": "CB00012345",
+                    "first_name": "Jane",
+                    "last_name": "Doe",
+                    "email": "jane.doe@mail.example",
+                    "segment": "affluent",
+                },
+            )
+        ],
+    )
+    @idempotent()
+    def create(self, request: Request) -> Response:
+        data = CustomerCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        branch = fields.pop("branch", None) or request.user.branch
+        manager = fields.pop("manager", None)
+        if branch is None:
+            raise serializers.ValidationError({"branch": ["Give a branch code (you have no branch of your own)."]})
+        customer = create_customer(
+            actor=request.user, external_id=fields.pop("external_id"), branch=branch, manager=manager, **fields
+        )
+        return self.respond_with(
+            customer, status=201, headers={"Location": f"{request.path.rstrip('/')}/{customer.pk}/"}
+        )
+
+    @extend_schema(summary="Change a customer (close it with status=closed)", request=CustomerChangeIn)
+    @conditional()
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = CustomerChangeIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        customer = update_customer(actor=request.user, customer=self.get_object(), **data.validated_data)
+        return self.respond_with(customer)
+
+    @extend_schema(
+        summary="Reveal a customer's personal data (audited)",
+        parameters=[OpenApiParameter("reason", str, description="Why you need it (kept in the audit trail).")],
+        responses={200: CustomerPiiOut},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def pii(self, request: Request, pk: str) -> Response:
+        customer = self.get_object()
+        # The reveal is recorded before the values leave the building.
+        record_pii_reveal(
+            actor=request.user, target=customer, fields=PII_FIELDS, reason=request.query_params.get("reason", "")[:200]
+        )
+        values = revealed_pii(customer=customer, fields=list(PII_FIELDS))
+        return Response(CustomerPiiOut(values).data)
+
+    @extend_schema(summary="The customer's holdings and their role in each", responses=CustomerHoldingOut(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def holdings(self, request: Request, pk: str) -> Response:
+        customer = self.get_object()
+        parties = (
+            HoldingParty.objects.filter(customer=customer).select_related("holding__product").defer("holding__number")
+        )
+        page = self.paginate_queryset(parties)
+        return self.get_paginated_response(CustomerHoldingOut(page, many=True).data)
+
+    @extend_schema(summary="Relationships with customers you may also see", responses=RelationshipOut(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def relationships(self, request: Request, pk: str) -> Response:
+        customer = self.get_object()
+        visible = visible_customers(user=request.user).values("pk")
+        links = CustomerRelationship.objects.filter(
+            Q(from_customer=customer, to_customer__in=visible) | Q(to_customer=customer, from_customer__in=visible)
+        ).select_related("from_customer", "to_customer")
+        links = links.defer(*(f"{side}__{f}" for side in ("from_customer", "to_customer") for f in PII_FIELDS))
+        page = self.paginate_queryset(links)
+        return self.get_paginated_response(
+            RelationshipOut([_relationship(link, customer) for link in page], many=True).data
+        )
+
+    @extend_schema(summary="Identity documents (numbers masked)", responses=DocumentOut(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def documents(self, request: Request, pk: str) -> Response:
+        customer = self.get_object()
+        documents = IdentityDocument.objects.filter(customer=customer).defer("number")
+        page = self.paginate_queryset(documents)
+        return self.get_paginated_response(DocumentOut(page, many=True).data)
+
+
+def _relationship(link: CustomerRelationship, customer: Customer) -> dict[str, Any]:
+    outgoing = link.from_customer_id == customer.pk
+    other = link.to_customer if outgoing else link.from_customer
+    return {
+        "id": link.pk,
+        "kind": link.kind,
+        "direction": "outgoing" if outgoing else "incoming",
+        "related_customer": other.pk,
+        "related_display_name": other.display_name,
+        "created_at": link.created_at,
+    }

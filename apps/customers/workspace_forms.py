@@ -1,0 +1,100 @@
+"""Forms of the manager workspace (customer list, export, PII reveal): shape input, never save."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from apps.customers.models import PII_FIELDS
+from apps.customers.selectors import (
+    NAME_SEARCH_MIN_LENGTH,
+    SORT_LABELS,
+    CustomerQuery,
+    SearchKind,
+    classify_search_term,
+)
+from apps.identity.models import Branch
+from apps.products.models import Segment
+
+PII_LABELS = {
+    "date_of_birth": "Date of birth",
+    "national_id": "National id",
+    "email": "Email",
+    "phone": "Phone",
+    "address": "Address",
+}
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        help_text="Name (3+ characters), external id, or an exact email, phone or national id.",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    segment = forms.ChoiceField(label="Segment", required=False, choices=[("", "Any segment"), *Segment.choices])
+    branch = forms.ModelChoiceField(
+        label="Branch", required=False, queryset=Branch.objects.filter(is_active=True), empty_label="Any branch"
+    )
+    kyc_due = forms.BooleanField(label="KYC review due", required=False)
+    maturing = forms.BooleanField(label="Has maturing products", required=False)
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=list(SORT_LABELS.items()))
+    cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
+
+    def clean_q(self) -> str:
+        term = " ".join(self.cleaned_data.get("q", "").split())
+        if classify_search_term(term) == SearchKind.NAME and len(term) < NAME_SEARCH_MIN_LENGTH:
+            raise forms.ValidationError(
+                f"Type at least {NAME_SEARCH_MIN_LENGTH} characters to search by name, "
+                "or an exact email, phone number or national id."
+            )
+        return term
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data.get("sort") or ""
+
+    def to_query(self) -> CustomerQuery:
+        data = self.cleaned_data
+        term = data.get("q", "")
+        sort = data.get("sort") or ("relevance" if classify_search_term(term) == SearchKind.NAME else "name")
+        branch = data.get("branch")
+        return CustomerQuery(
+            term=term,
+            segment=data.get("segment", ""),
+            branch_id=branch.pk if branch else None,
+            kyc_due=bool(data.get("kyc_due")),
+            maturing=bool(data.get("maturing")),
+            sort=sort,
+        )
+
+    def filter_params(self) -> dict[str, Any]:
+        """The cleaned filters as query parameters (for links to the export, page 1, ...)."""
+        data = self.cleaned_data
+        params: dict[str, Any] = {}
+        for name in ("q", "segment", "sort"):
+            if data.get(name):
+                params[name] = data[name]
+        if data.get("branch"):
+            params["branch"] = data["branch"].pk
+        for name in ("kyc_due", "maturing"):
+            if data.get(name):
+                params[name] = "on"
+        return params
+
+
+class CustomerExportForm(CustomerSearchForm):
+    include_pii = forms.BooleanField(
+        label="Include personal data (recorded in the audit trail)",
+        required=False,
+    )
+
+
+class RevealPiiForm(forms.Form):
+    field = forms.ChoiceField(choices=[("all", "All personal data"), *((f, PII_LABELS[f]) for f in PII_FIELDS)])
+    reason = forms.CharField(label="Reason", required=False, max_length=200)
+
+    def fields_to_reveal(self) -> list[str]:
+        chosen = self.cleaned_data["field"]
+        return list(PII_FIELDS) if chosen == "all" else [chosen]

@@ -1,0 +1,98 @@
+"""Keep a signed-in session honest: deactivated users are out, SSO roles are re-checked.
+
+mozilla-django-oidc's own SessionRefresh renews only on plain GETs and answers an htmx
+request with a redirect that htmx would swap into the page. This middleware instead:
+- ends the session of a user deactivated (or deleted) since they signed in, and records it;
+- when the SSO session is due for a re-check (`OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS`), sends a
+  page GET through a silent `prompt=none` re-authentication, which re-syncs roles and branch
+  from the provider (a role removed there is removed here; a user disabled there is logged out);
+- answers an htmx request that is due with 401 and `HX-Redirect` to that re-authentication, so
+  htmx navigates the whole page (and comes back to the page, not to the fragment's URL);
+- lets other non-GET requests through (a form post cannot survive a redirect); the next page
+  load re-checks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import auth, messages
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from apps.identity.flow import authorization_url, safe_next
+from apps.identity.oidc_config import ProviderUnavailable, oidc_enabled
+from apps.identity.services import record_session_ended
+
+OIDC_BACKEND = "apps.identity.backends.FinPulseOIDCBackend"
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+class SessionRefreshMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.check(request) or self.get_response(request)
+
+    def exempt(self, request: HttpRequest) -> bool:
+        path = request.path
+        return path.startswith(("/oidc/", settings.STATIC_URL, "/api/")) or path in (
+            reverse("logout"),
+            reverse("logged_out"),
+            reverse("login"),
+            "/healthz",
+        )
+
+    def check(self, request: HttpRequest) -> HttpResponse | None:
+        session = getattr(request, "session", None)
+        if session is None:
+            return None
+        if SESSION_KEY in session and not request.user.is_authenticated:
+            return self.end_disabled_session(request)
+        if not request.user.is_authenticated or session.get(BACKEND_SESSION_KEY) != OIDC_BACKEND:
+            return None
+        if not oidc_enabled() or self.exempt(request):
+            return None
+        if session.get("oidc_id_token_expiration", 0) > time.time():
+            return None
+        htmx = _is_htmx(request)
+        if request.method != "GET" and not htmx:
+            return None
+        if htmx:
+            current = request.headers.get("HX-Current-URL", "")
+            parts = urlsplit(current)
+            page = safe_next(request, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), default="/")
+        else:
+            page = request.get_full_path()
+        try:
+            url = authorization_url(request, next_url=page, prompt="none")
+        except ProviderUnavailable:
+            return None  # the provider is down: keep working on the FinPulse session until its idle timeout
+        if htmx:
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = url
+            return response
+        return HttpResponseRedirect(url)
+
+    def end_disabled_session(self, request: HttpRequest) -> HttpResponse:
+        from apps.identity.models import User
+
+        user = User.objects.filter(pk=request.session.get(SESSION_KEY)).first()
+        record_session_ended(user=user, reason="account_disabled", request=request)
+        auth.logout(request)
+        login = reverse("login")
+        if _is_htmx(request):
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = login
+            return response
+        messages.info(request, "Your session has ended. Please sign in again.")
+        return redirect(login)

@@ -1,0 +1,13 @@
+"""Sign-in and sign-out pages (mounted at /accounts/; the names `login` and `logout` are global)."""
+
+from django.urls import path
+
+from apps.identity import views
+
+urlpatterns = [
+    path("login/", views.login_page, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("logged-out/", views.logged_out, name="logged_out"),
+    path("break-glass/", views.break_glass, name="break_glass"),
+    path("two-factor/", views.two_factor, name="two_factor"),
+]

@@ -1,0 +1,307 @@
+"""Reads of interactions, attachments and the customer timeline, scoped to what a user may see.
+
+Everything starts from the customer selector. Confidential interactions are readable only
+by their author, the customer's primary manager and compliance officers; for everyone else
+they do not exist (404, and absent from timelines and dashboards).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from apps.core.errors import DomainError, NotFound
+from apps.core.models import AuditEvent
+from apps.customers.models import Customer, IdentityDocument
+from apps.customers.selectors import visible_customers
+from apps.interactions.models import Attachment, Interaction
+
+TIMELINE_PAGE_SIZE = 20
+
+# System events shown on a customer's timeline, in the bank's words. Interaction events are
+# left out (the interaction itself is on the timeline, and a confidential one must not leak
+# through its audit event); so are PII reveals, which belong to the audit trail.
+EVENT_LABELS: dict[str, str] = {
+    "customer.created": "Customer record created",
+    "customer.updated": "Customer details updated",
+    "customer.reassigned": "Relationship manager changed",
+    "document.added": "Identity document added",
+    "relationship.created": "Relationship linked",
+    "consent.recorded": "Consent recorded",
+    "holding.opened": "Holding opened",
+    "holding.updated": "Holding updated",
+    "holding.matured": "Holding matured",
+    "holding.renewed": "Holding renewed",
+    "holding.closed": "Holding closed",
+    "task.created": "Task created",
+    "task.completed": "Task completed",
+    "task.rescheduled": "Task rescheduled",
+    "task.reassigned": "Task reassigned",
+    "alert.sent": "Alert sent",
+    "notification.sent": "Notification sent",
+}
+# Later issues add alert and notification actions; they appear without a change here.
+EVENT_PREFIXES: dict[str, str] = {"alert.": "Alert", "notification.": "Notification", "maturity.": "Maturity alert"}
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+EVENT_RANK, INTERACTION_RANK = 0, 1
+
+
+def _sees_confidential_of_everyone(user: Any) -> bool:
+    return bool(getattr(user, "is_compliance_officer", False))
+
+
+def visible_interactions(*, user: Any) -> QuerySet[Interaction]:
+    """Interactions on customers the user may see; confidential ones only for the author,
+    the customer's primary manager and compliance."""
+    interactions = Interaction.objects.filter(customer__in=visible_customers(user=user))
+    if not getattr(user, "is_authenticated", False):
+        return interactions.none()
+    if _sees_confidential_of_everyone(user):
+        return interactions
+    return interactions.filter(Q(is_confidential=False) | Q(author=user) | Q(customer__primary_manager=user))
+
+
+def interaction_for_user(*, user: Any, interaction_id: Any) -> Interaction:
+    try:
+        return (
+            visible_interactions(user=user)
+            .select_related("customer", "author", "corrects")
+            .prefetch_related("attachments")
+            .get(pk=int(interaction_id))
+        )
+    except (Interaction.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such interaction.") from None
+
+
+def corrections_of(*, user: Any, interaction: Interaction) -> QuerySet[Interaction]:
+    return (
+        visible_interactions(user=user)
+        .filter(corrects=interaction)
+        .select_related("author")
+        .order_by("occurred_at", "id")
+    )
+
+
+def attachment_for_user(*, user: Any, attachment_id: Any) -> Attachment:
+    """An attachment is visible exactly when its interaction is."""
+    try:
+        return (
+            Attachment.objects.filter(interaction__in=visible_interactions(user=user))
+            .select_related("interaction")
+            .get(pk=int(attachment_id))
+        )
+    except (Attachment.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such attachment.") from None
+
+
+def recent_interactions(*, user: Any, limit: int = 10) -> QuerySet[Interaction]:
+    """The latest interactions across the customers the user sees (dashboard)."""
+    return (
+        visible_interactions(user=user)
+        .select_related("customer", "author")
+        .only(
+            "id",
+            "channel",
+            "occurred_at",
+            "subject",
+            "outcome",
+            "next_step",
+            "is_confidential",
+            "created_at",
+            "author__id",
+            "author__username",
+            "author__first_name",
+            "author__last_name",
+            "customer__id",
+            "customer__display_name",
+            "customer__external_id",
+        )
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+# --- the customer timeline -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Position in a timeline ordered newest first by (time, rank, id)."""
+
+    at: dt.datetime
+    rank: int
+    pk: int
+
+    def encode(self) -> str:
+        return f"{(self.at - _EPOCH) // _MICROSECOND}-{self.rank}-{self.pk}"
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor:
+        try:
+            micros, rank, pk = (int(part) for part in value.split("-"))
+            if rank not in (EVENT_RANK, INTERACTION_RANK) or pk < 0:
+                raise ValueError(value)
+            return cls(at=_EPOCH + dt.timedelta(microseconds=micros), rank=rank, pk=pk)
+        except (ValueError, OverflowError):
+            raise DomainError("That link to older entries is not valid.", field="before") from None
+
+    def older_than(self, *, rank: int, time_field: str) -> Q:
+        """Rows of the source with this rank that come after the cursor (are older)."""
+        earlier = Q(**{f"{time_field}__lt": self.at})
+        same_time = Q(**{time_field: self.at})
+        if rank < self.rank:
+            return earlier | same_time
+        if rank == self.rank:
+            return earlier | (same_time & Q(pk__lt=self.pk))
+        return earlier
+
+
+@dataclass
+class TimelineEntry:
+    at: dt.datetime
+    rank: int
+    pk: int
+    interaction: Interaction | None = None
+    label: str = ""
+    actor_label: str = ""
+    detail: str = ""
+
+    @property
+    def is_interaction(self) -> bool:
+        return self.interaction is not None
+
+    @property
+    def cursor(self) -> str:
+        return Cursor(self.at, self.rank, self.pk).encode()
+
+
+@dataclass
+class TimelinePage:
+    customer: Customer
+    entries: list[TimelineEntry] = field(default_factory=list)
+    next_cursor: str = ""
+
+
+def event_label(action: str) -> str:
+    if action in EVENT_LABELS:
+        return EVENT_LABELS[action]
+    for prefix, noun in EVENT_PREFIXES.items():
+        if action.startswith(prefix):
+            return f"{noun} {action.removeprefix(prefix).replace('_', ' ')}".strip()
+    return action
+
+
+def _timeline_actions() -> Q:
+    query = Q(action__in=list(EVENT_LABELS))
+    for prefix in EVENT_PREFIXES:
+        query |= Q(action__startswith=prefix)
+    return query
+
+
+def _event_detail(event: AuditEvent, task_titles: Mapping[str, str]) -> str:
+    """A short, PII-free description: only fields known to be safe are ever shown."""
+    if event.object_type == "tasks.task":
+        return task_titles.get(event.object_id, "")
+    if event.action.startswith("holding.") and isinstance(event.metadata.get("product"), str):
+        return f"Product {event.metadata['product']}"
+    if event.action == "document.added":
+        document_type = (event.changes.get("document_type") or [None, None])[-1]
+        if document_type in IdentityDocument.DocumentType.values:
+            return str(IdentityDocument.DocumentType(document_type).label)
+        return ""
+    if event.action == "consent.recorded":
+        granted = event.metadata.get("granted")
+        channel, purpose = event.metadata.get("channel", ""), event.metadata.get("purpose", "")
+        if isinstance(granted, bool) and isinstance(channel, str) and isinstance(purpose, str):
+            return f"{purpose} by {channel}: {'granted' if granted else 'withdrawn'}"
+    if event.changes and event.action.endswith(".updated"):
+        return "Changed: " + ", ".join(sorted(str(name).replace("_", " ") for name in event.changes))
+    return ""
+
+
+def _interactions_for_timeline(*, user: Any, customer: Customer) -> QuerySet[Interaction]:
+    interactions = Interaction.objects.filter(customer=customer)
+    if not (_sees_confidential_of_everyone(user) or customer.primary_manager_id == user.pk):
+        interactions = interactions.filter(Q(is_confidential=False) | Q(author=user))
+    return interactions
+
+
+def customer_timeline(
+    *, user: Any, customer_id: Any, before: str = "", limit: int = TIMELINE_PAGE_SIZE
+) -> TimelinePage:
+    """Interactions and system events of one customer, newest first, a page at a time.
+
+    Each source is read once (limit + 1 rows past the cursor), so the number of queries does
+    not depend on how long the customer's history is.
+    """
+    customer = (
+        visible_customers(user=user)
+        .only("id", "display_name", "primary_manager_id", "branch_id")
+        .filter(pk=_int_or_404(customer_id))
+        .first()
+    )
+    if customer is None:
+        raise NotFound("No such customer.")
+    cursor = Cursor.decode(before) if before else None
+
+    interactions = (
+        _interactions_for_timeline(user=user, customer=customer)
+        .select_related("author", "corrects")
+        .annotate(is_corrected=Exists(Interaction.objects.filter(corrects=OuterRef("pk"))))
+        .prefetch_related("attachments")
+        .order_by("-occurred_at", "-id")
+    )
+    events = AuditEvent.objects.filter(_timeline_actions(), customer_id=customer.pk).order_by("-occurred_at", "-id")
+    if cursor:
+        interactions = interactions.filter(cursor.older_than(rank=INTERACTION_RANK, time_field="occurred_at"))
+        events = events.filter(cursor.older_than(rank=EVENT_RANK, time_field="occurred_at"))
+    events = events.only(
+        "id", "occurred_at", "action", "actor_label", "object_type", "object_id", "metadata", "changes"
+    )
+
+    entries = [
+        TimelineEntry(at=item.occurred_at, rank=INTERACTION_RANK, pk=item.pk, interaction=item)
+        for item in interactions[: limit + 1]
+    ]
+    event_rows = list(events[: limit + 1])
+    task_ids = {
+        event.object_id for event in event_rows if event.object_type == "tasks.task" and event.object_id.isdigit()
+    }
+    task_titles: dict[str, str] = {}
+    if task_ids:
+        from apps.tasks.models import Task
+
+        task_titles = {
+            str(pk): title
+            for pk, title in Task.objects.filter(customer=customer, pk__in=[int(i) for i in task_ids]).values_list(
+                "pk", "title"
+            )
+        }
+    entries += [
+        TimelineEntry(
+            at=event.occurred_at,
+            rank=EVENT_RANK,
+            pk=event.pk,
+            label=event_label(event.action),
+            actor_label=event.actor_label,
+            detail=_event_detail(event, task_titles),
+        )
+        for event in event_rows
+    ]
+    entries.sort(key=lambda entry: (entry.at, entry.rank, entry.pk), reverse=True)
+    page = TimelinePage(customer=customer, entries=entries[:limit])
+    if len(entries) > limit:
+        page.next_cursor = page.entries[-1].cursor
+    return page
+
+
+def _int_or_404(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound("No such customer.") from None

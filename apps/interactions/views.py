@@ -1,0 +1,178 @@
+"""Interaction pages and fragments: thin, through selectors and services.
+
+Each view answers an htmx request with the fragment the customer page embeds and a plain
+request with a whole page, so every screen also works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from apps.core.errors import DomainError, NotFound
+from apps.core.http import domain_errors_on
+from apps.customers.models import Customer
+from apps.customers.selectors import customer_for_user
+from apps.interactions import files
+from apps.interactions.forms import InteractionForm, NewInteractionForm
+from apps.interactions.models import Attachment, Interaction
+from apps.interactions.selectors import (
+    TimelinePage,
+    attachment_for_user,
+    corrections_of,
+    customer_timeline,
+    interaction_for_user,
+)
+from apps.interactions.services import (
+    EDITABLE_FIELDS,
+    add_correction,
+    edit_interaction,
+    editable_until,
+    is_editable_by,
+    log_interaction,
+    record_attachment_download,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _customer(request: HttpRequest, customer_id: int) -> Customer:
+    try:
+        return customer_for_user(user=request.user, customer_id=customer_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+def _interaction(request: HttpRequest, interaction_id: int) -> Interaction:
+    try:
+        return interaction_for_user(user=request.user, interaction_id=interaction_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+def _timeline(request: HttpRequest, customer_id: int, before: str = "") -> TimelinePage:
+    try:
+        return customer_timeline(user=request.user, customer_id=customer_id, before=before)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+@login_required
+@require_GET
+def timeline(request: HttpRequest, customer_id: int) -> HttpResponse:
+    before = request.GET.get("before", "")
+    try:
+        page = _timeline(request, customer_id, before)
+    except DomainError as error:
+        return HttpResponseBadRequest(error.message)
+    context = {"page": page, "customer": page.customer}
+    if _is_htmx(request):
+        # "Older entries" appends rows to the open list; the first load gets the whole block.
+        template = "interactions/_timeline_entries.html" if before else "interactions/_timeline.html"
+        return render(request, template, context)
+    return render(request, "interactions/timeline.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def interaction_create(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer(request, customer_id)
+    form = NewInteractionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        with domain_errors_on(form):
+            log_interaction(actor=request.user, customer=customer, **form.cleaned_data)
+            if _is_htmx(request):
+                context = {"form": NewInteractionForm(), "customer": customer, "saved": True}
+                context["page"] = _timeline(request, customer.pk)
+                response = render(request, "interactions/_create_success.html", context)
+                response["HX-Trigger"] = "interaction-logged"
+                return response
+            messages.success(request, "Interaction logged.")
+            return redirect(customer.get_absolute_url())
+    context = {"form": form, "customer": customer}
+    template = "interactions/_form.html" if _is_htmx(request) else "interactions/create.html"
+    return render(request, template, context)
+
+
+def _detail_context(request: HttpRequest, interaction: Interaction) -> dict[str, Any]:
+    return {
+        "interaction": interaction,
+        "customer": interaction.customer,
+        "corrections": list(corrections_of(user=request.user, interaction=interaction)),
+        "can_edit": is_editable_by(interaction, request.user),
+        "editable_until": editable_until(interaction),
+        "can_correct": request.user.can_edit_customers,
+    }
+
+
+@login_required
+@require_GET
+def interaction_detail(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    interaction = _interaction(request, interaction_id)
+    return render(request, "interactions/detail.html", _detail_context(request, interaction))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def interaction_edit(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    interaction = _interaction(request, interaction_id)
+    if interaction.author_id != request.user.pk:
+        # Someone else's entry: there is nothing to edit here, and we do not say why.
+        raise Http404("No such interaction.")
+    if not is_editable_by(interaction, request.user):
+        return render(request, "interactions/edit_closed.html", _detail_context(request, interaction), status=409)
+    initial = {name: getattr(interaction, name) for name in EDITABLE_FIELDS}
+    form = InteractionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with domain_errors_on(form):
+            edit_interaction(actor=request.user, interaction=interaction, **form.cleaned_data)
+            messages.success(request, "Interaction updated.")
+            return redirect(interaction.get_absolute_url())
+        if form.non_field_errors() and not is_editable_by(interaction, request.user):
+            return render(request, "interactions/edit_closed.html", _detail_context(request, interaction), status=409)
+    return render(request, "interactions/edit.html", {"form": form, "interaction": interaction})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def interaction_correct(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    original = _interaction(request, interaction_id)
+    initial = {"channel": original.channel, "subject": f"Correction: {original.subject}"[:200]}
+    form = NewInteractionForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with domain_errors_on(form):
+            correction = add_correction(actor=request.user, original=original, **form.cleaned_data)
+            messages.success(request, "Correction added.")
+            return redirect(correction.get_absolute_url())
+    return render(request, "interactions/correct.html", {"form": form, "original": original})
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    try:
+        attachment: Attachment = attachment_for_user(user=request.user, attachment_id=attachment_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    try:
+        handle = files.path_of(attachment.storage_path).open("rb")
+    except (OSError, ValueError):
+        logger.error("Attachment %s has no file in the media root.", attachment.pk)
+        raise Http404("No such attachment.") from None
+    record_attachment_download(actor=request.user, attachment=attachment)
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,478 @@
+"""Every write to the notification outbox, and its delivery.
+
+Rules enforced here:
+- outbox: rows are written inside the cause's transaction (`enqueue_notifications` refuses
+  to run outside one) and dispatched only after commit; the relay re-dispatches what is
+  still pending, so neither a broker outage nor a process dying after commit loses one;
+- nothing doubled: the dedupe key is unique, and delivery claims the row with
+  `select_for_update(skip_locked=True)`, so a duplicate message for a row that is being sent
+  or was sent does nothing;
+- a delivery limit: each claim counts an attempt before sending (committed), so a message
+  that kills its worker every time ends as `failed` after FINPULSE_NOTIFICATION_MAX_ATTEMPTS;
+- customers: a notice goes out only with the customer's recorded service consent for that
+  channel, checked at send time, outside quiet hours; otherwise it is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from apps.core.audit import record_audit_event
+from apps.core.errors import DomainError
+from apps.customers.models import Customer, CustomerConsent
+from apps.notifications import channels
+from apps.notifications.models import EMPLOYEE_KINDS, Channel, Notification, NotificationPreference
+
+logger = logging.getLogger(__name__)
+
+Status = Notification.Status
+# Ids per Celery message: few messages per scan batch, yet a short task for each.
+PUBLISH_CHUNK = 25
+# Anything that looks like an address or a number never reaches last_error (admins read it).
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_DIGITS_RE = re.compile(r"\+?\d[\d \-]{5,}\d")
+
+
+def _safe_error(message: str) -> str:
+    return _DIGITS_RE.sub("[number]", _EMAIL_RE.sub("[address]", message))[:500]
+
+
+def dedupe_key(*, kind: str, obj: str, threshold: int | str, on: dt.date | str, channel: str, recipient: str) -> str:
+    """kind + object + threshold + date + channel (+ recipient, when one cause notifies several people)."""
+    return f"{kind}:{obj}:{threshold}:{on}:{channel}:{recipient}"[:200]
+
+
+def build_user_notifications(
+    *,
+    user_id: int,
+    channels_on: Iterable[str],
+    kind: str,
+    obj: str,
+    threshold: int | str,
+    on: dt.date | str,
+    subject: str,
+    body: str,
+    url: str,
+    extra: dict[str, Any] | None = None,
+) -> list[Notification]:
+    """Unsaved outbox rows for one employee, one per chosen channel (saved by enqueue_notifications)."""
+    return [
+        Notification(
+            recipient_user_id=user_id,
+            channel=channel,
+            kind=kind,
+            dedupe_key=dedupe_key(
+                kind=kind, obj=obj, threshold=threshold, on=on, channel=channel, recipient=f"u{user_id}"
+            ),
+            subject=subject[:200],
+            payload={"body": body, "url": url, **(extra or {})},
+        )
+        for channel in sorted(channels_on)
+    ]
+
+
+def build_customer_notifications(
+    *,
+    customer_id: int,
+    channels_on: Iterable[str],
+    kind: str,
+    obj: str,
+    threshold: int | str,
+    on: dt.date | str,
+    subject: str,
+    body: str,
+    extra: dict[str, Any] | None = None,
+) -> list[Notification]:
+    return [
+        Notification(
+            recipient_customer_id=customer_id,
+            channel=channel,
+            kind=kind,
+            dedupe_key=dedupe_key(
+                kind=kind, obj=obj, threshold=threshold, on=on, channel=channel, recipient=f"c{customer_id}"
+            ),
+            subject=subject[:200],
+            payload={"body": body, **(extra or {})},
+        )
+        for channel in sorted(channels_on)
+        if channel in (Channel.EMAIL, Channel.SMS)
+    ]
+
+
+def enqueue_notifications(rows: Sequence[Notification]) -> list[Notification]:
+    """Write outbox rows in the caller's transaction; return those that were new.
+
+    In-app rows are delivered by being written. Email and SMS rows are handed to Celery after
+    commit; until the relay's grace period has passed, the relay leaves them to that dispatch.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("Notifications are written in the transaction of the event that causes them.")
+    if not rows:
+        return []
+    existing = set(
+        Notification.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    now = timezone.now()
+    grace = dt.timedelta(seconds=settings.FINPULSE_NOTIFICATION_RELAY_GRACE_SECONDS)
+    fresh: dict[str, Notification] = {}
+    for row in rows:
+        if row.dedupe_key in existing or row.dedupe_key in fresh:
+            continue
+        if row.channel == Channel.IN_APP:
+            row.status, row.sent_at = Status.SENT, now
+        else:
+            row.status, row.next_attempt_at = Status.PENDING, now + grace
+        fresh[row.dedupe_key] = row
+    if not fresh:
+        return []
+    try:
+        with transaction.atomic():
+            created = Notification.objects.bulk_create(fresh.values())
+    except IntegrityError:
+        # A concurrent writer inserted one of the keys since we looked: go row by row.
+        created = []
+        for row in fresh.values():
+            try:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+                created.append(row)
+            except IntegrityError:
+                row.pk = None
+    to_send = [row.pk for row in created if row.status == Status.PENDING]
+    if to_send:
+        transaction.on_commit(lambda: publish_deliveries(to_send))
+    return created
+
+
+def publish_deliveries(notification_ids: Sequence[int]) -> int:
+    """Hand ids to Celery; a broker outage leaves the rows pending for the relay. Returns how many went."""
+    from apps.notifications.tasks import deliver_notifications_task
+    from finpulse.celery import app
+
+    published = 0
+    connection_ = app.connection_for_write()
+    errors = connection_.connection_errors + connection_.channel_errors
+    try:
+        with connection_:
+            for start in range(0, len(notification_ids), PUBLISH_CHUNK):
+                chunk = [int(pk) for pk in notification_ids[start : start + PUBLISH_CHUNK]]
+                deliver_notifications_task.apply_async(
+                    (chunk,),
+                    connection=connection_,
+                    retry=True,
+                    retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5},
+                )
+                published += len(chunk)
+    except (*errors, KombuOperationalError, OSError) as error:
+        logger.warning(
+            "Broker unreachable (%s): %d notification(s) stay pending for the relay.",
+            type(error).__name__,
+            len(notification_ids) - published,
+        )
+    return published
+
+
+def relay_pending_notifications(*, batch_size: int = 500, limit: int = 20000) -> int:
+    """Re-dispatch pending rows whose next attempt is due (broker was down, a worker died).
+
+    A relayed row is not relayed again for five minutes; a duplicate message is harmless.
+    """
+    now = timezone.now()
+    relayed = 0
+    last_id = 0
+    while relayed < limit:
+        ids = list(
+            Notification.objects.filter(status=Status.PENDING, next_attempt_at__lte=now, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        last_id = ids[-1]
+        published = publish_deliveries(ids)
+        if published:
+            Notification.objects.filter(pk__in=ids[:published], status=Status.PENDING, next_attempt_at__lte=now).update(
+                next_attempt_at=now + dt.timedelta(minutes=5)
+            )
+        relayed += published
+        if published < len(ids):
+            break  # the broker is down: the next relay run tries again
+    return relayed
+
+
+# --- delivery ---------------------------------------------------------------------------
+
+
+def _quiet_hours() -> tuple[dt.time, dt.time] | None:
+    spec = (settings.FINPULSE_QUIET_HOURS or "").strip()
+    if not spec:
+        return None
+    start, _, end = spec.partition("-")
+    return dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
+
+
+def end_of_quiet_hours(at: dt.datetime) -> dt.datetime | None:
+    """When `at` falls in quiet hours (bank's local time), the moment they end; else None."""
+    window = _quiet_hours()
+    if window is None:
+        return None
+    start, end = window
+    local = timezone.localtime(at)
+    now_t = local.time()
+    if start <= end:
+        inside = start <= now_t < end
+        end_day = local.date()
+    else:  # spans midnight, e.g. 21:00-08:00
+        inside = now_t >= start or now_t < end
+        end_day = local.date() + dt.timedelta(days=1) if now_t >= start else local.date()
+    if not inside:
+        return None
+    return timezone.make_aware(dt.datetime.combine(end_day, end), timezone.get_current_timezone())
+
+
+def _consent_problem(notification: Notification, customer: Customer) -> str:
+    consented = CustomerConsent.objects.filter(
+        customer_id=customer.pk,
+        channel=notification.channel,
+        purpose=CustomerConsent.Purpose.SERVICE,
+        granted=True,
+    ).exists()
+    if not consented:
+        return f"No recorded consent for service notices by {notification.get_channel_display()}."
+    if customer.status == Customer.Status.CLOSED:
+        return "The customer's relationship is closed."
+    return ""
+
+
+def _address(notification: Notification, customer: Customer | None) -> str:
+    if customer is not None:
+        value = customer.email if notification.channel == Channel.EMAIL else customer.phone
+    else:
+        user = notification.recipient_user
+        value = user.email if notification.channel == Channel.EMAIL else user.phone
+    return (value or "").strip()
+
+
+def _fail(notification: Notification, message: str) -> None:
+    notification.status = Status.FAILED
+    notification.last_error = _safe_error(message)
+    notification.next_attempt_at = None
+    notification.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
+    logger.error("Notification %s failed for good after %s attempt(s).", notification.pk, notification.attempts)
+    record_audit_event(
+        actor=None,
+        action="notification.failed",
+        target=notification,
+        customer_id=notification.recipient_customer_id,
+        metadata={"kind": notification.kind, "channel": notification.channel, "attempts": notification.attempts},
+    )
+
+
+def _skip(notification: Notification, reason: str) -> None:
+    notification.status = Status.SKIPPED
+    notification.skip_reason = reason[:200]
+    notification.next_attempt_at = None
+    notification.save(update_fields=["status", "skip_reason", "next_attempt_at", "updated_at"])
+    record_audit_event(
+        actor=None,
+        action="notification.skipped",
+        target=notification,
+        customer_id=notification.recipient_customer_id,
+        metadata={"kind": notification.kind, "channel": notification.channel, "reason": notification.skip_reason},
+    )
+
+
+def _claim(notification_id: int) -> str:
+    """Count an attempt (committed before sending) or settle the row without sending.
+
+    Waits a few seconds for a row another worker holds: if that worker is sending, we then see
+    "sent"; if it died, PostgreSQL drops its lock with its connection and we take over.
+    """
+    try:
+        return _claim_locked(notification_id)
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", "") == "55P03":  # lock_not_available
+            return "busy"
+        raise
+
+
+@transaction.atomic
+def _claim_locked(notification_id: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = '10s'")
+    notification = (
+        Notification.objects.select_for_update(of=("self",))
+        .select_related("recipient_customer")
+        .filter(pk=notification_id)
+        .first()
+    )
+    if notification is None:
+        return "gone"
+    if notification.status != Status.PENDING:
+        return f"already {notification.status}"
+    if notification.attempts >= settings.FINPULSE_NOTIFICATION_MAX_ATTEMPTS:
+        last = notification.last_error or "the worker stopped while sending"
+        _fail(notification, f"Gave up after {notification.attempts} attempt(s): {last}")
+        return "failed"
+    customer = notification.recipient_customer
+    if customer is not None:
+        problem = _consent_problem(notification, customer)
+        if problem:
+            _skip(notification, problem)
+            return "skipped"
+        wake = end_of_quiet_hours(timezone.now())
+        if wake is not None:
+            notification.next_attempt_at = wake
+            notification.save(update_fields=["next_attempt_at", "updated_at"])
+            return "deferred"
+    notification.attempts += 1
+    notification.save(update_fields=["attempts", "updated_at"])
+    return "claimed"
+
+
+def deliver_notification(*, notification_id: int) -> str:
+    """Send one outbox row at most once; safe to call for any id, any number of times.
+
+    Returns what happened: sent, skipped, deferred, retry, failed, busy, already <status>.
+    """
+    outcome = _claim(notification_id)
+    if outcome != "claimed":
+        return outcome
+    with transaction.atomic():
+        # The row lock is held while sending: a duplicate message skips it, and if this
+        # process dies the lock goes with its connection, so the redelivery can claim it.
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient_customer", "recipient_user")
+            .filter(pk=notification_id, status=Status.PENDING)
+            .first()
+        )
+        if notification is None:
+            return "busy"
+        customer = notification.recipient_customer
+        address = _address(notification, customer)
+        if not address:
+            what = "email address" if notification.channel == Channel.EMAIL else "mobile number"
+            _skip(notification, f"No {what} on file.")
+            return "skipped"
+        try:
+            if notification.channel == Channel.EMAIL:
+                channels.send_email(
+                    to=address, subject=notification.subject, body=notification.body, dedupe_key=notification.dedupe_key
+                )
+            elif notification.channel == Channel.SMS:
+                channels.send_sms(to=address, text=notification.subject, dedupe_key=notification.dedupe_key)
+        except channels.PermanentDeliveryError as error:
+            _fail(notification, str(error))
+            return "failed"
+        except channels.TransientDeliveryError as error:
+            if notification.attempts >= settings.FINPULSE_NOTIFICATION_MAX_ATTEMPTS:
+                _fail(notification, f"Gave up after {notification.attempts} attempt(s): {error}")
+                return "failed"
+            backoff = min(2 ** (notification.attempts - 1), 60)
+            notification.last_error = _safe_error(str(error))
+            notification.next_attempt_at = timezone.now() + dt.timedelta(minutes=backoff)
+            notification.save(update_fields=["last_error", "next_attempt_at", "updated_at"])
+            logger.warning(
+                "Notification %s: attempt %s failed, retrying later.", notification.pk, notification.attempts
+            )
+            return "retry"
+        notification.status = Status.SENT
+        notification.sent_at = timezone.now()
+        notification.next_attempt_at = None
+        notification.last_error = ""
+        notification.save(update_fields=["status", "sent_at", "next_attempt_at", "last_error", "updated_at"])
+        if customer is not None:
+            # What the bank told a customer, by which channel, is part of the record.
+            record_audit_event(
+                actor=None,
+                action="notification.sent",
+                target=notification,
+                customer_id=customer.pk,
+                metadata={"kind": notification.kind, "channel": notification.channel},
+            )
+        return "sent"
+
+
+# --- employee actions ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def mark_notification_read(*, user: Any, notification: Notification) -> Notification:
+    """Read receipts are the user's own UI state, not bank data: no audit event."""
+    if notification.recipient_user_id != user.pk:
+        raise DomainError("This is not your notification.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at", "updated_at"])
+    return notification
+
+
+@transaction.atomic
+def mark_all_notifications_read(*, user: Any) -> int:
+    return Notification.objects.filter(recipient_user=user, channel=Channel.IN_APP, read_at__isnull=True).update(
+        read_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def set_notification_preferences(*, actor: Any, user: Any, chosen: dict[str, set[str]]) -> None:
+    """Store which channels `user` wants for each kind (only the user or an administrator)."""
+    if actor.pk != user.pk and not actor.is_administrator:
+        raise DomainError("You can only change your own notification settings.")
+    valid_kinds = {kind.value for kind in EMPLOYEE_KINDS}
+    valid_channels = {channel.value for channel in Channel}
+    unknown = set(chosen) - valid_kinds
+    if unknown:
+        raise DomainError(f"Unknown kind(s) of alert: {', '.join(sorted(unknown))}.")
+    for on in chosen.values():
+        if set(on) - valid_channels:
+            raise DomainError(f"Unknown channel(s): {', '.join(sorted(set(on) - valid_channels))}.")
+    rows = [
+        NotificationPreference(user=user, kind=kind, channel=channel, enabled=channel in on)
+        for kind, on in chosen.items()
+        for channel in valid_channels
+    ]
+    NotificationPreference.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["user", "kind", "channel"], update_fields=["enabled", "updated_at"]
+    )
+    record_audit_event(
+        actor=actor,
+        action="notification_preferences.changed",
+        target=user,
+        metadata={kind: sorted(on) for kind, on in chosen.items()},
+    )
+
+
+@transaction.atomic
+def retry_notifications(*, actor: Any, notification_ids: Sequence[int]) -> int:
+    """Administrators give failed rows a fresh set of attempts (e.g. after fixing SMTP)."""
+    if not actor.is_administrator:
+        raise DomainError("Only an administrator can retry notifications.")
+    rows = list(
+        Notification.objects.select_for_update()
+        .filter(pk__in=notification_ids, status=Status.FAILED)
+        .values_list("pk", flat=True)
+    )
+    Notification.objects.filter(pk__in=rows).update(
+        status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), updated_at=timezone.now()
+    )
+    if rows:
+        record_audit_event(
+            actor=actor,
+            action="notification.retried",
+            metadata={"notifications": rows},
+        )
+        transaction.on_commit(lambda: publish_deliveries(rows))
+    return len(rows)

@@ -1,0 +1,82 @@
+"""The bell, the list and mark-as-read, and each user's channel choices. Thin."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.core.errors import NotFound
+from apps.core.http import domain_errors_on
+from apps.notifications.forms import PreferencesForm
+from apps.notifications.selectors import (
+    notification_for_user,
+    preference_matrix,
+    unread_count,
+    unread_notifications,
+    user_notifications,
+)
+from apps.notifications.services import (
+    mark_all_notifications_read,
+    mark_notification_read,
+    set_notification_preferences,
+)
+
+
+def _bell(request: HttpRequest) -> HttpResponse:
+    context = {"count": unread_count(user=request.user), "latest": unread_notifications(user=request.user, limit=5)}
+    return render(request, "notifications/_bell.html", context)
+
+
+@login_required
+@require_GET
+def bell(request: HttpRequest) -> HttpResponse:
+    return _bell(request)
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(user_notifications(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "notifications/list.html", {"page": page, "unread": unread_count(user=request.user)})
+
+
+@login_required
+@require_POST
+def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    try:
+        notification = notification_for_user(user=request.user, notification_id=notification_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    mark_notification_read(user=request.user, notification=notification)
+    if request.headers.get("HX-Request") == "true":
+        return _bell(request)
+    target = request.POST.get("next") or notification.url
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("notifications:list")
+
+
+@login_required
+@require_POST
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    mark_all_notifications_read(user=request.user)
+    if request.headers.get("HX-Request") == "true":
+        return _bell(request)
+    return redirect("notifications:list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    form = PreferencesForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with domain_errors_on(form):
+            set_notification_preferences(actor=request.user, user=request.user, chosen=form.chosen())
+            return redirect("notifications:preferences")
+    return render(
+        request, "notifications/preferences.html", {"form": form, "rows": preference_matrix(user=request.user)}
+    )

@@ -1,0 +1,102 @@
+"""Task forms: shape input only; the services decide and save."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from apps.tasks.models import Task
+from apps.tasks.selectors import WHEN_CHOICES
+
+_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+NOT_ASSIGNABLE = "This person cannot see the customer, so the task cannot be assigned to them."
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def _when_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label, required=required, help_text=help_text, widget=DateTimeLocalInput(), input_formats=_FORMATS
+    )
+
+
+class AssigneeChoiceField(forms.ModelChoiceField):
+    default_error_messages = {"invalid_choice": NOT_ASSIGNABLE}
+
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class _ScheduleMixin:
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()  # type: ignore[misc]
+        due_at, reminder_at = data.get("due_at"), data.get("reminder_at")
+        if due_at and reminder_at and reminder_at > due_at:
+            self.add_error("reminder_at", "The reminder must come before the due time.")  # type: ignore[attr-defined]
+        return data
+
+
+class TaskForm(_ScheduleMixin, forms.Form):
+    title = forms.CharField(max_length=200)
+    due_at = _when_field("Due")
+    priority = forms.TypedChoiceField(
+        choices=Task.Priority.choices,
+        coerce=int,
+        initial=Task.Priority.NORMAL,
+        required=False,
+        empty_value=Task.Priority.NORMAL,
+    )
+    reminder_at = _when_field("Remind me at", required=False, help_text="Optional; before the due time.")
+    assignee = AssigneeChoiceField(queryset=None, empty_label=None)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, assignees: Any, user: Any = None, **kwargs: Any) -> None:
+        """`assignees`: the users who may hold this customer's tasks (assignable_users)."""
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
+        if not self.is_bound:
+            tomorrow = timezone.localtime() + dt.timedelta(days=1)
+            self.initial.setdefault("due_at", tomorrow.replace(hour=10, minute=0, second=0, microsecond=0))
+            if user is not None:
+                self.initial.setdefault("assignee", user.pk)
+
+
+class CompleteTaskForm(forms.Form):
+    outcome = forms.CharField(required=False, max_length=2000, widget=forms.TextInput())
+
+
+class RescheduleTaskForm(_ScheduleMixin, forms.Form):
+    due_at = _when_field("New due time")
+    reminder_at = _when_field("Remind me at", required=False)
+
+
+class ReassignTaskForm(forms.Form):
+    assignee = AssigneeChoiceField(queryset=None, empty_label=None, label="Give to")
+
+    def __init__(self, *args: Any, assignees: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
+
+
+class TaskFilterForm(forms.Form):
+    when = forms.ChoiceField(choices=WHEN_CHOICES, required=False)
+
+
+class NewTaskForm(TaskForm):
+    """From the task list or the dashboard: the customer is named by their customer number."""
+
+    customer = forms.CharField(label="Customer number", max_length=64, help_text="The customer's external id.")
+    field_order = ["customer", "title", "due_at", "priority", "reminder_at", "description"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The customer is not known until the form is read: the task goes to its author.
+        del self.fields["assignee"]

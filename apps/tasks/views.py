@@ -1,0 +1,237 @@
+"""Task pages and fragments: thin, through selectors and services.
+
+htmx requests get fragments (the customer page's task panel, one task row); plain requests
+get whole pages or a redirect, so everything works with the keyboard and without scripts.
+After a change the response carries an HX-Trigger ("task-done", "task-created",
+"task-updated") so other panels on the page (dashboard counts, timeline) can refresh.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.core.errors import NotFound
+from apps.core.http import domain_errors_on
+from apps.customers.models import Customer
+from apps.customers.selectors import customer_for_user, visible_customers
+from apps.tasks.forms import (
+    CompleteTaskForm,
+    NewTaskForm,
+    ReassignTaskForm,
+    RescheduleTaskForm,
+    TaskFilterForm,
+    TaskForm,
+)
+from apps.tasks.models import Task
+from apps.tasks.selectors import (
+    assignable_users,
+    can_be_assigned,
+    my_open_tasks,
+    my_task_counts,
+    open_tasks_for_customer,
+    task_for_user,
+)
+from apps.tasks.services import complete_task, create_task, reassign_task, reschedule_task
+
+PAGE_SIZE = 50
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _customer(request: HttpRequest, customer_id: int) -> Customer:
+    try:
+        return customer_for_user(user=request.user, customer_id=customer_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+def _task(request: HttpRequest, task_id: int) -> Task:
+    try:
+        return task_for_user(user=request.user, task_id=task_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+def _next_of(request: HttpRequest) -> str:
+    return request.POST.get("next") or request.GET.get("next", "")
+
+
+def _back(request: HttpRequest, task: Task | None = None) -> HttpResponse:
+    """Back where the user came from (a local `next`), else the task's customer or the list."""
+    target = _next_of(request)
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(task.customer.get_absolute_url() if task else reverse("tasks:list"))
+
+
+def _panel_context(request: HttpRequest, customer: Customer, form: TaskForm | None = None) -> dict[str, Any]:
+    assignees = assignable_users(customer=customer)
+    return {
+        "customer": customer,
+        "tasks": list(open_tasks_for_customer(user=request.user, customer=customer)),
+        "assignees": list(assignees),
+        "form": form or TaskForm(assignees=assignees, user=request.user),
+        "can_edit": request.user.can_edit_customers,
+    }
+
+
+def _render_panel(request: HttpRequest, context: dict[str, Any], trigger: str = "") -> HttpResponse:
+    template = "tasks/_customer_tasks.html" if _is_htmx(request) else "tasks/customer_tasks.html"
+    response = render(request, template, context)
+    if trigger:
+        response["HX-Trigger"] = trigger
+    return response
+
+
+@login_required
+@require_GET
+def customer_tasks(request: HttpRequest, customer_id: int) -> HttpResponse:
+    return _render_panel(request, _panel_context(request, _customer(request, customer_id)))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_create(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer(request, customer_id)
+    if request.method == "GET":
+        return render(request, "tasks/customer_tasks.html", _panel_context(request, customer))
+    form = TaskForm(request.POST, assignees=assignable_users(customer=customer))
+    if form.is_valid():
+        with domain_errors_on(form):
+            create_task(actor=request.user, customer=customer, **form.cleaned_data)
+            if not _is_htmx(request):
+                messages.success(request, "Task created.")
+                return redirect(customer.get_absolute_url())
+            return _render_panel(request, {**_panel_context(request, customer), "saved": True}, "task-created")
+    return _render_panel(request, _panel_context(request, customer, form))
+
+
+def _row(request: HttpRequest, task: Task, **extra: Any) -> HttpResponse:
+    """One task row again (after a change or an error), as the panel it came from shows it."""
+    context: dict[str, Any] = {
+        "task": task,
+        "place": request.POST.get("place", ""),
+        "can_edit": request.user.can_edit_customers,
+        **extra,
+    }
+    if context["place"] == "customer":
+        context["assignees"] = list(assignable_users(customer=task.customer))
+    return render(request, "tasks/_task_row.html", context)
+
+
+@login_required
+@require_POST
+def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _task(request, task_id)
+    form = CompleteTaskForm(request.POST)
+    if form.is_valid():
+        with domain_errors_on(form):
+            complete_task(actor=request.user, task=task, **form.cleaned_data)
+            if not _is_htmx(request):
+                messages.success(request, f"Done: {task.title}.")
+                return _back(request, task)
+            # The row disappears from the list; listeners refresh counts and timelines.
+            response = HttpResponse("")
+            response["HX-Trigger"] = "task-done"
+            return response
+    if _is_htmx(request):
+        return _row(request, task, error=" ".join(form.errors.get("__all__", [])) or "This task cannot be completed.")
+    messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return _back(request, task)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_reschedule(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _task(request, task_id)
+    initial = {"due_at": task.due_at, "reminder_at": task.reminder_at}
+    form = RescheduleTaskForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with domain_errors_on(form):
+            task = reschedule_task(actor=request.user, task=task, **form.cleaned_data)
+            if not _is_htmx(request):
+                messages.success(request, "Task rescheduled.")
+                return _back(request, task)
+            response = _row(request, task_for_user(user=request.user, task_id=task.pk))
+            response["HX-Trigger"] = "task-updated"
+            return response
+    if request.method == "POST" and _is_htmx(request):
+        return _row(request, task, reschedule_form=form)
+    return render(request, "tasks/reschedule.html", {"task": task, "form": form, "next": _next_of(request)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _task(request, task_id)
+    assignees = assignable_users(customer=task.customer)
+    form = ReassignTaskForm(request.POST or None, assignees=assignees, initial={"assignee": task.assignee_id})
+    if request.method == "POST" and form.is_valid():
+        assignee = form.cleaned_data["assignee"]
+        with domain_errors_on(form):
+            task = reassign_task(actor=request.user, task=task, assignee=assignee)
+            if not _is_htmx(request):
+                messages.success(request, f"Task given to {assignee.get_full_name() or assignee.get_username()}.")
+                return _back(request, task)
+            response = _row(request, task_for_user(user=request.user, task_id=task.pk))
+            response["HX-Trigger"] = "task-updated"
+            return response
+    if request.method == "POST" and _is_htmx(request):
+        return _row(request, task, reassign_form=form)
+    return render(request, "tasks/reassign.html", {"task": task, "form": form, "next": _next_of(request)})
+
+
+@login_required
+@require_GET
+def task_list(request: HttpRequest) -> HttpResponse:
+    filters = TaskFilterForm(request.GET or None)
+    when = filters.cleaned_data["when"] if filters.is_valid() else ""
+    tasks = my_open_tasks(user=request.user, when=when).select_related(None).select_related("customer")
+    tasks = tasks.only(
+        "id",
+        "title",
+        "due_at",
+        "reminder_at",
+        "priority",
+        "status",
+        "source",
+        "source_rule",
+        "assignee_id",
+        "customer__id",
+        "customer__display_name",
+        "customer__external_id",
+    )
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "filters": filters, "when": when, "counts": my_task_counts(user=request.user)}
+    return render(request, "tasks/list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_new(request: HttpRequest) -> HttpResponse:
+    """Create a task for one of my customers by customer number (the dashboard's quick add)."""
+    form = NewTaskForm(request.POST or None, assignees=None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        customer = visible_customers(user=request.user).filter(external_id=data.pop("customer").strip()).first()
+        if customer is None:
+            form.add_error("customer", "None of your customers has this customer number.")
+        elif not can_be_assigned(user=request.user, customer=customer):
+            form.add_error("customer", "You cannot hold tasks on this customer; open the customer to assign one.")
+        else:
+            with domain_errors_on(form):
+                create_task(actor=request.user, customer=customer, assignee=request.user, **data)
+                messages.success(request, "Task created.")
+                return redirect(customer.get_absolute_url())
+    return render(request, "tasks/new.html", {"form": form})

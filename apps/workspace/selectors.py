@@ -1,0 +1,316 @@
+"""The manager's day: what is due, what is about to mature or expire, what was said lately.
+
+Every list starts from what the user may see (visible_customers / visible_tasks), is capped
+at SECTION_LIMIT rows and costs one query, so the page costs the same for a manager with
+50 customers and a compliance officer who sees a million. Each row says why it is there: the
+rule (in the bank's words and as its code) and the date that put it there.
+
+Interactions, notifications and leads come from their own apps when those are installed
+(the dashboard is built before some of them exist and must not break without them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps as django_apps
+from django.db.models import F
+from django.utils import timezone
+
+from apps.accounts.models import Holding, HoldingParty
+from apps.core.business_date import business_today
+from apps.customers.models import Customer, IdentityDocument
+from apps.customers.selectors import (
+    KYC_DUE_WINDOW_DAYS,
+    MATURITY_WINDOW_DAYS,
+    Money,
+    kyc_review_due,
+    visible_customers,
+    visible_scope,
+)
+from apps.tasks.models import Task
+from apps.tasks.selectors import visible_tasks
+
+SECTION_LIMIT = 20
+DOCUMENT_EXPIRY_WINDOW_DAYS = 60  # time to ask for a new passport before the old one lapses
+# An expired document stays on the list this long (then the KYC review catches the customer).
+DOCUMENT_EXPIRED_LOOKBACK_DAYS = 30
+RECENT_INTERACTIONS = 10
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One line of the day: which customer, what, why (rule and date)."""
+
+    customer_id: int
+    customer_name: str
+    title: str
+    rule: str
+    rule_code: str
+    date: dt.date | dt.datetime
+    date_label: str
+    is_overdue: bool = False
+    amount: Money | None = None
+
+    @property
+    def has_time(self) -> bool:
+        return isinstance(self.date, dt.datetime)
+
+
+@dataclass
+class Section:
+    title: str
+    items: list[WorkItem]
+    has_more: bool = False
+
+
+@dataclass
+class MyDay:
+    today: dt.date
+    tasks: Section
+    maturing_holdings: Section
+    expiring_documents: Section
+    kyc_reviews: Section
+    # None: the module is not installed, so the page leaves the section out.
+    recent_interactions: list[Any] | None = None
+    unread_notifications: list[Any] | None = None
+    new_leads: list[Any] | None = None
+    windows: dict[str, int] = field(default_factory=dict)
+
+
+def _capped(rows: list[Any]) -> tuple[list[Any], bool]:
+    return rows[:SECTION_LIMIT], len(rows) > SECTION_LIMIT
+
+
+def _day_bounds(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    return start, start + dt.timedelta(days=1)
+
+
+def tasks_due(*, user: Any, today: dt.date) -> Section:
+    """Open tasks assigned to the user, due today or overdue, oldest first."""
+    start, end = _day_bounds(today)
+    rows, more = _capped(
+        list(
+            visible_tasks(user=user)
+            .select_related(None)
+            .select_related("customer")
+            .filter(assignee=user, status=Task.Status.OPEN, due_at__lt=end)
+            .only(
+                "id",
+                "title",
+                "due_at",
+                "priority",
+                "source",
+                "source_rule",
+                "customer__id",
+                "customer__display_name",
+            )
+            .order_by("due_at", "-priority", "id")[: SECTION_LIMIT + 1]
+        )
+    )
+    items = []
+    for task in rows:
+        overdue = task.due_at < start
+        items.append(
+            WorkItem(
+                customer_id=task.customer.pk,
+                customer_name=task.customer.display_name,
+                title=task.title,
+                rule=("Overdue task" if overdue else "Task due today") + f" · {task.get_source_display()}",
+                rule_code=task.source_rule or f"task:{task.source}",
+                date=timezone.localtime(task.due_at),
+                date_label="Was due" if overdue else "Due",
+                is_overdue=overdue,
+            )
+        )
+    return Section(title="Tasks due today and overdue", items=items, has_more=more)
+
+
+def maturing_holdings(*, user: Any, today: dt.date) -> Section:
+    """Active holdings of visible customers (as owner or joint holder) maturing in the window."""
+    until = today + dt.timedelta(days=MATURITY_WINDOW_DAYS)
+    rows, more = _capped(
+        list(
+            HoldingParty.objects.filter(
+                visible_scope(user=user),
+                role__in=[HoldingParty.Role.OWNER, HoldingParty.Role.JOINT],
+                holding__status=Holding.Status.ACTIVE,
+                holding__maturity_date__range=(today, until),
+            )
+            .select_related("holding", "customer")
+            .only(
+                "id",
+                "role",
+                "customer__id",
+                "customer__display_name",
+                "holding__id",
+                "holding__category",
+                "holding__number_hint",
+                "holding__currency",
+                "holding__balance",
+                "holding__maturity_date",
+                "holding__maturity_instruction",
+            )
+            .order_by("holding__maturity_date", "holding_id", "customer_id")[: SECTION_LIMIT + 1]
+        )
+    )
+    items = []
+    for party in rows:
+        holding = party.holding
+        instruction = holding.get_maturity_instruction_display()
+        items.append(
+            WorkItem(
+                customer_id=party.customer.pk,
+                customer_name=party.customer.display_name,
+                title=f"{holding.get_category_display()} {holding.number_hint}".strip(),
+                rule=f"Matures within {MATURITY_WINDOW_DAYS} days"
+                + (f" · instruction: {instruction.lower()}" if instruction else ""),
+                rule_code=f"maturity:{MATURITY_WINDOW_DAYS}d",
+                date=holding.maturity_date,
+                date_label="Matures",
+                amount=Money(amount=holding.balance, currency=holding.currency),
+            )
+        )
+    return Section(title=f"Maturing in the next {MATURITY_WINDOW_DAYS} days", items=items, has_more=more)
+
+
+def expiring_documents(*, user: Any, today: dt.date) -> Section:
+    """Identity documents of visible customers expiring soon, or lately expired."""
+    since = today - dt.timedelta(days=DOCUMENT_EXPIRED_LOOKBACK_DAYS)
+    until = today + dt.timedelta(days=DOCUMENT_EXPIRY_WINDOW_DAYS)
+    rows, more = _capped(
+        list(
+            IdentityDocument.objects.filter(visible_scope(user=user), expiry_date__range=(since, until))
+            .select_related("customer")
+            .only(
+                "id",
+                "document_type",
+                "number_hint",
+                "expiry_date",
+                "customer__id",
+                "customer__display_name",
+            )
+            .order_by("expiry_date", "id")[: SECTION_LIMIT + 1]
+        )
+    )
+    items = []
+    for document in rows:
+        expired = document.expiry_date < today
+        items.append(
+            WorkItem(
+                customer_id=document.customer.pk,
+                customer_name=document.customer.display_name,
+                title=f"{document.get_document_type_display()} {document.number_hint}".strip(),
+                rule="Identity document expired"
+                if expired
+                else f"Identity document expires within {DOCUMENT_EXPIRY_WINDOW_DAYS} days",
+                rule_code=f"document_expiry:{DOCUMENT_EXPIRY_WINDOW_DAYS}d",
+                date=document.expiry_date,
+                date_label="Expired" if expired else "Expires",
+                is_overdue=expired,
+            )
+        )
+    title = f"Identity documents expiring in the next {DOCUMENT_EXPIRY_WINDOW_DAYS} days"
+    return Section(title=title, items=items, has_more=more)
+
+
+def kyc_reviews_due(*, user: Any, today: dt.date) -> Section:
+    """Visible, not closed customers whose KYC review is due (same rule as the list filter)."""
+    rows, more = _capped(
+        list(
+            visible_customers(user=user)
+            .filter(kyc_review_due(today=today))
+            .exclude(status=Customer.Status.CLOSED)
+            .only("id", "display_name", "kyc_status", "kyc_review_date")
+            # Oldest review date first, in the order of the kyc_review_date index (so a compliance
+            # officer's million customers are read in index order, not sorted); customers flagged
+            # by status without a date come last.
+            .order_by(F("kyc_review_date").asc(nulls_last=True), "id")[: SECTION_LIMIT + 1]
+        )
+    )
+    items = []
+    for customer in rows:
+        date = customer.kyc_review_date
+        overdue = date is None or date < today
+        if date is None:
+            rule = f"KYC status: {customer.get_kyc_status_display()}"
+        elif date < today:
+            rule = "KYC review overdue"
+        else:
+            rule = f"KYC review within {KYC_DUE_WINDOW_DAYS} days"
+        items.append(
+            WorkItem(
+                customer_id=customer.pk,
+                customer_name=customer.display_name,
+                title=f"KYC review ({customer.get_kyc_status_display()})",
+                rule=rule,
+                rule_code=f"kyc_review:{KYC_DUE_WINDOW_DAYS}d",
+                date=date or today,
+                date_label="Review" if date else "Flagged",
+                is_overdue=overdue,
+            )
+        )
+    return Section(title="KYC reviews due", items=items, has_more=more)
+
+
+def _optional_selector(app: str, name: str) -> Callable[..., Any] | None:
+    """`app.selectors.name` when that app is installed and defines it; None otherwise."""
+    if not django_apps.is_installed(app):
+        return None
+    try:
+        module = importlib.import_module(f"{app}.selectors")
+    except ModuleNotFoundError as error:
+        if error.name in (app, f"{app}.selectors"):
+            return None
+        raise
+    return getattr(module, name, None)
+
+
+def _optional_rows(app: str, name: str, **kwargs: Any) -> list[Any] | None:
+    selector = _optional_selector(app, name)
+    return None if selector is None else list(selector(**kwargs))
+
+
+def unread_notifications(*, user: Any) -> list[Any] | None:
+    """The user's unread in-app notifications, when the notifications app is installed.
+
+    Its own selector answers when it has one; until then the outbox model is read directly
+    (in-app rows addressed to this user and not read yet).
+    """
+    if not django_apps.is_installed("apps.notifications"):
+        return None
+    rows = _optional_rows("apps.notifications", "unread_notifications", user=user, limit=SECTION_LIMIT)
+    if rows is not None:
+        return rows
+    model = django_apps.get_model("notifications", "Notification")
+    return list(
+        model.objects.filter(recipient_user=user, channel="in_app", read_at__isnull=True).order_by(
+            "-created_at", "-id"
+        )[:SECTION_LIMIT]
+    )
+
+
+def my_day(*, user: Any) -> MyDay:
+    today = business_today()
+    return MyDay(
+        today=today,
+        tasks=tasks_due(user=user, today=today),
+        maturing_holdings=maturing_holdings(user=user, today=today),
+        expiring_documents=expiring_documents(user=user, today=today),
+        kyc_reviews=kyc_reviews_due(user=user, today=today),
+        recent_interactions=_optional_rows(
+            "apps.interactions", "recent_interactions", user=user, limit=RECENT_INTERACTIONS
+        ),
+        unread_notifications=unread_notifications(user=user),
+        new_leads=_optional_rows("apps.leads", "new_leads", user=user, limit=SECTION_LIMIT),
+        windows={
+            "maturity": MATURITY_WINDOW_DAYS,
+            "documents": DOCUMENT_EXPIRY_WINDOW_DAYS,
+            "kyc": KYC_DUE_WINDOW_DAYS,
+        },
+    )

@@ -1,0 +1,16 @@
+"""The manager's "my day" page: thin, one selector call."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from apps.workspace.selectors import my_day
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "workspace/dashboard.html", {"day": my_day(user=request.user)})

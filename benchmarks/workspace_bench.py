@@ -1,0 +1,426 @@
+"""Manager workspace latency: dashboard, customer name search and the customer 360 page.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything \\
+        python -m benchmarks.workspace_bench [--customers 100000] [--requests 200] [--reseed]
+
+Builds (once) a database `finpulse_bench` on DATABASE_URL's server with --customers customers
+spread over 200 relationship managers in 20 branches, two holdings, an identity document and
+an interaction each, tasks for about a third of them and household links for a tenth. Then,
+in this one process, the Django test client signs in as one relationship manager (500
+customers) and as a compliance officer (every customer) and times --requests requests of
+each page through the whole middleware stack. Figures go to stdout and to
+benchmarks/results/workspace.json. Target: p95 under 50 ms for each page.
+
+The fixture is written through a bulk fast path, not through the services: per-object
+services (one transaction and one audit event per customer) would take hours for 100,000
+customers. The fast path still produces exactly what the services store where it matters to
+the pages: PII is encrypted by the real field code (apps.core.fields, so the same key ring
+and format), blind indexes and masked hints come from Customer.set_pii and Holding.set_number,
+and access is granted by the same direct object-permission rows and assignment history that
+apps.customers.services.assign_customers writes. It writes no audit events (nothing here is a
+business action); the benchmark database is disposable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import sys
+import time
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode, urlparse, urlunparse
+
+from benchmarks.common import bench_database_url, summarise, time_calls, write_results
+
+DB_NAME = "finpulse_bench"
+MANAGERS = 200
+BRANCHES = 20
+BATCH = 2000
+TARGET_P95_MS = 50.0
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FIRST_NAMES = _words(
+    "Oliver George Harry Jack Jacob Noah Charlie Muhammad Thomas Oscar William James Henry Leo Alfie Joshua "
+    "Freddie Archie Ethan Isaac Alexander Joseph Edward Samuel Max Daniel Arthur Lucas Mohammed Logan Theo "
+    "Harrison Benjamin Mason Sebastian Finley Adam Dylan Zachary Riley Teddy Theodore David Toby Jake Louie "
+    "Olivia Amelia Isla Ava Emily Isabella Mia Poppy Ella Lily Sophia Grace Evie Scarlett Ruby Chloe Isabelle "
+    "Daisy Freya Phoebe Florence Alice Jessica Sienna Matilda Evelyn Eva Millie Sofia Lucy Elsie Imogen Layla "
+    "Rosie Maya Esme Elizabeth Lola Willow Ivy Erin Holly Emilia Molly Ellie Jasmine Eliza Lilly Abigail "
+    "Priya Aisha Wei Mei Hiroshi Yuki Carlos Lucia Mateo Sofia Ana Pedro Fatima Omar Zara Ibrahim Hannah "
+    "Margaret Patricia Susan Deborah Barbara Helen Sandra Karen Christopher Andrew Stephen Paul Mark Richard"
+)
+LAST_NAMES = _words(
+    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Robinson Wright Thompson Evans Walker White "
+    "Roberts Green Hall Wood Jackson Clarke Patel Khan Lewis James Phillips Mason Mitchell Rose Davis Rodriguez "
+    "Cox Alexander Garden Campbell Johnston Moore Smyth Oneill Doherty Stewart Quinn Murphy Graham Mclaughlin "
+    "Hamilton Murray Hughes Robertson Thomson Scott Macdonald Reid Clark Ross Young Watson Paterson Morrison "
+    "Harris Martin Kelly Baker Turner Hill Cooper Ward Morris King Edwards Lee Harrison Allen Moore Parker "
+    "Chapman Bennett Carter Gray Shaw Cook Bailey Collins Bell Marshall Fox Anderson Russell Webb Simpson "
+    "Kaur Singh Ahmed Ali Hussain Begum Rahman Nguyen Chen Wang Li Zhang Kim Park Tanaka Sato Garcia Martinez "
+    "Lopez Gonzalez Perez Sanchez Ramirez Torres Novak Kowalski Nowak Horvat Jensen Hansen Larsen Berg Olsen"
+)
+SEGMENTS = ("mass", "mass", "mass", "affluent", "affluent", "premium", "private", "sme")
+SECOND_HOLDINGS = ("term_deposit", "term_deposit", "savings_account", "loan", "credit_card", "investment")
+PRODUCT_CATEGORY = {
+    "current_account": "deposit",
+    "savings_account": "deposit",
+    "term_deposit": "deposit",
+    "loan": "loan",
+    "credit_card": "card",
+    "investment": "investment",
+}
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _reset_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    admin = urlunparse(urlparse(url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+
+
+def _setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "finpulse.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["DJANGO_DEBUG"] = "false"  # DEBUG would record every query and slow everything
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)
+    # Role groups get their permissions once every app's permissions exist.
+    from apps.identity.roles import sync_role_permissions
+
+    sync_role_permissions()
+
+
+def _seeded_size() -> int:
+    from apps.customers.models import Customer
+
+    return Customer.objects.count()
+
+
+def seed(customers: int, *, rng: random.Random) -> None:
+    """The bulk fast path described in the module docstring."""
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group, Permission
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from apps.accounts.models import Holding, HoldingParty
+    from apps.customers.models import (
+        Customer,
+        CustomerAssignment,
+        CustomerRelationship,
+        CustomerUserObjectPermission,
+        IdentityDocument,
+    )
+    from apps.identity import roles
+    from apps.identity.models import Branch, User
+    from apps.products.models import Product
+    from apps.tasks.models import Task
+
+    today = timezone.localdate()
+    now = timezone.now()
+    unusable = make_password(None)
+    started = time.perf_counter()
+    with transaction.atomic():
+        branches = Branch.objects.bulk_create(
+            [Branch(code=f"B{n:03d}", name=f"Branch {n}", city="London") for n in range(BRANCHES)]
+        )
+        managers = User.objects.bulk_create(
+            [
+                User(
+                    username="bench.manager" if n == 0 else f"rm{n:03d}",
+                    first_name=rng.choice(FIRST_NAMES),
+                    last_name=rng.choice(LAST_NAMES),
+                    email=f"rm{n}@bank.example",
+                    password=unusable,  # the benchmark signs in with force_login
+                    is_staff=False,
+                    branch=branches[n % BRANCHES],
+                )
+                for n in range(MANAGERS)
+            ]
+        )
+        compliance = User.objects.create(username="bench.compliance", password=unusable, branch=None)
+        memberships = User.groups.through
+        rm_group = Group.objects.get(name=roles.RELATIONSHIP_MANAGER)
+        memberships.objects.bulk_create([memberships(user_id=u.pk, group_id=rm_group.pk) for u in managers])
+        compliance.groups.add(Group.objects.get(name=roles.COMPLIANCE_OFFICER))
+        products = {
+            category: Product.objects.create(
+                code=f"BENCH-{category}", name=category.replace("_", " ").title(), category=product_category
+            )
+            for category, product_category in PRODUCT_CATEGORY.items()
+        }
+    permissions = list(
+        Permission.objects.filter(
+            content_type__app_label="customers", codename__in=["view_customer", "change_customer"]
+        )
+    )
+    _log(f"  users and products in {time.perf_counter() - started:.1f}s")
+
+    holding_seq = 0
+    for start in range(0, customers, BATCH):
+        with transaction.atomic():
+            batch = []
+            for n in range(start, min(start + BATCH, customers)):
+                manager = managers[n % MANAGERS]
+                customer = Customer(
+                    external_id=f"CB{n:09d}",
+                    first_name=rng.choice(FIRST_NAMES),
+                    last_name=rng.choice(LAST_NAMES),
+                    date_of_birth=dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 65)),
+                    address=f"{rng.randrange(1, 300)} High Street, London",
+                    segment=rng.choice(SEGMENTS),
+                    kyc_status="verified",
+                    kyc_review_date=today + dt.timedelta(days=rng.randrange(-30, 700)),
+                    annual_income=Decimal(rng.randrange(15_000, 250_000)),
+                    branch_id=manager.branch_id,
+                    primary_manager=manager,
+                    customer_since=today - dt.timedelta(days=rng.randrange(0, 7000)),
+                )
+                customer.display_name = customer.compose_display_name()
+                customer.set_pii("national_id", f"QQ{n:07d}C")
+                customer.set_pii("email", f"customer{n}@mail.example")
+                customer.set_pii("phone", f"+44 7700 {n:06d}")
+                batch.append(customer)
+            batch = Customer.objects.bulk_create(batch)  # encryption happens here, in the field code
+            CustomerUserObjectPermission.objects.bulk_create(
+                [
+                    CustomerUserObjectPermission(user_id=c.primary_manager_id, permission=p, content_object_id=c.pk)
+                    for c in batch
+                    for p in permissions
+                ]
+            )
+            CustomerAssignment.objects.bulk_create(
+                [
+                    CustomerAssignment(
+                        customer_id=c.pk, manager_id=c.primary_manager_id, reason="bench", started_at=now
+                    )
+                    for c in batch
+                ]
+            )
+            holdings, owners = [], []
+            for c in batch:
+                for category in ("current_account", rng.choice(SECOND_HOLDINGS)):
+                    holding_seq += 1
+                    opened = today - dt.timedelta(days=rng.randrange(30, 2000))
+                    holding = Holding(
+                        external_id=f"H{holding_seq:010d}",
+                        category=category,
+                        product=products[category],
+                        currency=rng.choice(("GBP", "GBP", "GBP", "EUR", "USD")),
+                        balance=Decimal(rng.randrange(0, 5_000_000)) / 100,
+                        opened_on=opened,
+                        rate=Decimal("2.5000") if category != "current_account" else None,
+                    )
+                    if category == "term_deposit":
+                        holding.maturity_date = today + dt.timedelta(days=rng.randrange(0, 365))
+                        holding.maturity_instruction = "renew"
+                    holding.set_number(f"GB29NWBK6016{holding_seq:010d}")
+                    holdings.append(holding)
+                    owners.append(c.pk)
+            holdings = Holding.objects.bulk_create(holdings)
+            HoldingParty.objects.bulk_create(
+                [
+                    HoldingParty(holding_id=h.pk, customer_id=cid, role="owner")
+                    for h, cid in zip(holdings, owners, strict=True)
+                ]
+            )
+            documents = []
+            for c in batch:
+                document = IdentityDocument(
+                    customer_id=c.pk,
+                    document_type="passport",
+                    issuing_country="GB",
+                    expiry_date=today + dt.timedelta(days=rng.randrange(-30, 3650)),
+                )
+                document.set_number(f"P{c.pk:08d}")
+                documents.append(document)
+            IdentityDocument.objects.bulk_create(documents)
+            Task.objects.bulk_create(
+                [
+                    Task(
+                        customer_id=c.pk,
+                        assignee_id=c.primary_manager_id,
+                        title=f"Follow up with {c.display_name}",
+                        due_at=now + dt.timedelta(days=rng.randrange(-10, 20), hours=rng.randrange(0, 8)),
+                        priority=rng.choice((1, 2, 2, 3)),
+                    )
+                    for c in batch
+                    if rng.random() < 0.3
+                ]
+            )
+            _seed_interactions(batch, rng=rng, now=now)
+        done = min(start + BATCH, customers)
+        if done % 20_000 == 0 or done == customers:
+            _log(f"  {done} customers in {time.perf_counter() - started:.1f}s")
+
+    # Households: customer n with customer n + MANAGERS (same manager), for one in ten.
+    with transaction.atomic():
+        ids = list(Customer.objects.order_by("id").values_list("id", flat=True))
+        CustomerRelationship.objects.bulk_create(
+            [
+                CustomerRelationship(from_customer_id=ids[n], to_customer_id=ids[n + MANAGERS], kind="household")
+                for n in range(0, len(ids) - MANAGERS, 10)
+            ],
+            batch_size=5000,
+        )
+    # What autovacuum would have done by now: statistics and the visibility map.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    _log(f"  seeded in {time.perf_counter() - started:.1f}s")
+
+
+def _seed_interactions(batch: list[Any], *, rng: random.Random, now: dt.datetime) -> None:
+    from django.apps import apps
+
+    if not apps.is_installed("apps.interactions"):
+        return
+    from apps.interactions.models import Interaction
+
+    Interaction.objects.bulk_create(
+        [
+            Interaction(
+                customer_id=c.pk,
+                author_id=c.primary_manager_id,
+                channel=rng.choice(("phone", "email", "meeting", "note")),
+                occurred_at=now - dt.timedelta(days=rng.randrange(0, 365), minutes=rng.randrange(0, 600)),
+                subject="Portfolio review",
+                body="Talked through the savings options.",
+            )
+            for c in batch
+        ]
+    )
+
+
+def run(*, customers: int, requests: int, reseed: bool) -> dict[str, Any]:
+    url = bench_database_url(DB_NAME)
+    if reseed:
+        _reset_database(url)
+    _setup_django(url)
+    size = _seeded_size()
+    if size != customers:
+        if size:
+            from django.db import connections
+
+            _log(f"Database holds {size} customers, not {customers}: rebuilding it.")
+            connections.close_all()
+            _reset_database(url)
+            _setup_django(url)
+        _log(f"Seeding {customers} customers into {DB_NAME} ...")
+        seed(customers, rng=random.Random(20260302))
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.customers.models import Customer
+    from apps.identity.models import User
+
+    _collect_static(settings)
+    rng = random.Random(7)
+    results: dict[str, Any] = {}
+    query_counts: dict[str, Any] = {}
+    mine = list(
+        Customer.objects.filter(primary_manager__username="bench.manager").values_list("pk", "first_name", "last_name")
+    )
+    for label, username in (("relationship_manager", "bench.manager"), ("compliance_officer", "bench.compliance")):
+        user = User.objects.get(username=username)
+        client = Client()
+        client.force_login(user)
+        pages = {
+            "dashboard": lambda i: "/",
+            "customer_search": lambda i: "/customers/?" + urlencode({"q": _search_term(rng, mine)}),
+            "customer_360": lambda i: f"/customers/{rng.choice(mine)[0]}/",
+        }
+        results[label] = {}
+        query_counts[label] = {}
+        for page, path_of in pages.items():
+
+            def call(i: int, path_of: Any = path_of, client: Client = client) -> None:
+                response = client.get(path_of(i))
+                if response.status_code != 200:
+                    raise SystemExit(f"{response.status_code} for {response.request['PATH_INFO']}")
+
+            with CaptureQueriesContext(connection) as queries:
+                call(0)
+            query_counts[label][page] = len(queries.captured_queries)
+            results[label][page] = summarise(time_calls(call, repeat=requests, warmup=20))
+    return {
+        "benchmark": "workspace",
+        "customers": customers,
+        "requests_per_page": requests,
+        "target_p95_ms": TARGET_P95_MS,
+        "results": results,
+        "queries_per_request": query_counts,
+        "within_target": all(r["p95_ms"] < TARGET_P95_MS for pages in results.values() for r in pages.values()),
+        "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _collect_static(settings: Any) -> None:
+    """Hashed static names from the production storage, collected into a scratch folder."""
+    import tempfile
+
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tempfile.mkdtemp(prefix="finpulse-bench-static-")
+    try:
+        call_command("collectstatic", "--noinput", verbosity=0)
+    except ValueError as error:  # whitenoise MissingFileError: a broken asset reference
+        _log(f"collectstatic failed ({error}); timing with plain static URLs instead.")
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+
+
+def _search_term(rng: random.Random, mine: list[tuple[int, str, str]]) -> str:
+    """Half the searches name one of the manager's customers, half a name anywhere in the bank."""
+    if rng.random() < 0.5:
+        _, first, last = rng.choice(mine)
+        return f"{first} {last}"
+    return rng.choice(LAST_NAMES)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--reseed", action="store_true", help="drop and rebuild the benchmark database")
+    args = parser.parse_args(argv)
+    figures = run(customers=args.customers, requests=args.requests, reseed=args.reseed)
+    path = write_results("workspace", figures)
+    print(f"Workspace pages, {figures['customers']} customers, {figures['requests_per_page']} requests each:")
+    for role, pages in figures["results"].items():
+        for page, stats in pages.items():
+            queries = figures["queries_per_request"][role][page]
+            print(
+                f"  {role:22} {page:16} p50 {stats['p50_ms']:7.2f} ms  p95 {stats['p95_ms']:7.2f} ms"
+                f"  ({queries} queries)"
+            )
+    print(f"Target p95 < {TARGET_P95_MS:.0f} ms: {'met' if figures['within_target'] else 'NOT met'}. Written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

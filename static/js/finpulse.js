@@ -1,0 +1,84 @@
+/*
+ * FinPulse page behaviour. All of it lives here: the Content-Security-Policy forbids inline
+ * scripts and event-handler attributes, so templates only carry data (data-* attributes and
+ * <script type="application/json"> blocks from json_script), never code.
+ */
+(function () {
+  "use strict";
+
+  // Django's CSRF cookie is HttpOnly, so htmx takes the token from <meta name="csrf-token">.
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = csrfToken();
+    if (token) {
+      event.detail.headers["X-CSRFToken"] = token;
+    }
+  });
+
+  // Portfolio charts: <canvas data-chart-source="<json id>" data-chart-index="<n>">.
+  var PALETTE = ["#0b5cab", "#2e8540", "#b35c00", "#7b3fa0", "#b00020", "#00758f", "#5b6b7c"];
+
+  function readJson(id) {
+    var element = document.getElementById(id);
+    if (!element) {
+      return null;
+    }
+    try {
+      return JSON.parse(element.textContent);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function drawCharts(root) {
+    if (typeof window.Chart === "undefined" || !root.querySelectorAll) {
+      return;
+    }
+    var canvases = root.querySelectorAll("canvas[data-chart-source]");
+    Array.prototype.forEach.call(canvases, function (canvas) {
+      if (canvas.getAttribute("data-chart-drawn") === "true") {
+        return;
+      }
+      var data = readJson(canvas.getAttribute("data-chart-source"));
+      var series = data && data[Number(canvas.getAttribute("data-chart-index") || 0)];
+      if (!series) {
+        return;
+      }
+      canvas.setAttribute("data-chart-drawn", "true");
+      // Values arrive as decimal strings; the chart only draws them, nothing is summed here.
+      new window.Chart(canvas, {
+        type: "bar",
+        data: {
+          labels: series.labels,
+          datasets: [
+            {
+              label: series.currency,
+              data: series.values.map(Number),
+              backgroundColor: series.labels.map(function (_, i) {
+                return PALETTE[i % PALETTE.length];
+              }),
+            },
+          ],
+        },
+        options: {
+          animation: false,
+          responsive: true,
+          maintainAspectRatio: false,
+          plugins: { legend: { display: false } },
+          scales: { y: { beginAtZero: true } },
+        },
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    drawCharts(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    drawCharts(event.target);
+  });
+})();

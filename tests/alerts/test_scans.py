@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from apps.accounts.models import Holding
+from apps.alerts.models import Alert
+from apps.alerts.scans import business_now, rate_from_slabs, run_scans
+from apps.alerts.tasks import run_alert_scans_task
+from apps.core.models import AuditEvent
+from apps.identity import roles
+from apps.notifications.models import Channel, Kind, Notification
+from apps.products.models import ProductRate
+from apps.products.selectors import rate_on
+from apps.tasks.models import Task
+from tests.alerts.support import TODAY, customer, deposit, deposit_product, document
+from tests.identity.factories import UserFactory
+from tests.interactions.factories import InteractionFactory
+from tests.tasks.factories import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _business_date(settings):  # type: ignore[no-untyped-def]
+    settings.FINPULSE_BUSINESS_DATE = TODAY.isoformat()
+    settings.FINPULSE_MATURITY_THRESHOLDS = {"deposit": [30, 7, 1], "investment": [30, 7, 1], "loan": [30, 7]}
+    settings.FINPULSE_DOCUMENT_EXPIRY_DAYS = [60, 30]
+    settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS = {"premium": 90}
+    settings.FINPULSE_CUSTOMER_NOTICE_CHANNELS = []
+
+
+def _counts() -> tuple[int, int, int]:
+    return Alert.objects.count(), Task.objects.exclude(source_rule="").count(), Notification.objects.count()
+
+
+def _seed(manager):  # type: ignore[no-untyped-def]
+    product = deposit_product()
+    owner = customer(manager)
+    holdings = {days: deposit(owner, product, days) for days in (1, 7, 30)}
+    deposit(owner, product, 45)  # outside every window
+    deposit(owner, product, 7, status=Holding.Status.CLOSED)  # closed: nothing to renew
+    expiring = document(owner, 20)  # 30-day threshold
+    document(owner, 200)  # far away
+    neglected = customer(manager, segment="premium", customer_since=TODAY - dt.timedelta(days=200))
+    called = customer(manager, segment="premium", customer_since=TODAY - dt.timedelta(days=400))
+    InteractionFactory(customer=called, occurred_at=timezone.now() - dt.timedelta(days=2))
+    return holdings, expiring, neglected
+
+
+def test_one_tick_raises_exactly_the_expected_alerts_tasks_and_notifications_and_a_second_tick_none(manager):
+    holdings, expiring, neglected = _seed(manager)
+
+    run_alert_scans_task()
+
+    alerts = Alert.objects.all()
+    fired = {(a.rule, a.object_id, a.threshold) for a in alerts}
+    assert fired == {
+        (Alert.Rule.MATURITY, holdings[1].pk, 1),
+        (Alert.Rule.MATURITY, holdings[7].pk, 7),
+        (Alert.Rule.MATURITY, holdings[30].pk, 30),
+        (Alert.Rule.DOCUMENT_EXPIRY, expiring.pk, 30),
+        (Alert.Rule.RELATIONSHIP, neglected.pk, 90),
+    }
+    tasks = Task.objects.exclude(source_rule="")
+    assert tasks.count() == 5
+    assert all(alert.task is not None and alert.task.assignee_id == manager.pk for alert in alerts)
+    # Each alert: one in-app and one email notification to the manager (the defaults).
+    alert_notes = Notification.objects.exclude(kind__in=[Kind.TASK_DUE_SOON, Kind.TASK_OVERDUE, Kind.TASK_REMINDER])
+    assert alert_notes.count() == 10
+    assert set(alert_notes.values_list("channel", flat=True)) == {Channel.IN_APP, Channel.EMAIL}
+    assert all(n.recipient_user_id == manager.pk for n in alert_notes)
+    # The new tasks due within a day get one in-app follow-up notification each, in the same tick.
+    due_within_a_day = tasks.filter(due_at__lte=business_now(TODAY) + dt.timedelta(hours=24)).count()
+    follow_ups = Notification.objects.filter(kind__in=[Kind.TASK_DUE_SOON, Kind.TASK_OVERDUE])
+    assert follow_ups.count() == due_within_a_day >= 1
+    before = _counts()
+    audit_before = AuditEvent.objects.count()
+
+    run_alert_scans_task()
+
+    assert _counts() == before
+    assert AuditEvent.objects.count() == audit_before
+
+
+def test_a_maturity_alert_carries_the_instruction_and_the_rate_valid_on_the_maturity_date(manager):
+    holdings, _, _ = _seed(manager)
+
+    run_scans()
+
+    in_30 = Alert.objects.get(rule=Alert.Rule.MATURITY, object_id=holdings[30].pk)
+    in_7 = Alert.objects.get(rule=Alert.Rule.MATURITY, object_id=holdings[7].pk)
+    assert in_30.details["maturity_instruction"] == "renew"
+    assert in_30.details["rate_on_maturity"] == "3.6000"
+    assert in_7.details["rate_on_maturity"] == "3.2500"
+    assert "Renew" in in_30.reason and "3.6000%" in in_30.reason
+    assert in_30.fires_on == holdings[30].maturity_date - dt.timedelta(days=30)
+    assert in_30.task.source == Task.Source.MATURITY
+    assert in_30.task.source_rule == "maturity:30d"
+    email = Notification.objects.get(channel=Channel.EMAIL, payload__alert_id=in_30.pk)
+    assert f"/customers/{in_30.customer_id}/" in email.body
+
+
+def test_a_holding_found_late_fires_only_its_tightest_threshold(manager):
+    deposit(customer(manager), deposit_product(), 5)
+
+    run_scans()
+
+    assert list(Alert.objects.values_list("threshold", flat=True)) == [7]
+
+
+def test_maturity_thresholds_are_configured_per_product_category(manager, settings):
+    settings.FINPULSE_MATURITY_THRESHOLDS = {"deposit": [14]}
+    owner = customer(manager)
+    deposit(owner, deposit_product(), 10)
+    deposit(owner, deposit_product(), 20)
+
+    run_scans()
+
+    assert list(Alert.objects.values_list("threshold", flat=True)) == [14]
+
+
+def test_a_renewed_deposit_alerts_again_for_its_new_term(manager):
+    holding = deposit(customer(manager), deposit_product(), 7)
+    run_scans()
+    Holding.objects.filter(pk=holding.pk).update(maturity_date=TODAY + dt.timedelta(days=6))
+
+    run_scans()
+
+    assert Alert.objects.filter(object_id=holding.pk).count() == 2
+    assert Task.objects.filter(source_object__startswith=f"accounts.holding:{holding.pk}:").count() == 2
+
+
+def test_customers_without_a_manager_are_counted_not_alerted(db):
+    from tests.customers.factories import CustomerFactory
+
+    deposit(CustomerFactory(), deposit_product(), 7)
+
+    report = run_scans()
+
+    assert Alert.objects.count() == 0
+    assert report.rules["maturity"].unassigned == 1
+
+
+def test_kyc_review_due_and_overdue_raise_one_alert_each(manager):
+    soon = customer(manager, kyc_review_date=TODAY + dt.timedelta(days=10))
+    late = customer(manager, kyc_review_date=TODAY - dt.timedelta(days=3))
+    customer(manager, kyc_review_date=TODAY + dt.timedelta(days=90))
+
+    run_scans()
+    run_scans()
+
+    alerts = Alert.objects.filter(rule=Alert.Rule.KYC_REVIEW)
+    assert set(alerts.values_list("object_id", flat=True)) == {soon.pk, late.pk}
+    assert Task.objects.filter(source=Task.Source.KYC_REVIEW).count() == 2
+
+
+def test_relationship_cadence_follows_the_segment_interval(manager, settings):
+    settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS = {"premium": 90, "mass": 365}
+    premium = customer(manager, segment="premium", customer_since=TODAY - dt.timedelta(days=120))
+    customer(manager, segment="mass", customer_since=TODAY - dt.timedelta(days=120))
+
+    run_scans()
+
+    alert = Alert.objects.get(rule=Alert.Rule.RELATIONSHIP)
+    assert alert.customer_id == premium.pk
+    assert alert.threshold == 90
+    assert "never contacted" in alert.reason
+
+
+def test_follow_up_reminders_overdue_and_escalation_to_the_branch_manager(manager, branch_manager):
+    now = business_now(TODAY)
+    owner = customer(manager)
+    reminded = TaskFactory(customer=owner, due_at=now + dt.timedelta(days=3), reminder_at=now - dt.timedelta(hours=1))
+    long_overdue = TaskFactory(customer=owner, due_at=now - dt.timedelta(days=5))
+
+    run_scans(only={"followups"})
+    run_scans(only={"followups"})
+
+    to_manager = Notification.objects.filter(recipient_user=manager)
+    reminder = to_manager.get(kind=Kind.TASK_REMINDER)
+    assert reminder.dedupe_key.startswith(f"task_reminder:tasks.task:{reminded.pk}:")
+    assert to_manager.filter(kind=Kind.TASK_REMINDER).count() == 1
+    assert to_manager.filter(kind=Kind.TASK_OVERDUE).count() == 1
+    escalation = Alert.objects.get(rule=Alert.Rule.TASK_ESCALATION)
+    assert escalation.object_id == long_overdue.pk
+    assert escalation.manager_id == branch_manager.pk
+    assert Notification.objects.filter(recipient_user=branch_manager, kind=Kind.TASK_ESCALATION).count() == 2
+
+
+def test_a_second_concurrent_scan_is_skipped_while_one_runs(manager):
+    from django.db import connections
+
+    from apps.alerts.scans import SCAN_LOCK_ID
+
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [SCAN_LOCK_ID])
+        report = run_scans()
+    finally:
+        other.close()
+
+    assert report.skipped == "another scan is running"
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_the_maturity_scan_queries_stay_flat(manager, size, django_assert_max_num_queries):
+    owner = customer(manager)
+    product = deposit_product()
+    for i in range(size):
+        deposit(owner, product, 1 + i % 30)
+
+    with django_assert_max_num_queries(30):
+        report = run_scans(only={"maturity"})
+
+    assert report.rules["maturity"].alerts == size
+
+
+@pytest.mark.parametrize(
+    ("on", "amount", "term"),
+    [
+        (dt.date(2026, 2, 1), Decimal("500"), 12),
+        (dt.date(2026, 6, 1), Decimal("5000"), 12),
+        (dt.date(2026, 6, 1), Decimal("50000"), 24),
+        (dt.date(2026, 6, 1), Decimal("50000"), 6),
+        (dt.date(2024, 6, 1), Decimal("50000"), 6),
+    ],
+)
+def test_the_batched_rate_lookup_agrees_with_rate_on(on, amount, term):
+    from tests.products.factories import ProductFactory, ProductRateFactory
+
+    product = ProductFactory()
+    ProductRateFactory(product=product, effective_from=dt.date(2026, 1, 1), rate=Decimal("3.0"))
+    ProductRateFactory(
+        product=product, effective_from=dt.date(2026, 1, 1), min_amount=Decimal("10000"), rate=Decimal("3.5")
+    )
+    ProductRateFactory(
+        product=product, effective_from=dt.date(2026, 5, 1), min_term_months=12, max_term_months=24, rate=Decimal("4.0")
+    )
+    ProductRateFactory(
+        product=product,
+        effective_from=dt.date(2026, 5, 1),
+        min_amount=Decimal("1000"),
+        max_amount=Decimal("20000"),
+        rate=Decimal("4.2"),
+    )
+    slabs = list(
+        ProductRate.objects.filter(product=product).order_by("-effective_from", "-min_amount", "-min_term_months")
+    )
+
+    assert rate_from_slabs(slabs, on=on, amount=amount, term_months=term) == rate_on(
+        product=product, on=on, amount=amount, term_months=term
+    )
+
+
+def test_only_branch_managers_of_the_customers_branch_get_escalations(manager):
+    UserFactory(roles=[roles.BRANCH_MANAGER], username="elsewhere")  # another branch
+    TaskFactory(customer=customer(manager), due_at=business_now(TODAY) - dt.timedelta(days=10))
+
+    report = run_scans(only={"followups"})
+
+    assert Alert.objects.filter(rule=Alert.Rule.TASK_ESCALATION).count() == 0
+    assert report.rules["task_escalation"].unassigned == 1

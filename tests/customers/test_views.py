@@ -1,0 +1,428 @@
+"""Customer list, search, filters, keyset pages, the 360 page and PII reveal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from apps.accounts.models import Holding, HoldingParty
+from apps.core.models import AuditEvent
+from apps.customers.models import Customer, CustomerRelationship, CustomerUserObjectPermission
+from apps.customers.selectors import CustomerQuery, customer_list_page
+from apps.customers.services import link_customers
+from apps.identity import roles
+from tests.accounts.factories import HoldingFactory
+from tests.customers.factories import CustomerFactory
+from tests.identity.factories import BranchFactory, UserFactory
+from tests.workspace.support import (
+    TODAY,
+    inline_handlers_or_styles,
+    inline_scripts,
+    pinned_today,  # noqa: F401  (fixture)
+    plain_static_files,  # noqa: F401  (fixture)
+    role_permissions,  # noqa: F401  (fixture)
+)
+
+pytestmark = pytest.mark.usefixtures("plain_static_files", "pinned_today", "role_permissions")
+LIST = reverse("customers:list")
+
+
+def names(response) -> list[str]:  # type: ignore[no-untyped-def]
+    return [c.display_name for c in response.context["page"].customers]
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+def test_a_name_search_finds_similar_names_best_first(client, manager):
+    CustomerFactory(assigned_to=manager, first_name="Margaret", last_name="Thatcher")
+    CustomerFactory(assigned_to=manager, first_name="Margareta", last_name="Thatcher")
+    CustomerFactory(assigned_to=manager, first_name="John", last_name="Smith")
+    client.force_login(manager)
+
+    response = client.get(LIST, {"q": "margaret thatcher"})
+
+    assert names(response) == ["Margaret Thatcher", "Margareta Thatcher"]
+    assert response.context["page"].sort == "relevance"
+
+
+def test_a_name_search_of_two_characters_is_refused_with_a_message(client, manager):
+    CustomerFactory(assigned_to=manager, first_name="Al", last_name="Bo")
+    client.force_login(manager)
+
+    response = client.get(LIST, {"q": "al"})
+
+    assert response.status_code == 200
+    assert response.context["page"] is None
+    html = response.content.decode()
+    assert "Type at least 3 characters" in html
+    assert 'value="al"' in html  # what the user typed stays in the box
+
+
+def test_an_exact_email_finds_the_customer_through_the_blind_index(client, manager):
+    wanted = CustomerFactory(assigned_to=manager, email="Jane.Doe@Mail.example")
+    CustomerFactory(assigned_to=manager)
+    client.force_login(manager)
+
+    assert names(client.get(LIST, {"q": " jane.doe@mail.example "})) == [wanted.display_name]
+    assert names(client.get(LIST, {"q": "jane.doe@mail"})) == []  # exact only: no partial PII matching
+
+
+def test_a_phone_number_in_any_format_finds_the_customer(client, manager):
+    wanted = CustomerFactory(assigned_to=manager, phone="+44 7700 900123")
+    client.force_login(manager)
+
+    assert names(client.get(LIST, {"q": "+447700900123"})) == [wanted.display_name]
+
+
+def test_a_national_id_or_an_external_id_prefix_finds_the_customer(client, manager):
+    wanted = CustomerFactory(assigned_to=manager, national_id="AB 12 34 56 C", external_id="CORE-778899")
+    CustomerFactory(assigned_to=manager)
+    client.force_login(manager)
+
+    assert names(client.get(LIST, {"q": "AB123456C"})) == [wanted.display_name]
+    assert names(client.get(LIST, {"q": "CORE-7788"})) == [wanted.display_name]
+
+
+def test_search_never_finds_another_managers_customer(client, manager, other_manager):
+    theirs = CustomerFactory(assigned_to=other_manager, first_name="Hidden", last_name="Person", email="h@x.example")
+    client.force_login(manager)
+
+    for term in ("Hidden Person", "h@x.example", theirs.external_id):
+        response = client.get(LIST, {"q": term})
+        assert names(response) == []
+        assert theirs.get_absolute_url() not in response.content.decode()
+
+
+# --- filters, sorting and pages ---------------------------------------------------------------
+
+
+def test_filters_by_segment_branch_kyc_review_and_maturing_products(client, manager):
+    other_branch = BranchFactory()
+    affluent = CustomerFactory(assigned_to=manager, segment="affluent", last_name="Affluent")
+    elsewhere = CustomerFactory(assigned_to=manager, last_name="Elsewhere")
+    Customer.objects.filter(pk=elsewhere.pk).update(branch=other_branch)
+    kyc = CustomerFactory(assigned_to=manager, last_name="Kyc", kyc_review_date=TODAY + dt.timedelta(days=7))
+    maturing = CustomerFactory(assigned_to=manager, last_name="Maturing")
+    HoldingFactory(
+        customer=maturing, category=Holding.Category.TERM_DEPOSIT, maturity_date=TODAY + dt.timedelta(days=12)
+    )
+    client.force_login(manager)
+
+    assert names(client.get(LIST, {"segment": "affluent"})) == [affluent.display_name]
+    assert names(client.get(LIST, {"branch": other_branch.pk})) == [elsewhere.display_name]
+    assert names(client.get(LIST, {"kyc_due": "on"})) == [kyc.display_name]
+    response = client.get(LIST, {"maturing": "on"})
+    assert names(response) == [maturing.display_name]
+    assert response.context["page"].customers[0].next_maturity == TODAY + dt.timedelta(days=12)
+
+
+def test_sorting_by_recent_update_and_by_kyc_review_date(client, manager):
+    late = CustomerFactory(assigned_to=manager, last_name="Late", kyc_review_date=TODAY + dt.timedelta(days=90))
+    early = CustomerFactory(assigned_to=manager, last_name="Early", kyc_review_date=TODAY + dt.timedelta(days=1))
+    undated = CustomerFactory(assigned_to=manager, last_name="Undated")
+    client.force_login(manager)
+
+    assert names(client.get(LIST, {"sort": "kyc"})) == [early.display_name, late.display_name, undated.display_name]
+    assert names(client.get(LIST, {"sort": "updated"})) == [
+        undated.display_name,
+        early.display_name,
+        late.display_name,
+    ]
+
+
+@pytest.mark.parametrize("sort", ["name", "updated", "kyc"])
+def test_keyset_pages_walk_every_customer_once_in_order(manager, sort):
+    for n in range(7):
+        CustomerFactory(
+            assigned_to=manager,
+            first_name="Same" if n < 4 else f"Name{n}",
+            last_name="Person",
+            kyc_review_date=None if n % 3 == 0 else TODAY + dt.timedelta(days=n % 2),
+        )
+    query = CustomerQuery(sort=sort)
+    everyone = customer_list_page(user=manager, query=query, page_size=100).customers
+
+    seen, cursor = [], ""
+    while True:
+        page = customer_list_page(user=manager, query=query, cursor=cursor, page_size=2)
+        seen += page.customers
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+
+    assert [c.pk for c in seen] == [c.pk for c in everyone]
+    assert len(seen) == 7
+
+
+def test_the_next_page_link_carries_an_opaque_cursor(client, manager, monkeypatch):
+    for n in range(3):
+        CustomerFactory(assigned_to=manager, last_name=f"Person{n}")
+    client.force_login(manager)
+    monkeypatch.setattr("apps.customers.selectors.PAGE_SIZE", 2)
+    monkeypatch.setattr(customer_list_page, "__kwdefaults__", {**customer_list_page.__kwdefaults__, "page_size": 2})
+
+    first = client.get(LIST)
+    match = re.search(r'href="\?([^"]*cursor=[^"]*)"', first.content.decode())
+    assert match, "no next page link"
+    second = client.get(LIST + "?" + match.group(1).replace("&amp;", "&"))
+
+    assert len(names(first)) == 2 and len(names(second)) == 1
+    assert not set(names(first)) & set(names(second))
+
+
+def test_a_tampered_cursor_shows_the_first_page_with_a_message(client, manager):
+    CustomerFactory(assigned_to=manager)
+    client.force_login(manager)
+
+    response = client.get(LIST, {"cursor": "not-a-real-cursor"})
+
+    assert response.status_code == 200
+    assert "not valid any more" in response.content.decode()
+    assert len(names(response)) == 1
+
+
+def test_an_htmx_search_gets_the_results_fragment(client, manager):
+    CustomerFactory(assigned_to=manager, first_name="Fragment", last_name="Person")
+    client.force_login(manager)
+
+    response = client.get(LIST, {"q": "fragment person"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="customer-results")
+
+    html = response.content.decode()
+    assert "Fragment Person" in html
+    assert "<html" not in html
+    assert 'id="q-errors"' in html and 'hx-swap-oob="true"' in html
+
+
+@pytest.mark.parametrize("customers", [3, 30])
+def test_the_list_with_search_and_filters_runs_a_fixed_number_of_queries(
+    client, manager, customers, django_assert_max_num_queries
+):
+    for n in range(customers):
+        person = CustomerFactory(assigned_to=manager, first_name="Query", last_name=f"Count{n}", segment="affluent")
+        HoldingFactory(
+            customer=person, category=Holding.Category.TERM_DEPOSIT, maturity_date=TODAY + dt.timedelta(days=3)
+        )
+    client.force_login(manager)
+
+    with django_assert_max_num_queries(14):
+        response = client.get(LIST, {"q": "query count", "segment": "affluent", "maturing": "on", "sort": "name"})
+    assert len(names(response)) == customers
+    with django_assert_max_num_queries(14):
+        client.get(LIST, {"sort": "updated", "kyc_due": "on"})
+
+
+# --- the 360 page -----------------------------------------------------------------------------
+
+
+def test_the_360_page_shows_pii_masked_never_in_clear(client, manager):
+    customer = CustomerFactory(assigned_to=manager, email="secret.person@mail.example", national_id="ZZ998877A")
+    client.force_login(manager)
+
+    html = client.get(customer.get_absolute_url()).content.decode()
+
+    assert "s***@mail.example" in html
+    assert "secret.person@mail.example" not in html
+    assert "ZZ998877A" not in html
+    assert "1 High Street" not in html
+
+
+def test_holdings_are_grouped_by_category_with_totals_per_currency(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    HoldingFactory(customer=customer, balance=Decimal("100.10"))
+    HoldingFactory(customer=customer, balance=Decimal("200.20"))
+    HoldingFactory(customer=customer, balance=Decimal("50.00"), currency="EUR")
+    HoldingFactory(customer=customer, category=Holding.Category.LOAN, balance=Decimal("9000.00"))
+    client.force_login(manager)
+
+    response = client.get(customer.get_absolute_url())
+
+    groups = {g.category: g for g in response.context["view"].holding_groups}
+    assert [(t.currency, t.amount) for t in groups["current_account"].totals] == [
+        ("EUR", Decimal("50.00")),
+        ("GBP", Decimal("300.30")),
+    ]
+    assert groups["loan"].is_liability
+    positions = {p.currency: p for p in response.context["view"].positions}
+    assert positions["GBP"].held == Decimal("300.30")
+    assert positions["GBP"].owed == Decimal("9000.00")
+    assert positions["GBP"].net == Decimal("-8699.70")
+    html = response.content.decode()
+    assert "GBP\u00a0300.30" in html
+    chart_json = re.search(r'<script id="portfolio-chart-data" type="application/json">(.*?)</script>', html)
+    chart = json.loads(chart_json.group(1))
+    assert {series["currency"] for series in chart} == {"EUR", "GBP"}
+
+
+def test_the_household_shows_relatives_in_both_directions_with_totals(client, manager, other_manager):
+    customer = CustomerFactory(assigned_to=manager, last_name="Centre")
+    spouse = CustomerFactory(assigned_to=manager, last_name="Spouse")
+    child = CustomerFactory(assigned_to=manager, last_name="Child")
+    hidden = CustomerFactory(assigned_to=other_manager, last_name="Hidden")
+    link_customers(actor=None, from_customer=customer, to_customer=spouse, kind=CustomerRelationship.Kind.SPOUSE)
+    link_customers(actor=None, from_customer=child, to_customer=customer, kind=CustomerRelationship.Kind.HOUSEHOLD)
+    link_customers(actor=None, from_customer=customer, to_customer=hidden, kind=CustomerRelationship.Kind.HOUSEHOLD)
+    HoldingFactory(customer=customer, balance=Decimal("10.00"))
+    HoldingFactory(
+        parties={customer: HoldingParty.Role.OWNER, spouse: HoldingParty.Role.JOINT}, balance=Decimal("1000.00")
+    )
+    HoldingFactory(customer=child, balance=Decimal("5.00"))
+    HoldingFactory(customer=hidden, balance=Decimal("777.00"))
+    client.force_login(manager)
+
+    response = client.get(customer.get_absolute_url())
+
+    view = response.context["view"]
+    assert [m.customer.display_name for m in view.household] == sorted([child.display_name, spouse.display_name])
+    relations = {m.customer.pk: m.relationships for m in view.household}
+    assert relations == {spouse.pk: ["Spouse or partner"], child.pk: ["Same household"]}
+    assert [(p.currency, p.held) for p in view.household_positions] == [("GBP", Decimal("1015.00"))]
+    assert "Hidden" not in response.content.decode()
+
+
+def test_another_managers_customer_or_a_missing_one_is_a_404(client, manager, other_manager):
+    theirs = CustomerFactory(assigned_to=other_manager)
+    client.force_login(manager)
+
+    assert client.get(theirs.get_absolute_url()).status_code == 404
+    assert client.get(reverse("customers:detail", args=[999999])).status_code == 404
+    assert client.post(reverse("customers:reveal", args=[theirs.pk]), {"field": "email"}).status_code == 404
+
+
+def test_the_360_page_loads_other_apps_parts_with_htmx_and_a_fallback_link(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    client.force_login(manager)
+
+    html = client.get(customer.get_absolute_url()).content.decode()
+
+    for path in ("timeline", "tasks", "eligibility"):
+        url = f"/customers/{customer.pk}/{path}/"
+        assert f'hx-get="{url}" hx-trigger="load"' in html
+        assert f'href="{url}"' in html
+    assert f'href="/customers/{customer.pk}/interactions/new/"' in html
+    assert '<section id="recommendations"' in html and "Product suggestions appear here" in html
+
+
+@pytest.mark.parametrize("holdings", [2, 20])
+def test_the_360_page_runs_a_fixed_number_of_queries(client, manager, holdings, django_assert_max_num_queries):
+    customer = CustomerFactory(assigned_to=manager)
+    relatives = [CustomerFactory(assigned_to=manager) for _ in range(holdings // 4 + 1)]
+    for relative in relatives:
+        link_customers(actor=None, from_customer=customer, to_customer=relative, kind="household")
+    for n in range(holdings):
+        HoldingFactory(customer=customer, currency=("GBP", "EUR", "USD")[n % 3], balance=Decimal(n))
+    client.force_login(manager)
+
+    with django_assert_max_num_queries(16):
+        response = client.get(customer.get_absolute_url())
+
+    assert sum(len(g.holdings) for g in response.context["view"].holding_groups) == holdings
+
+
+def test_the_360_page_has_a_csp_header_and_no_inline_script(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    HoldingFactory(customer=customer)
+    client.force_login(manager)
+
+    response = client.get(customer.get_absolute_url())
+    html = response.content.decode()
+
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert inline_scripts(html) == []
+    assert inline_handlers_or_styles(html) == []
+    assert '<script id="portfolio-chart-data" type="application/json">' in html
+
+
+def test_the_customer_list_has_no_inline_script(client, manager):
+    CustomerFactory(assigned_to=manager)
+    client.force_login(manager)
+
+    html = client.get(LIST).content.decode()
+
+    assert inline_scripts(html) == [] and inline_handlers_or_styles(html) == []
+
+
+# --- revealing PII ----------------------------------------------------------------------------
+
+
+def test_revealing_a_field_records_an_audit_event_and_shows_the_value(client, manager):
+    customer = CustomerFactory(assigned_to=manager, email="clear.value@mail.example")
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("customers:reveal", args=[customer.pk]),
+        {"field": "email", "reason": "Customer on the phone"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "clear.value@mail.example" in html
+    assert "<html" not in html  # the fragment only
+    assert response["Cache-Control"] == "no-store"
+    event = AuditEvent.objects.get(action="pii.revealed", customer_id=customer.pk)
+    assert event.actor == manager
+    assert event.metadata == {"fields": ["email"], "reason": "Customer on the phone"}
+
+
+def test_reveal_all_without_htmx_shows_the_whole_page_with_every_value(client, manager):
+    customer = CustomerFactory(assigned_to=manager, national_id="QQ111222A", address="7 Bank Lane")
+    client.force_login(manager)
+
+    response = client.post(reverse("customers:reveal", args=[customer.pk]), {"field": "all"})
+
+    html = response.content.decode()
+    assert "QQ111222A" in html and "7 Bank Lane" in html and "<html" in html
+    event = AuditEvent.objects.get(action="pii.revealed", customer_id=customer.pk)
+    assert event.metadata["fields"] == sorted(["date_of_birth", "national_id", "email", "phone", "address"])
+
+
+def test_a_compliance_officer_may_reveal_too(client, compliance_officer, manager):
+    customer = CustomerFactory(assigned_to=manager, phone="+44 20 7946 0000")
+    client.force_login(compliance_officer)
+
+    response = client.post(reverse("customers:reveal", args=[customer.pk]), {"field": "phone"})
+
+    assert "+44 20 7946 0000" in response.content.decode()
+
+
+def test_a_user_without_the_reveal_permission_gets_no_button_and_no_value(client, branch):
+    viewer = UserFactory(branch=branch)  # sees the customer through an object permission, no role
+    customer = CustomerFactory(branch=branch, email="kept.secret@mail.example")
+    CustomerUserObjectPermission.objects.create(
+        user=viewer,
+        content_object=customer,
+        permission=Permission.objects.get(codename="view_customer", content_type__app_label="customers"),
+    )
+    client.force_login(viewer)
+
+    page = client.get(customer.get_absolute_url())
+    response = client.post(reverse("customers:reveal", args=[customer.pk]), {"field": "email"})
+
+    assert page.status_code == 200
+    assert f"customers/{customer.pk}/reveal/" not in page.content.decode()
+    assert response.status_code == 403
+    assert "kept.secret@mail.example" not in response.content.decode()
+    assert not AuditEvent.objects.filter(action="pii.revealed").exists()
+
+
+def test_an_unknown_field_is_refused_in_place_and_nothing_is_revealed(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    client.force_login(manager)
+
+    response = client.post(reverse("customers:reveal", args=[customer.pk]), {"field": "password", "reason": "kept"})
+
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert 'value="kept"' in response.content.decode()
+    assert not AuditEvent.objects.filter(action="pii.revealed").exists()
+
+
+def test_a_relationship_manager_role_can_reveal(manager):
+    assert manager.has_role(roles.RELATIONSHIP_MANAGER) and manager.has_perm("customers.reveal_pii")

@@ -1,0 +1,117 @@
+"""Product admin: catalog writes through services; rates are append-only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.urls import reverse
+
+from apps.core.business_date import business_today
+from apps.core.models import AuditEvent
+from apps.products.models import Product, ProductRate
+from tests.admin_support import admin_ready, management_data  # noqa: F401
+from tests.products.factories import ProductFactory, ProductRateFactory
+
+
+def change_url(product: Product) -> str:
+    return reverse("admin:products_product_change", args=[product.pk])
+
+
+def product_data(product: Product, **overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "name": product.name,
+        "description": product.description,
+        "currency": product.currency,
+        "eligible_segments": "",
+        "for_individuals": "on",
+        "is_active": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_new_rate_is_added_below_the_read_only_history(client, administrator):
+    product = ProductFactory()
+    old = ProductRateFactory(product=product, rate=Decimal("3.2500"))
+    client.force_login(administrator)
+    form = client.get(change_url(product))
+    prefixes = [inline.formset.prefix for inline in form.context["inline_admin_formsets"]]
+    new_rates = next(p for p in prefixes if p.startswith("rates") and p != prefixes[0])
+    starts = business_today() + dt.timedelta(days=7)
+    data = {
+        **product_data(product),
+        **management_data(form),
+        f"{new_rates}-0-effective_from": starts.isoformat(),
+        f"{new_rates}-0-min_amount": "0",
+        f"{new_rates}-0-min_term_months": "0",
+        f"{new_rates}-0-rate": "3.7500",
+        # An edit smuggled into the history rows is ignored: they are read-only.
+        f"{prefixes[0]}-0-rate": "9.9900",
+    }
+
+    response = client.post(change_url(product), data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    old.refresh_from_db()
+    assert old.rate == Decimal("3.2500")
+    new = ProductRate.objects.get(product=product, effective_from=starts)
+    assert new.rate == Decimal("3.7500")
+    assert AuditEvent.objects.filter(action="product_rate.added", object_id=str(new.pk)).count() == 1
+
+
+def test_a_back_dated_rate_is_refused_on_the_form(client, administrator):
+    product = ProductFactory()
+    client.force_login(administrator)
+    form = client.get(change_url(product))
+    new_rates = form.context["inline_admin_formsets"][1].formset.prefix
+    data = {
+        **product_data(product),
+        **management_data(form),
+        f"{new_rates}-0-effective_from": "2001-01-01",
+        f"{new_rates}-0-min_amount": "0",
+        f"{new_rates}-0-min_term_months": "0",
+        f"{new_rates}-0-rate": "3.7500",
+    }
+
+    response = client.post(change_url(product), data)
+
+    assert response.status_code == 200
+    assert "A new rate cannot take effect before today." in response.text
+    assert not ProductRate.objects.filter(product=product).exists()
+
+
+def test_an_existing_rate_cannot_be_changed(client, administrator):
+    rate = ProductRateFactory()
+    client.force_login(administrator)
+    url = reverse("admin:products_productrate_change", args=[rate.pk])
+
+    assert 'name="_save"' not in client.get(url).text
+    assert client.post(url, {"rate": "1.0000"}).status_code == 403
+    rate.refresh_from_db()
+    assert rate.rate == Decimal("3.2500")
+
+
+def test_changing_a_product_goes_through_the_service(client, administrator):
+    product = ProductFactory(name="Easy Saver")
+    client.force_login(administrator)
+    form = client.get(change_url(product))
+
+    response = client.post(
+        change_url(product), {**product_data(product, name="Easy Saver Plus"), **management_data(form)}
+    )
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.name == "Easy Saver Plus"
+    event = AuditEvent.objects.get(action="product.updated", object_id=str(product.pk))
+    assert event.changes == {"name": ["Easy Saver", "Easy Saver Plus"]}
+
+
+def test_managers_read_the_catalog_without_changing_it(client, manager):
+    product = ProductFactory()
+    client.force_login(manager)
+
+    assert client.get(reverse("admin:products_product_changelist")).status_code == 200
+    assert 'name="_save"' not in client.get(change_url(product)).text
+    assert client.post(change_url(product), product_data(product, name="x")).status_code == 403

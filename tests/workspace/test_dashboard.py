@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from apps.accounts.models import Holding
+from apps.customers.models import IdentityDocument
+from apps.customers.services import add_identity_document
+from tests.accounts.factories import HoldingFactory
+from tests.customers.factories import CustomerFactory
+from tests.interactions.factories import InteractionFactory
+from tests.tasks.factories import TaskFactory
+from tests.workspace.support import (
+    TODAY,
+    at,
+    inline_handlers_or_styles,
+    inline_scripts,
+    pinned_today,  # noqa: F401  (fixture)
+    plain_static_files,  # noqa: F401  (fixture)
+    role_permissions,  # noqa: F401  (fixture)
+    seed_customer_day,
+)
+
+pytestmark = pytest.mark.usefixtures("plain_static_files", "pinned_today", "role_permissions")
+
+
+def day_of(client, user):  # type: ignore[no-untyped-def]
+    client.force_login(user)
+    response = client.get(reverse("workspace:dashboard"))
+    assert response.status_code == 200
+    return response
+
+
+def test_the_home_page_is_the_dashboard_and_needs_a_login(client, manager):
+    assert client.get("/").status_code == 302
+    assert "My day" in day_of(client, manager).content.decode()
+
+
+def test_tasks_due_today_and_overdue_are_listed_with_their_rule_and_date(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    TaskFactory(customer=customer, assignee=manager, title="Overdue call", due_at=at(TODAY - dt.timedelta(days=3)))
+    TaskFactory(customer=customer, assignee=manager, title="Today call", due_at=at(TODAY, 15))
+    TaskFactory(customer=customer, assignee=manager, title="Tomorrow call", due_at=at(TODAY + dt.timedelta(days=1)))
+
+    response = day_of(client, manager)
+
+    tasks = response.context["day"].tasks.items
+    assert [t.title for t in tasks] == ["Overdue call", "Today call"]
+    assert tasks[0].is_overdue and not tasks[1].is_overdue
+    assert tasks[0].rule.startswith("Overdue task") and tasks[1].rule.startswith("Task due today")
+    html = response.content.decode()
+    assert "Tomorrow call" not in html
+    assert customer.get_absolute_url() in html
+    assert "27 Feb 2026" in html  # the date that put the overdue task on the list
+
+
+def test_holdings_maturing_within_30_days_are_listed_and_later_ones_are_not(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    soon = HoldingFactory(
+        customer=customer,
+        category=Holding.Category.TERM_DEPOSIT,
+        maturity_date=TODAY + dt.timedelta(days=30),
+        balance=Decimal("25000.00"),
+    )
+    later = TODAY + dt.timedelta(days=31)
+    HoldingFactory(customer=customer, category=Holding.Category.TERM_DEPOSIT, maturity_date=later)
+
+    items = day_of(client, manager).context["day"].maturing_holdings.items
+
+    assert len(items) == 1
+    assert items[0].customer_id == customer.pk
+    assert items[0].date == soon.maturity_date
+    assert items[0].rule_code == "maturity:30d"
+    assert items[0].amount.amount == Decimal("25000.00")
+
+
+def test_identity_documents_expiring_soon_are_listed_with_their_expiry_date(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    for days in (-5, 45, 200):
+        add_identity_document(
+            actor=None,
+            customer=customer,
+            document_type=IdentityDocument.DocumentType.PASSPORT,
+            number=f"P{days + 1000}",
+            issuing_country="GB",
+            expiry_date=TODAY + dt.timedelta(days=days),
+        )
+
+    items = day_of(client, manager).context["day"].expiring_documents.items
+
+    assert [(i.date, i.is_overdue) for i in items] == [
+        (TODAY - dt.timedelta(days=5), True),
+        (TODAY + dt.timedelta(days=45), False),
+    ]
+    assert items[0].rule == "Identity document expired"
+
+
+def test_kyc_reviews_due_are_listed(client, manager):
+    due = CustomerFactory(assigned_to=manager, kyc_review_date=TODAY + dt.timedelta(days=3))
+    CustomerFactory(assigned_to=manager, kyc_review_date=TODAY + dt.timedelta(days=300))
+
+    items = day_of(client, manager).context["day"].kyc_reviews.items
+
+    assert [i.customer_id for i in items] == [due.pk]
+
+
+def test_the_dashboard_shows_nothing_of_another_managers_customers(client, manager, other_manager):
+    theirs = seed_customer_day(other_manager, last_name="Elsewhere")
+    InteractionFactory(customer=theirs, subject="Their private call")
+
+    response = day_of(client, manager)
+
+    day = response.context["day"]
+    assert not (day.tasks.items or day.maturing_holdings.items or day.expiring_documents.items or day.kyc_reviews.items)
+    assert "Elsewhere" not in response.content.decode()
+    assert "Their private call" not in response.content.decode()
+
+
+def test_recent_interactions_of_my_customers_are_listed(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    InteractionFactory(customer=customer, subject="Discussed the ISA allowance")
+
+    html = day_of(client, manager).content.decode()
+
+    assert "Discussed the ISA allowance" in html
+
+
+def test_a_section_too_long_for_the_page_offers_the_full_list(client, manager, settings):
+    from apps.workspace import selectors
+
+    customer = CustomerFactory(assigned_to=manager)
+    for n in range(selectors.SECTION_LIMIT + 1):
+        TaskFactory(customer=customer, assignee=manager, title=f"Call {n}", due_at=at(TODAY))
+
+    section = day_of(client, manager).context["day"].tasks
+
+    assert len(section.items) == selectors.SECTION_LIMIT
+    assert section.has_more
+
+
+@pytest.mark.parametrize("customers", [3, 30])
+def test_the_dashboard_runs_a_fixed_number_of_queries(client, manager, customers, django_assert_max_num_queries):
+    for _ in range(customers):
+        seed_customer_day(manager, holdings=2)
+    client.force_login(manager)
+
+    with django_assert_max_num_queries(16):
+        response = client.get("/")
+
+    day = response.context["day"]
+    assert len(day.tasks.items) == min(customers, 20)
+    assert len(day.maturing_holdings.items) == min(customers * 2, 20)
+
+
+def test_the_dashboard_has_a_csp_header_and_no_inline_script(client, manager):
+    seed_customer_day(manager)
+
+    response = day_of(client, manager)
+
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    html = response.content.decode()
+    assert inline_scripts(html) == []
+    assert inline_handlers_or_styles(html) == []

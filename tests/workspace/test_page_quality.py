@@ -1,0 +1,98 @@
+"""Money and PII filters, static files with hashed names, and optional dashboard sections."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from apps.core.templatetags.finpulse import masked, money, person_name
+from tests.customers.factories import CustomerFactory
+from tests.workspace.support import (
+    pinned_today,  # noqa: F401  (fixture)
+    plain_static_files,  # noqa: F401  (fixture)
+    role_permissions,  # noqa: F401  (fixture)
+)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (Decimal("1234567.5"), "GBP", "GBP\u00a01,234,567.50"),
+        (Decimal("0.105"), "EUR", "EUR\u00a00.10"),  # banker's rounding, no float drift
+        (Decimal("-42"), "USD", "USD\u00a0-42.00"),
+        (Decimal("1500"), "JPY", "JPY\u00a01,500"),
+        ("12.3", "", "12.30"),
+        (None, "GBP", "—"),
+    ],
+)
+def test_money_formats_decimals_with_the_currency(amount, currency, shown):
+    assert money(amount, currency) == shown
+
+
+def test_money_refuses_a_float():
+    with pytest.raises(TypeError):
+        money(0.1, "GBP")
+
+
+def test_masked_shows_a_hint_of_a_clear_value():
+    assert masked("jane@bank.example", "email") == "j***@bank.example"
+    assert masked("GB29NWBK60161331926819") == "••••6819"
+    assert masked("", "email") == "—"
+
+
+def test_person_name_prefers_the_full_name(manager):
+    assert person_name(manager) == manager.get_full_name()
+    assert person_name(None) == "—"
+
+
+@pytest.mark.usefixtures("pinned_today", "role_permissions")
+def test_static_files_are_served_by_whitenoise_under_hashed_names(client, manager, settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "static"
+    call_command("collectstatic", "--noinput", verbosity=0)
+    client.force_login(manager)
+
+    html = client.get("/").content.decode()
+
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    assert any(re.fullmatch(r"/static/vendor/htmx/htmx\.min\.[0-9a-f]{12}\.js", s) for s in scripts), scripts
+    finpulse_js = next(s for s in scripts if "/js/finpulse." in s)
+    assert re.fullmatch(r"/static/js/finpulse\.[0-9a-f]{12}\.js", finpulse_js)
+    served = client.get(finpulse_js)
+    assert served.status_code == 200
+    assert "immutable" in served["Cache-Control"]
+
+
+@pytest.mark.usefixtures("plain_static_files", "pinned_today", "role_permissions")
+def test_unread_notifications_appear_on_the_dashboard(client, manager):
+    from apps.notifications.models import Notification
+
+    CustomerFactory(assigned_to=manager)
+    # Test data for another app's outbox: a row as its services leave it (in-app, unread).
+    Notification.objects.create(
+        recipient_user=manager,
+        channel="in_app",
+        kind="maturity",
+        dedupe_key="test:maturity:1",
+        subject="Deposit maturing for a customer",
+        status="sent",
+        sent_at=timezone.now(),
+    )
+    client.force_login(manager)
+
+    html = client.get("/").content.decode()
+
+    assert "Unread notifications" in html
+    assert "Deposit maturing for a customer" in html
+
+
+@pytest.mark.usefixtures("plain_static_files")
+def test_the_vendored_scripts_carry_their_licence(settings):
+    from pathlib import Path
+
+    vendor = Path(settings.BASE_DIR) / "static" / "vendor"
+    assert (vendor / "htmx" / "htmx.min.js").exists() and (vendor / "htmx" / "LICENSE").exists()
+    assert (vendor / "chartjs" / "chart.umd.min.js").exists() and (vendor / "chartjs" / "LICENSE.md").exists()
