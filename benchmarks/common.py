@@ -28,7 +28,10 @@ def bench_database_url(db_name: str) -> str:
     """
     base = os.environ.get("DATABASE_URL", "")
     if not base:
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL server (the benchmark creates its own database there).")
+        # Bare machine: the embedded PostgreSQL under var/ hosts the benchmark's database.
+        from finpulse.embedded_db import embedded_database_url
+
+        base = embedded_database_url()
     parsed = urlparse(base)
     url = urlunparse(parsed._replace(path=f"/{db_name}"))
     import psycopg

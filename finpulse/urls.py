@@ -16,8 +16,10 @@ urlpatterns = [
     path("", include("apps.interactions.urls")),
     path("", include("apps.tasks.urls")),
     path("", include("apps.products.urls")),
+    path("", include("apps.recommendations.urls")),
     path("alerts/", include("apps.alerts.urls")),
     path("notifications/", include("apps.notifications.urls")),
+    path("leads/", include("apps.leads.urls")),
     path("api/v1/", include("apps.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -15,7 +15,9 @@ from apps.accounts.api import HoldingViewSet
 from apps.api.exceptions import api_not_found
 from apps.customers.api import CustomerViewSet
 from apps.interactions.api import InteractionViewSet
+from apps.leads.api import LeadViewSet
 from apps.products.api import ProductViewSet
+from apps.recommendations.api import RecommendationViewSet
 from apps.tasks.api import TaskViewSet
 
 # (prefix, viewset, basename). Notifications, recommendations and leads register here too.
@@ -25,6 +27,8 @@ RESOURCES = [
     ("interactions", InteractionViewSet, "interaction"),
     ("products", ProductViewSet, "product"),
     ("tasks", TaskViewSet, "task"),
+    ("recommendations", RecommendationViewSet, "recommendation"),
+    ("leads", LeadViewSet, "lead"),
 ]
 
 router = SimpleRouter()

@@ -82,6 +82,10 @@ class ServiceAdmin(admin.ModelAdmin):
     """Base admin: service writes, DomainError as form errors, 404 for hidden objects, no deletes."""
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        # Missing, hidden by the selector, or of a model the user may not read: all look alike
+        # (404), so ids cannot be probed through the admin.
+        if not self.has_view_or_change_permission(request):
+            raise Http404("No such record.")
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             raise Http404("No such record.")

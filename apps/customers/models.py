@@ -90,6 +90,10 @@ class Customer(models.Model):
             GinIndex(name="customer_name_trgm", fields=["display_name"], opclasses=["gin_trgm_ops"]),
             models.Index(fields=["branch", "display_name", "id"], name="customer_branch_name_idx"),
             models.Index(fields=["primary_manager", "display_name", "id"], name="customer_manager_name_idx"),
+            # Keyset sorting of the whole book (compliance, administrators).
+            models.Index(fields=["display_name", "id"], name="customer_name_id_idx"),
+            models.Index(fields=["updated_at", "id"], name="customer_updated_id_idx"),
+            models.Index(fields=["kyc_review_date", "id"], name="customer_kyc_id_idx"),
         ]
 
     def __str__(self) -> str:

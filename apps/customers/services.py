@@ -96,8 +96,20 @@ def _validate_and_save(customer: Customer, **save_kwargs: Any) -> None:
 def create_customer(
     *, actor: Any, external_id: str, branch: Any, manager: Any = None, reason: str = "", **profile: Any
 ) -> Customer:
-    """Create a customer; with `manager`, assign them at once (permissions and history)."""
+    """Create a customer; with `manager`, assign them at once (permissions and history).
+
+    A relationship manager (not a branch manager or administrator) opens customers in their
+    own branch only, and looks after the customers they open: otherwise a customer they just
+    created would vanish from their own view.
+    """
     ensure_can_edit(actor)
+    self_claim = actor is not None and not (actor.is_administrator or actor.is_branch_manager)
+    if self_claim:
+        if getattr(branch, "pk", branch) != actor.branch_id:
+            raise PermissionDenied("A relationship manager opens customers in their own branch only.")
+        if manager is not None and manager.pk != actor.pk:
+            raise PermissionDenied("Only an administrator or a branch manager can assign customers to others.")
+        manager = actor
     customer = Customer(external_id=(external_id or "").strip(), branch=branch)
     _apply_profile(customer, profile)
     _validate_and_save(customer)
@@ -106,7 +118,7 @@ def create_customer(
         actor=actor, action="customer.created", target=customer, changes=change_set({}, after, pii=PII_FIELDS)
     )
     if manager is not None:
-        assign_customers(actor=actor, customer_ids=[customer.pk], manager=manager, reason=reason or "New customer")
+        _assign(actor, [customer.pk], manager, reason or "New customer", self_claim=self_claim)
         customer.refresh_from_db(fields=["primary_manager"])
     return customer
 
@@ -126,12 +138,16 @@ def update_customer(*, actor: Any, customer: Customer, **profile: Any) -> Custom
     return customer
 
 
-def _ensure_can_assign(actor: Any, customers: list[tuple[int, int, int | None]], manager: Any) -> None:
+def _ensure_can_assign(
+    actor: Any, customers: list[tuple[int, int, int | None]], manager: Any, *, self_claim: bool = False
+) -> None:
     if not manager.is_active:
         raise DomainError("Customers can only be assigned to an active employee.", field="manager")
     if not (manager.has_role(roles.RELATIONSHIP_MANAGER) or manager.has_role(roles.BRANCH_MANAGER)):
         raise DomainError("Customers can only be assigned to a relationship or branch manager.", field="manager")
     if actor is None or actor.is_administrator:
+        return
+    if self_claim and manager.pk == actor.pk and all(branch == actor.branch_id for _, branch, _ in customers):
         return
     if actor.is_branch_manager and actor.branch_id:
         if manager.branch_id != actor.branch_id or any(branch != actor.branch_id for _, branch, _ in customers):
@@ -148,6 +164,10 @@ def assign_customers(*, actor: Any, customer_ids: Iterable[int], manager: Any, r
     through assignment, closes the previous assignment and opens a new one, and records one
     audit event per customer moved. Returns how many customers changed hands.
     """
+    return _assign(actor, customer_ids, manager, reason)
+
+
+def _assign(actor: Any, customer_ids: Iterable[int], manager: Any, reason: str, *, self_claim: bool = False) -> int:
     ids = sorted(set(customer_ids))
     rows = list(
         Customer.objects.select_for_update()
@@ -155,7 +175,7 @@ def assign_customers(*, actor: Any, customer_ids: Iterable[int], manager: Any, r
         .order_by("pk")
         .values_list("pk", "branch_id", "primary_manager_id")
     )
-    _ensure_can_assign(actor, rows, manager)
+    _ensure_can_assign(actor, rows, manager, self_claim=self_claim)
     moving = [(pk, previous) for pk, _, previous in rows if previous != manager.pk]
     if not moving:
         return 0

@@ -40,7 +40,12 @@ class CustomerSearchForm(forms.Form):
     )
     kyc_due = forms.BooleanField(label="KYC review due", required=False)
     maturing = forms.BooleanField(label="Has maturing products", required=False)
-    sort = forms.ChoiceField(label="Sort by", required=False, choices=list(SORT_LABELS.items()))
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        # Default: best match for a name search, otherwise by name.
+        choices=[("", "Default"), *SORT_LABELS.items()],
+    )
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
 
     def clean_q(self) -> str:

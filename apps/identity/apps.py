@@ -9,7 +9,9 @@ def _sync_roles_after_last_app(sender: AppConfig, **kwargs: Any) -> None:
     # created on its own turn: syncing on identity's turn would miss the apps listed after it
     # (customers, tasks, ...). Sync once, on the last app's turn, when every permission exists.
     # (A flush in TransactionTestCase emits the same signals, so roles survive it too.)
-    if sender is list(apps.get_app_configs())[-1]:
+    # Only apps with a models module get the signal, so "last" means the last of those.
+    last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    if sender is last:
         from apps.identity.roles import sync_role_permissions
 
         sync_role_permissions(**kwargs)

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -113,3 +114,18 @@ class OIDCAccessTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="{self.www_authenticate_realm}"'
+
+
+class OIDCAccessTokenScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI security scheme for the bank SSO's bearer tokens."""
+
+    target_class = "apps.identity.authentication.OIDCAccessTokenAuthentication"
+    name = "ssoBearer"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "An access token from the bank's identity provider for the FinPulse API audience.",
+        }

@@ -35,6 +35,13 @@ MANAGER_PERMISSIONS = (
     "interactions.view_interaction",
     "interactions.add_interaction",
     "interactions.view_attachment",
+    "recommendations.view_recommendation",
+    "recommendations.add_recommendation",
+    "recommendations.view_recommendationfeedback",
+    "recommendations.add_recommendationfeedback",
+    "leads.view_lead",
+    "leads.add_lead",
+    "leads.change_lead",
 )
 BRANCH_MANAGER_PERMISSIONS = (*MANAGER_PERMISSIONS, "identity.view_user", "identity.view_branch")
 COMPLIANCE_PERMISSIONS = (
@@ -46,7 +53,7 @@ COMPLIANCE_PERMISSIONS = (
     "identity.view_branch",
 )
 # Compliance also reads every model of these apps (view_* only).
-COMPLIANCE_READ_APPS = ("customers", "accounts", "products", "tasks", "interactions")
+COMPLIANCE_READ_APPS = ("customers", "accounts", "products", "tasks", "interactions", "recommendations", "leads")
 
 
 def sync_role_permissions(**kwargs: object) -> None:

@@ -127,7 +127,9 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
         was_refresh = bool(request.session.pop(REFRESH_SESSION_KEY, False))
         error = request.GET.get("error")
         if error:
-            if was_refresh and request.user.is_authenticated:
+            # Only an answer to a sign-in we started may end a session or put its words on our page.
+            description = (request.GET.get("error_description") or "")[:200] if entry is not None else ""
+            if was_refresh and entry is not None and request.user.is_authenticated:
                 # The silent re-authentication failed: the provider session is gone.
                 record_session_ended(user=request.user, reason=f"sso_refresh_{error}", request=request)
                 auth.logout(request)
@@ -138,7 +140,7 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
                 LoginRefused(
                     f"provider_error_{error}"[:60],
                     "The bank's sign-in service did not sign you in"
-                    + (f": {request.GET.get('error_description')}" if request.GET.get("error_description") else ".")
+                    + (f": {description}" if description else ".")
                     + " Please try again.",
                 ),
                 end_session=False,

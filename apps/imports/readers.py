@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from apps.customers.export import FORMULA_TRIGGERS
+
 CSV_DELIMITERS = ",;\t|"
 SNIFF_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
@@ -98,6 +100,13 @@ def detect_delimiter(path: Path) -> str:
         return ","
 
 
+def _unescape(cell: str) -> str:
+    """Undo the exports' formula escaping ("'+44 20..." -> "+44 20..."), so an export loads back."""
+    if cell[:1] == "'" and cell[1:2] and cell[1] in FORMULA_TRIGGERS:
+        return cell[1:]
+    return cell
+
+
 class CsvRows:
     """Rows of a CSV file as {column: text}, streamed. `header` is read on opening."""
 
@@ -144,7 +153,7 @@ class CsvRows:
                     problem=f"The row has {len(cells)} cells but the header has {width}.",
                 )
                 continue
-            yield SourceRow(number=start, values=dict(zip(self.header, cells, strict=True)))
+            yield SourceRow(number=start, values=dict(zip(self.header, map(_unescape, cells), strict=True)))
 
     def close(self) -> None:
         self._handle.close()

@@ -36,6 +36,8 @@ _NATIONAL_ID_ALLOWED = re.compile(r"^[A-Za-z0-9\s\-./]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _EXTERNAL_ID = re.compile(r"^[\w\-./:]+$")
 
+# Parsers never repeat the value in their message: the report shows it in its own column,
+# masked when it is personal data.
 Parser = Callable[[Any], Any]
 
 
@@ -62,10 +64,15 @@ class ParsedRow:
     raw: dict[str, Any]
     data: dict[str, Any]
     problems: list[FieldProblem]
+    # How many problems the schema found; the writers' come after and are undone on a retry.
+    checked: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def reset(self) -> None:
+        del self.problems[self.checked :]
 
     def fail(self, column: str, message: str) -> None:
         self.problems.append(FieldProblem(column, message))
@@ -109,7 +116,7 @@ def choice(choices: type[models.Choices]) -> Parser:
         key = str(raw).strip().lower()
         if key not in lookup:
             allowed = ", ".join(str(v) for v in choices.values)
-            raise ValueError(f"{str(raw).strip()!r} is not one of: {allowed}.")
+            raise ValueError(f"Not one of: {allowed}.")
         return lookup[key]
 
     return parse
@@ -121,7 +128,7 @@ def date(value: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(f"{str(value).strip()!r} is not a date in the form YYYY-MM-DD.") from None
+        raise ValueError("Not a date in the form YYYY-MM-DD.") from None
 
 
 def aware_datetime(value: Any) -> dt.datetime:
@@ -129,7 +136,7 @@ def aware_datetime(value: Any) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{str(value).strip()!r} is not a date and time in ISO 8601 form.") from None
+        raise ValueError("Not a date and time in ISO 8601 form (2025-10-01T10:30:00+01:00).") from None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
@@ -143,9 +150,9 @@ def decimal(max_digits: int, places: int, *, minimum: Decimal | None = None) -> 
         try:
             number = Decimal(raw)
         except InvalidOperation:
-            raise ValueError(f"{raw!r} is not a number (use a dot for decimals, no thousands separators).") from None
+            raise ValueError("Not a number (use a dot for decimals, no thousands separators).") from None
         if not number.is_finite():
-            raise ValueError(f"{raw!r} is not a number.")
+            raise ValueError("Not a number.")
         if number != number.quantize(Decimal(1).scaleb(-places)):
             raise ValueError(f"At most {places} decimal places.")
         if abs(number) >= Decimal(10) ** (max_digits - places):
@@ -164,7 +171,7 @@ def integer(*, minimum: int = 0, maximum: int = 32767) -> Parser:
         try:
             number = int(str(value).strip())
         except ValueError:
-            raise ValueError(f"{str(value).strip()!r} is not a whole number.") from None
+            raise ValueError("Not a whole number.") from None
         if not minimum <= number <= maximum:
             raise ValueError(f"Must be between {minimum} and {maximum}.")
         return number
@@ -184,20 +191,20 @@ def boolean(value: Any) -> bool:
         return True
     if key in _FALSE:
         return False
-    raise ValueError(f"{str(value).strip()!r} is not yes/no (true, false, yes, no, 1, 0).")
+    raise ValueError("Not yes/no (true, false, yes, no, 1, 0).")
 
 
 def currency(value: Any) -> str:
     code = str(value).strip().upper()
     if code not in ISO_CURRENCIES:
-        raise ValueError(f"{code!r} is not a currency code we deal in (ISO 4217).")
+        raise ValueError("Not a currency code we deal in (ISO 4217).")
     return code
 
 
 def country(value: Any) -> str:
     code = str(value).strip().upper()
     if not _COUNTRY.match(code):
-        raise ValueError(f"{code!r} is not a two-letter ISO 3166 country code.")
+        raise ValueError("Not a two-letter ISO 3166 country code.")
     return code
 
 
@@ -343,6 +350,7 @@ class Schema:
                 row.data[column.name] = column.parse(value)
             except ValueError as error:
                 row.fail(column.name, str(error))
+        row.checked = len(row.problems)
         return row
 
 

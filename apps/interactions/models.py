@@ -51,6 +51,8 @@ class Interaction(models.Model):
         indexes = [
             models.Index(fields=["customer", "-occurred_at", "-id"], name="interaction_customer_time_idx"),
             models.Index(fields=["author", "-occurred_at"], name="interaction_author_time_idx"),
+            # Recent interactions across the bank (compliance dashboard) in index order.
+            models.Index(fields=["-occurred_at", "-id"], name="interaction_time_idx"),
         ]
 
     def __str__(self) -> str:

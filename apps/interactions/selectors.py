@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from apps.core.errors import DomainError, NotFound
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, IdentityDocument
-from apps.customers.selectors import visible_customers
+from apps.customers.selectors import visible_customers, visible_scope
 from apps.interactions.models import Attachment, Interaction
 
 TIMELINE_PAGE_SIZE = 20
@@ -59,7 +59,7 @@ def _sees_confidential_of_everyone(user: Any) -> bool:
 def visible_interactions(*, user: Any) -> QuerySet[Interaction]:
     """Interactions on customers the user may see; confidential ones only for the author,
     the customer's primary manager and compliance."""
-    interactions = Interaction.objects.filter(customer__in=visible_customers(user=user))
+    interactions = Interaction.objects.filter(visible_scope(user=user))
     if not getattr(user, "is_authenticated", False):
         return interactions.none()
     if _sees_confidential_of_everyone(user):

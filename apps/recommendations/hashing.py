@@ -56,8 +56,9 @@ def catalog_version(*, today: dt.date) -> str:
     rates = ProductRate._meta.db_table
     branches = Product.branches.through._meta.db_table
     quote = connection.ops.quote_name
+    # Table names come from _meta and are quoted; there is no user input in this SQL.
     sql = (
-        f"SELECT (SELECT max(updated_at) FROM {quote(products)}), (SELECT count(*) FROM {quote(products)}), "  # noqa: S608  # nosec B608 (table names from _meta)
+        f"SELECT (SELECT max(updated_at) FROM {quote(products)}), (SELECT count(*) FROM {quote(products)}), "  # noqa: S608  # nosec B608
         f"(SELECT max(id) FROM {quote(rates)}), (SELECT count(*) FROM {quote(rates)}), "
         f"(SELECT max(created_at) FROM {quote(rates)}), "
         f"(SELECT max(id) FROM {quote(branches)}), (SELECT count(*) FROM {quote(branches)})"
@@ -68,7 +69,9 @@ def catalog_version(*, today: dt.date) -> str:
     return _sha256(canonical_json([*row, today.isoformat()]))[:32]
 
 
-def profile_hash(*, snapshot: dict[str, Any], facts: CustomerFacts, catalog: str, prompt_version: str, model: str) -> str:
+def profile_hash(
+    *, snapshot: dict[str, Any], facts: CustomerFacts, catalog: str, prompt_version: str, model: str
+) -> str:
     return _sha256(
         canonical_json(
             {

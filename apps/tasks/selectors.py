@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.core.business_date import business_today
 from apps.core.errors import NotFound
 from apps.customers.models import Customer, CustomerUserObjectPermission
-from apps.customers.selectors import visible_customers
+from apps.customers.selectors import visible_scope
 from apps.identity import roles
 from apps.tasks.models import Task
 
@@ -19,7 +19,7 @@ WHEN_CHOICES = (("", "All open"), ("overdue", "Overdue"), ("today", "Due today")
 
 def visible_tasks(*, user: Any) -> QuerySet[Task]:
     """Tasks on customers the user may see (the customer selector decides)."""
-    return Task.objects.filter(customer__in=visible_customers(user=user)).select_related("customer", "assignee")
+    return Task.objects.filter(visible_scope(user=user)).select_related("customer", "assignee")
 
 
 def task_for_user(*, user: Any, task_id: Any) -> Task:

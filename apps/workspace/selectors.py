@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps as django_apps
@@ -35,7 +35,7 @@ from apps.customers.selectors import (
 from apps.tasks.models import Task
 from apps.tasks.selectors import visible_tasks
 
-SECTION_LIMIT = 20
+SECTION_LIMIT = 10  # a day's list to act on; each section links to the full list
 DOCUMENT_EXPIRY_WINDOW_DAYS = 60  # time to ask for a new passport before the old one lapses
 # An expired document stays on the list this long (then the KYC review catches the customer).
 DOCUMENT_EXPIRED_LOOKBACK_DAYS = 30
@@ -79,7 +79,6 @@ class MyDay:
     recent_interactions: list[Any] | None = None
     unread_notifications: list[Any] | None = None
     new_leads: list[Any] | None = None
-    windows: dict[str, int] = field(default_factory=dict)
 
 
 def _capped(rows: list[Any]) -> tuple[list[Any], bool]:
@@ -307,10 +306,5 @@ def my_day(*, user: Any) -> MyDay:
             "apps.interactions", "recent_interactions", user=user, limit=RECENT_INTERACTIONS
         ),
         unread_notifications=unread_notifications(user=user),
-        new_leads=_optional_rows("apps.leads", "new_leads", user=user, limit=SECTION_LIMIT),
-        windows={
-            "maturity": MATURITY_WINDOW_DAYS,
-            "documents": DOCUMENT_EXPIRY_WINDOW_DAYS,
-            "kyc": KYC_DUE_WINDOW_DAYS,
-        },
+        new_leads=_optional_rows("apps.leads", "new_leads_for", user=user, limit=SECTION_LIMIT),
     )

@@ -159,3 +159,20 @@ def test_ten_concurrent_posts_with_one_key_create_exactly_one_record(manager):
     assert all(body == created[0] for body in created)
     assert {status for status, _ in responses} <= {201, 409}
     assert len(responses) == 10
+
+
+def test_beat_purges_expired_idempotency_keys_daily(db):
+    from django.utils import timezone
+    from django_celery_beat.models import PeriodicTask
+
+    from apps.api.models import IdempotencyRecord
+    from apps.api.tasks import purge_idempotency_keys
+
+    schedule = PeriodicTask.objects.get(task="api.purge_idempotency_keys")
+    assert schedule.enabled and schedule.interval.every == 1 and schedule.interval.period == "days"
+    now = timezone.now()
+    for key, expires_at in [("old", now - dt.timedelta(minutes=1)), ("live", now + dt.timedelta(hours=23))]:
+        IdempotencyRecord.objects.create(client="user:1", key=key, fingerprint="0" * 64, expires_at=expires_at)
+
+    assert purge_idempotency_keys() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["live"]

@@ -37,12 +37,29 @@ def _interaction(owner: Any) -> int:
     return InteractionFactory(customer=CustomerFactory(assigned_to=owner)).pk
 
 
+def _recommendation(owner: Any) -> int:
+    from tests.recommendations.factories import advice_for
+
+    return advice_for(owner).pk
+
+
 # basename -> builds an object that belongs to `owner`'s customer and returns its id.
+def _lead(owner: Any) -> int:
+    # A lead assigned to the owner; the other manager works in the same branch, so this also
+    # proves that a colleague's lead is not part of the branch's unassigned pool.
+    from apps.leads.models import Lead
+    from tests.leads.factories import lead_in_state
+
+    return lead_in_state(Lead.State.ASSIGNED, branch=owner.branch, assignee=owner).pk
+
+
 CASES: dict[str, Callable[[Any], int]] = {
     "customer": _customer,
     "holding": _holding,
     "task": _task,
     "interaction": _interaction,
+    "recommendation": _recommendation,
+    "lead": _lead,
 }
 # basename -> why it is not scoped per manager.
 SHARED = {"product": "The product catalog is the bank's, not a customer's: every employee reads all of it."}

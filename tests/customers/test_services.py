@@ -307,3 +307,24 @@ def test_bad_customer_input_is_refused_readably_and_nothing_is_written(world, ca
     assert "constraint" not in str(refused.value).lower(), "a database constraint's name is not a message"
     assert counts() == before
     assert Customer.objects.get(pk=world.second.pk).national_id == national_id_before
+
+
+def test_a_relationship_manager_looks_after_the_customers_they_open(manager):
+    from apps.customers.selectors import visible_customers
+    from apps.customers.services import create_customer
+
+    customer = create_customer(actor=manager, external_id="RM-OPENED-1", branch=manager.branch, last_name="Opened")
+
+    assert customer.primary_manager_id == manager.pk
+    assert list(visible_customers(user=manager)) == [customer]
+
+
+def test_a_relationship_manager_cannot_open_a_customer_in_another_branch(manager):
+    from apps.core.errors import PermissionDenied
+    from apps.customers.models import Customer
+    from apps.customers.services import create_customer
+    from tests.identity.factories import BranchFactory
+
+    with pytest.raises(PermissionDenied, match="own branch"):
+        create_customer(actor=manager, external_id="RM-OPENED-2", branch=BranchFactory(), last_name="Elsewhere")
+    assert not Customer.objects.filter(external_id="RM-OPENED-2").exists()

@@ -306,7 +306,7 @@ def test_the_360_page_loads_other_apps_parts_with_htmx_and_a_fallback_link(clien
         assert f'hx-get="{url}" hx-trigger="load"' in html
         assert f'href="{url}"' in html
     assert f'href="/customers/{customer.pk}/interactions/new/"' in html
-    assert '<section id="recommendations"' in html and "Product suggestions appear here" in html
+    assert '<section id="recommendations"' in html  # the recommendations app fills this slot
 
 
 @pytest.mark.parametrize("holdings", [2, 20])

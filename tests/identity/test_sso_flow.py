@@ -234,3 +234,19 @@ def test_a_silent_refresh_after_the_role_is_removed_ends_the_session(sso, live_s
     assert SESSION_KEY not in session_of(browser)
     assert User.objects.get(oidc_subject="emp-8102").role_names == frozenset()
     assert AuditEvent.objects.filter(action="session.ended", metadata__reason="sso_refresh_no_finpulse_role").exists()
+
+
+def test_cancelling_at_the_provider_is_a_clear_refusal(sso, live_server):
+    import re
+    from urllib.parse import urljoin
+
+    browser = FormFollowingClient()
+    login_page = browser.http.get(f"{live_server.url}/oidc/authenticate/", timeout=10)
+    abort = re.search(r'href="([^"]*/abort)"', login_page.text)
+    assert abort, login_page.text[:500]
+
+    page = browser.http.get(urljoin(login_page.url, abort.group(1)), timeout=10)
+
+    assert page.status_code == 403
+    assert "did not sign you in" in page.text
+    assert AuditEvent.objects.filter(action="login.failed", metadata__reason="provider_error_access_denied").exists()

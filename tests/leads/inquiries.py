@@ -440,6 +440,13 @@ INQUIRIES: list[dict[str, Any]] = [
         None,
         ("retired",),
     ),
+    case(
+        "Mortgage of €250,000 wanted to buy an apartment in Dublin; I earn 30k per year.",
+        "mortgage",
+        "2500",
+        "250000",
+        "home_purchase",
+    ),
 ]
 
 FIELDS = ("intent", "monthly_income", "requested_amount", "loan_purpose", "constraints")

@@ -9,6 +9,7 @@ from django.urls import reverse
 from apps.accounts.models import Holding
 from apps.customers.models import IdentityDocument
 from apps.customers.services import add_identity_document
+from apps.workspace.selectors import SECTION_LIMIT
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
 from tests.interactions.factories import InteractionFactory
@@ -128,16 +129,14 @@ def test_recent_interactions_of_my_customers_are_listed(client, manager):
     assert "Discussed the ISA allowance" in html
 
 
-def test_a_section_too_long_for_the_page_offers_the_full_list(client, manager, settings):
-    from apps.workspace import selectors
-
+def test_a_section_too_long_for_the_page_offers_the_full_list(client, manager):
     customer = CustomerFactory(assigned_to=manager)
-    for n in range(selectors.SECTION_LIMIT + 1):
+    for n in range(SECTION_LIMIT + 1):
         TaskFactory(customer=customer, assignee=manager, title=f"Call {n}", due_at=at(TODAY))
 
     section = day_of(client, manager).context["day"].tasks
 
-    assert len(section.items) == selectors.SECTION_LIMIT
+    assert len(section.items) == SECTION_LIMIT
     assert section.has_more
 
 
@@ -151,8 +150,8 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(client, manager, customers
         response = client.get("/")
 
     day = response.context["day"]
-    assert len(day.tasks.items) == min(customers, 20)
-    assert len(day.maturing_holdings.items) == min(customers * 2, 20)
+    assert len(day.tasks.items) == min(customers, SECTION_LIMIT)
+    assert len(day.maturing_holdings.items) == min(customers * 2, SECTION_LIMIT)
 
 
 def test_the_dashboard_has_a_csp_header_and_no_inline_script(client, manager):

@@ -51,6 +51,11 @@ def test_person_name_prefers_the_full_name(manager):
 
 @pytest.mark.usefixtures("pinned_today", "role_permissions")
 def test_static_files_are_served_by_whitenoise_under_hashed_names(client, manager, settings, tmp_path):
+    # The production storage (tests elsewhere render with plain names, see tests/conftest.py).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
     settings.STATIC_ROOT = tmp_path / "static"
     call_command("collectstatic", "--noinput", verbosity=0)
     client.force_login(manager)

@@ -1,0 +1,115 @@
+"""Lead forms: shape input only; the services decide and save."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from apps.identity.models import Branch
+from apps.leads.models import Constraint, Intent, Lead, LoanPurpose
+from apps.leads.services import MAX_INQUIRY_CHARS, MAX_NAME_CHARS
+
+HONEYPOT_FIELD = "website"
+
+
+class LeadApplyForm(forms.Form):
+    """The public form. `website` is a honeypot: hidden from people, filled in by bots."""
+
+    full_name = forms.CharField(label="Your name", max_length=MAX_NAME_CHARS)
+    email = forms.EmailField(label="E-mail", required=False, max_length=254)
+    phone = forms.CharField(label="Phone", required=False, max_length=32)
+    branch = forms.ModelChoiceField(
+        label="Preferred branch",
+        queryset=Branch.objects.filter(is_active=True).order_by("name"),
+        to_field_name="code",
+        required=False,
+        empty_label="No preference",
+    )
+    inquiry = forms.CharField(
+        label="How can we help?",
+        max_length=MAX_INQUIRY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="For example what you would like to borrow, save or invest, and your monthly income.",
+    )
+    contact_consent = forms.BooleanField(
+        label="I agree that the bank contacts me about this request.",
+        error_messages={"required": "We need your agreement to contact you about this request."},
+    )
+    website = forms.CharField(
+        label="Leave this empty",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not (data.get("email") or (data.get("phone") or "").strip()) and "email" not in self.errors:
+            self.add_error("email", "Give an e-mail address or a phone number so that we can reply.")
+        return data
+
+    @property
+    def is_bot(self) -> bool:
+        return bool((self.data.get(HONEYPOT_FIELD) or "").strip())
+
+
+class InboxFilterForm(forms.Form):
+    state = forms.ChoiceField(choices=[("", "Open")] + list(Lead.State.choices), required=False)
+    intent = forms.ChoiceField(choices=[("", "Any")] + list(Intent.choices), required=False)
+    overdue = forms.BooleanField(required=False, label="First contact overdue")
+
+
+class CorrectFieldsForm(forms.Form):
+    intent = forms.ChoiceField(choices=Intent.choices)
+    monthly_income = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    requested_amount = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    currency = forms.CharField(required=False, max_length=3)
+    loan_purpose = forms.ChoiceField(choices=[("", "Not stated")] + list(LoanPurpose.choices), required=False)
+    constraints = forms.MultipleChoiceField(
+        choices=Constraint.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(required=False, max_length=500, label="Why (optional)")
+
+    @classmethod
+    def for_lead(cls, lead: Lead) -> CorrectFieldsForm:
+        return cls(
+            initial={
+                "intent": lead.intent or Intent.OTHER,
+                "monthly_income": lead.monthly_income,
+                "requested_amount": lead.requested_amount,
+                "currency": lead.currency,
+                "loan_purpose": lead.loan_purpose,
+                "constraints": lead.constraints,
+            }
+        )
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.fields if name != "note"}
+
+
+class AdvisorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class AssignForm(forms.Form):
+    assignee = AdvisorChoiceField(queryset=None, required=False, empty_label="Route automatically")
+    reason = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, *args: Any, advisors: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = advisors
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500)
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, required=False)
+
+
+class ConvertForm(forms.Form):
+    customer = forms.IntegerField(
+        required=False, min_value=1, label="Existing customer id (optional)", help_text="Empty: match or create."
+    )

@@ -1,0 +1,117 @@
+"""Reads of leads, scoped to who may see them. Every page, API call and admin list starts here.
+
+Leads are not customers yet, so they have their own rule (visible_leads), shaped like the
+customer one: compliance officers and administrators see every lead; a branch manager sees
+their branch's leads; a relationship manager sees the leads assigned to them and the
+unassigned leads of their branch (the pool they may pick from). Anyone else sees none.
+Lists never load the encrypted columns: they show the masked hints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from apps.core.errors import NotFound
+from apps.core.fields import encrypted_fields
+from apps.leads.models import Lead, LeadCorrection, LeadTransition
+from apps.leads.state import OPEN_STATES
+
+ENCRYPTED = tuple(field.name for field in encrypted_fields(Lead))
+
+
+def visible_leads(*, user: Any) -> QuerySet[Lead]:
+    """Leads this user may see (see the module docstring for who sees what)."""
+    leads = Lead.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return leads.none()
+    if user.sees_all_customers:
+        return leads
+    if user.is_branch_manager and user.branch_id:
+        return leads.filter(Q(branch_id=user.branch_id) | Q(assignee_id=user.pk))
+    if user.is_relationship_manager:
+        mine = Q(assignee_id=user.pk)
+        if user.branch_id:
+            mine |= Q(assignee__isnull=True, branch_id=user.branch_id)
+        return leads.filter(mine)
+    return leads.none()
+
+
+def lead_list(*, user: Any) -> QuerySet[Lead]:
+    """For lists: no ciphertext loaded, the assignee and branch joined."""
+    return visible_leads(user=user).defer(*ENCRYPTED).select_related("assignee", "branch")
+
+
+def lead_for_user(*, user: Any, lead_id: Any, with_details: bool = False) -> Lead:
+    """One lead the user may see; missing and forbidden look alike (404)."""
+    leads = visible_leads(user=user).select_related("assignee", "branch", "customer")
+    if not with_details:
+        leads = leads.defer(*ENCRYPTED)
+    try:
+        return leads.get(pk=int(lead_id))
+    except (Lead.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such lead.") from None
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    return Q(state__in=OPEN_STATES, first_contacted_at__isnull=True, first_contact_due_at__lt=now)
+
+
+def inbox(
+    *, user: Any, state: str = "", intent: str = "", overdue: bool = False, now: dt.datetime | None = None
+) -> QuerySet[Lead]:
+    """The leads inbox: filters on state, intent and 'first contact overdue'; open leads by default."""
+    now = now or timezone.now()
+    leads = lead_list(user=user)
+    leads = leads.filter(state=state) if state else leads.filter(state__in=OPEN_STATES)
+    if intent:
+        leads = leads.filter(intent=intent)
+    if overdue:
+        leads = leads.filter(overdue_q(now))
+    return leads.order_by("first_contact_due_at", "id")
+
+
+def inbox_counts(*, user: Any, now: dt.datetime | None = None) -> dict[str, int]:
+    """Open leads, those still to be contacted, and those overdue (one query)."""
+    now = now or timezone.now()
+    return visible_leads(user=user).aggregate(
+        open=Count("id", filter=Q(state__in=OPEN_STATES)),
+        to_contact=Count("id", filter=Q(state__in=OPEN_STATES, first_contacted_at__isnull=True)),
+        overdue=Count("id", filter=overdue_q(now)),
+    )
+
+
+def new_leads_for(*, user: Any, limit: int = 10) -> list[Lead]:
+    """For the dashboard: the user's newest open leads waiting for first contact."""
+    return list(
+        lead_list(user=user)
+        .filter(state__in=OPEN_STATES, first_contacted_at__isnull=True)
+        .order_by("-received_at", "-id")[:limit]
+    )
+
+
+def lead_history(*, lead: Lead) -> tuple[list[LeadTransition], list[LeadCorrection]]:
+    """The lead's moves (with the time spent before each) and its corrections."""
+    transitions = list(lead.transitions.select_related("actor"))
+    previous = lead.received_at
+    for transition in transitions:
+        transition.time_in_previous_state = transition.at - previous  # type: ignore[attr-defined]
+        previous = transition.at
+    corrections = list(lead.corrections.select_related("actor"))
+    return transitions, corrections
+
+
+def time_in_states(*, lead: Lead, now: dt.datetime | None = None) -> dict[str, dt.timedelta]:
+    """How long the lead has spent in each state so far (the current one up to now)."""
+    now = now or timezone.now()
+    spent: dict[str, dt.timedelta] = {}
+    state, since = Lead.State.NEW.value, lead.received_at
+    for from_state, to_state, at in lead.transitions.order_by("at", "id").values_list("from_state", "to_state", "at"):
+        state = from_state
+        spent[state] = spent.get(state, dt.timedelta()) + (at - since)
+        state, since = to_state, at
+    spent[state] = spent.get(state, dt.timedelta()) + (now - since if state in OPEN_STATES else dt.timedelta())
+    return spent
