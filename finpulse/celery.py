@@ -106,7 +106,11 @@ def use_broker(url: str | None = None, queue: str | None = None) -> None:
 
 @app.on_after_configure.connect
 def _configure_broker(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
     sender.conf.update(broker_settings())
+    # CELERY_TASK_ALWAYS_EAGER (debugging only): run tasks inline, in the caller's process.
+    sender.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 @worker_ready.connect

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -38,6 +39,22 @@ def require_service(name: str, url: str | None, default_port: int) -> str:
     if services_required():
         pytest.fail(f"FINPULSE_REQUIRE_SERVICES=1 but {reason}")
     pytest.skip(reason)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+BROWSER_ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    """Debian's Chromium (make browser-deps installs it); Playwright cannot download its own here."""
+    if not Path(CHROMIUM).exists():
+        reason = f"Chromium is not installed at {CHROMIUM} (make browser-deps)"
+        if services_required():
+            pytest.fail(f"FINPULSE_REQUIRE_SERVICES=1 but {reason}")
+        pytest.skip(reason)
+    return CHROMIUM
 
 
 @pytest.fixture

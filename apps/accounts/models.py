@@ -86,9 +86,10 @@ class Holding(models.Model):
         """Store the number encrypted with a masked hint; for cards keep only the last four."""
         value = (value or "").strip()
         if self.category == self.Category.CREDIT_CARD:
+            # Accept a full number or just its last four; keep only the last four as the hint.
             digits = "".join(_DIGITS.findall(value))
             self.number = ""
-            self.number_hint = mask_tail(digits, 4) if digits else ""
+            self.number_hint = f"••••{digits[-4:]}" if digits else ""
         else:
             self.number = value
             self.number_hint = mask_tail(value, 4)

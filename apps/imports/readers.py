@@ -13,7 +13,7 @@ import csv
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ class SourceRow:
     values: dict[str, Any]
     # A row that could not be read at all (bad JSON, wrong number of cells).
     problem: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def inspect_file(path: Path) -> FileFacts:

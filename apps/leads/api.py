@@ -16,6 +16,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api.conditional import etag_for
 from apps.api.filters import DateTimeFilter, IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
@@ -188,6 +189,6 @@ class LeadViewSet(ListRetrieveMixin, ApiViewSet):
                 external_ref=fields["external_ref"],
             ),
         )
-        return Response(
-            LeadReceived(lead).data, status=201, headers={"Location": f"{request.path.rstrip('/')}/{lead.pk}/"}
-        )
+        body = LeadReceived(lead).data
+        headers = {"Location": f"{request.path.rstrip('/')}/{lead.pk}/", "ETag": etag_for(body)}
+        return Response(body, status=201, headers=headers)

@@ -122,15 +122,15 @@ _MULTIPLIERS = {
 
 def _words_value(words: str) -> int | None:
     total, current = 0, 0
-    for token in re.split(r"[\s-]+", words.lower().replace(" and ", " ")):
-        if not token:
+    for word in re.split(r"[\s-]+", words.lower().replace(" and ", " ")):
+        if not word:
             continue
-        if token == "hundred":
+        if word == "hundred":
             current = max(current, 1) * 100
-        elif token in ("a", "one") and current == 0:
+        elif word in ("a", "one") and current == 0:
             current = 1
-        elif token in _UNITS:
-            current += _UNITS[token]
+        elif word in _UNITS:
+            current += _UNITS[word]
         else:
             return None
     total += current
@@ -169,7 +169,9 @@ _CURRENCY_WORDS = {
 }
 _MONEY = re.compile(
     r"(?P<pre>[£€$]|\b(?:gbp|eur|usd)\s?)?"
-    r"(?P<num>(?<![\d.,])\d{1,3}(?:(?P<sep>[,. ])\d{3})(?:(?P=sep)\d{3})*(?:[.,]\d{1,2})?(?!\d)|(?<![\d.,])\d+(?:[.,]\d+)?)"
+    # Grouped thousands ("250,000", "22.000", "1.450,00", "250 000") or a plain number ("2.5", "5000").
+    r"(?P<num>(?<![\d.,])\d{1,3}(?:(?P<sep>[,. ])\d{3})(?:(?P=sep)\d{3})*(?:[.,]\d{1,2})?(?!\d)"
+    r"|(?<![\d.,])\d+(?:[.,]\d+)?)"
     r"(?:\s?(?P<mult>k|mn|m|million|thousand|grand|bn)\b)?"
     r"(?:\s?(?P<post>[£€$]|(?:euros?|eur|pounds?|quid|gbp|dollars?|usd)\b))?",
     re.IGNORECASE,
@@ -187,8 +189,18 @@ _RANGE_AFTER = re.compile(r"^\s*(?:-|–|to)\s*\d")
 # Periods right after an amount (words such as "net" or "take home" may sit in between).
 _GAP = r"^\s*(?:(?:net|gross|after tax|take[- ]home|before tax|profit)\s*)?"
 _PERIODS = [
-    ("month", re.compile(_GAP + r"(?:(?:a|per|each|every|/)\s*(?:calendar\s+)?(?:month|mth|mo)\b|pcm\b|p\.?m\.?(?!\w)|p/m\b|monthly\b)", re.I)),
-    ("year", re.compile(_GAP + r"(?:(?:a|per|each|every|/)\s*(?:year|yr|annum)\b|p\.?a\.?(?!\w)|annually\b|yearly\b)", re.I)),
+    (
+        "month",
+        re.compile(
+            _GAP
+            + r"(?:(?:a|per|each|every|/)\s*(?:calendar\s+)?(?:month|mth|mo)\b|pcm\b|p\.?m\.?(?!\w)|p/m\b|monthly\b)",
+            re.I,
+        ),
+    ),
+    (
+        "year",
+        re.compile(_GAP + r"(?:(?:a|per|each|every|/)\s*(?:year|yr|annum)\b|p\.?a\.?(?!\w)|annually\b|yearly\b)", re.I),
+    ),
     ("fortnight", re.compile(_GAP + r"(?:every\s+(?:two|2)\s+weeks|fortnightly|bi-?weekly|a\s+fortnight)\b", re.I)),
     ("week", re.compile(_GAP + r"(?:(?:a|per|each|every|/)\s*(?:week|wk)\b|weekly\b|p\.?w\.?(?!\w))", re.I)),
     ("day", re.compile(_GAP + r"(?:(?:a|per|each|every|/)\s*day\b|daily\b)", re.I)),
@@ -253,10 +265,14 @@ def _parse_number(raw: str, sep: str | None) -> Decimal | None:
         if sep in (",", ".", " "):
             # Grouped thousands; a final group of one or two digits after the other mark is decimals.
             decimal_mark = "." if sep in (",", " ") else ","
-            whole, _, cents = text.rpartition(decimal_mark) if re.search(rf"\{decimal_mark}\d{{1,2}}$", text) else (
-                text,
-                "",
-                "",
+            whole, _, cents = (
+                text.rpartition(decimal_mark)
+                if re.search(rf"\{decimal_mark}\d{{1,2}}$", text)
+                else (
+                    text,
+                    "",
+                    "",
+                )
             )
             whole = whole.replace(sep if sep != " " else "", "")
             return Decimal(f"{whole}.{cents}" if cents else whole)
@@ -403,18 +419,42 @@ def _requested(amounts: list[_Amount], income: _Amount | None, intent: str) -> t
 
 _INTENT_RULES: list[tuple[str, int, re.Pattern[str]]] = [
     (Intent.MORTGAGE, 3, re.compile(r"\b(?:re-?)?mortgage\b|\bhome loan\b|\bbuy[- ]to[- ]let\b", re.I)),
-    (Intent.MORTGAGE, 2, re.compile(r"\bfirst[- ]time buyers?\b|\bbuy(?:ing)? (?:a |my |our )?(?:first )?(?:house|home|flat|property)\b", re.I)),
+    (
+        Intent.MORTGAGE,
+        2,
+        re.compile(
+            r"\bfirst[- ]time buyers?\b|\bbuy(?:ing)? (?:a |my |our )?(?:first )?(?:house|home|flat|property)\b", re.I
+        ),
+    ),
     (Intent.CAR_LOAN, 3, re.compile(r"\bcar (?:loan|finance)\b|\bauto loan\b|\bvehicle finance\b", re.I)),
-    (Intent.CAR_LOAN, 2, re.compile(r"\b(?:car|cars|vehicle|van|motorbike|motorcycle|tesla|ford|bmw|audi|toyota|volkswagen|vw)\b", re.I)),
+    (
+        Intent.CAR_LOAN,
+        2,
+        re.compile(r"\b(?:car|cars|vehicle|van|motorbike|motorcycle|tesla|ford|bmw|audi|toyota|volkswagen|vw)\b", re.I),
+    ),
     (Intent.CREDIT_CARD, 3, re.compile(r"\bcredit cards?\b|\bbalance transfer\b", re.I)),
-    (Intent.DEPOSIT, 3, re.compile(r"\b(?:savings account|fixed(?:[- ]term)? deposit|term deposit|deposit account|"
-                                   r"fixed[- ]rate bond|cash isa|savings rate|isa)\b", re.I)),
+    (
+        Intent.DEPOSIT,
+        3,
+        re.compile(
+            r"\b(?:savings account|fixed(?:[- ]term)? deposit|term deposit|deposit account|"
+            r"fixed[- ]rate bond|cash isa|savings rate|isa)\b",
+            re.I,
+        ),
+    ),
     (Intent.DEPOSIT, 1, re.compile(r"\b(?:savings|save|put away)\b", re.I)),
     (Intent.INVESTMENT, 3, re.compile(r"\binvest(?:ing|ment|ments)?\b|\bportfolio\b", re.I)),
     (Intent.INVESTMENT, 2, re.compile(r"\b(?:shares|stocks|funds|bonds|equities|etfs?)\b", re.I)),
     (Intent.PERSONAL_LOAN, 3, re.compile(r"\bpersonal loan\b|\bconsolidat\w*\b", re.I)),
-    (Intent.PERSONAL_LOAN, 1, re.compile(r"\bloans?\b|\bborrow\w*\b|\blend\b|\bcash\b|\bkredit\b|\bcr[ée]dito\b|"
-                                         r"\bprestito\b|\bpr[êe]t\b", re.I)),
+    (
+        Intent.PERSONAL_LOAN,
+        1,
+        re.compile(
+            r"\bloans?\b|\bborrow\w*\b|\blend\b|\bcash\b|\bkredit\b|\bcr[ée]dito\b|"
+            r"\bprestito\b|\bpr[êe]t\b",
+            re.I,
+        ),
+    ),
 ]
 # Business lending is not a retail product family here: it goes to a person (business banking).
 _BUSINESS_LENDING = re.compile(r"\bbusiness (?:loan|lending|finance|overdraft)\b|\bcommercial loan\b", re.I)
@@ -428,45 +468,112 @@ _INTENT_ORDER = [
 ]
 
 _PURPOSE_RULES: list[tuple[str, re.Pattern[str]]] = [
-    (LoanPurpose.DEBT_CONSOLIDATION, re.compile(r"\bconsolidat\w*|\bpay off\b|\bclear (?:my |our )?(?:\w+ )?debts?\b|"
-                                                r"\bbalance transfer\b|\boverdraft\b", re.I)),
-    (LoanPurpose.EDUCATION, re.compile(r"\b(?:universit\w+|tuition|college|course|school fees|degree|studies)\b", re.I)),
+    (
+        LoanPurpose.DEBT_CONSOLIDATION,
+        re.compile(
+            r"\bconsolidat\w*|\bpay off\b|\bclear (?:my |our )?(?:\w+ )?debts?\b|"
+            r"\bbalance transfer\b|\boverdraft\b",
+            re.I,
+        ),
+    ),
+    (
+        LoanPurpose.EDUCATION,
+        re.compile(r"\b(?:universit\w+|tuition|college|course|school fees|degree|studies)\b", re.I),
+    ),
     (LoanPurpose.MEDICAL, re.compile(r"\b(?:medical|dental|surgery|hospital|treatment|dentist)\b", re.I)),
     (LoanPurpose.WEDDING, re.compile(r"\b(?:wedding|married|marry)\b", re.I)),
     (LoanPurpose.TRAVEL, re.compile(r"\b(?:holiday|trip|travel\w*|vacation)\b", re.I)),
     (LoanPurpose.BUSINESS, re.compile(r"\bbusiness\b|\brestaurant\b|\bmy (?:shop|company|firm)\b", re.I)),
-    (LoanPurpose.HOME_IMPROVEMENT, re.compile(r"\b(?:renovat\w*|extension|kitchen|bathroom|roof|boiler|refurbish\w*|"
-                                              r"home improvements?|repairs?|loft)\b", re.I)),
+    (
+        LoanPurpose.HOME_IMPROVEMENT,
+        re.compile(
+            r"\b(?:renovat\w*|extension|kitchen|bathroom|roof|boiler|refurbish\w*|"
+            r"home improvements?|repairs?|loft)\b",
+            re.I,
+        ),
+    ),
     (LoanPurpose.REMORTGAGE, re.compile(r"\bre-?mortgag\w*|\bcurrent deal\b|\bswitch (?:my|our) mortgage\b", re.I)),
-    (LoanPurpose.CAR_PURCHASE, re.compile(r"\b(?:car|cars|vehicle|van|motorbike|motorcycle|tesla|ford|bmw|audi|toyota|"
-                                          r"volkswagen|vw)\b", re.I)),
-    (LoanPurpose.HOME_PURCHASE, re.compile(r"\bbuy(?:ing)?\b.{0,20}\b(?:house|home|flat|property|apartment)\b|"
-                                           r"\bfirst[- ]time buyers?\b|\bbuy[- ]to[- ]let\b|\bpurchase\b|"
-                                           r"\blooking at (?:homes|houses|flats|properties)\b", re.I)),
+    (
+        LoanPurpose.CAR_PURCHASE,
+        re.compile(
+            r"\b(?:car|cars|vehicle|van|motorbike|motorcycle|tesla|ford|bmw|audi|toyota|"
+            r"volkswagen|vw)\b",
+            re.I,
+        ),
+    ),
+    (
+        LoanPurpose.HOME_PURCHASE,
+        re.compile(
+            r"\bbuy(?:ing)?\b.{0,20}\b(?:house|home|flat|property|apartment)\b|"
+            r"\bfirst[- ]time buyers?\b|\bbuy[- ]to[- ]let\b|\bpurchase\b|"
+            r"\blooking at (?:homes|houses|flats|properties)\b",
+            re.I,
+        ),
+    ),
 ]
 _LOAN_INTENTS = {Intent.MORTGAGE, Intent.PERSONAL_LOAN, Intent.CAR_LOAN, Intent.CREDIT_CARD, Intent.OTHER}
 
 _CONSTRAINT_RULES: list[tuple[str, re.Pattern[str]]] = [
-    (Constraint.FIXED_TERM_CONTRACT, re.compile(r"\bfixed[- ]term contract|\btemp(?:orary)? contract|"
-                                                r"\bcontract (?:ends|until)\b|\bcontractor\b", re.I)),
-    (Constraint.SELF_EMPLOYED, re.compile(r"\bself[- ]employed\b|\bfreelanc\w*|\bsole trader\b|"
-                                          r"\bown (?:a|my|our) (?:small )?(?:business|company|restaurant|shop|firm)\b|"
-                                          r"\bmy (?:small )?business\b", re.I)),
-    (Constraint.EXISTING_DEBT, re.compile(r"\bexisting (?:debt|loan|credit)\w*|\bdebts?\b|\boutstanding (?:debt|loan)s?\b|"
-                                          r"\bother (?:loans|cards)\b|\b(?:two|three|four|\d) (?:loans|cards)\b|"
-                                          r"\bbalance transfer\b|\boverdraft\b|\bowe\b|\bconsolidat\w*", re.I)),
-    (Constraint.POOR_CREDIT_HISTORY, re.compile(r"\b(?:bad|poor|low) credit|\bmissed payments?\b|\bccjs?\b|"
-                                                r"\bcounty court\b|\bdefault(?:ed|s)?\b|\bbankrupt\w*|\biva\b|\barrears\b",
-                                                re.I)),
-    (Constraint.PROBATION_PERIOD, re.compile(r"\bprobation\b|\bnew job\b|\bjust started (?:a|my) (?:new )?job\b", re.I)),
-    (Constraint.NON_RESIDENT, re.compile(r"\bnon[- ]resident\b|\b(?:just|recently) moved to\b|\bmoved to the uk\b|"
-                                         r"\bnew to the (?:uk|country)\b|\bvisa\b|\bexpat\b|\bli(?:ve|ving) abroad\b", re.I)),
+    (
+        Constraint.FIXED_TERM_CONTRACT,
+        re.compile(
+            r"\bfixed[- ]term contract|\btemp(?:orary)? contract|"
+            r"\bcontract (?:ends|until)\b|\bcontractor\b",
+            re.I,
+        ),
+    ),
+    (
+        Constraint.SELF_EMPLOYED,
+        re.compile(
+            r"\bself[- ]employed\b|\bfreelanc\w*|\bsole trader\b|"
+            r"\bown (?:a|my|our) (?:small )?(?:business|company|restaurant|shop|firm)\b|"
+            r"\bmy (?:small )?business\b",
+            re.I,
+        ),
+    ),
+    (
+        Constraint.EXISTING_DEBT,
+        re.compile(
+            r"\bexisting (?:debt|loan|credit)\w*|\bdebts?\b|\boutstanding (?:debt|loan)s?\b|"
+            r"\bother (?:loans|cards)\b|\b(?:two|three|four|\d) (?:loans|cards)\b|"
+            r"\bbalance transfer\b|\boverdraft\b|\bowe\b|\bconsolidat\w*",
+            re.I,
+        ),
+    ),
+    (
+        Constraint.POOR_CREDIT_HISTORY,
+        re.compile(
+            r"\b(?:bad|poor|low) credit|\bmissed payments?\b|\bccjs?\b|"
+            r"\bcounty court\b|\bdefault(?:ed|s)?\b|\bbankrupt\w*|\biva\b|\barrears\b",
+            re.I,
+        ),
+    ),
+    (
+        Constraint.PROBATION_PERIOD,
+        re.compile(r"\bprobation\b|\bnew job\b|\bjust started (?:a|my) (?:new )?job\b", re.I),
+    ),
+    (
+        Constraint.NON_RESIDENT,
+        re.compile(
+            r"\bnon[- ]resident\b|\b(?:just|recently) moved to\b|\bmoved to the uk\b|"
+            r"\bnew to the (?:uk|country)\b|\bvisa\b|\bexpat\b|\bli(?:ve|ving) abroad\b",
+            re.I,
+        ),
+    ),
     (Constraint.STUDENT, re.compile(r"\bstudent\b|\bcollege\b|\bstudying\b", re.I)),
     (Constraint.RETIRED, re.compile(r"\bretir(?:ed|ing)\b|\bpensioner\b|\bpension\b", re.I)),
-    (Constraint.FIRST_TIME_BUYER, re.compile(r"\bfirst[- ]time buyers?\b|\bfirst (?:home|house|flat|property)\b", re.I)),
-    (Constraint.JOINT_APPLICATION, re.compile(r"\bmy (?:wife|husband|partner|spouse|fianc[ée]e?) and i\b|\bjoint(?:ly)?\b|"
-                                              r"\bcombined income\b|\bboth (?:on|of us|work)\b|\bwe(?:'re| are) a couple\b",
-                                              re.I)),
+    (
+        Constraint.FIRST_TIME_BUYER,
+        re.compile(r"\bfirst[- ]time buyers?\b|\bfirst (?:home|house|flat|property)\b", re.I),
+    ),
+    (
+        Constraint.JOINT_APPLICATION,
+        re.compile(
+            r"\bmy (?:wife|husband|partner|spouse|fianc[ée]e?) and i\b|\bjoint(?:ly)?\b|"
+            r"\bcombined income\b|\bboth (?:on|of us|work)\b|\bwe(?:'re| are) a couple\b",
+            re.I,
+        ),
+    ),
 ]
 
 
@@ -498,7 +605,9 @@ def _purpose(text: str, intent: str) -> tuple[str | None, float]:
     if intent == Intent.CREDIT_CARD:
         hits = [p for p in hits if p == LoanPurpose.DEBT_CONSOLIDATION]
     if intent == Intent.MORTGAGE:
-        hits = [p for p in hits if p in (LoanPurpose.HOME_IMPROVEMENT, LoanPurpose.REMORTGAGE, LoanPurpose.HOME_PURCHASE)]
+        hits = [
+            p for p in hits if p in (LoanPurpose.HOME_IMPROVEMENT, LoanPurpose.REMORTGAGE, LoanPurpose.HOME_PURCHASE)
+        ]
         if not hits and re.search(r"\bdeposit\b", text, re.I):
             hits = [LoanPurpose.HOME_PURCHASE]  # a deposit is put down to buy
     if not hits:

@@ -54,8 +54,8 @@ class LeadApplyForm(forms.Form):
 
 
 class InboxFilterForm(forms.Form):
-    state = forms.ChoiceField(choices=[("", "Open")] + list(Lead.State.choices), required=False)
-    intent = forms.ChoiceField(choices=[("", "Any")] + list(Intent.choices), required=False)
+    state = forms.ChoiceField(choices=[("", "Open"), *Lead.State.choices], required=False)
+    intent = forms.ChoiceField(choices=[("", "Any"), *Intent.choices], required=False)
     overdue = forms.BooleanField(required=False, label="First contact overdue")
 
 
@@ -64,7 +64,7 @@ class CorrectFieldsForm(forms.Form):
     monthly_income = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
     requested_amount = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
     currency = forms.CharField(required=False, max_length=3)
-    loan_purpose = forms.ChoiceField(choices=[("", "Not stated")] + list(LoanPurpose.choices), required=False)
+    loan_purpose = forms.ChoiceField(choices=[("", "Not stated"), *LoanPurpose.choices], required=False)
     constraints = forms.MultipleChoiceField(
         choices=Constraint.choices, required=False, widget=forms.CheckboxSelectMultiple
     )

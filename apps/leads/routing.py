@@ -76,6 +76,8 @@ def can_receive(*, user: Any, lead: Lead) -> bool:
     """A manual assignment's target: an active advisor of the lead's branch (or any, without one)."""
     if not advisors().filter(pk=user.pk).exists():
         return False
-    return lead.branch_id is None or user.branch_id == lead.branch_id or specialists_for(lead.intent).filter(
-        pk=user.pk
-    ).exists()
+    return (
+        lead.branch_id is None
+        or user.branch_id == lead.branch_id
+        or specialists_for(lead.intent).filter(pk=user.pk).exists()
+    )

@@ -268,9 +268,7 @@ def submit_leads(
     if errors:
         return BulkResult(created=[], duplicates=0, errors=errors)
     refs = [c["external_ref"] for c in cleaned_rows if c["external_ref"]]
-    taken = set(
-        Lead.objects.filter(source=source, external_ref__in=refs).values_list("external_ref", flat=True)
-    )
+    taken = set(Lead.objects.filter(source=source, external_ref__in=refs).values_list("external_ref", flat=True))
     now = received_at or timezone.now()
     leads: list[Lead] = []
     seen: set[str] = set()
@@ -410,7 +408,11 @@ def review_reasons(extraction: Extraction) -> list[str]:
     if extraction.intent == Intent.OTHER:
         reasons.append("Not a request for a retail product (intent 'other').")
     threshold = float(settings.FINPULSE_LEAD_CONFIDENCE_THRESHOLD)
-    low = [f"{name.replace('_', ' ')} ({value:.2f})" for name, value in extraction.confidences().items() if value < threshold]
+    low = [
+        f"{name.replace('_', ' ')} ({value:.2f})"
+        for name, value in extraction.confidences().items()
+        if value < threshold
+    ]
     if low:
         reasons.append(f"Low confidence (below {threshold:.2f}): {', '.join(low)}.")
     judged = [c for c in extraction.constraints if c in set(settings.FINPULSE_LEAD_JUDGEMENT_CONSTRAINTS)]
@@ -564,7 +566,9 @@ def _notify_assignee(lead: Lead, assignee: Any) -> None:
     kind = "lead_assigned"
     channels = chosen_channels(user_ids=[assignee.pk], kinds=[kind])[(assignee.pk, kind)]
     intent = dict(Intent.choices).get(lead.intent, "Lead")
-    amount = f" for {lead.currency or ''} {lead.requested_amount:,.0f}".rstrip() if lead.requested_amount else ""
+    currency = f"{lead.currency} " if lead.currency else ""
+    amount = f" for {currency}{lead.requested_amount:,.0f}" if lead.requested_amount else ""
+    due = timezone.localtime(lead.first_contact_due_at)
     enqueue_notifications(
         build_user_notifications(
             user_id=assignee.pk,
@@ -574,7 +578,7 @@ def _notify_assignee(lead: Lead, assignee: Any) -> None:
             threshold=assignee.pk,
             on=timezone.localdate(),
             subject=f"New lead: {intent}{amount}",
-            body=f"Lead #{lead.pk} is yours. First contact due {timezone.localtime(lead.first_contact_due_at):%d %b %H:%M}.",
+            body=f"Lead #{lead.pk} is yours. First contact due {due:%d %b %H:%M}.",
             url=lead.get_absolute_url(),
         )
     )
@@ -607,7 +611,9 @@ def assign_lead(*, actor: Any, lead: Lead, assignee: Any = None, reason: str = "
         how = "routed"
     else:
         if not routing.can_receive(user=assignee, lead=lead):
-            raise DomainError("Leads go to active relationship or branch managers of the lead's branch.", field="assignee")
+            raise DomainError(
+                "Leads go to active relationship or branch managers of the lead's branch.", field="assignee"
+            )
         how = "manual"
     _ensure_can_assign(actor, lead, assignee)
     lead.assignee = assignee
@@ -640,7 +646,9 @@ def reassign_lead(*, actor: Any, lead: Lead, assignee: Any, reason: str = "") ->
         return lead
     if not routing.can_receive(user=assignee, lead=lead):
         raise DomainError("Leads go to active relationship or branch managers of the lead's branch.", field="assignee")
-    if actor is not None and not (actor.is_administrator or (actor.is_branch_manager and actor.branch_id == lead.branch_id)):
+    if actor is not None and not (
+        actor.is_administrator or (actor.is_branch_manager and actor.branch_id == lead.branch_id)
+    ):
         raise PermissionDenied("Only a branch manager or an administrator reassigns leads.")
     previous = lead.assignee_id
     lead.assignee = assignee
@@ -755,7 +763,12 @@ def correct_fields(*, actor: Any, lead: Lead, changes: Mapping[str, Any], note: 
             fields.append(f"{name}_confidence")
         corrections.append(
             LeadCorrection(
-                lead=lead, field=name, old_value=_as_text(old)[:500], new_value=_as_text(new)[:500], actor=actor, at=now,
+                lead=lead,
+                field=name,
+                old_value=_as_text(old)[:500],
+                new_value=_as_text(new)[:500],
+                actor=actor,
+                at=now,
                 note=note[:500],
             )
         )
@@ -802,9 +815,13 @@ def convert_lead(*, actor: Any, lead: Lead, customer: Any = None) -> Lead:
         if not visible_customers(user=actor).filter(pk=customer.pk).exists():
             raise NotFound("No such customer.")
     else:
-        known = visible_customers(user=actor).filter(
-            **({"email_index": lead.email_index} if lead.email_index else {"phone_index": lead.phone_index})
-        ) if (lead.email_index or lead.phone_index) else Customer.objects.none()
+        known = (
+            visible_customers(user=actor).filter(
+                **({"email_index": lead.email_index} if lead.email_index else {"phone_index": lead.phone_index})
+            )
+            if (lead.email_index or lead.phone_index)
+            else Customer.objects.none()
+        )
         customer = known.order_by("pk").first()
     if customer is None:
         details = Lead.objects.only(*ENCRYPTED).get(pk=lead.pk)
@@ -827,7 +844,9 @@ def convert_lead(*, actor: Any, lead: Lead, customer: Any = None) -> Lead:
         )
         # Conversion is the lead's advisor's own act: the new customer is theirs, recorded by the
         # system on the lead's authority (a relationship manager may not assign customers).
-        assign_customers(actor=None, customer_ids=[customer.pk], manager=lead.assignee, reason=f"Converted lead #{lead.pk}")
+        assign_customers(
+            actor=None, customer_ids=[customer.pk], manager=lead.assignee, reason=f"Converted lead #{lead.pk}"
+        )
         how = "created"
     lead.customer = customer
     return _move(

@@ -83,9 +83,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     form = LeadApplyForm(request.POST or None)
     if request.method == "POST":
         if _over_form_limit(request):
-            return render(
-                request, "leads/apply.html", {"form": form, "limited": True}, status=429
-            )
+            return render(request, "leads/apply.html", {"form": form, "limited": True}, status=429)
         if form.is_bot:
             return redirect("leads:apply_thanks")  # the same answer a person gets; nothing stored
         if form.is_valid():
@@ -132,7 +130,9 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         now=now,
     )
     page = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"lead": lead, "overdue": lead.is_overdue_at(now), "waiting": lead.first_contacted_at is None} for lead in page]
+    rows = [
+        {"lead": lead, "overdue": lead.is_overdue_at(now), "waiting": lead.first_contacted_at is None} for lead in page
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -212,7 +212,9 @@ def reveal(request: HttpRequest, lead_id: int) -> HttpResponse:
     return render(request, "leads/detail.html", _detail_context(request, lead, revealed=True))
 
 
-def _act(request: HttpRequest, lead_id: int, form: Any, action: Callable[[Lead, dict[str, Any]], Any], done: str) -> HttpResponse:
+def _act(
+    request: HttpRequest, lead_id: int, form: Any, action: Callable[[Lead, dict[str, Any]], Any], done: str
+) -> HttpResponse:
     """Validate, call the service, and come back to the lead with what happened."""
     lead = _lead(request, lead_id)
     if not form.is_valid():

@@ -29,6 +29,7 @@ class Kind(models.TextChoices):
     TASK_DUE_SOON = "task_due_soon", "Follow-up due soon"
     TASK_OVERDUE = "task_overdue", "Follow-up overdue"
     TASK_ESCALATION = "task_escalation", "Long-overdue follow-up (escalation)"
+    LEAD_ASSIGNED = "lead_assigned", "New lead assigned"
     CUSTOMER_MATURITY_NOTICE = "customer_maturity", "Maturity notice to the customer"
 
 

@@ -9,6 +9,8 @@ the answer says which engine produced it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
@@ -20,7 +22,7 @@ from rest_framework.response import Response
 from apps.api.filters import IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
-from apps.api.schema import MAX_ID
+from apps.api.schema import ID_SCHEMA, MAX_ID
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
 from apps.core.errors import NotFound
 from apps.customers.selectors import visible_customers
@@ -113,7 +115,19 @@ EXAMPLE = {
     "completion_tokens": 140,
     "cost": "0.000176",
 }
-CUSTOMER_PARAM = OpenApiParameter("customer", int, required=True, description="The customer's id.")
+
+
+def documents_problems(*statuses: int) -> Any:
+    """Declare problem statuses the schema cannot infer (a customer named in the query or body)."""
+
+    def decorate(handler: Any) -> Any:
+        handler.problem_statuses = statuses
+        return handler
+
+    return decorate
+
+
+CUSTOMER_PARAM = OpenApiParameter("customer", ID_SCHEMA, required=True, description="The customer's id.")
 
 
 @extend_schema_view(
@@ -135,6 +149,7 @@ class RecommendationViewSet(ListRetrieveMixin, ApiViewSet):
     def get_queryset(self) -> QuerySet[Recommendation]:
         return visible_recommendations(user=self.request.user).defer("snapshot", "prompt", "response").order_by("id")
 
+    @documents_problems(400, 404)
     @extend_schema(
         summary="The latest advice for a customer",
         parameters=[CUSTOMER_PARAM],
@@ -154,6 +169,7 @@ class RecommendationViewSet(ListRetrieveMixin, ApiViewSet):
             raise NotFound("No advice for this customer yet (or no such customer).")
         return self.respond_with(advice)
 
+    @documents_problems(404)
     @extend_schema(
         summary="Ask for fresh advice for a customer (needs an Idempotency-Key)",
         request=RefreshIn,

@@ -218,3 +218,13 @@ def test_the_database_refuses_an_impossible_holding_even_without_clean(customer,
         Holding.objects.create(**values)
 
     assert Holding.objects.count() == before
+
+
+@pytest.mark.parametrize("given", ["4111 1111 1111 6781", "6781"])
+def test_a_card_keeps_only_its_last_four_digits_whether_given_in_full_or_not(given):
+    from apps.accounts.models import Holding
+
+    card = Holding(category=Holding.Category.CREDIT_CARD)
+    card.set_number(given)
+
+    assert (card.number, card.number_hint) == ("", "••••6781")

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from apps.identity import roles
 from apps.identity.models import User
-from tests.conftest import services_required
+from tests.conftest import CHROMIUM_ARGS
 from tests.identity.factories import BranchFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def chromium_path() -> str:
-    if not Path(CHROMIUM).exists():
-        reason = f"Chromium is not installed at {CHROMIUM} (make browser-deps)"
-        if services_required():
-            pytest.fail(f"FINPULSE_REQUIRE_SERVICES=1 but {reason}")
-        pytest.skip(reason)
-    return CHROMIUM
 
 
 def test_a_manager_signs_in_with_sso_in_a_real_browser(sso, live_server, chromium_path, monkeypatch):

@@ -130,3 +130,18 @@ def test_a_person_without_rights_cannot_be_given_customers(tmp_path, branch):
     assert result.returncode == 1
     [problem] = read_report(tmp_path / "c.errors.csv")
     assert problem["message"] == "'clerk' is not a relationship or branch manager."
+
+
+def test_on_a_terminal_progress_is_a_bar_with_rate_and_eta(tmp_path, branch):
+    import io
+
+    from apps.imports.pipeline import Importer, ImportOptions
+
+    path = write_csv(
+        tmp_path / "c.csv", [customer_row(n, branch_code=branch.code) for n in range(3)], header=CUSTOMER_HEADER
+    )
+    stream = io.StringIO()
+
+    Importer(ImportOptions(entity="customers", path=path, batch_size=1), stream=stream, interactive=True).run()
+
+    assert "100%" in stream.getvalue() and "row/s" in stream.getvalue() and "failed=0" in stream.getvalue()

@@ -133,8 +133,7 @@ INQUIRIES: list[dict[str, Any]] = [
         ("self_employed",),
     ),
     case(
-        "I have bad credit from a few years ago (missed payments) but now earn £3,000/month. Is a £10k loan "
-        "possible?",
+        "I have bad credit from a few years ago (missed payments) but now earn £3,000/month. Is a £10k loan possible?",
         "personal_loan",
         "3000",
         "10000",

@@ -59,8 +59,7 @@ HELD_OUT: list[dict[str, Any]] = [
         "home_improvement",
     ),
     case(
-        "I'm a PhD student on a stipend of £1,550 a month, looking for a small loan of £2,000 for a conference "
-        "trip.",
+        "I'm a PhD student on a stipend of £1,550 a month, looking for a small loan of £2,000 for a conference trip.",
         "personal_loan",
         "1550",
         "2000",
@@ -149,8 +148,7 @@ HELD_OUT: list[dict[str, Any]] = [
         ("self_employed",),
     ),
     case(
-        "I'm looking to buy a flat for 230k with my fiancé, we have 23k saved. Our combined income is £5,400 "
-        "a month.",
+        "I'm looking to buy a flat for 230k with my fiancé, we have 23k saved. Our combined income is £5,400 a month.",
         "mortgage",
         "5400",
         "207000",

@@ -38,7 +38,13 @@ def test_the_fixture_has_at_least_sixty_varied_inquiries():
 
 # Floors set from the measured figures (stated in docs/leads.md), a little below them so that a
 # change that makes the rules worse fails, while a harmless relabelling of one case does not.
-TUNING_FLOORS = {"intent": 0.95, "monthly_income": 0.95, "requested_amount": 0.95, "loan_purpose": 0.95, "constraints": 0.95}
+TUNING_FLOORS = {
+    "intent": 0.95,
+    "monthly_income": 0.95,
+    "requested_amount": 0.95,
+    "loan_purpose": 0.95,
+    "constraints": 0.95,
+}
 HELD_OUT_FLOORS = {
     "intent": 0.73,
     "monthly_income": 0.86,
@@ -51,7 +57,10 @@ HELD_OUT_FLOORS = {
 def test_rule_engine_field_accuracy_on_the_fixture(capsys):
     accuracy = _accuracy(INQUIRIES)
     with capsys.disabled():
-        print(f"\nrule engine accuracy, {len(INQUIRIES)} fixture inquiries: ", {k: f"{v:.1%}" for k, v in accuracy.items()})
+        print(
+            f"\nrule engine accuracy, {len(INQUIRIES)} fixture inquiries: ",
+            {k: f"{v:.1%}" for k, v in accuracy.items()},
+        )
     for name, floor in TUNING_FLOORS.items():
         assert accuracy[name] >= floor, (name, accuracy[name])
 
@@ -60,7 +69,10 @@ def test_rule_engine_field_accuracy_on_held_out_inquiries(capsys):
     """Phrasing the rules were not written against: the honest figure."""
     accuracy = _accuracy(HELD_OUT)
     with capsys.disabled():
-        print(f"\nrule engine accuracy, {len(HELD_OUT)} held-out inquiries: ", {k: f"{v:.1%}" for k, v in accuracy.items()})
+        print(
+            f"\nrule engine accuracy, {len(HELD_OUT)} held-out inquiries: ",
+            {k: f"{v:.1%}" for k, v in accuracy.items()},
+        )
     for name, floor in HELD_OUT_FLOORS.items():
         assert accuracy[name] >= floor, (name, accuracy[name])
 

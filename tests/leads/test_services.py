@@ -143,7 +143,9 @@ def test_without_an_llm_the_rule_engine_reads_the_lead_and_says_so(branch):
     assert lead.extracted_by == "rules"
     assert lead.requested_amount == Decimal("4000.00")
     assert max(lead.intent_confidence, lead.requested_amount_confidence) <= 0.85
-    event = AuditEvent.objects.filter(object_id=str(lead.pk), action__in=["lead.qualified", "lead.sent_to_review"]).get()
+    event = AuditEvent.objects.filter(
+        object_id=str(lead.pk), action__in=["lead.qualified", "lead.sent_to_review"]
+    ).get()
     assert event.metadata["llm_unavailable"] == "not_configured"
 
 
@@ -198,7 +200,9 @@ def test_first_contact_is_recorded_once(branch, manager):
 
 
 def test_converting_creates_a_prospect_for_the_advisor(branch, manager):
-    lead = lead_in_state(S.ASSIGNED, branch=branch, assignee=manager, full_name="Ada Lovelace", email="ada@mail.example")
+    lead = lead_in_state(
+        S.ASSIGNED, branch=branch, assignee=manager, full_name="Ada Lovelace", email="ada@mail.example"
+    )
     lead = convert_lead(actor=manager, lead=lead)
     customer = Customer.objects.get(pk=lead.customer_id)
     assert (customer.first_name, customer.last_name, customer.status) == ("Ada", "Lovelace", "prospect")

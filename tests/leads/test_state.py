@@ -102,7 +102,7 @@ def test_every_pair_of_states(from_state, to_state, administrator, manager, bran
 
 
 def test_an_illegal_move_names_both_states_and_the_way_out():
-    with pytest.raises(Conflict, match="cannot go from 'Converted' to 'Assigned'. That is a final state."):
+    with pytest.raises(Conflict, match=r"cannot go from 'Converted' to 'Assigned'\. That is a final state\."):
         check_transition(S.CONVERTED, S.ASSIGNED)
     with pytest.raises(Conflict, match="From there it can go to: Qualifying, Rejected"):
         check_transition(S.NEW, S.QUALIFIED)

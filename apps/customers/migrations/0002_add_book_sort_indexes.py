@@ -9,24 +9,23 @@ class Migration(migrations.Migration):
     # Big tables: build indexes without locking writes.
     atomic = False
 
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('identity', '0002_create_roles'),
+        ("customers", "0001_initial"),
+        ("identity", "0002_create_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         AddIndexConcurrently(
-            model_name='customer',
-            index=models.Index(fields=['display_name', 'id'], name='customer_name_id_idx'),
+            model_name="customer",
+            index=models.Index(fields=["display_name", "id"], name="customer_name_id_idx"),
         ),
         AddIndexConcurrently(
-            model_name='customer',
-            index=models.Index(fields=['updated_at', 'id'], name='customer_updated_id_idx'),
+            model_name="customer",
+            index=models.Index(fields=["updated_at", "id"], name="customer_updated_id_idx"),
         ),
         AddIndexConcurrently(
-            model_name='customer',
-            index=models.Index(fields=['kyc_review_date', 'id'], name='customer_kyc_id_idx'),
+            model_name="customer",
+            index=models.Index(fields=["kyc_review_date", "id"], name="customer_kyc_id_idx"),
         ),
     ]

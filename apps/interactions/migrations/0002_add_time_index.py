@@ -9,16 +9,15 @@ class Migration(migrations.Migration):
     # Big tables: build indexes without locking writes.
     atomic = False
 
-
     dependencies = [
-        ('customers', '0002_add_book_sort_indexes'),
-        ('interactions', '0001_initial'),
+        ("customers", "0002_add_book_sort_indexes"),
+        ("interactions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         AddIndexConcurrently(
-            model_name='interaction',
-            index=models.Index(fields=['-occurred_at', '-id'], name='interaction_time_idx'),
+            model_name="interaction",
+            index=models.Index(fields=["-occurred_at", "-id"], name="interaction_time_idx"),
         ),
     ]
