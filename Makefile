@@ -51,9 +51,10 @@ format: install
 test: lint migrate browser-deps node-deps
 	$(PY) -m pytest
 
-# The short run on the embedded PostgreSQL (what .ci/run does besides the full suite).
+# The short run on the embedded PostgreSQL (what .ci/run does besides the full suite):
+# migrations, then the core tests (encryption, audit chain, selectors, services).
 smoke: migrate
-	$(PY) -m pytest -m smoke -q
+	$(PY) -m pytest -q -p no:cacheprovider tests/core tests/customers/test_selectors.py tests/customers/test_services.py tests/test_url_permission_matrix.py
 
 bench: migrate
 	$(PY) -m benchmarks.run_all

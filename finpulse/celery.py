@@ -19,6 +19,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_ready
 from kombu import Exchange, Queue
+from kombu import pools as kombu_pools
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "finpulse.settings")
 
@@ -102,15 +103,14 @@ def use_broker(url: str | None = None, queue: str | None = None) -> None:
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
+    # kombu keeps producer pools in a process-wide registry keyed by connection: drop them too,
+    # or the next publish to the same URL reuses a pool whose connections were just closed.
+    kombu_pools.reset()
 
 
 @app.on_after_configure.connect
 def _configure_broker(sender: Celery, **kwargs: object) -> None:
-    from django.conf import settings
-
     sender.conf.update(broker_settings())
-    # CELERY_TASK_ALWAYS_EAGER (debugging only): run tasks inline, in the caller's process.
-    sender.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 @worker_ready.connect

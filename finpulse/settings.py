@@ -222,6 +222,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="finpulse@bank.exampl
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_APP_TASK_ALWAYS_EAGER = CELERY_TASK_ALWAYS_EAGER  # what Celery reads (namespace CELERY_APP)
 
 # LLM (recommendations, lead extraction): empty key means the rule engine answers.
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")

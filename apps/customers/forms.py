@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from apps.customers.models import Customer
+from apps.customers.services import PROFILE_FIELDS
 from apps.identity import roles
 
 
@@ -43,25 +44,8 @@ class CustomerAdminForm(forms.ModelForm):
     class Meta:
         model = Customer
         fields = (
-            "kind",
             "external_id",
-            "first_name",
-            "last_name",
-            "company_name",
-            "date_of_birth",
-            "national_id",
-            "email",
-            "phone",
-            "address",
-            "country",
-            "segment",
-            "risk_profile",
-            "annual_income",
-            "income_currency",
-            "kyc_status",
-            "kyc_review_date",
-            "status",
-            "customer_since",
+            *PROFILE_FIELDS,
             "branch",
             "primary_manager",
         )

@@ -32,7 +32,7 @@ from apps.accounts.models import Holding, HoldingParty
 from apps.core.audit import AuditEntry, change_set, record_audit_events
 from apps.core.business_date import business_today
 from apps.customers.models import INDEXED_PII, PII_FIELDS, Customer
-from apps.customers.services import assign_customers
+from apps.customers.services import PROFILE_FIELDS, assign_customers
 from apps.identity import roles
 from apps.identity.models import Branch, User
 from apps.imports.models import ExternalReference, ImportRowError, ImportRun
@@ -149,26 +149,7 @@ def _full_clean(
 
 # --- customers -------------------------------------------------------------------------------
 
-CUSTOMER_FIELDS = (
-    "kind",
-    "first_name",
-    "last_name",
-    "company_name",
-    "date_of_birth",
-    "national_id",
-    "email",
-    "phone",
-    "address",
-    "country",
-    "segment",
-    "risk_profile",
-    "annual_income",
-    "income_currency",
-    "kyc_status",
-    "kyc_review_date",
-    "status",
-    "customer_since",
-)
+CUSTOMER_FIELDS = PROFILE_FIELDS  # the profile the customer services write
 _CUSTOMER_TEXT = ("first_name", "last_name", "company_name", "national_id", "email", "phone", "address")
 # Columns written by bulk_update when a profile field changed (PII carries its index and hint).
 _CUSTOMER_DB_FIELDS = {name: [name] for name in CUSTOMER_FIELDS} | {
