@@ -12,12 +12,6 @@ import pytest
 def admin_ready(db, settings):  # type: ignore[no-untyped-def]
     # The TOTP gate of the admin site has its own tests; these are about what staff see.
     settings.FINPULSE_ADMIN_REQUIRE_TOTP = False
-    # Admin pages load the admin's CSS/JS through {% static %}: the manifest storage would
-    # need `collectstatic` first, which a test run does not do.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 def management_data(response) -> dict[str, object]:  # type: ignore[no-untyped-def]

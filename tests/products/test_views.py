@@ -13,14 +13,6 @@ from tests.products.factories import ProductFactory, ProductRateFactory
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def today(settings):
     settings.FINPULSE_BUSINESS_DATE = "2026-06-15"
