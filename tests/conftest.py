@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 from django.conf import settings
@@ -39,6 +39,22 @@ def require_service(name: str, url: str | None, default_port: int) -> str:
     if services_required():
         pytest.fail(f"FINPULSE_REQUIRE_SERVICES=1 but {reason}")
     pytest.skip(reason)
+
+
+def database_url_for_processes() -> str:
+    """The pytest-django test database as a DATABASE_URL for processes a test starts.
+
+    Works for a TCP server and for the embedded server's Unix socket folder alike.
+    """
+    from django.db import connection
+
+    params = connection.settings_dict
+    user = quote(params.get("USER") or "postgres", safe="")
+    password = f":{quote(params['PASSWORD'], safe='')}" if params.get("PASSWORD") else ""
+    host = params.get("HOST") or params.get("OPTIONS", {}).get("host") or "127.0.0.1"
+    if host.startswith("/"):
+        return f"postgres://{user}{password}@/{params['NAME']}?host={quote(host, safe='')}"
+    return f"postgres://{user}{password}@{host}:{params.get('PORT') or 5432}/{params['NAME']}"
 
 
 CHROMIUM = "/usr/bin/chromium"

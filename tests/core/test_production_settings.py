@@ -11,10 +11,10 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
+
+from tests.conftest import database_url_for_processes
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # Variables a developer's shell may carry that would change what is being tested.
@@ -33,10 +33,7 @@ SCRUBBED = (
 
 
 def database_url() -> str:
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"]
-    db = connection.settings_dict  # the embedded server: a Unix socket folder as host
-    return f"postgres://{quote(db['USER'] or '', safe='')}@{quote(db['HOST'], safe='')}:{db['PORT']}/{db['NAME']}"
+    return os.environ.get("DATABASE_URL") or database_url_for_processes()
 
 
 def secret() -> str:

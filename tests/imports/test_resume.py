@@ -16,18 +16,12 @@ from django.db import connection
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, CustomerAssignment, CustomerUserObjectPermission
 from apps.imports.models import ImportRun
+from tests.conftest import database_url_for_processes
 from tests.imports.support import CUSTOMER_HEADER, customer_row, run_command, write_csv
 
 ROOT = Path(settings.BASE_DIR)
 ROWS = 2000
 BATCH = 50
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -51,7 +45,7 @@ def _no_import_lock_held() -> bool:
 def test_an_import_killed_mid_file_resumes_and_ends_with_exactly_the_files_content(tmp_path, branch, manager):
     rows = [customer_row(n, branch_code=branch.code, manager=manager.username) for n in range(ROWS)]
     path = write_csv(tmp_path / "big.csv", rows, header=CUSTOMER_HEADER)
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_DEBUG": "false", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DATABASE_URL": database_url_for_processes(), "DJANGO_DEBUG": "false", "LOG_LEVEL": "WARNING"}
     command = [sys.executable, str(ROOT / "manage.py"), "import_customers", str(path), "--batch-size", str(BATCH)]
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

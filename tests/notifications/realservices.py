@@ -24,8 +24,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from django.conf import settings
-from django.db import connection
 from kombu import Connection
+
+from tests.conftest import database_url_for_processes
 
 ROOT = Path(settings.BASE_DIR)
 CELERY = str(ROOT / ".venv" / "bin" / "celery") if (ROOT / ".venv" / "bin" / "celery").exists() else "celery"
@@ -86,15 +87,6 @@ class SmtpSink:
     def __exit__(self, *exc: object) -> None:
         self.release.set()
         self.controller.stop()
-
-
-def database_url_for_processes() -> str:
-    """The pytest-django test database, for processes started by the test."""
-    params = connection.settings_dict
-    host, port = params.get("HOST") or "127.0.0.1", params.get("PORT") or 5432
-    user = params.get("USER") or "postgres"
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
 
 
 def unique_queue() -> str:
