@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,15 +13,11 @@ from apps.alerts.forms import AcknowledgeForm, DismissForm, SnoozeForm
 from apps.alerts.models import Alert
 from apps.alerts.selectors import alert_for_user, my_alerts
 from apps.alerts.services import acknowledge_alert, dismiss_alert, snooze_alert
-from apps.core.errors import NotFound
 from apps.core.http import domain_errors_on
 
 
 def _alert(request: HttpRequest, alert_id: int) -> Alert:
-    try:
-        return alert_for_user(user=request.user, alert_id=alert_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    return alert_for_user(user=request.user, alert_id=alert_id)
 
 
 @login_required

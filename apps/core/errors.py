@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.http import Http404
+
 
 class DomainError(Exception):
     """A bank rule said no. The message is safe to show."""
@@ -16,7 +18,10 @@ class DomainError(Exception):
         self.field = field
 
 
-class NotFound(DomainError):
+class NotFound(DomainError, Http404):
+    """Missing and forbidden look alike. Being an Http404, it becomes the 404 page in any view
+    without a wrapper; the API's problem handler maps it like every DomainError."""
+
     status, code, title = 404, "not-found", "Not found"
 
 

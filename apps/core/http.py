@@ -20,13 +20,3 @@ def domain_errors_on(form: forms.Form) -> Iterator[None]:
     except DomainError as error:
         field = error.field if error.field in form.fields else None
         form.add_error(field, error.message)
-
-
-class NotFoundAs404:
-    """View mixin: a selector's NotFound becomes Django's 404."""
-
-    def dispatch(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
-        try:
-            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-        except NotFound as error:
-            raise Http404(error.message) from error

@@ -10,7 +10,7 @@ so memory and the number of queries do not grow with the list.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -74,8 +74,11 @@ def _audit_filters(query: CustomerQuery) -> dict[str, Any]:
 
 
 @transaction.atomic
-def record_customer_export(*, actor: Any, query: CustomerQuery, row_count: int, include_pii: bool) -> None:
-    """Exports are audited: who, which filters, how many rows, and whether PII was included."""
+def record_customer_export(
+    *, actor: Any, filters: Mapping[str, Any], rows: int, include_pii: bool, **details: Any
+) -> None:
+    """Exports (page or command) are audited: who, which filters, how many rows, and whether
+    PII left the bank's systems. Only a user who may reveal PII may export it."""
     if include_pii and not can_reveal_pii(user=actor):
         raise PermissionDenied("Your role may not export personal data.")
     record_audit_events(
@@ -85,10 +88,11 @@ def record_customer_export(*, actor: Any, query: CustomerQuery, row_count: int, 
                 actor=actor,
                 object_type="customers.customer",
                 metadata={
-                    "filters": _audit_filters(query),
-                    "rows": row_count,
+                    "filters": dict(filters),
+                    "rows": rows,
                     "include_pii": include_pii,
                     "pii_fields": [name for name, _ in PII_COLUMNS] if include_pii else [],
+                    **details,
                 },
             )
         ]
@@ -106,7 +110,7 @@ def export_rows(*, user: Any, query: CustomerQuery) -> QuerySet[Customer]:
 def prepare_export(*, user: Any, query: CustomerQuery, include_pii: bool) -> Iterator[str]:
     """Record the export, then return the CSV lines to stream (header first)."""
     customers = export_rows(user=user, query=query)
-    record_customer_export(actor=user, query=query, row_count=customers.count(), include_pii=include_pii)
+    record_customer_export(actor=user, filters=_audit_filters(query), rows=customers.count(), include_pii=include_pii)
     if include_pii:
         customers = customers.only(*LIST_FIELDS, *(name for name, _ in PII_COLUMNS))
     else:

@@ -10,14 +10,13 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.audit import record_pii_reveal
-from apps.core.errors import NotFound
 from apps.customers.export import prepare_export
 from apps.customers.selectors import (
     SORT_LABELS,
@@ -91,10 +90,7 @@ def customer_export(request: HttpRequest) -> HttpResponse:
 
 
 def _customer_view(request: HttpRequest, customer_id: int) -> Customer360:
-    try:
-        return customer_360(user=request.user, customer_id=customer_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    return customer_360(user=request.user, customer_id=customer_id)
 
 
 def _pii_rows(view: Customer360) -> list[dict[str, object]]:

@@ -17,14 +17,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
-from django.db import transaction
 from django.db.models import QuerySet
 
-from apps.core.audit import AuditEntry, record_audit_events
 from apps.core.errors import DomainError, PermissionDenied
-from apps.customers.export import escape_cell
+from apps.customers.export import escape_cell, record_customer_export
 from apps.customers.models import Customer
-from apps.customers.selectors import can_reveal_pii, visible_customers
+from apps.customers.selectors import visible_customers
 from apps.products.models import Segment
 
 CHUNK_SIZE = 2000
@@ -84,30 +82,6 @@ def _filtered(*, user: Any, filters: ExportFilters) -> QuerySet[Customer]:
     return customers
 
 
-@transaction.atomic
-def record_export(*, actor: Any, filters: ExportFilters, rows: int, include_pii: bool, file_format: str) -> None:
-    """Exports are audited: who, which filters, how many rows, and whether PII left the bank's systems."""
-    if include_pii and not can_reveal_pii(user=actor):
-        raise PermissionDenied("Your role may not export personal data.")
-    record_audit_events(
-        [
-            AuditEntry(
-                action="customer.exported",
-                actor=actor,
-                object_type="customers.customer",
-                metadata={
-                    "filters": {k: v for k, v in asdict(filters).items() if v},
-                    "rows": rows,
-                    "include_pii": include_pii,
-                    "pii_fields": list(PII_COLUMNS) if include_pii else [],
-                    "format": file_format,
-                    "via": "export_customers command",
-                },
-            )
-        ]
-    )
-
-
 def _values(customer: Customer, include_pii: bool) -> Iterator[tuple[str, Any]]:
     for name in _MODEL_FIELDS:
         value = getattr(customer, name)
@@ -125,7 +99,14 @@ def export_customers(*, actor: Any, filters: ExportFilters, include_pii: bool, f
         raise PermissionDenied("An export is made by a named, active user.")
     customers = _filtered(user=actor, filters=filters)
     rows = customers.count()
-    record_export(actor=actor, filters=filters, rows=rows, include_pii=include_pii, file_format=file_format)
+    record_customer_export(
+        actor=actor,
+        filters={k: v for k, v in asdict(filters).items() if v},
+        rows=rows,
+        include_pii=include_pii,
+        format=file_format,
+        via="export_customers command",
+    )
     fields = [*_MODEL_FIELDS, "branch__code", "primary_manager__username"]
     fields += list(PII_COLUMNS if include_pii else MASKED_COLUMNS)
     customers = customers.select_related("branch", "primary_manager").only(*fields).order_by("external_id")

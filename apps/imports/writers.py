@@ -40,6 +40,7 @@ from apps.imports.schemas import ParsedRow, Schema
 from apps.interactions.models import Interaction
 from apps.interactions.services import FUTURE_TOLERANCE
 from apps.products.models import Product, ProductRate
+from apps.products.services import PRODUCT_FIELDS as CATALOG_FIELDS
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
 PII_LABELS = {"national_id": "national id", "email": "email", "phone": "phone"}
@@ -474,24 +475,8 @@ def write_holdings(*, context: ImportContext, rows: list[ParsedRow]) -> list[Out
 
 # --- products --------------------------------------------------------------------------------
 
-PRODUCT_FIELDS = (
-    "name",
-    "description",
-    "currency",
-    "min_term_months",
-    "max_term_months",
-    "min_amount",
-    "max_amount",
-    "min_age",
-    "max_age",
-    "min_annual_income",
-    "eligible_segments",
-    "min_risk_profile",
-    "max_risk_profile",
-    "for_individuals",
-    "for_businesses",
-    "is_active",
-)
+# What a product row may set: the catalog service's fields, and the name.
+PRODUCT_FIELDS = ("name", *CATALOG_FIELDS)
 _PRODUCT_TEXT = ("name", "description")
 
 

@@ -23,7 +23,6 @@ from apps.interactions import files
 from apps.interactions.forms import InteractionForm, NewInteractionForm
 from apps.interactions.models import Attachment, Interaction
 from apps.interactions.selectors import (
-    TimelinePage,
     attachment_for_user,
     corrections_of,
     customer_timeline,
@@ -42,29 +41,12 @@ from apps.interactions.services import (
 logger = logging.getLogger(__name__)
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _customer(request: HttpRequest, customer_id: int) -> Customer:
-    try:
-        return customer_for_user(user=request.user, customer_id=customer_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    return customer_for_user(user=request.user, customer_id=customer_id)
 
 
 def _interaction(request: HttpRequest, interaction_id: int) -> Interaction:
-    try:
-        return interaction_for_user(user=request.user, interaction_id=interaction_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
-
-
-def _timeline(request: HttpRequest, customer_id: int, before: str = "") -> TimelinePage:
-    try:
-        return customer_timeline(user=request.user, customer_id=customer_id, before=before)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    return interaction_for_user(user=request.user, interaction_id=interaction_id)
 
 
 @login_required
@@ -72,11 +54,13 @@ def _timeline(request: HttpRequest, customer_id: int, before: str = "") -> Timel
 def timeline(request: HttpRequest, customer_id: int) -> HttpResponse:
     before = request.GET.get("before", "")
     try:
-        page = _timeline(request, customer_id, before)
-    except DomainError as error:
+        page = customer_timeline(user=request.user, customer_id=customer_id, before=before)
+    except NotFound:
+        raise  # another manager's customer: the 404 page, like any missing object
+    except DomainError as error:  # a malformed "before" cursor
         return HttpResponseBadRequest(error.message)
     context = {"page": page, "customer": page.customer}
-    if _is_htmx(request):
+    if request.htmx:
         # "Older entries" appends rows to the open list; the first load gets the whole block.
         template = "interactions/_timeline_entries.html" if before else "interactions/_timeline.html"
         return render(request, template, context)
@@ -91,16 +75,16 @@ def interaction_create(request: HttpRequest, customer_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with domain_errors_on(form):
             log_interaction(actor=request.user, customer=customer, **form.cleaned_data)
-            if _is_htmx(request):
+            if request.htmx:
                 context = {"form": NewInteractionForm(), "customer": customer, "saved": True}
-                context["page"] = _timeline(request, customer.pk)
+                context["page"] = customer_timeline(user=request.user, customer_id=customer.pk)
                 response = render(request, "interactions/_create_success.html", context)
                 response["HX-Trigger"] = "interaction-logged"
                 return response
             messages.success(request, "Interaction logged.")
             return redirect(customer.get_absolute_url())
     context = {"form": form, "customer": customer}
-    template = "interactions/_form.html" if _is_htmx(request) else "interactions/create.html"
+    template = "interactions/_form.html" if request.htmx else "interactions/create.html"
     return render(request, template, context)
 
 
@@ -160,10 +144,7 @@ def interaction_correct(request: HttpRequest, interaction_id: int) -> HttpRespon
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
-    try:
-        attachment: Attachment = attachment_for_user(user=request.user, attachment_id=attachment_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    attachment: Attachment = attachment_for_user(user=request.user, attachment_id=attachment_id)
     try:
         handle = files.path_of(attachment.storage_path).open("rb")
     except (OSError, ValueError):

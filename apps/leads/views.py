@@ -152,10 +152,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
 
 
 def _lead(request: HttpRequest, lead_id: int, *, with_details: bool = False) -> Lead:
-    try:
-        return lead_for_user(user=request.user, lead_id=lead_id, with_details=with_details)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    return lead_for_user(user=request.user, lead_id=lead_id, with_details=with_details)
 
 
 def _may_write(user: Any) -> bool:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.core.errors import NotFound
 from apps.core.http import domain_errors_on
 from apps.notifications.forms import PreferencesForm
 from apps.notifications.selectors import (
@@ -47,10 +46,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    try:
-        notification = notification_for_user(user=request.user, notification_id=notification_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    notification = notification_for_user(user=request.user, notification_id=notification_id)
     mark_notification_read(user=request.user, notification=notification)
     if request.headers.get("HX-Request") == "true":
         return _bell(request)

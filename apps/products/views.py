@@ -5,12 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from apps.core.business_date import business_today
-from apps.core.errors import NotFound
 from apps.products.eligibility import describe_rules
 from apps.products.models import Product, Segment
 from apps.products.selectors import current_slabs, customer_eligibility, product_catalog, product_detail
@@ -23,10 +22,6 @@ class CatalogFilterForm(forms.Form):
     category = forms.ChoiceField(choices=[("", "All categories"), *Product.Category.choices], required=False)
     segment = forms.ChoiceField(choices=[("", "Any segment"), *Segment.choices], required=False)
     active = forms.ChoiceField(choices=ACTIVE_CHOICES, required=False, initial="yes", label="Status")
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @login_required
@@ -48,10 +43,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
-    try:
-        detail = product_detail(product_id=product_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    detail = product_detail(product_id=product_id)
     context = {"detail": detail, "product": detail.product, "rules": describe_rules(detail.product)}
     return render(request, "products/detail.html", context)
 
@@ -59,10 +51,7 @@ def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def customer_eligibility_view(request: HttpRequest, customer_id: int) -> HttpResponse:
-    try:
-        eligibility = customer_eligibility(user=request.user, customer_id=customer_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    eligibility = customer_eligibility(user=request.user, customer_id=customer_id)
     context = {"eligibility": eligibility, "customer": eligibility.customer}
-    template = "products/_customer_eligibility.html" if _is_htmx(request) else "products/customer_eligibility.html"
+    template = "products/_customer_eligibility.html" if request.htmx else "products/customer_eligibility.html"
     return render(request, template, context)

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core import llm
-from apps.core.errors import DomainError, NotFound
+from apps.core.errors import DomainError
 from apps.recommendations.forms import FeedbackForm
 from apps.recommendations.selectors import advice_customer, recommendation_for_user
 from apps.recommendations.services import (
@@ -38,10 +38,6 @@ SOURCE_NOTES = {
 }
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _render(request: HttpRequest, panel: AdvicePanel, *, status: int = 200) -> HttpResponse:
     advice = panel.advice
     items = []
@@ -56,17 +52,14 @@ def _render(request: HttpRequest, panel: AdvicePanel, *, status: int = 200) -> H
         "source_note": SOURCE_NOTES.get(advice.fallback_reason, "") if advice else "",
         "feedback_form": FeedbackForm(),
     }
-    if _is_htmx(request):
+    if request.htmx:
         # htmx swaps only 2xx: the message travels inside the panel.
         return render(request, "recommendations/_panel.html", context)
     return render(request, "recommendations/panel.html", context, status=status)
 
 
 def _panel(request: HttpRequest, customer_id: int) -> AdvicePanel:
-    try:
-        return advice_panel(user=request.user, customer_id=customer_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    return advice_panel(user=request.user, customer_id=customer_id)
 
 
 @login_required
@@ -78,10 +71,7 @@ def panel(request: HttpRequest, customer_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def refresh(request: HttpRequest, customer_id: int) -> HttpResponse:
-    try:
-        customer = advice_customer(user=request.user, customer_id=customer_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    customer = advice_customer(user=request.user, customer_id=customer_id)
     error_message, status = "", 200
     try:
         request_refresh(actor=request.user, customer=customer)
@@ -95,10 +85,7 @@ def refresh(request: HttpRequest, customer_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def feedback(request: HttpRequest, customer_id: int, recommendation_id: int) -> HttpResponse:
-    try:
-        recommendation = recommendation_for_user(user=request.user, recommendation_id=recommendation_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    recommendation = recommendation_for_user(user=request.user, recommendation_id=recommendation_id)
     if recommendation.customer_id != customer_id:
         raise Http404("No such recommendation.")
     form = FeedbackForm(request.POST)

@@ -13,13 +13,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.core.errors import NotFound
 from apps.core.http import domain_errors_on
 from apps.customers.models import Customer
 from apps.customers.selectors import customer_for_user, visible_customers
@@ -45,22 +44,12 @@ from apps.tasks.services import complete_task, create_task, reassign_task, resch
 PAGE_SIZE = 50
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _customer(request: HttpRequest, customer_id: int) -> Customer:
-    try:
-        return customer_for_user(user=request.user, customer_id=customer_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    return customer_for_user(user=request.user, customer_id=customer_id)
 
 
 def _task(request: HttpRequest, task_id: int) -> Task:
-    try:
-        return task_for_user(user=request.user, task_id=task_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    return task_for_user(user=request.user, task_id=task_id)
 
 
 def _next_of(request: HttpRequest) -> str:
@@ -87,7 +76,7 @@ def _panel_context(request: HttpRequest, customer: Customer, form: TaskForm | No
 
 
 def _render_panel(request: HttpRequest, context: dict[str, Any], trigger: str = "") -> HttpResponse:
-    template = "tasks/_customer_tasks.html" if _is_htmx(request) else "tasks/customer_tasks.html"
+    template = "tasks/_customer_tasks.html" if request.htmx else "tasks/customer_tasks.html"
     response = render(request, template, context)
     if trigger:
         response["HX-Trigger"] = trigger
@@ -110,7 +99,7 @@ def task_create(request: HttpRequest, customer_id: int) -> HttpResponse:
     if form.is_valid():
         with domain_errors_on(form):
             create_task(actor=request.user, customer=customer, **form.cleaned_data)
-            if not _is_htmx(request):
+            if not request.htmx:
                 messages.success(request, "Task created.")
                 return redirect(customer.get_absolute_url())
             return _render_panel(request, {**_panel_context(request, customer), "saved": True}, "task-created")
@@ -138,14 +127,14 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
     if form.is_valid():
         with domain_errors_on(form):
             complete_task(actor=request.user, task=task, **form.cleaned_data)
-            if not _is_htmx(request):
+            if not request.htmx:
                 messages.success(request, f"Done: {task.title}.")
                 return _back(request, task)
             # The row disappears from the list; listeners refresh counts and timelines.
             response = HttpResponse("")
             response["HX-Trigger"] = "task-done"
             return response
-    if _is_htmx(request):
+    if request.htmx:
         return _row(request, task, error=" ".join(form.errors.get("__all__", [])) or "This task cannot be completed.")
     messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
     return _back(request, task)
@@ -160,13 +149,13 @@ def task_reschedule(request: HttpRequest, task_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with domain_errors_on(form):
             task = reschedule_task(actor=request.user, task=task, **form.cleaned_data)
-            if not _is_htmx(request):
+            if not request.htmx:
                 messages.success(request, "Task rescheduled.")
                 return _back(request, task)
             response = _row(request, task_for_user(user=request.user, task_id=task.pk))
             response["HX-Trigger"] = "task-updated"
             return response
-    if request.method == "POST" and _is_htmx(request):
+    if request.method == "POST" and request.htmx:
         return _row(request, task, reschedule_form=form)
     return render(request, "tasks/reschedule.html", {"task": task, "form": form, "next": _next_of(request)})
 
@@ -181,13 +170,13 @@ def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
         assignee = form.cleaned_data["assignee"]
         with domain_errors_on(form):
             task = reassign_task(actor=request.user, task=task, assignee=assignee)
-            if not _is_htmx(request):
+            if not request.htmx:
                 messages.success(request, f"Task given to {assignee.get_full_name() or assignee.get_username()}.")
                 return _back(request, task)
             response = _row(request, task_for_user(user=request.user, task_id=task.pk))
             response["HX-Trigger"] = "task-updated"
             return response
-    if request.method == "POST" and _is_htmx(request):
+    if request.method == "POST" and request.htmx:
         return _row(request, task, reassign_form=form)
     return render(request, "tasks/reassign.html", {"task": task, "form": form, "next": _next_of(request)})
 
