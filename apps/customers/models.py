@@ -37,7 +37,7 @@ class Customer(models.Model):
         CLOSED = "closed", "Closed"
 
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INDIVIDUAL)
-    external_id = models.CharField(max_length=64, unique=True, help_text="Id in the core banking system.")
+    external_id = models.CharField(max_length=64, help_text="Id in the core banking system.")  # unique: Meta
     # Names stay searchable (trigram index); everything else that identifies a person is encrypted.
     first_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=80, blank=True)
@@ -49,25 +49,30 @@ class Customer(models.Model):
     national_id_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
     national_id_hint = models.CharField(max_length=16, blank=True, editable=False)
     email = EncryptedCharField(max_length=254, null=True, blank=True, default="")
-    email_index = models.CharField(max_length=64, null=True, blank=True, editable=False, db_index=True)
+    email_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
     email_hint = models.CharField(max_length=64, blank=True, editable=False)
     phone = EncryptedCharField(max_length=32, null=True, blank=True, default="")
-    phone_index = models.CharField(max_length=64, null=True, blank=True, editable=False, db_index=True)
+    phone_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
     phone_hint = models.CharField(max_length=16, blank=True, editable=False)
     address = EncryptedTextField(null=True, blank=True, default="")
     country = models.CharField(max_length=2, default="GB", help_text="ISO 3166 country of residence.")
 
-    segment = models.CharField(max_length=16, choices=Segment.choices, default=Segment.MASS, db_index=True)
+    segment = models.CharField(max_length=16, choices=Segment.choices, default=Segment.MASS)
     risk_profile = models.PositiveSmallIntegerField(choices=RiskProfile.choices, default=RiskProfile.BALANCED)
     annual_income = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     income_currency = models.CharField(max_length=3, default="GBP")
     kyc_status = models.CharField(max_length=12, choices=KycStatus.choices, default=KycStatus.PENDING)
-    kyc_review_date = models.DateField(null=True, blank=True, db_index=True)
-    branch = models.ForeignKey("identity.Branch", on_delete=models.PROTECT, related_name="customers")
+    kyc_review_date = models.DateField(null=True, blank=True)
+    branch = models.ForeignKey("identity.Branch", on_delete=models.PROTECT, related_name="customers", db_index=False)
     primary_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="primary_customers"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="primary_customers",
+        db_index=False,
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     customer_since = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,6 +84,7 @@ class Customer(models.Model):
             ("reveal_pii", "Can reveal a customer's personal data"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="customer_unique_external_id"),
             models.UniqueConstraint(fields=["national_id_index"], name="customer_unique_national_id"),
             models.CheckConstraint(
                 condition=Q(annual_income__gte=0) | Q(annual_income__isnull=True), name="customer_income_positive"
@@ -94,6 +100,13 @@ class Customer(models.Model):
             models.Index(fields=["display_name", "id"], name="customer_name_id_idx"),
             models.Index(fields=["updated_at", "id"], name="customer_updated_id_idx"),
             models.Index(fields=["kyc_review_date", "id"], name="customer_kyc_id_idx"),
+            # Exact lookups only: declared here so Django adds no LIKE (varchar_pattern_ops)
+            # twin, and no single-column index where a composite one above starts with the
+            # column (branch, primary manager, KYC date). Every index is paid on every insert.
+            models.Index(fields=["email_index"], name="customer_email_index_idx"),
+            models.Index(fields=["phone_index"], name="customer_phone_index_idx"),
+            models.Index(fields=["segment"], name="customer_segment_idx"),
+            models.Index(fields=["status"], name="customer_status_idx"),
         ]
 
     def __str__(self) -> str:
@@ -128,12 +141,10 @@ class Customer(models.Model):
 
 
 class CustomerUserObjectPermission(UserObjectPermissionBase):
-    """Direct foreign-key permission rows: indexed, typed, fast at scale."""
+    """Direct foreign-key permission rows: indexed, typed, fast at scale (guardian's unique
+    (user, permission, content_object) is the lookup index)."""
 
     content_object = models.ForeignKey(Customer, on_delete=models.CASCADE)
-
-    class Meta(UserObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["user", "permission", "content_object"], name="customer_uperm_lookup")]
 
 
 class CustomerGroupObjectPermission(GroupObjectPermissionBase):

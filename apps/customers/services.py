@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import Permission
@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.audit import AuditEntry, change_set, record_audit_event, record_audit_events, snapshot
+from apps.core.bulk import copy_insert
 from apps.core.errors import DomainError, PermissionDenied
 from apps.customers.models import (
     PII_FIELDS,
@@ -214,6 +215,38 @@ def _assign(actor: Any, customer_ids: Iterable[int], manager: Any, reason: str, 
         for pk, previous in moving
     )
     return len(moving)
+
+
+@transaction.atomic
+def open_first_assignments(*, actor: Any, customers: Sequence[Customer], reason: str = "") -> None:
+    """Customers just created with their primary manager set (the import's bulk path): grant
+    that manager's object permissions and open the assignment history, in a fixed number of
+    statements (COPY). Nobody held these customers before, so nothing is revoked or closed; the
+    caller's creation audit event records the primary manager."""
+    if not customers:
+        return
+    by_manager: dict[int, list[Customer]] = {}
+    for customer in customers:
+        by_manager.setdefault(customer.primary_manager_id, []).append(customer)
+    for group in by_manager.values():
+        _ensure_can_assign(actor, [(c.pk, c.branch_id, None) for c in group], group[0].primary_manager)
+    now = timezone.now()
+    permissions = list(Permission.objects.filter(content_type__app_label="customers", codename__in=MANAGER_PERMISSIONS))
+    copy_insert(
+        [
+            CustomerUserObjectPermission(user_id=c.primary_manager_id, permission=permission, content_object_id=c.pk)
+            for c in customers
+            for permission in permissions
+        ]
+    )
+    copy_insert(
+        [
+            CustomerAssignment(
+                customer_id=c.pk, manager_id=c.primary_manager_id, assigned_by=actor, reason=reason, started_at=now
+            )
+            for c in customers
+        ]
+    )
 
 
 def assign_customer(*, actor: Any, customer: Customer, manager: Any, reason: str = "") -> Customer:

@@ -30,9 +30,16 @@ from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.audit import AuditEntry, change_set, record_audit_events
+from apps.core.bulk import copy_insert
 from apps.core.business_date import business_today
-from apps.customers.models import INDEXED_PII, PII_FIELDS, Customer
-from apps.customers.services import PROFILE_FIELDS, assign_customers
+from apps.customers.models import (
+    INDEXED_PII,
+    PII_FIELDS,
+    Customer,
+    CustomerAssignment,
+    CustomerUserObjectPermission,
+)
+from apps.customers.services import PROFILE_FIELDS, assign_customers, open_first_assignments
 from apps.identity import roles
 from apps.identity.models import Branch, User
 from apps.imports.models import ExternalReference, ImportRowError, ImportRun
@@ -191,7 +198,8 @@ def write_customers(*, context: ImportContext, rows: list[ParsedRow]) -> list[Ou
     if not good:
         return outcomes
     existing = {
-        c.external_id: c for c in Customer.objects.filter(external_id__in=[o.row.data["external_id"] for o in good])
+        c.external_id: c
+        for c in Customer.objects.filter(external_id__in=[o.row.data["external_id"] for o in good]).order_by()
     }
     context.resolve_branches(o.row.data.get("branch_code") for o in good)
     context.resolve_managers(o.row.data.get("manager_username") for o in good)
@@ -238,6 +246,10 @@ def write_customers(*, context: ImportContext, rows: list[ParsedRow]) -> list[Ou
         if customer.branch_id != before_branch:
             changes["branch"] = [None if is_new else before_branch, customer.branch_id]
             changed.add("branch")
+        if is_new and manager is not None:
+            # A new customer is created with its manager (assignment opened below, in bulk).
+            customer.primary_manager = manager
+            changes["primary_manager"] = [None, manager.pk]
         new_indexes = [
             (kind, getattr(customer, f"{kind}_index"))
             for kind in INDEXED_PII
@@ -250,7 +262,12 @@ def write_customers(*, context: ImportContext, rows: list[ParsedRow]) -> list[Ou
     new = [p for p in plans if p.is_new]
     changed = [p for p in plans if not p.is_new and p.changed_fields]
     if new:
-        Customer.objects.bulk_create([p.customer for p in new])
+        copy_insert([p.customer for p in new])
+        open_first_assignments(
+            actor=context.actor,
+            customers=[p.customer for p in new if p.customer.primary_manager_id],
+            reason=context.reason,
+        )
     if changed:
         update_fields = {"updated_at", "display_name"}
         for plan in changed:
@@ -303,7 +320,7 @@ def _reject_customer_duplicates(plans: list[_CustomerPlan]) -> list[_CustomerPla
         query |= Q(**{f"{kind}_index__in": indexes})
     holders: dict[tuple[str, str], set[str]] = defaultdict(set)
     columns = ["external_id", *(f"{kind}_index" for kind in INDEXED_PII)]
-    for external, *indexes in Customer.objects.filter(query).values_list(*columns):
+    for external, *indexes in Customer.objects.filter(query).order_by().values_list(*columns):
         for kind, index in zip(INDEXED_PII, indexes, strict=True):
             if index:
                 holders[(kind, index)].add(external)
@@ -345,7 +362,8 @@ def write_holdings(*, context: ImportContext, rows: list[ParsedRow]) -> list[Out
     if not good:
         return outcomes
     existing = {
-        h.external_id: h for h in Holding.objects.filter(external_id__in=[o.row.data["external_id"] for o in good])
+        h.external_id: h
+        for h in Holding.objects.filter(external_id__in=[o.row.data["external_id"] for o in good]).order_by()
     }
     stored_parties: dict[int, dict[int, tuple[int, str]]] = defaultdict(dict)
     for pk, holding_id, customer_id, role in HoldingParty.objects.filter(
@@ -731,6 +749,14 @@ def write_interactions(*, context: ImportContext, rows: list[ParsedRow]) -> list
     )
     return outcomes
 
+
+# The tables each import grows (their planner statistics are refreshed as they grow).
+GROWN_MODELS: dict[str, tuple[type[models.Model], ...]] = {
+    "customers": (Customer, CustomerUserObjectPermission, CustomerAssignment),
+    "holdings": (Holding, HoldingParty),
+    "products": (Product, ProductRate),
+    "interactions": (Interaction, ExternalReference),
+}
 
 WRITERS: dict[str, Callable[..., list[Outcome]]] = {
     "customers": write_customers,

@@ -144,7 +144,10 @@ def test_the_run_and_every_imported_customer_are_audited(mixed_file, manager):
     events = AuditEvent.objects.order_by("id")[before:]
     actions = [e.action for e in events]
     assert actions.count("customer.imported") == 3
-    assert actions.count("customer.reassigned") == 1
+    # A new customer is created with its manager: its creation event says so (no reassignment).
+    assert actions.count("customer.reassigned") == 0
+    assigned = [e for e in events if e.action == "customer.imported" and "primary_manager" in e.changes]
+    assert [e.changes["primary_manager"] for e in assigned] == [[None, manager.pk]]
     assert actions.count("import.completed") == 1
     imported = next(e for e in events if e.action == "customer.imported")
     assert imported.changes["email"] == ["", "[redacted]"]  # as create_customer records it
