@@ -41,8 +41,13 @@ class AuditEntry:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
+# Built once: json.dumps with options builds a new encoder per call (bulk paths call it a lot).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+_PLAIN = json.JSONEncoder(separators=(",", ":"), default=str, ensure_ascii=False)
+
+
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def compute_hash(event: AuditEvent) -> str:
@@ -71,7 +76,7 @@ def _customer_id_of(target: models.Model | None) -> int | None:
 
 
 def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:
-    return json.loads(_canonical(dict(value)))
+    return json.loads(_PLAIN.encode(dict(value)))  # JSON types only, as they will read back
 
 
 def _build(entry: AuditEntry, now: Any, request_id: str) -> AuditEvent:

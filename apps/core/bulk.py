@@ -14,7 +14,7 @@ order (the audit chain) gets them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -63,6 +63,22 @@ def _value_getters(model: type[models.Model]) -> list[Callable[[models.Model, An
         plain = type(field) in _AS_IS and not getattr(field, "auto_now", False)
         getters.append(as_is(field) if plain and not getattr(field, "auto_now_add", False) else prepared(field))
     return getters
+
+
+def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """COPY rows of ready database values (ids, text, dates) into `fields` of `model`'s table.
+
+    The lower level, for rows so simple that building model instances would cost more than
+    writing them (permission and assignment rows); every field of the table that has no
+    database default must be given. The rows' primary keys come from the column's default.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def copy_insert(objs: Sequence[models.Model]) -> None:

@@ -14,7 +14,7 @@ def mask_tail(value: str | None, visible: int = 4) -> str:
     """'GB29NWBK60161331926819' -> '••••6819'."""
     if not value:
         return ""
-    compact = "".join(ch for ch in str(value) if ch.isalnum())
+    compact = "".join(filter(str.isalnum, str(value)))
     if len(compact) <= visible:
         return "•" * len(compact)
     return "••••" + compact[-visible:]

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.audit import AuditEntry, change_set, record_audit_event, record_audit_events, snapshot
-from apps.core.bulk import copy_insert
+from apps.core.bulk import copy_rows
 from apps.core.errors import DomainError, PermissionDenied
 from apps.customers.models import (
     PII_FIELDS,
@@ -232,20 +232,16 @@ def open_first_assignments(*, actor: Any, customers: Sequence[Customer], reason:
         _ensure_can_assign(actor, [(c.pk, c.branch_id, None) for c in group], group[0].primary_manager)
     now = timezone.now()
     permissions = list(Permission.objects.filter(content_type__app_label="customers", codename__in=MANAGER_PERMISSIONS))
-    copy_insert(
-        [
-            CustomerUserObjectPermission(user_id=c.primary_manager_id, permission=permission, content_object_id=c.pk)
-            for c in customers
-            for permission in permissions
-        ]
+    copy_rows(
+        CustomerUserObjectPermission,
+        ["user", "permission", "content_object"],
+        ((c.primary_manager_id, permission.pk, c.pk) for c in customers for permission in permissions),
     )
-    copy_insert(
-        [
-            CustomerAssignment(
-                customer_id=c.pk, manager_id=c.primary_manager_id, assigned_by=actor, reason=reason, started_at=now
-            )
-            for c in customers
-        ]
+    actor_id = actor.pk if actor is not None else None
+    copy_rows(
+        CustomerAssignment,
+        ["customer", "manager", "assigned_by", "reason", "started_at", "ended_at"],
+        ((c.pk, c.primary_manager_id, actor_id, reason, now, None) for c in customers),
     )
 
 

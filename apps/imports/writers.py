@@ -235,7 +235,9 @@ def write_customers(*, context: ImportContext, rows: list[ParsedRow]) -> list[Ou
         _full_clean(
             customer,
             row,
-            exclude=["branch", "primary_manager", "display_name", *(f"{k}_index" for k in INDEXED_PII)],
+            # The row's own fields passed the schema's stricter checks (types, lengths,
+            # choices); what is left is clean() and the fields the row did not give.
+            exclude=["branch", "primary_manager", "display_name", *(f"{k}_index" for k in INDEXED_PII), *fields],
             columns=_CUSTOMER_COLUMNS,
         )
         if not row.ok:

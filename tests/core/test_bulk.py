@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from apps.core.audit import COPY_FROM, AuditEntry, check_chain, record_audit_events
-from apps.core.bulk import copy_insert
+from apps.core.bulk import copy_insert, copy_rows
 from apps.core.models import AuditEvent
-from apps.customers.models import Customer
+from apps.customers.models import Customer, CustomerAssignment
 from tests.customers.factories import CustomerFactory
 
 
@@ -86,3 +87,20 @@ def test_a_large_batch_of_audit_events_keeps_the_chain_verifiable(db, count):
     assert all(e.pk for e in events)
     report = check_chain()
     assert report.broken == 0 and report.verified == count
+
+
+def test_copy_rows_writes_plain_rows_with_their_ids_from_the_table(branch, manager):
+    customers = [_customer(branch, n) for n in range(2)]
+    copy_insert(customers)
+
+    copy_rows(
+        CustomerAssignment,
+        ["customer", "manager", "assigned_by", "reason", "started_at", "ended_at"],
+        [(c.pk, manager.pk, None, "Imported", timezone.now(), None) for c in customers],
+    )
+
+    stored = CustomerAssignment.objects.filter(customer__in=customers).order_by("id")
+    assert [(a.customer_id, a.manager_id, a.reason) for a in stored] == [
+        (c.pk, manager.pk, "Imported") for c in customers
+    ]
+    assert all(a.pk for a in stored)
