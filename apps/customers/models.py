@@ -100,9 +100,11 @@ class Customer(models.Model):
             models.Index(fields=["display_name", "id"], name="customer_name_id_idx"),
             models.Index(fields=["updated_at", "id"], name="customer_updated_id_idx"),
             models.Index(fields=["kyc_review_date", "id"], name="customer_kyc_id_idx"),
-            # Exact lookups only: declared here so Django adds no LIKE (varchar_pattern_ops)
-            # twin, and no single-column index where a composite one above starts with the
+            # Declared here so Django adds no LIKE (varchar_pattern_ops) twin to exact-match
+            # columns, and no single-column index where a composite one above starts with the
             # column (branch, primary manager, KYC date). Every index is paid on every insert.
+            # The search's external-id prefix match (LIKE 'term%') needs the pattern opclass.
+            models.Index(fields=["external_id"], name="customer_external_id_like", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["email_index"], name="customer_email_index_idx"),
             models.Index(fields=["phone_index"], name="customer_phone_index_idx"),
             models.Index(fields=["segment"], name="customer_segment_idx"),

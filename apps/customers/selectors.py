@@ -7,12 +7,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.core import signing
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
-from guardian.shortcuts import get_objects_for_user
 
 from apps.core.blind_index import blind_index
 from apps.core.errors import DomainError, NotFound
@@ -26,29 +26,14 @@ from apps.customers.models import (
 
 
 def visible_customers(*, user: Any) -> QuerySet[Customer]:
-    """Customers this user may see.
+    """Customers this user may see: the one rule, customer_scope, as a queryset.
 
     Administrators and compliance officers see every customer (compliance read-only, which
-    the services enforce); a branch manager sees their branch; a relationship manager sees
-    the customers they hold object permissions on (granted by assignment). Anyone else,
-    inactive or anonymous, sees nothing.
+    the services enforce); a branch manager sees their branch and what is assigned to them; a
+    relationship manager sees the customers they hold the view object permission on
+    (granted by assignment). Anyone else, inactive or anonymous, sees nothing.
     """
-    customers = Customer.objects.all()
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return customers.none()
-    if user.sees_all_customers:
-        return customers
-    assigned = get_objects_for_user(
-        user,
-        "customers.view_customer",
-        klass=customers,
-        use_groups=False,
-        with_superuser=False,
-        accept_global_perms=False,
-    )
-    if user.is_branch_manager and user.branch_id:
-        return customers.filter(Q(branch_id=user.branch_id) | Q(pk__in=assigned.values("pk")))
-    return assigned
+    return customer_scope(user=user).customers()
 
 
 def customer_for_user(*, user: Any, customer_id: Any) -> Customer:
@@ -118,13 +103,84 @@ class SearchKind:
 def visible_scope(*, user: Any, field: str = "customer") -> Q:
     """A filter on `field` (a foreign key to Customer) for rows under customers the user may see.
 
-    Built from visible_customers. For someone who sees every customer it is empty, so the
-    query does not join a subquery over the whole customer table for nothing.
+    Empty for someone who sees every customer, so the query does not join a subquery over the
+    whole customer table for nothing.
     """
-    visible = visible_customers(user=user)
-    if not visible.query.has_filters():
-        return Q()
-    return Q(**{f"{field}__in": visible})
+    return customer_scope(user=user).rows(field)
+
+
+@dataclass(frozen=True)
+class CustomerScope:
+    """Which customers a user may see: the one rule behind visible_customers and visible_scope.
+
+    Nobody for an anonymous or inactive user; no filter at all for administrators and
+    compliance officers; a branch manager's branch (a role filter, not per-object rows) plus
+    what is assigned to them; anyone else, the customers they hold the view object
+    permission on in guardian's direct foreign-key table (user permissions only: FinPulse
+    grants no group object permissions and no global view permission to managers).
+
+    Decided once, it can be put on several tables (the dashboard filters five sections by
+    one scope). guardian's get_objects_for_user would wrap the direct table in two more
+    lookups of the customer table (`id IN (SELECT id FROM customer WHERE id IN (SELECT ...
+    WHERE content_object_id IN (SELECT id FROM customer)))`); here a manager's customers are
+    one index range on the table's unique (user, permission, object) index, and the foreign
+    key already guarantees every object id is a customer.
+    """
+
+    user_id: int | None = None
+    sees_all: bool = False
+    sees_none: bool = False
+    branch_id: int | None = None  # a branch manager's branch: the role filter
+
+    @cached_property
+    def assigned_ids(self) -> QuerySet[CustomerUserObjectPermission]:
+        """Ids of the customers the user holds the view permission on (a subquery, not a list).
+
+        Built once per scope: each query that uses it resolves its own copy.
+        """
+        from django.contrib.contenttypes.models import ContentType
+
+        # The permission is joined by codename, as guardian does, on purpose. PostgreSQL then
+        # expects a handful of rows, so every section is driven from the manager's own
+        # customers and costs what their book costs. With the permission id as a constant
+        # (or a scalar subquery) it expects the average book and, for "latest interactions",
+        # walks the bank-wide time index instead: measured on 100,000 customers, a manager
+        # with three customers waited 110 ms for that section.
+        return CustomerUserObjectPermission.objects.filter(
+            user_id=self.user_id,
+            permission__content_type=ContentType.objects.get_for_model(Customer),
+            permission__codename="view_customer",
+        ).values("content_object_id")
+
+    def rows(self, field: str = "customer") -> Q:
+        """A filter on `field` (a foreign key to Customer) for rows under the visible customers."""
+        if self.sees_all:
+            return Q()
+        if self.sees_none:
+            return Q(**{f"{field}_id__in": []})  # matches nothing; Django sends no query at all
+        if self.branch_id is not None:
+            return Q(**{f"{field}__in": self.customers().values("pk")})
+        return Q(**{f"{field}_id__in": self.assigned_ids})
+
+    def customers(self) -> QuerySet[Customer]:
+        customers = Customer.objects.all()
+        if self.sees_all:
+            return customers
+        if self.sees_none:
+            return customers.none()
+        if self.branch_id is not None:
+            return customers.filter(Q(branch_id=self.branch_id) | Q(pk__in=self.assigned_ids))
+        return customers.filter(pk__in=self.assigned_ids)
+
+
+def customer_scope(*, user: Any) -> CustomerScope:
+    """Who sees which customer, decided once per request (see CustomerScope); no query."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return CustomerScope(sees_none=True)
+    if user.sees_all_customers:
+        return CustomerScope(user_id=user.pk, sees_all=True)
+    branch_id = user.branch_id if user.is_branch_manager and user.branch_id else None
+    return CustomerScope(user_id=user.pk, branch_id=branch_id)
 
 
 def classify_search_term(term: str) -> str:

@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from apps.core.errors import DomainError, NotFound
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, IdentityDocument
-from apps.customers.selectors import visible_customers, visible_scope
+from apps.customers.selectors import CustomerScope, visible_customers, visible_scope
 from apps.interactions.models import Attachment, Interaction
 
 TIMELINE_PAGE_SIZE = 20
@@ -56,10 +56,16 @@ def _sees_confidential_of_everyone(user: Any) -> bool:
     return bool(getattr(user, "is_compliance_officer", False))
 
 
-def visible_interactions(*, user: Any) -> QuerySet[Interaction]:
+def visible_interactions(*, user: Any, scope: CustomerScope | None = None) -> QuerySet[Interaction]:
     """Interactions on customers the user may see; confidential ones only for the author,
-    the customer's primary manager and compliance."""
-    interactions = Interaction.objects.filter(visible_scope(user=user))
+    the customer's primary manager and compliance.
+
+    `scope`: the user's customer_scope when the caller has already decided it (the dashboard
+    filters several tables by the same one).
+    """
+    if scope is not None and scope.user_id not in (None, getattr(user, "pk", None)):
+        raise ValueError("That customer scope was decided for another user.")
+    interactions = Interaction.objects.filter(visible_scope(user=user) if scope is None else scope.rows())
     if not getattr(user, "is_authenticated", False):
         return interactions.none()
     if _sees_confidential_of_everyone(user):
@@ -100,10 +106,10 @@ def attachment_for_user(*, user: Any, attachment_id: Any) -> Attachment:
         raise NotFound("No such attachment.") from None
 
 
-def recent_interactions(*, user: Any, limit: int = 10) -> QuerySet[Interaction]:
+def recent_interactions(*, user: Any, limit: int = 10, scope: CustomerScope | None = None) -> QuerySet[Interaction]:
     """The latest interactions across the customers the user sees (dashboard)."""
     return (
-        visible_interactions(user=user)
+        visible_interactions(user=user, scope=scope)
         .select_related("customer", "author")
         .only(
             "id",

@@ -1,9 +1,11 @@
 """The manager's day: what is due, what is about to mature or expire, what was said lately.
 
-Every list starts from what the user may see (visible_customers / visible_tasks), is capped
-at SECTION_LIMIT rows and costs one query, so the page costs the same for a manager with
-50 customers and a compliance officer who sees a million. Each row says why it is there: the
-rule (in the bank's words and as its code) and the date that put it there.
+Every list starts from what the user may see, is capped at SECTION_LIMIT rows and costs one
+query, so the page costs the same for a manager with 50 customers and a compliance officer
+who sees a million. Who sees which customer is decided once per page (customer_scope: the
+same rule as visible_customers, in the form that is cheap to put on five tables) and every
+section filters by that one scope. Each row says why it is there: the rule (in the bank's
+words and as its code) and the date that put it there.
 
 Interactions, notifications and leads come from their own apps when those are installed
 (the dashboard is built before some of them exist and must not break without them).
@@ -27,13 +29,12 @@ from apps.customers.models import Customer, IdentityDocument
 from apps.customers.selectors import (
     KYC_DUE_WINDOW_DAYS,
     MATURITY_WINDOW_DAYS,
+    CustomerScope,
     Money,
+    customer_scope,
     kyc_review_due,
-    visible_customers,
-    visible_scope,
 )
 from apps.tasks.models import Task
-from apps.tasks.selectors import visible_tasks
 
 SECTION_LIMIT = 10  # a day's list to act on; each section links to the full list
 DOCUMENT_EXPIRY_WINDOW_DAYS = 60  # time to ask for a new passport before the old one lapses
@@ -55,10 +56,6 @@ class WorkItem:
     date_label: str
     is_overdue: bool = False
     amount: Money | None = None
-
-    @property
-    def has_time(self) -> bool:
-        return isinstance(self.date, dt.datetime)
 
 
 @dataclass
@@ -90,15 +87,15 @@ def _day_bounds(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def tasks_due(*, user: Any, today: dt.date) -> Section:
-    """Open tasks assigned to the user, due today or overdue, oldest first."""
+def tasks_due(*, user: Any, today: dt.date, scope: CustomerScope | None = None) -> Section:
+    """Open tasks assigned to the user on customers they see (visible_tasks), due today or
+    overdue, oldest first."""
+    scope = scope or customer_scope(user=user)
     start, end = _day_bounds(today)
     rows, more = _capped(
         list(
-            visible_tasks(user=user)
-            .select_related(None)
+            Task.objects.filter(scope.rows(), assignee=user, status=Task.Status.OPEN, due_at__lt=end)
             .select_related("customer")
-            .filter(assignee=user, status=Task.Status.OPEN, due_at__lt=end)
             .only(
                 "id",
                 "title",
@@ -130,13 +127,14 @@ def tasks_due(*, user: Any, today: dt.date) -> Section:
     return Section(title="Tasks due today and overdue", items=items, has_more=more)
 
 
-def maturing_holdings(*, user: Any, today: dt.date) -> Section:
+def maturing_holdings(*, user: Any, today: dt.date, scope: CustomerScope | None = None) -> Section:
     """Active holdings of visible customers (as owner or joint holder) maturing in the window."""
+    scope = scope or customer_scope(user=user)
     until = today + dt.timedelta(days=MATURITY_WINDOW_DAYS)
     rows, more = _capped(
         list(
             HoldingParty.objects.filter(
-                visible_scope(user=user),
+                scope.rows(),
                 role__in=[HoldingParty.Role.OWNER, HoldingParty.Role.JOINT],
                 holding__status=Holding.Status.ACTIVE,
                 holding__maturity_date__range=(today, until),
@@ -178,13 +176,14 @@ def maturing_holdings(*, user: Any, today: dt.date) -> Section:
     return Section(title=f"Maturing in the next {MATURITY_WINDOW_DAYS} days", items=items, has_more=more)
 
 
-def expiring_documents(*, user: Any, today: dt.date) -> Section:
+def expiring_documents(*, user: Any, today: dt.date, scope: CustomerScope | None = None) -> Section:
     """Identity documents of visible customers expiring soon, or lately expired."""
+    scope = scope or customer_scope(user=user)
     since = today - dt.timedelta(days=DOCUMENT_EXPIRED_LOOKBACK_DAYS)
     until = today + dt.timedelta(days=DOCUMENT_EXPIRY_WINDOW_DAYS)
     rows, more = _capped(
         list(
-            IdentityDocument.objects.filter(visible_scope(user=user), expiry_date__range=(since, until))
+            IdentityDocument.objects.filter(scope.rows(), expiry_date__range=(since, until))
             .select_related("customer")
             .only(
                 "id",
@@ -218,11 +217,12 @@ def expiring_documents(*, user: Any, today: dt.date) -> Section:
     return Section(title=title, items=items, has_more=more)
 
 
-def kyc_reviews_due(*, user: Any, today: dt.date) -> Section:
+def kyc_reviews_due(*, user: Any, today: dt.date, scope: CustomerScope | None = None) -> Section:
     """Visible, not closed customers whose KYC review is due (same rule as the list filter)."""
+    scope = scope or customer_scope(user=user)
     rows, more = _capped(
         list(
-            visible_customers(user=user)
+            scope.customers()
             .filter(kyc_review_due(today=today))
             .exclude(status=Customer.Status.CLOSED)
             .only("id", "display_name", "kyc_status", "kyc_review_date")
@@ -296,14 +296,16 @@ def unread_notifications(*, user: Any) -> list[Any] | None:
 
 def my_day(*, user: Any) -> MyDay:
     today = business_today()
+    # Who sees which customer is decided once; every section filters by the same scope.
+    scope = customer_scope(user=user)
     return MyDay(
         today=today,
-        tasks=tasks_due(user=user, today=today),
-        maturing_holdings=maturing_holdings(user=user, today=today),
-        expiring_documents=expiring_documents(user=user, today=today),
-        kyc_reviews=kyc_reviews_due(user=user, today=today),
+        tasks=tasks_due(user=user, today=today, scope=scope),
+        maturing_holdings=maturing_holdings(user=user, today=today, scope=scope),
+        expiring_documents=expiring_documents(user=user, today=today, scope=scope),
+        kyc_reviews=kyc_reviews_due(user=user, today=today, scope=scope),
         recent_interactions=_optional_rows(
-            "apps.interactions", "recent_interactions", user=user, limit=RECENT_INTERACTIONS
+            "apps.interactions", "recent_interactions", user=user, limit=RECENT_INTERACTIONS, scope=scope
         ),
         unread_notifications=unread_notifications(user=user),
         new_leads=_optional_rows("apps.leads", "new_leads_for", user=user, limit=SECTION_LIMIT),

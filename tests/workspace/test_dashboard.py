@@ -8,10 +8,13 @@ from django.urls import reverse
 
 from apps.accounts.models import Holding
 from apps.customers.models import IdentityDocument
-from apps.customers.services import add_identity_document
+from apps.customers.services import add_identity_document, assign_customer
+from apps.identity import roles
+from apps.tasks.models import Task
 from apps.workspace.selectors import SECTION_LIMIT
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
+from tests.identity.factories import BranchFactory, UserFactory
 from tests.interactions.factories import InteractionFactory
 from tests.tasks.factories import TaskFactory
 from tests.workspace.support import (
@@ -138,6 +141,47 @@ def test_a_section_too_long_for_the_page_offers_the_full_list(client, manager):
 
     assert len(section.items) == SECTION_LIMIT
     assert section.has_more
+
+
+@pytest.mark.parametrize(
+    ("role", "sees"),
+    [
+        ("manager", {"mine"}),
+        ("branch_manager", {"mine", "colleague's"}),
+        ("compliance_officer", {"mine", "colleague's", "other branch's"}),
+    ],
+)
+def test_every_section_lists_exactly_the_customers_the_user_may_see(
+    request, client, manager, other_manager, role, sees
+):
+    far_manager = UserFactory(roles=[roles.RELATIONSHIP_MANAGER], branch=BranchFactory(), username="manager.far")
+    people = {
+        "mine": seed_customer_day(manager),
+        "colleague's": seed_customer_day(other_manager),
+        "other branch's": seed_customer_day(far_manager),
+    }
+    for person in people.values():
+        InteractionFactory(customer=person)
+    expected = {people[name].pk for name in sees}
+
+    day = day_of(client, request.getfixturevalue(role)).context["day"]
+
+    for section in (day.maturing_holdings, day.expiring_documents, day.kyc_reviews):
+        assert {item.customer_id for item in section.items} == expected, section.title
+    assert {interaction.customer_id for interaction in day.recent_interactions} == expected
+    # Tasks are the user's own: only the manager has any, and only on their customers.
+    assert {item.customer_id for item in day.tasks.items} == ({people["mine"].pk} if role == "manager" else set())
+
+
+def test_a_task_on_a_customer_moved_to_another_manager_leaves_my_day(client, manager, other_manager):
+    customer = seed_customer_day(manager)
+    assign_customer(actor=None, customer=customer, manager=other_manager, reason="Holiday cover")
+
+    day = day_of(client, manager).context["day"]
+
+    assert Task.objects.filter(customer=customer, assignee=manager, status=Task.Status.OPEN).exists()
+    assert day.tasks.items == []  # the task is still mine, but the customer is not any more
+    assert not (day.maturing_holdings.items or day.expiring_documents.items or day.kyc_reviews.items)
 
 
 @pytest.mark.parametrize("customers", [3, 30])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.template import engines
 from django.utils import timezone
 
 from apps.core.templatetags.finpulse import masked, money, person_name
@@ -47,6 +49,34 @@ def test_masked_shows_a_hint_of_a_clear_value():
 def test_person_name_prefers_the_full_name(manager):
     assert person_name(manager) == manager.get_full_name()
     assert person_name(None) == "—"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.date(2026, 3, 2),
+        dt.date(987, 12, 31),  # the year keeps four digits, as Django's "Y" does
+        dt.datetime(2026, 1, 15, 9, 5, tzinfo=dt.UTC),
+        # Summer time: shown in London time, which is already the next day.
+        dt.datetime(2026, 7, 1, 23, 30, 5, 123456, tzinfo=dt.UTC),
+    ],
+)
+def test_time_tag_prints_what_the_date_filters_print(value):
+    engine = engines["django"]
+    with_filters = engine.from_string(
+        """<time datetime="{{ v|date:'c' }}">{{ v|date:"j M Y" }}"""
+        """{% if has_time %} {{ v|time:"H:i" }}{% endif %}</time>"""
+    )
+    with_tag = engine.from_string("{% load finpulse %}{{ v|time_tag }}")
+
+    expected = with_filters.render({"v": value, "has_time": isinstance(value, dt.datetime)})
+
+    assert with_tag.render({"v": value}) == expected
+    assert expected.startswith('<time datetime="')
+
+
+def test_time_tag_prints_nothing_for_no_date():
+    assert engines["django"].from_string("{% load finpulse %}[{{ v|time_tag }}]").render({"v": None}) == "[]"
 
 
 @pytest.mark.usefixtures("pinned_today", "role_permissions")

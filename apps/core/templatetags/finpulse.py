@@ -2,15 +2,20 @@
 
 `{{ amount|money:currency }}` formats a Decimal with the currency's minor units (no float on
 the way, so 0.1 + 0.2 never shows as 0.30000000000000004). `{{ value|masked:"email" }}`
-turns a clear PII value into the same short hint the lists show.
+turns a clear PII value into the same short hint the lists show. `{{ when|time_tag }}` prints
+a date or a date and time as a <time> element.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.utils.dates import MONTHS_3
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from apps.core.masking import mask_email, mask_national_id, mask_phone, mask_tail
 
@@ -60,3 +65,20 @@ def person_name(user: Any) -> str:
     if user is None or user == "":
         return EMPTY
     return user.get_full_name() or user.get_username()
+
+
+@register.filter(expects_localtime=True)
+def time_tag(value: Any) -> SafeString | str:
+    """`<time datetime="2026-03-02">2 Mar 2026</time>`; a datetime adds its local time, " 10:00".
+
+    Prints exactly what `<time datetime="{{ v|date:'c' }}">{{ v|date:"j M Y" }} {{ v|time:"H:i" }}</time>`
+    prints (tests compare the two), in one call instead of three: Django's date filter parses
+    its format string and looks up the locale on every call, and the dashboard prints some
+    sixty of these. Aware datetimes arrive in the current time zone (expects_localtime).
+    """
+    if not isinstance(value, dt.date):
+        return ""
+    text = f"{value.day} {MONTHS_3[value.month].title()} {value.year:04d}"
+    if isinstance(value, dt.datetime):
+        text += f" {value.hour:02d}:{value.minute:02d}"
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), text)
