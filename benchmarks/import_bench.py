@@ -1,16 +1,17 @@
 """Import a generated file of 1,000,000 customers: rows per second and peak memory.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything \\
+    [DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything] \\
         python -m benchmarks.import_bench [--rows 1000000] [--batch-size 1000] [--managers 5] [--rerun ROWS]
 
 Writes the CSV to var/bench/ as a stream (never held in memory), recreates the database
-`finpulse_bench_import` on DATABASE_URL's server, migrates it, creates one branch and
---managers relationship managers, then runs `manage.py import_customers` on the file as a
-child process, exactly as an operator would: every customer is encrypted (five PII fields),
-gets its three blind indexes and hints, is assigned to a manager (object permissions and
-assignment history in bulk) and leaves its audit events. Peak memory is the child's maximum
-resident set size (getrusage RUSAGE_CHILDREN). With --rerun N, the first N rows are imported
-again (a new file of the same content), to measure the all-unchanged path.
+`finpulse_bench_import` on DATABASE_URL's server (or the embedded one when it is unset),
+migrates it, creates one branch and --managers relationship managers, then runs
+`manage.py import_customers` on the file as a child process, exactly as an operator would:
+every customer is encrypted (five PII fields), gets its three blind indexes and hints, is
+assigned to a manager (object permissions and assignment history in bulk) and leaves its
+audit event. Peak memory is the child's maximum resident set size (getrusage
+RUSAGE_CHILDREN). With --rerun N, the first N rows are imported again (a new file of the
+same content), to measure the all-unchanged path.
 
 Targets: under 10 minutes and under 500 MB for 1,000,000 customers. Figures go to stdout and
 benchmarks/results/import.json.
@@ -189,7 +190,10 @@ def main() -> None:
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
     if not base:
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL server (the benchmark creates its own database there).")
+        # Bare machine: the embedded PostgreSQL under var/ hosts the benchmark's database.
+        from finpulse.embedded_db import embedded_database_url
+
+        base = embedded_database_url()
 
     path = BENCH_DIR / f"customers_{args.rows}.csv"
     started = time.perf_counter()
