@@ -9,6 +9,7 @@ from apps.core.blind_index import blind_index
 from apps.core.masking import mask_email, mask_national_id, mask_phone
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, CustomerAssignment, CustomerUserObjectPermission
+from apps.imports import writers
 from apps.imports.models import ImportRowError, ImportRun
 from tests.customers.factories import CustomerFactory
 from tests.imports.support import CUSTOMER_HEADER, customer_row, read_report, run_command, write_csv, write_jsonl
@@ -279,3 +280,25 @@ def test_queries_do_not_grow_with_the_number_of_rows(
 
     assert result.returncode == 0
     assert Customer.objects.filter(primary_manager=manager).count() == customers
+
+
+def test_a_row_the_database_refuses_after_the_checks_fails_alone(tmp_path, branch, manager, existing, monkeypatch):
+    """A concurrent writer can take a national id between the duplicate check and the COPY:
+    the batch is then retried row by row, the refused row is reported, the others go in."""
+    monkeypatch.setattr(writers, "_reject_customer_duplicates", lambda plans: plans)  # the check saw nothing
+    taken = customer_row(2, branch_code=branch.code, manager=manager.username, national_id="QQ900001A")  # EXISTING1's
+    rows = [customer_row(1, branch_code=branch.code, manager=manager.username), taken]
+    rows.append(customer_row(3, branch_code=branch.code, manager=manager.username))
+    path = write_csv(tmp_path / "race.csv", rows, header=CUSTOMER_HEADER)
+
+    result = run_command("import_customers", path, allow_partial=True)
+
+    assert result.returncode == 0
+    run = ImportRun.objects.get()
+    assert (run.created, run.failed) == (2, 1)
+    error = ImportRowError.objects.get(run=run)
+    assert error.row_number == 3 and "customer_unique_national_id" in error.message
+    assert set(Customer.objects.values_list("external_id", flat=True)) == {"EXISTING1", "IMP000001", "IMP000003"}
+    # The refused batch was rolled back whole: each customer has its rows once, from the retry.
+    assert CustomerAssignment.objects.filter(manager=manager).count() == 2
+    assert CustomerUserObjectPermission.objects.filter(user=manager).count() == 4
