@@ -51,18 +51,14 @@ def _allocate_ids(connection: Any, model: type[models.Model], count: int) -> lis
 
 @cache
 def _value_getters(model: type[models.Model]) -> list[Callable[[models.Model, Any], Any]]:
-    def as_is(field: models.Field) -> Callable[[models.Model, Any], Any]:
-        attname = field.attname
-        return lambda obj, connection: getattr(obj, attname)
-
-    def prepared(field: models.Field) -> Callable[[models.Model, Any], Any]:
+    def getter(field: models.Field) -> Callable[[models.Model, Any], Any]:
+        stamped = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        if type(field) in _AS_IS and not stamped:
+            attname = field.attname
+            return lambda obj, connection: getattr(obj, attname)
         return lambda obj, connection: field.get_db_prep_save(field.pre_save(obj, True), connection)
 
-    getters = []
-    for field in model._meta.concrete_fields:
-        plain = type(field) in _AS_IS and not getattr(field, "auto_now", False)
-        getters.append(as_is(field) if plain and not getattr(field, "auto_now_add", False) else prepared(field))
-    return getters
+    return [getter(field) for field in model._meta.concrete_fields]
 
 
 def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -70,7 +66,7 @@ def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[S
 
     The lower level, for rows so simple that building model instances would cost more than
     writing them (permission and assignment rows); every field of the table that has no
-    database default must be given. The rows' primary keys come from the column's default.
+    database default must be given; the primary key too, or it comes from the column's default.
     """
     connection = connections[DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
@@ -91,12 +87,8 @@ def copy_insert(objs: Sequence[models.Model]) -> None:
     for obj, pk in zip(objs, _allocate_ids(connection, model, len(objs)), strict=True):
         obj.pk = pk
     getters = _value_getters(model)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in meta.concrete_fields)
-    statement = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
-        for obj in objs:
-            copy.write_row([get(obj, connection) for get in getters])
+    names = [field.name for field in meta.concrete_fields]
+    copy_rows(model, names, ([get(obj, connection) for get in getters] for obj in objs))
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias

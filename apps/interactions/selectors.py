@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from apps.core.errors import DomainError, NotFound
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, IdentityDocument
-from apps.customers.selectors import CustomerScope, visible_customers, visible_scope
+from apps.customers.selectors import CustomerScope, customer_scope, visible_customers
 from apps.interactions.models import Attachment, Interaction
 
 TIMELINE_PAGE_SIZE = 20
@@ -65,7 +65,7 @@ def visible_interactions(*, user: Any, scope: CustomerScope | None = None) -> Qu
     """
     if scope is not None and scope.user_id not in (None, getattr(user, "pk", None)):
         raise ValueError("That customer scope was decided for another user.")
-    interactions = Interaction.objects.filter(visible_scope(user=user) if scope is None else scope.rows())
+    interactions = Interaction.objects.filter((scope or customer_scope(user=user)).rows())
     if not getattr(user, "is_authenticated", False):
         return interactions.none()
     if _sees_confidential_of_everyone(user):
