@@ -71,7 +71,9 @@ def broker_settings(url: str | None = None, queue: str | None = None) -> dict[st
         "task_queues": [task_queue(queue, url)],
     }
     if url.startswith("filesystem://"):
-        folders = {name: settings.CELERY_BROKER_DIR / name for name in ("in", "out", "processed")}
+        folders = {
+            name: settings.CELERY_BROKER_DIR / name for name in ("in", "out", "processed", "control")
+        }
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
         return {
@@ -82,6 +84,8 @@ def broker_settings(url: str | None = None, queue: str | None = None) -> dict[st
                 "data_folder_out": str(folders["out"]),
                 "processed_folder": str(folders["processed"]),
                 "store_processed": False,
+                # kombu's exchange table; unset, kombu writes `control/` in the working directory.
+                "control_folder": str(folders["control"]),
             },
             **routing,
         }
