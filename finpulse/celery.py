@@ -71,9 +71,7 @@ def broker_settings(url: str | None = None, queue: str | None = None) -> dict[st
         "task_queues": [task_queue(queue, url)],
     }
     if url.startswith("filesystem://"):
-        folders = {
-            name: settings.CELERY_BROKER_DIR / name for name in ("in", "out", "processed", "control")
-        }
+        folders = {name: settings.CELERY_BROKER_DIR / name for name in ("in", "out", "processed", "control")}
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
         return {

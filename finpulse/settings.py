@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "apps.recommendations",
     "apps.leads",
     "apps.imports",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

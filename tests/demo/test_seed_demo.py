@@ -20,9 +20,9 @@ from django.utils import timezone
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.audit import verify_chain
 from apps.core.models import AuditEvent
-from apps.customers.demo import DEMO_PREFIX
 from apps.customers.models import Customer, CustomerAssignment, CustomerRelationship, IdentityDocument
 from apps.customers.selectors import visible_customers
+from apps.demo.planner import DEMO_PREFIX
 from apps.identity import roles
 from apps.products.models import Product, ProductRate
 from apps.products.selectors import rate_on

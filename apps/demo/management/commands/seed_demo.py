@@ -8,7 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.errors import DomainError
-from apps.customers.demo import USERS, demo_password, seed_demo
+from apps.demo.catalog import USERS
+from apps.demo.seed import seed_demo
+from apps.demo.writers.identity import demo_password
 
 
 class Command(BaseCommand):

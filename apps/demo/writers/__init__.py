@@ -1,0 +1,1 @@
+"""Writing the demo data through the real services, one domain a module."""
