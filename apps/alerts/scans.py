@@ -31,6 +31,7 @@ from apps.core.business_date import business_today
 from apps.customers.models import Customer, IdentityDocument
 from apps.identity import roles
 from apps.identity.models import User
+from apps.interactions.models import Interaction
 from apps.notifications.models import Kind
 from apps.products.models import ProductRate
 from apps.tasks.models import Task
@@ -344,27 +345,12 @@ def scan_kyc_reviews(*, today: dt.date, batch_size: int, report: RuleReport) -> 
 # --- relationship cadence ---------------------------------------------------------------
 
 
-def _interaction_model() -> Any:
-    """apps.interactions may not be installed: then the cadence scan does nothing."""
-    from django.apps import apps
-
-    if not apps.is_installed("apps.interactions"):
-        return None
-    try:
-        return apps.get_model("interactions", "Interaction")
-    except LookupError:
-        return None
-
-
 def scan_relationships(*, today: dt.date, batch_size: int, report: RuleReport) -> None:
     from django.db.models import OuterRef, Subquery
     from django.db.models.functions import Coalesce, TruncDate
 
-    interaction = _interaction_model()
-    if interaction is None:
-        return
     last_contact = Subquery(
-        interaction.objects.filter(customer_id=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+        Interaction.objects.filter(customer_id=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
     )
     for segment, days in sorted(settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS.items()):
         cutoff = today - dt.timedelta(days=int(days))

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -107,24 +107,17 @@ def _pii_rows(view: Customer360) -> list[dict[str, object]]:
     ]
 
 
-# Parts of the 360 page served by other apps' views (interactions, tasks, products), loaded by
-# htmx. The path is the contract; reverse() is used once the URL name exists.
+# Parts of the 360 page served by other apps' views (interactions, tasks, products), loaded by htmx.
 SLOTS = {
-    "timeline": ("interactions:timeline", "/customers/{pk}/timeline/"),
-    "new_interaction": ("interactions:create", "/customers/{pk}/interactions/new/"),
-    "tasks": ("tasks:customer_tasks", "/customers/{pk}/tasks/"),
-    "eligibility": ("products:customer_eligibility", "/customers/{pk}/eligibility/"),
+    "timeline": "interactions:timeline",
+    "new_interaction": "interactions:create",
+    "tasks": "tasks:customer_tasks",
+    "eligibility": "products:customer_eligibility",
 }
 
 
 def _slot_urls(customer_id: int) -> dict[str, str]:
-    urls = {}
-    for key, (name, path) in SLOTS.items():
-        try:
-            urls[key] = reverse(name, args=[customer_id])
-        except NoReverseMatch:
-            urls[key] = path.format(pk=customer_id)
-    return urls
+    return {key: reverse(name, args=[customer_id]) for key, name in SLOTS.items()}
 
 
 def _detail_context(view: Customer360, reveal_form: RevealPiiForm | None = None) -> dict[str, object]:

@@ -46,6 +46,8 @@ from apps.leads.llm_extraction import extract_with_llm
 from apps.leads.models import Constraint, Intent, Lead, LeadCorrection, LeadTransition, LoanPurpose
 from apps.leads.selectors import ENCRYPTED, visible_leads
 from apps.leads.state import check_transition
+from apps.notifications.selectors import chosen_channels
+from apps.notifications.services import build_user_notifications, enqueue_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -557,12 +559,7 @@ def flag_for_review(*, actor: Any, lead: Lead, reason: str) -> Lead:
 
 
 def _notify_assignee(lead: Lead, assignee: Any) -> None:
-    """Tell the advisor through the notifications outbox, when that app is installed."""
-    try:
-        from apps.notifications.selectors import chosen_channels
-        from apps.notifications.services import build_user_notifications, enqueue_notifications
-    except ImportError:  # notifications not installed: the inbox still shows the lead
-        return
+    """Tell the advisor through the notifications outbox."""
     kind = "lead_assigned"
     channels = chosen_channels(user_ids=[assignee.pk], kinds=[kind])[(assignee.pk, kind)]
     intent = dict(Intent.choices).get(lead.intent, "Lead")

@@ -7,19 +7,15 @@ same rule as visible_customers, in the form that is cheap to put on five tables)
 section filters by that one scope. Each row says why it is there: the rule (in the bank's
 words and as its code) and the date that put it there.
 
-Interactions, notifications and leads come from their own apps when those are installed
-(the dashboard is built before some of them exist and must not break without them).
+Interactions, notifications and leads come from their own apps' selectors.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps as django_apps
 from django.db.models import F
 from django.utils import timezone
 
@@ -34,6 +30,12 @@ from apps.customers.selectors import (
     customer_scope,
     kyc_review_due,
 )
+from apps.interactions.models import Interaction
+from apps.interactions.selectors import recent_interactions
+from apps.leads.models import Lead
+from apps.leads.selectors import new_leads_for
+from apps.notifications.models import Notification
+from apps.notifications.selectors import unread_notifications
 from apps.tasks.models import Task
 
 SECTION_LIMIT = 10  # a day's list to act on; each section links to the full list
@@ -72,10 +74,9 @@ class MyDay:
     maturing_holdings: Section
     expiring_documents: Section
     kyc_reviews: Section
-    # None: the module is not installed, so the page leaves the section out.
-    recent_interactions: list[Any] | None = None
-    unread_notifications: list[Any] | None = None
-    new_leads: list[Any] | None = None
+    recent_interactions: list[Interaction]
+    unread_notifications: list[Notification]
+    new_leads: list[Lead]
 
 
 def _capped(rows: list[Any]) -> tuple[list[Any], bool]:
@@ -257,43 +258,6 @@ def kyc_reviews_due(*, user: Any, today: dt.date, scope: CustomerScope | None = 
     return Section(title="KYC reviews due", items=items, has_more=more)
 
 
-def _optional_selector(app: str, name: str) -> Callable[..., Any] | None:
-    """`app.selectors.name` when that app is installed and defines it; None otherwise."""
-    if not django_apps.is_installed(app):
-        return None
-    try:
-        module = importlib.import_module(f"{app}.selectors")
-    except ModuleNotFoundError as error:
-        if error.name in (app, f"{app}.selectors"):
-            return None
-        raise
-    return getattr(module, name, None)
-
-
-def _optional_rows(app: str, name: str, **kwargs: Any) -> list[Any] | None:
-    selector = _optional_selector(app, name)
-    return None if selector is None else list(selector(**kwargs))
-
-
-def unread_notifications(*, user: Any) -> list[Any] | None:
-    """The user's unread in-app notifications, when the notifications app is installed.
-
-    Its own selector answers when it has one; until then the outbox model is read directly
-    (in-app rows addressed to this user and not read yet).
-    """
-    if not django_apps.is_installed("apps.notifications"):
-        return None
-    rows = _optional_rows("apps.notifications", "unread_notifications", user=user, limit=SECTION_LIMIT)
-    if rows is not None:
-        return rows
-    model = django_apps.get_model("notifications", "Notification")
-    return list(
-        model.objects.filter(recipient_user=user, channel="in_app", read_at__isnull=True).order_by(
-            "-created_at", "-id"
-        )[:SECTION_LIMIT]
-    )
-
-
 def my_day(*, user: Any) -> MyDay:
     today = business_today()
     # Who sees which customer is decided once; every section filters by the same scope.
@@ -304,9 +268,7 @@ def my_day(*, user: Any) -> MyDay:
         maturing_holdings=maturing_holdings(user=user, today=today, scope=scope),
         expiring_documents=expiring_documents(user=user, today=today, scope=scope),
         kyc_reviews=kyc_reviews_due(user=user, today=today, scope=scope),
-        recent_interactions=_optional_rows(
-            "apps.interactions", "recent_interactions", user=user, limit=RECENT_INTERACTIONS, scope=scope
-        ),
-        unread_notifications=unread_notifications(user=user),
-        new_leads=_optional_rows("apps.leads", "new_leads_for", user=user, limit=SECTION_LIMIT),
+        recent_interactions=list(recent_interactions(user=user, limit=RECENT_INTERACTIONS, scope=scope)),
+        unread_notifications=unread_notifications(user=user, limit=SECTION_LIMIT),
+        new_leads=new_leads_for(user=user, limit=SECTION_LIMIT),
     )
