@@ -7,7 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export DJANGO_SETTINGS_MODULE := finpulse.settings
 
-.PHONY: run test setup install migrate seed lint format smoke test-fast browser-deps node-deps bench stop-db lock clean
+.PHONY: run test setup install migrate seed lint format smoke test-fast browser-deps node-deps bench stop-db lock clean \
+	infra-tools infra-lint container-smoke container-bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +56,28 @@ test: lint migrate browser-deps node-deps
 # migrations, then the core tests (encryption, audit chain, selectors, services).
 smoke: migrate
 	$(PY) -m pytest -q -p no:cacheprovider tests/core tests/customers/test_selectors.py tests/customers/test_services.py tests/test_url_permission_matrix.py
+
+# Deployment code (infra/, docs/deploy.md). Nothing here is needed by `make run` or `make test`.
+# checkov, moto and podman-compose conflict with the project's pins: their own venv under var/.
+TOOLS_VENV := var/tools-venv
+$(TOOLS_VENV)/.installed-stamp: infra/tools-requirements.txt
+	test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install -q --disable-pip-version-check -r infra/tools-requirements.txt
+	touch $@
+
+infra-tools: $(TOOLS_VENV)/.installed-stamp
+
+# hadolint, terraform fmt/validate, checkov, compose config.
+infra-lint: install infra-tools
+	infra/lint.sh
+
+# Builds the image with podman (Debian base from debootstrap, cached in var/) and runs the
+# container smoke test against this machine's PostgreSQL, Redis and RabbitMQ (as root).
+container-smoke: install infra-tools
+	infra/smoke/run.sh
+
+container-bench: install infra-tools
+	$(TOOLS_VENV)/bin/python benchmarks/containers_bench.py
 
 bench: migrate
 	$(PY) -m benchmarks.run_all
