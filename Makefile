@@ -26,6 +26,10 @@ setup: migrate
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# Links in emails point where `make run` serves: FINPULSE_SITE_URL follows FINPULSE_BIND
+# (0.0.0.0 listens everywhere and is opened as 127.0.0.1); set either to override.
+run: export FINPULSE_BIND ?= 127.0.0.1:8000
+run: export FINPULSE_SITE_URL ?= http://$(subst 0.0.0.0,127.0.0.1,$(FINPULSE_BIND))
 run: seed
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(VENV)/bin/honcho start -f Procfile

@@ -424,7 +424,11 @@ FINPULSE_SMS_GATEWAY_TOKEN = env.str("FINPULSE_SMS_GATEWAY_TOKEN", default="")
 FINPULSE_NOTIFICATION_MAX_ATTEMPTS = env.int("FINPULSE_NOTIFICATION_MAX_ATTEMPTS", default=5)
 # The relay leaves rows younger than this to the after-commit dispatch.
 FINPULSE_NOTIFICATION_RELAY_GRACE_SECONDS = env.int("FINPULSE_NOTIFICATION_RELAY_GRACE_SECONDS", default=60)
-FINPULSE_SITE_URL = env.str("FINPULSE_SITE_URL", default="http://127.0.0.1:8000")
+# Links in emails (and anything sent outside a request) start here; in-app links use the
+# request's own host. `make run` sets it from FINPULSE_BIND; production needs an https URL.
+FINPULSE_SITE_URL = env.str("FINPULSE_SITE_URL", default="" if IS_PRODUCTION else "http://127.0.0.1:8000")
+if IS_PRODUCTION and not FINPULSE_SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("Set FINPULSE_SITE_URL to the https:// address managers open, in production.")
 # Celery queue (RabbitMQ: a quorum queue whose poison messages go to "<queue>.dead").
 FINPULSE_CELERY_QUEUE = env.str("FINPULSE_CELERY_QUEUE", default="finpulse")
 FINPULSE_CELERY_DELIVERY_LIMIT = env.int("FINPULSE_CELERY_DELIVERY_LIMIT", default=5)

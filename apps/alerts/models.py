@@ -7,6 +7,8 @@ from one day to the next, and a renewed deposit (new maturity date) alerts again
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -33,6 +35,11 @@ class Alert(models.Model):
     object_id = models.BigIntegerField()
     fires_on = models.DateField(help_text="The date the threshold was reached.")
     reason = models.CharField(max_length=300, help_text="Why it fired, in the bank's words.")
+    # Urgency, for the list's order (days left, then amount): the deadline the alert is about
+    # (maturity, expiry, review date, when contact fell due, the follow-up's due date) and the
+    # money at stake (a holding's balance, as a magnitude), when there is any.
+    due_on = models.DateField(null=True, blank=True, help_text="The deadline the alert is about.")
+    amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
@@ -62,12 +69,29 @@ class Alert(models.Model):
         ]
         indexes = [
             models.Index(fields=["manager", "status", "-created_at"], name="alert_manager_status_idx"),
+            models.Index(fields=["manager", "status", "due_on"], name="alert_manager_urgency_idx"),
             models.Index(fields=["status", "snoozed_until"], name="alert_snoozed_idx"),
             models.Index(fields=["customer", "-created_at"], name="alert_customer_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_rule_display()} ({self.threshold}d) for customer {self.customer_id}"
+
+    def days_left(self, today: dt.date) -> int | None:
+        return (self.due_on - today).days if self.due_on else None
+
+    def when(self, today: dt.date) -> str:
+        """The deadline in words, as the list shows it: "due today", "in 3 days", "2 days ago"."""
+        days = self.days_left(today)
+        if days is None:
+            return ""
+        if days == 0:
+            return "due today"
+        if days == 1:
+            return "due tomorrow"
+        if days > 1:
+            return f"in {days} days"
+        return "1 day ago" if days == -1 else f"{-days} days ago"
 
     @property
     def is_actionable(self) -> bool:

@@ -35,6 +35,7 @@ from apps.interactions.models import Interaction
 from apps.notifications.models import Kind
 from apps.products.models import ProductRate
 from apps.tasks.models import Task
+from apps.tasks.selectors import business_day_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -242,6 +243,8 @@ def scan_maturities(*, today: dt.date, batch_size: int, report: RuleReport) -> N
                     task_due=holding.maturity_date - dt.timedelta(days=1),
                     task_priority=Task.Priority.HIGH if threshold <= 7 else Task.Priority.NORMAL,
                     customer_notice=notice,
+                    due_on=holding.maturity_date,
+                    amount=holding.balance,
                 )
             )
         _apply(report, candidates)
@@ -300,6 +303,7 @@ def scan_documents(*, today: dt.date, batch_size: int, report: RuleReport) -> No
                     details={"expiry_date": document.expiry_date.isoformat(), "document_type": document.document_type},
                     task_source=Task.Source.DOCUMENT_EXPIRY,
                     task_due=document.expiry_date - dt.timedelta(days=7),
+                    due_on=document.expiry_date,
                 )
             )
         _apply(report, candidates)
@@ -337,6 +341,7 @@ def scan_kyc_reviews(*, today: dt.date, batch_size: int, report: RuleReport) -> 
                     task_source=Task.Source.KYC_REVIEW,
                     task_due=customer.kyc_review_date,
                     task_priority=Task.Priority.HIGH if days_left < 0 else Task.Priority.NORMAL,
+                    due_on=customer.kyc_review_date,
                 )
             )
         _apply(report, candidates)
@@ -400,6 +405,7 @@ def scan_relationships(*, today: dt.date, batch_size: int, report: RuleReport) -
                         },
                         task_source=Task.Source.RELATIONSHIP,
                         task_due=today + dt.timedelta(days=7),
+                        due_on=base + dt.timedelta(days=int(days)),
                     )
                 )
             _apply(report, candidates)
@@ -439,6 +445,7 @@ def scan_followups(*, today: dt.date, batch_size: int, reports: dict[str, RuleRe
         )
     )
     soon = dt.timedelta(hours=settings.FINPULSE_TASK_DUE_SOON_HOURS)
+    day_began, day_ends = business_day_bounds(today)
     sweeps: list[tuple[str, QuerySet[Task], Callable[[Task], Reminder]]] = [
         (
             Kind.TASK_REMINDER,
@@ -471,7 +478,8 @@ def scan_followups(*, today: dt.date, batch_size: int, reports: dict[str, RuleRe
         ),
         (
             Kind.TASK_OVERDUE,
-            open_tasks.filter(due_at__lte=now),
+            # Never "overdue" on the day it was created: a task made today is today's work.
+            open_tasks.filter(due_at__lte=now).exclude(created_at__gte=day_began, created_at__lt=day_ends),
             lambda t: Reminder(
                 t.assignee_id,
                 Kind.TASK_OVERDUE,
@@ -536,6 +544,7 @@ def _escalate(*, now: dt.datetime, batch_size: int, report: RuleReport) -> None:
                     ),
                     notification_kind=Kind.TASK_ESCALATION,
                     details={"task_id": task.pk, "assignee_id": task.assignee_id, "due_at": task.due_at.isoformat()},
+                    due_on=due.date(),
                 )
             )
         _apply(report, candidates)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 
 from apps.alerts.models import Alert
 from apps.core.errors import NotFound
@@ -18,12 +18,23 @@ def visible_alerts(*, user: Any) -> QuerySet[Alert]:
     return Alert.objects.filter(customer__in=visible_customers(user=user)).select_related("customer", "manager", "task")
 
 
-def my_alerts(*, user: Any, status: str = "") -> QuerySet[Alert]:
-    """A manager's list: alerts addressed to them on customers they still see; open first by default."""
+def my_alerts(*, user: Any, status: str = "", rule: str = "", customer: str = "") -> QuerySet[Alert]:
+    """A manager's list: alerts addressed to them on customers they still see, most urgent first.
+
+    Urgent means the nearest deadline (days left), then the most money at stake, so a deposit
+    maturing today always heads the first page. Active alerts unless a state is asked for;
+    `rule` narrows to one rule, `customer` to a customer number (external id) or part of a name.
+    """
     alerts = visible_alerts(user=user).filter(manager=user)
-    if status in Alert.Status.values:
-        return alerts.filter(status=status)
-    return alerts.filter(status__in=ACTIVE)
+    alerts = alerts.filter(status=status) if status in Alert.Status.values else alerts.filter(status__in=ACTIVE)
+    if rule in Alert.Rule.values:
+        alerts = alerts.filter(rule=rule)
+    customer = customer.strip()
+    if customer:
+        alerts = alerts.filter(
+            Q(customer__external_id__iexact=customer) | Q(customer__display_name__icontains=customer)
+        )
+    return alerts.order_by(F("due_on").asc(nulls_last=True), F("amount").desc(nulls_last=True), "pk")
 
 
 def alert_for_user(*, user: Any, alert_id: Any) -> Alert:

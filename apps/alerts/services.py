@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from apps.alerts.models import Alert
 from apps.core.audit import AuditEntry, record_audit_event, record_audit_events
-from apps.core.business_date import business_today
+from apps.core.business_date import business_day_end, business_today
 from apps.core.errors import Conflict, DomainError
 from apps.customers.services import ensure_can_edit
 from apps.notifications.selectors import chosen_channels
@@ -52,6 +53,8 @@ class Candidate:
     task_due: dt.date | None = None
     task_priority: int = Task.Priority.NORMAL
     customer_notice: tuple[str, str] | None = None  # (subject, body) for the customer, if any
+    due_on: dt.date | None = None  # the deadline (maturity, expiry, review date): the list's urgency
+    amount: Decimal | None = None  # the money at stake, as a magnitude
 
     @property
     def key(self) -> tuple[int, int, dt.date]:
@@ -80,11 +83,6 @@ def customer_url(customer_id: int) -> str:
     """Absolute link to the customer page (for emails); reversed once, not once per alert."""
     template = settings.FINPULSE_SITE_URL.rstrip("/") + reverse("customers:detail", args=[_PLACEHOLDER])
     return template.replace(str(_PLACEHOLDER), str(customer_id))
-
-
-def _due_at(day: dt.date) -> dt.datetime:
-    # Noon, bank time: the working day the follow-up belongs to.
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)), timezone.get_current_timezone())
 
 
 def _relaxed_commit() -> None:
@@ -134,7 +132,7 @@ def raise_alerts(*, candidates: Sequence[Candidate]) -> RaiseResult:
             assignee_id=c.manager_id,
             title=c.title[:200],
             description=f"{c.reason}\n\nRaised by the {c.rule} rule at {c.threshold} days.",
-            due_at=_due_at(max(c.task_due or today, today)),
+            due_at=business_day_end(max(c.task_due or today, today)),
             priority=c.task_priority,
             source=c.task_source,
             source_rule=c.source_rule,
@@ -153,6 +151,8 @@ def raise_alerts(*, candidates: Sequence[Candidate]) -> RaiseResult:
                 fires_on=c.fires_on,
                 reason=c.reason[:300],
                 details=c.details,
+                due_on=c.due_on,
+                amount=abs(c.amount) if c.amount is not None else None,
                 manager_id=c.manager_id,
                 task=tasks.get(key),
             )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -9,11 +12,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.alerts.forms import AcknowledgeForm, DismissForm, SnoozeForm
+from apps.alerts.forms import AcknowledgeForm, AlertFilterForm, DismissForm, SnoozeForm
 from apps.alerts.models import Alert
 from apps.alerts.selectors import alert_for_user, my_alerts
 from apps.alerts.services import acknowledge_alert, dismiss_alert, snooze_alert
+from apps.core.business_date import business_today
 from apps.core.http import domain_errors_on
+
+PAGE_SIZE = 25
+URGENT_DAYS = 1  # due today or tomorrow: shown in the danger colour
 
 
 def _alert(request: HttpRequest, alert_id: int) -> Alert:
@@ -23,12 +30,20 @@ def _alert(request: HttpRequest, alert_id: int) -> Alert:
 @login_required
 @require_GET
 def alert_list(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    page = Paginator(my_alerts(user=request.user, status=status), 50).get_page(request.GET.get("page"))
+    filters = AlertFilterForm(request.GET)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    chosen = {name: chosen.get(name, "") for name in ("status", "rule", "customer")}
+    page = Paginator(my_alerts(user=request.user, **chosen), PAGE_SIZE).get_page(request.GET.get("page"))
+    today = business_today()
+    for alert in page:
+        alert.due_text = alert.when(today)
+        alert.is_urgent = alert.due_on is not None and alert.due_on <= today + dt.timedelta(days=URGENT_DAYS)
+    # The pager keeps the filters: page 2 of "maturities" is still maturities.
+    query = urlencode({name: value for name, value in chosen.items() if value})
     context = {
         "page": page,
-        "status": status,
-        "statuses": Alert.Status.choices,
+        "filters": filters,
+        "query": query,
         "snooze_form": SnoozeForm(),
         "dismiss_form": DismissForm(),
     }

@@ -38,3 +38,13 @@ def business_today() -> dt.date:
     if pinned:
         return dt.date.fromisoformat(str(pinned))
     return _admin_override() or timezone.localdate()
+
+
+def business_day_end(day: dt.date) -> dt.datetime:
+    """The last moment of a business day in the bank's time zone.
+
+    A task a rule creates for a deadline is due then: "due on the 14th" means the manager has
+    all of the 14th, so it is never overdue on the day it is created (docs/decisions.md).
+    """
+    next_day = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    return next_day - dt.timedelta(seconds=1)

@@ -9,6 +9,8 @@ customer's address or phone is decrypted at send time, never stored here or logg
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -108,6 +110,18 @@ class Notification(models.Model):
     @property
     def url(self) -> str:
         return str(self.payload.get("url", ""))
+
+    @property
+    def path(self) -> str:
+        """Where it leads, as a path on this site: in-app links resolve against the request's host.
+
+        The absolute `url` (from FINPULSE_SITE_URL) is for emails; older rows carry only that.
+        """
+        path = str(self.payload.get("path", ""))
+        if not path and self.url:
+            parts = urlsplit(self.url)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return path if path.startswith("/") and not path.startswith("//") else ""
 
     @property
     def body(self) -> str:

@@ -50,7 +50,9 @@ def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     mark_notification_read(user=request.user, notification=notification)
     if request.headers.get("HX-Request") == "true":
         return _bell(request)
-    target = request.POST.get("next") or notification.url
+    # The notification's own path on this host: a link built for email (FINPULSE_SITE_URL)
+    # must still open the customer when the app is reached under another name.
+    target = request.POST.get("next") or notification.path
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect("notifications:list")

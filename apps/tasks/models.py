@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.core.business_date import business_today
 
 
 class Task(models.Model):
@@ -70,3 +75,9 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        """Open and due before the business day began (the task list's "Overdue" tab)."""
+        day_began = timezone.make_aware(dt.datetime.combine(business_today(), dt.time.min))
+        return self.status == self.Status.OPEN and self.due_at < day_began

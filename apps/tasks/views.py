@@ -201,8 +201,12 @@ def task_list(request: HttpRequest) -> HttpResponse:
         "customer__display_name",
         "customer__external_id",
     )
+    counts = my_task_counts(user=request.user)
+    if request.htmx and request.htmx.target == "task-counts":
+        # The counts refresh themselves after an action on a row (task-done, task-updated).
+        return render(request, "tasks/_counts.html", {"counts": counts, "when": when})
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "filters": filters, "when": when, "counts": my_task_counts(user=request.user)}
+    context = {"page": page, "filters": filters, "when": when, "counts": counts}
     return render(request, "tasks/list.html", context)
 
 

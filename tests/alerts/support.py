@@ -25,13 +25,13 @@ def deposit_product(**kwargs: Any) -> Product:
 
 
 def deposit(customer: Any, product: Product, days: int, **kwargs: Any) -> Holding:
+    kwargs.setdefault("balance", Decimal("25000.00"))
     return HoldingFactory(
         customer=customer,
         product=product,
         category=Holding.Category.TERM_DEPOSIT,
         opened_on=TODAY - dt.timedelta(days=330),
         maturity_date=TODAY + dt.timedelta(days=days),
-        balance=Decimal("25000.00"),
         **kwargs,
     )
 

@@ -29,6 +29,7 @@ SCRUBBED = (
     "DJANGO_SETTINGS_MODULE",
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
+    "FINPULSE_SITE_URL",
 )
 
 
@@ -49,6 +50,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         CRYPTOGRAPHY_KEY=secret(),
         BLIND_INDEX_KEY=secret(),
         DJANGO_ALLOWED_HOSTS="finpulse.bank.example",
+        FINPULSE_SITE_URL="https://finpulse.bank.example",
         DATABASE_URL=database_url(),
     )
     env.update(overrides)
@@ -122,3 +124,17 @@ def test_production_refuses_to_start_without_allowed_hosts(db):
 
     assert result.returncode != 0
     assert "Set DJANGO_ALLOWED_HOSTS in production." in result.stderr
+
+
+@pytest.mark.parametrize("site_url", [None, "", "http://finpulse.bank.example"])
+def test_production_refuses_to_start_without_an_https_site_url(db, site_url):
+    env = production_env()
+    if site_url is None:
+        del env["FINPULSE_SITE_URL"]
+    else:
+        env["FINPULSE_SITE_URL"] = site_url
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Set FINPULSE_SITE_URL to the https:// address" in result.stderr
