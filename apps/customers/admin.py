@@ -23,6 +23,7 @@ from apps.core.admin import ReadOnlyInline, ServiceAdmin, adopt, may_assign, may
 from apps.core.audit import record_pii_reveal
 from apps.core.blind_index import blind_index
 from apps.core.errors import DomainError, NotFound
+from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS, PROFILE_FIELDS
 from apps.customers.forms import CustomerAdminForm, ReassignCustomersForm
 from apps.customers.models import (
     PII_FIELDS,
@@ -35,7 +36,6 @@ from apps.customers.models import (
 )
 from apps.customers.selectors import customer_for_user, visible_customers
 from apps.customers.services import (
-    PROFILE_FIELDS,
     add_identity_document,
     assign_customer,
     assign_customers,
@@ -190,18 +190,7 @@ class CustomerAccessInline(ReadOnlyInline):
 
 # --- Customers ---
 
-IDENTITY_FIELDS = ("kind", "external_id", "first_name", "last_name", "company_name")
-HINT_FIELDS = ("national_id_hint", "email_hint", "phone_hint")
-PROFILE_ONLY_FIELDS = (
-    "segment",
-    "risk_profile",
-    "annual_income",
-    "income_currency",
-    "kyc_status",
-    "kyc_review_date",
-    "status",
-    "customer_since",
-)
+IDENTITY_FIELDS = ("kind", "external_id", *NAME_FIELDS)
 
 
 @admin.register(Customer)
@@ -278,7 +267,7 @@ class CustomerAdmin(ServiceAdmin):
     # -- the form --
 
     def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> Any:
-        personal = ("date_of_birth", "national_id", "email", "phone", "address", "country")
+        personal = (*PII_FIELDS, "country")
         if not can_reveal_pii(request.user):
             personal = (*HINT_FIELDS, "country")
         relationship: tuple[str, ...] = ("branch", "primary_manager")
@@ -287,7 +276,7 @@ class CustomerAdmin(ServiceAdmin):
         fieldsets = [
             (None, {"fields": IDENTITY_FIELDS}),
             ("Personal data (encrypted; opening this page is recorded)", {"fields": personal}),
-            ("Profile", {"fields": PROFILE_ONLY_FIELDS}),
+            ("Profile", {"fields": BANKING_FIELDS}),
             ("Relationship", {"fields": relationship}),
         ]
         if obj is not None:

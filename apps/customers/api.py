@@ -25,6 +25,7 @@ from apps.api.models import Scope
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
 from apps.core.audit import record_pii_reveal
 from apps.core.currencies import CURRENCY_CHOICES
+from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS
 from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
 from apps.customers.selectors import revealed_pii, visible_customers
 from apps.customers.services import create_customer, update_customer
@@ -48,23 +49,12 @@ class CustomerOut(serializers.ModelSerializer):
             "external_id",
             "kind",
             "display_name",
-            "first_name",
-            "last_name",
-            "company_name",
-            "national_id_hint",
-            "email_hint",
-            "phone_hint",
+            *NAME_FIELDS,
+            *HINT_FIELDS,
             "country",
-            "segment",
-            "risk_profile",
-            "annual_income",
-            "income_currency",
-            "kyc_status",
-            "kyc_review_date",
+            *BANKING_FIELDS,
             "branch",
             "primary_manager",
-            "status",
-            "customer_since",
             "created_at",
             "updated_at",
         )

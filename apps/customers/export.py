@@ -19,7 +19,8 @@ from django.db.models import QuerySet
 from apps.core.audit import AuditEntry, record_audit_events
 from apps.core.errors import PermissionDenied
 from apps.core.masking import mask_value
-from apps.customers.models import Customer
+from apps.customers.fields import PII_FIELDS, PII_LABELS
+from apps.customers.models import INDEXED_PII, Customer
 from apps.customers.selectors import LIST_FIELDS, CustomerQuery, can_reveal_pii, filtered_customers, is_pii_search
 
 # A spreadsheet treats a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...).
@@ -36,14 +37,9 @@ BASE_COLUMNS = [
     ("branch", "Branch"),
     ("primary_manager", "Relationship manager"),
 ]
-MASKED_COLUMNS = [("national_id_hint", "National id"), ("email_hint", "Email"), ("phone_hint", "Phone")]
-PII_COLUMNS = [
-    ("national_id", "National id"),
-    ("email", "Email"),
-    ("phone", "Phone"),
-    ("date_of_birth", "Date of birth"),
-    ("address", "Address"),
-]
+MASKED_COLUMNS = [(f"{name}_hint", PII_LABELS[name]) for name in INDEXED_PII]
+# The indexed personal data first, in the same columns as their masked hints.
+PII_COLUMNS = [(name, PII_LABELS[name]) for name in (*INDEXED_PII, *(f for f in PII_FIELDS if f not in INDEXED_PII))]
 
 
 def escape_cell(value: Any) -> str:

@@ -8,8 +8,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from apps.customers.fields import PROFILE_FIELDS
 from apps.customers.models import Customer
-from apps.customers.services import PROFILE_FIELDS
 from apps.identity import roles
 
 

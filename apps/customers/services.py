@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.core.audit import AuditEntry, change_set, record_audit_event, record_audit_events, snapshot
 from apps.core.bulk import copy_rows
 from apps.core.errors import DomainError, PermissionDenied
+from apps.customers.fields import PROFILE_FIELDS
 from apps.customers.models import (
     PII_FIELDS,
     Customer,
@@ -26,26 +27,6 @@ from apps.customers.models import (
 from apps.identity import roles
 
 MANAGER_PERMISSIONS = ("view_customer", "change_customer")
-PROFILE_FIELDS = (
-    "kind",
-    "first_name",
-    "last_name",
-    "company_name",
-    "date_of_birth",
-    "national_id",
-    "email",
-    "phone",
-    "address",
-    "country",
-    "segment",
-    "risk_profile",
-    "annual_income",
-    "income_currency",
-    "kyc_status",
-    "kyc_review_date",
-    "status",
-    "customer_since",
-)
 
 
 def ensure_can_edit(actor: Any) -> None:

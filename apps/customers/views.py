@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.audit import record_pii_reveal
 from apps.customers.export import prepare_export
+from apps.customers.fields import PII_LABELS
 from apps.customers.selectors import (
     SORT_LABELS,
     Customer360,
@@ -28,7 +29,7 @@ from apps.customers.selectors import (
     customer_list_page,
     revealed_pii,
 )
-from apps.customers.workspace_forms import PII_LABELS, CustomerExportForm, CustomerSearchForm, RevealPiiForm
+from apps.customers.workspace_forms import CustomerExportForm, CustomerSearchForm, RevealPiiForm
 
 
 def _is_htmx(request: HttpRequest) -> bool:

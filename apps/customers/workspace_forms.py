@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from apps.customers.models import PII_FIELDS
+from apps.customers.fields import PII_FIELDS, PII_LABELS
 from apps.customers.selectors import (
     NAME_SEARCH_MIN_LENGTH,
     SORT_LABELS,
@@ -16,14 +16,6 @@ from apps.customers.selectors import (
 )
 from apps.identity.models import Branch
 from apps.products.models import Segment
-
-PII_LABELS = {
-    "date_of_birth": "Date of birth",
-    "national_id": "National id",
-    "email": "Email",
-    "phone": "Phone",
-    "address": "Address",
-}
 
 
 class CustomerSearchForm(forms.Form):

@@ -21,31 +21,15 @@ from django.db.models import QuerySet
 
 from apps.core.errors import DomainError, PermissionDenied
 from apps.customers.export import escape_cell, record_customer_export
+from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS, PII_FIELDS
 from apps.customers.models import Customer
 from apps.customers.selectors import visible_customers
 from apps.products.models import Segment
 
 CHUNK_SIZE = 2000
-BASE_COLUMNS = (
-    "external_id",
-    "kind",
-    "first_name",
-    "last_name",
-    "company_name",
-    "country",
-    "segment",
-    "risk_profile",
-    "annual_income",
-    "income_currency",
-    "kyc_status",
-    "kyc_review_date",
-    "status",
-    "customer_since",
-    "branch_code",
-    "manager_username",
-)
-MASKED_COLUMNS = ("national_id_hint", "email_hint", "phone_hint")
-PII_COLUMNS = ("date_of_birth", "national_id", "email", "phone", "address")
+BASE_COLUMNS = ("external_id", "kind", *NAME_FIELDS, "country", *BANKING_FIELDS, "branch_code", "manager_username")
+MASKED_COLUMNS = HINT_FIELDS
+PII_COLUMNS = PII_FIELDS
 _MODEL_FIELDS = tuple(c for c in BASE_COLUMNS if c not in ("branch_code", "manager_username"))
 
 

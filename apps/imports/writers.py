@@ -32,6 +32,7 @@ from apps.accounts.models import Holding, HoldingParty
 from apps.core.audit import AuditEntry, change_set, record_audit_events
 from apps.core.bulk import copy_insert
 from apps.core.business_date import business_today
+from apps.customers.fields import PII_LABELS, PROFILE_FIELDS
 from apps.customers.models import (
     INDEXED_PII,
     PII_FIELDS,
@@ -39,18 +40,18 @@ from apps.customers.models import (
     CustomerAssignment,
     CustomerUserObjectPermission,
 )
-from apps.customers.services import PROFILE_FIELDS, assign_customers, open_first_assignments
+from apps.customers.services import assign_customers, open_first_assignments
 from apps.identity import roles
 from apps.identity.models import Branch, User
 from apps.imports.models import ExternalReference, ImportRowError, ImportRun
 from apps.imports.schemas import ParsedRow, Schema
 from apps.interactions.models import Interaction
 from apps.interactions.services import FUTURE_TOLERANCE
+from apps.products.fields import PRODUCT_FIELDS as CATALOG_FIELDS
 from apps.products.models import Product, ProductRate
-from apps.products.services import PRODUCT_FIELDS as CATALOG_FIELDS
+from apps.products.services import terms_problems
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
-PII_LABELS = {"national_id": "national id", "email": "email", "phone": "phone"}
 
 
 @dataclass
@@ -337,7 +338,7 @@ def _reject_customer_duplicates(plans: list[_CustomerPlan]) -> list[_CustomerPla
                 break
         if clash:
             kind, other = clash
-            plan.outcome.row.fail(kind, f"Probable duplicate of customer {other}: same {PII_LABELS[kind]}.")
+            plan.outcome.row.fail(kind, f"Probable duplicate of customer {other}: same {PII_LABELS[kind].lower()}.")
             plan.outcome.duplicate = True
             continue
         for kind, index in plan.new_indexes:
@@ -546,14 +547,8 @@ def write_products(*, context: ImportContext, rows: list[ParsedRow]) -> list[Out
             elif value is None and name == "eligible_segments":
                 value = []
             setattr(product, name, value)
-        if (
-            product.min_risk_profile is not None
-            and product.max_risk_profile is not None
-            and product.min_risk_profile > product.max_risk_profile
-        ):
-            row.fail("max_risk_profile", "The highest risk profile must be at least the lowest.")
-        if not (product.for_individuals or product.for_businesses):
-            row.fail("for_individuals", "A product must be offered to individuals, businesses or both.")
+        for column, message in terms_problems(product):
+            row.fail(column, message)
         _full_clean(product, row, exclude=["branches"])
         wanted_branches = None
         if "branches" in data:

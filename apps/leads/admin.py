@@ -14,25 +14,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.core.admin import ReadOnlyInline, ServiceAdmin, without_ciphertext
+from apps.leads.fields import CLOCK_FIELDS, HINT_FIELDS, ORIGIN_FIELDS, READ_FIELDS
 from apps.leads.models import Lead, LeadCorrection, LeadTransition
 from apps.leads.selectors import visible_leads
 
 SHOWN = (
-    "source",
-    "external_ref",
-    "branch",
-    "state",
-    "state_changed_at",
-    "intent",
-    "intent_confidence",
-    "requested_amount",
-    "requested_amount_confidence",
-    "monthly_income",
-    "monthly_income_confidence",
-    "currency",
-    "loan_purpose",
-    "loan_purpose_confidence",
-    "constraints",
+    *ORIGIN_FIELDS,
+    *READ_FIELDS,
     "extracted_by",
     "extraction_model",
     "review_reasons",
@@ -40,12 +28,8 @@ SHOWN = (
     "assignee",
     "customer",
     "rejection_reason",
-    "name_hint",
-    "email_hint",
-    "phone_hint",
-    "received_at",
-    "first_contact_due_at",
-    "first_contacted_at",
+    *HINT_FIELDS,
+    *CLOCK_FIELDS,
 )
 
 

@@ -21,6 +21,7 @@ from apps.api.filters import DateTimeFilter, IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.leads.fields import CLOCK_FIELDS, HINT_FIELDS, ORIGIN_FIELDS, READ_FIELDS
 from apps.leads.models import Lead
 from apps.leads.selectors import lead_list
 from apps.leads.services import MAX_INQUIRY_CHARS, MAX_NAME_CHARS, LeadInput, submit_lead
@@ -33,31 +34,14 @@ class LeadOut(serializers.ModelSerializer):
         model = Lead
         fields = (
             "id",
-            "source",
-            "external_ref",
-            "branch",
-            "state",
-            "state_changed_at",
-            "intent",
-            "intent_confidence",
-            "requested_amount",
-            "requested_amount_confidence",
-            "monthly_income",
-            "monthly_income_confidence",
-            "currency",
-            "loan_purpose",
-            "loan_purpose_confidence",
-            "constraints",
+            *ORIGIN_FIELDS,
+            *READ_FIELDS,
             "extracted_by",
             "review_reasons",
             "assignee",
             "customer",
-            "name_hint",
-            "email_hint",
-            "phone_hint",
-            "received_at",
-            "first_contact_due_at",
-            "first_contacted_at",
+            *HINT_FIELDS,
+            *CLOCK_FIELDS,
         )
         read_only_fields = fields
 

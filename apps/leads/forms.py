@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from apps.identity.models import Branch
+from apps.leads.fields import CORRECTABLE_FIELDS
 from apps.leads.models import Constraint, Intent, Lead, LoanPurpose
 from apps.leads.services import MAX_INQUIRY_CHARS, MAX_NAME_CHARS
 
@@ -72,19 +73,11 @@ class CorrectFieldsForm(forms.Form):
 
     @classmethod
     def for_lead(cls, lead: Lead) -> CorrectFieldsForm:
-        return cls(
-            initial={
-                "intent": lead.intent or Intent.OTHER,
-                "monthly_income": lead.monthly_income,
-                "requested_amount": lead.requested_amount,
-                "currency": lead.currency,
-                "loan_purpose": lead.loan_purpose,
-                "constraints": lead.constraints,
-            }
-        )
+        initial = {name: getattr(lead, name) for name in CORRECTABLE_FIELDS}
+        return cls(initial={**initial, "intent": lead.intent or Intent.OTHER})
 
     def changes(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in self.fields if name != "note"}
+        return {name: self.cleaned_data[name] for name in self.fields if name in CORRECTABLE_FIELDS}
 
 
 class AdvisorChoiceField(forms.ModelChoiceField):

@@ -14,11 +14,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.core.admin import ReadOnlyInline, ServiceAdmin, adopt
+from apps.products.fields import FEE_FIELDS, PRODUCT_FIELDS, RATE_FIELDS
 from apps.products.models import Product, ProductFee, ProductRate
-from apps.products.services import PRODUCT_FIELDS, add_product_fee, add_product_rate, create_product, update_product
-
-RATE_FIELDS = ("effective_from", "min_amount", "max_amount", "min_term_months", "max_term_months", "rate")
-FEE_FIELDS = ("name", "amount", "percentage", "frequency")
+from apps.products.services import add_product_fee, add_product_rate, create_product, update_product
 
 
 class ProductRateHistoryInline(ReadOnlyInline):

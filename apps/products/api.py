@@ -18,13 +18,14 @@ from rest_framework.response import Response
 from apps.api.filters import TextFilter
 from apps.api.models import Scope
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.products.fields import FEE_FIELDS, RATE_FIELDS, TERMS_FIELDS
 from apps.products.models import Product, ProductFee, ProductRate
 
 
 class ProductFeeOut(serializers.ModelSerializer):
     class Meta:
         model = ProductFee
-        fields = ("name", "amount", "percentage", "frequency")
+        fields = FEE_FIELDS
         read_only_fields = fields
 
 
@@ -41,20 +42,7 @@ class ProductOut(serializers.ModelSerializer):
             "code",
             "name",
             "category",
-            "description",
-            "currency",
-            "min_term_months",
-            "max_term_months",
-            "min_amount",
-            "max_amount",
-            "min_age",
-            "max_age",
-            "min_annual_income",
-            "eligible_segments",
-            "min_risk_profile",
-            "max_risk_profile",
-            "for_individuals",
-            "for_businesses",
+            *TERMS_FIELDS,
             "branches",
             "fees",
             "is_active",
@@ -66,16 +54,7 @@ class ProductOut(serializers.ModelSerializer):
 class ProductRateOut(serializers.ModelSerializer):
     class Meta:
         model = ProductRate
-        fields = (
-            "id",
-            "effective_from",
-            "min_amount",
-            "max_amount",
-            "min_term_months",
-            "max_term_months",
-            "rate",
-            "created_at",
-        )
+        fields = ("id", *RATE_FIELDS, "created_at")
         read_only_fields = fields
 
 

@@ -19,31 +19,48 @@ from apps.core.audit import change_set, record_audit_event
 from apps.core.business_date import business_today
 from apps.core.errors import Conflict, DomainError, PermissionDenied
 from apps.customers.services import raise_as_domain_error
+from apps.products.fields import PRODUCT_FIELDS
 from apps.products.models import Product, ProductFee, ProductRate
-
-PRODUCT_FIELDS = (
-    "description",
-    "currency",
-    "min_term_months",
-    "max_term_months",
-    "min_amount",
-    "max_amount",
-    "min_age",
-    "max_age",
-    "min_annual_income",
-    "eligible_segments",
-    "min_risk_profile",
-    "max_risk_profile",
-    "for_individuals",
-    "for_businesses",
-    "is_active",
-)
 
 
 def ensure_can_manage_catalog(actor: Any) -> None:
     """Only administrators change the catalog; the system (None) may too."""
     if actor is not None and not (actor.is_active and actor.is_administrator):
         raise PermissionDenied("Only an administrator can change the product catalog.")
+
+
+def terms_problems(product: Product) -> list[tuple[str, str]]:
+    """The catalog's rules on a product's terms that its model fields cannot state: (field, message)."""
+    problems = []
+    if (
+        product.min_risk_profile is not None
+        and product.max_risk_profile is not None
+        and product.min_risk_profile > product.max_risk_profile
+    ):
+        problems.append(("max_risk_profile", "The highest risk profile must be at least the lowest."))
+    if not (product.for_individuals or product.for_businesses):
+        problems.append(("for_individuals", "A product must be offered to individuals, businesses or both."))
+    return problems
+
+
+def _tidy(product: Product, names: Iterable[str]) -> None:
+    """Normalise what was just set: a trimmed name, an upper-case currency, each segment once."""
+    names = set(names)
+    if "name" in names:
+        product.name = (product.name or "").strip()
+    if "currency" in names and product.currency:
+        product.currency = product.currency.upper()
+    if "eligible_segments" in names and product.eligible_segments:
+        product.eligible_segments = list(dict.fromkeys(product.eligible_segments))
+
+
+def _check_terms(product: Product) -> None:
+    for field, message in terms_problems(product):
+        raise DomainError(message, field=field)
+    try:
+        product.full_clean(exclude=["branches"])
+    except ValidationError as error:
+        raise_as_domain_error(error)
 
 
 def _audit_value(value: Any) -> Any:
@@ -60,22 +77,8 @@ def create_product(
     if unknown:
         raise DomainError(f"Unknown product field(s): {', '.join(sorted(unknown))}.")
     product = Product(code=(code or "").strip().upper(), name=(name or "").strip(), category=category, **fields)
-    if product.currency:
-        product.currency = product.currency.upper()
-    if product.eligible_segments:
-        product.eligible_segments = list(dict.fromkeys(product.eligible_segments))
-    if (
-        product.min_risk_profile is not None
-        and product.max_risk_profile is not None
-        and product.min_risk_profile > product.max_risk_profile
-    ):
-        raise DomainError("The highest risk profile must be at least the lowest.", field="max_risk_profile")
-    if not (product.for_individuals or product.for_businesses):
-        raise DomainError("A product must be offered to individuals, businesses or both.", field="for_individuals")
-    try:
-        product.full_clean(exclude=["branches"])
-    except ValidationError as error:
-        raise_as_domain_error(error)
+    _tidy(product, ("currency", "eligible_segments"))
+    _check_terms(product)
     try:
         with transaction.atomic():
             product.save()
@@ -224,24 +227,8 @@ def update_product(*, actor: Any, product: Product, branches: Iterable[Any] | No
     before = {name: _audit_value(getattr(product, name)) for name in changes}
     for name, value in changes.items():
         setattr(product, name, value)
-    if "name" in changes:
-        product.name = (product.name or "").strip()
-    if "currency" in changes and product.currency:
-        product.currency = product.currency.upper()
-    if "eligible_segments" in changes and product.eligible_segments:
-        product.eligible_segments = list(dict.fromkeys(product.eligible_segments))
-    if (
-        product.min_risk_profile is not None
-        and product.max_risk_profile is not None
-        and product.min_risk_profile > product.max_risk_profile
-    ):
-        raise DomainError("The highest risk profile must be at least the lowest.", field="max_risk_profile")
-    if not (product.for_individuals or product.for_businesses):
-        raise DomainError("A product must be offered to individuals, businesses or both.", field="for_individuals")
-    try:
-        product.full_clean(exclude=["branches"])
-    except ValidationError as error:
-        raise_as_domain_error(error)
+    _tidy(product, changes)
+    _check_terms(product)
     diff = change_set(before, {name: _audit_value(getattr(product, name)) for name in changes})
     metadata: dict[str, Any] = {}
     if branches is not None:

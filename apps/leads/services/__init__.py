@@ -8,9 +8,10 @@
 - `moves`: the row lock, the permission check and the one audited state move they all use.
 """
 
+from apps.leads.fields import CORRECTABLE_FIELDS
 from apps.leads.services.assignment import assign_lead, reassign_lead, record_first_contact
 from apps.leads.services.conversion import convert_lead, reject_lead
-from apps.leads.services.correction import CORRECTABLE_FIELDS, correct_fields
+from apps.leads.services.correction import correct_fields
 from apps.leads.services.intake import (
     MAX_INQUIRY_CHARS,
     MAX_NAME_CHARS,

@@ -12,10 +12,9 @@ from django.utils import timezone
 
 from apps.core.audit import record_audit_event
 from apps.core.errors import Conflict, DomainError, PermissionDenied
+from apps.leads.fields import CORRECTABLE_FIELDS, SCORED_FIELDS
 from apps.leads.models import Constraint, Intent, Lead, LeadCorrection, LoanPurpose
 from apps.leads.services.moves import S, ensure_can_act, locked_lead
-
-CORRECTABLE_FIELDS = ("intent", "monthly_income", "requested_amount", "currency", "loan_purpose", "constraints")
 
 
 def _parse_correction(name: str, raw: Any) -> Any:
@@ -92,7 +91,7 @@ def correct_fields(*, actor: Any, lead: Lead, changes: Mapping[str, Any], note: 
             continue
         setattr(lead, name, new)
         fields.append(name)
-        if name in ("intent", "monthly_income", "requested_amount", "loan_purpose"):
+        if name in SCORED_FIELDS:
             setattr(lead, f"{name}_confidence", 1.0)
             fields.append(f"{name}_confidence")
         corrections.append(

@@ -22,6 +22,7 @@ from django.utils import timezone
 from apps.core import llm
 from apps.core.errors import Conflict, DomainError
 from apps.leads.extraction import Extraction, extract
+from apps.leads.fields import READ_FIELDS
 from apps.leads.llm_extraction import extract_with_llm
 from apps.leads.models import Constraint, Intent, Lead
 from apps.leads.services.assignment import assign_lead
@@ -186,16 +187,7 @@ def qualify_lead(*, actor: Any, lead: Lead, extraction: Extraction, fallback_rea
         action="lead.qualified" if to_state == S.QUALIFIED else "lead.sent_to_review",
         reason=" ".join(reasons),
         fields=[
-            "intent",
-            "intent_confidence",
-            "monthly_income",
-            "monthly_income_confidence",
-            "requested_amount",
-            "requested_amount_confidence",
-            "currency",
-            "loan_purpose",
-            "loan_purpose_confidence",
-            "constraints",
+            *READ_FIELDS,
             "extracted_by",
             "extraction_model",
             "review_reasons",

@@ -1,0 +1,35 @@
+"""The customer's field lists, declared once.
+
+The services, forms, admin, API, import schema and export all build on these, so a new field
+is added in one place (and the import/export tests check that their columns follow).
+"""
+
+from __future__ import annotations
+
+from apps.customers.models import INDEXED_PII, PII_FIELDS
+
+__all__ = ["BANKING_FIELDS", "HINT_FIELDS", "NAME_FIELDS", "PII_FIELDS", "PII_LABELS", "PROFILE_FIELDS"]
+
+NAME_FIELDS = ("first_name", "last_name", "company_name")
+PII_LABELS = {
+    "date_of_birth": "Date of birth",
+    "national_id": "National id",
+    "email": "Email",
+    "phone": "Phone",
+    "address": "Address",
+}
+# The masked hints stored beside the encrypted values, so lists and exports never decrypt.
+HINT_FIELDS = tuple(f"{name}_hint" for name in INDEXED_PII)
+# What the bank records about the relationship (not personal data).
+BANKING_FIELDS = (
+    "segment",
+    "risk_profile",
+    "annual_income",
+    "income_currency",
+    "kyc_status",
+    "kyc_review_date",
+    "status",
+    "customer_since",
+)
+# Everything create_customer and update_customer accept.
+PROFILE_FIELDS = ("kind", *NAME_FIELDS, *PII_FIELDS, "country", *BANKING_FIELDS)
