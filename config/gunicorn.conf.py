@@ -1,10 +1,50 @@
-"""gunicorn settings; every value can be overridden by the environment."""
+"""gunicorn settings; every value can be overridden by the environment.
+
+Graceful operation (docs/operations.md): on SIGTERM (ECS stopping a task, a rolling deploy)
+the master stops accepting connections and each worker finishes the requests it holds for
+up to GUNICORN_GRACEFUL_TIMEOUT seconds before it is killed. The container's stop timeout
+(ECS `stopTimeout`) must be longer than that, and the load balancer's deregistration delay at
+least as long, so no request is cut.
+"""
 
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("FINPULSE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "4"))
-timeout = 30
+worker_class = "gthread"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
+# Longer than the load balancer's idle timeout (ALB: 60 s), or it may reuse a connection we closed (502).
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+# Recycle workers now and then (staggered) so a slow leak never takes a container down.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = max_requests // 10
+# Heartbeat files on tmpfs: an overlay filesystem under load can stall them and get workers killed.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 accesslog = "-"
+# No query strings in the access log: they can carry search terms (names, ids).
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus: every worker writes its counters to one folder, so a scrape of any worker reports
+# the whole container (apps/core/metrics.py). Emptied at start: values of a previous run are not ours.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="finpulse-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def on_starting(server) -> None:  # type: ignore[no-untyped-def]
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    os.makedirs(_metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_int(worker) -> None:  # type: ignore[no-untyped-def]
+    worker.log.info("Worker %s interrupted; finishing its requests.", worker.pid)

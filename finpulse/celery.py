@@ -17,7 +17,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import task_failure, worker_ready
 from kombu import Exchange, Queue
 from kombu import pools as kombu_pools
 
@@ -127,6 +127,14 @@ def _declare_dead_letter_queue(sender: Any = None, **kwargs: object) -> None:
         for queue in worker_app.conf.task_queues:
             name = dead_letter_name(queue.name)
             Queue(name, Exchange(name, type="fanout"), durable=True)(channel).declare()
+
+
+@task_failure.connect
+def _count_task_failure(sender: Any = None, **kwargs: object) -> None:
+    """Counted in the shared cache, so the web's /metrics reports failures of every worker."""
+    from apps.core.metrics import count_task_failure
+
+    count_task_failure(getattr(sender, "name", "unknown"))
 
 
 app.conf.update(

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "django_prometheus",
     "apps.core",
     "apps.identity",
     "apps.products",
@@ -94,6 +95,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Probes first: /healthz, /readyz, /metrics answer before host checks, redirects and sessions.
+    "apps.core.middleware.ProbeMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
@@ -110,6 +114,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes requires: turns a locked-out login attempt into the lockout page.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "finpulse.urls"
@@ -182,6 +187,24 @@ STORAGES = {
 # Uploaded files (attachments) live outside the web root and are served only by
 # permission-checked views.
 MEDIA_ROOT = Path(env.str("FINPULSE_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+# Stateless web: with a bucket, attachments and exports live in S3 (or an S3-compatible server at
+# FINPULSE_STORAGE_ENDPOINT_URL), so any web container serves any request. Credentials come the
+# standard AWS way (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the ECS task role), never from here.
+FINPULSE_STORAGE_BUCKET = env.str("FINPULSE_STORAGE_BUCKET", default="")
+FINPULSE_STORAGE_ENDPOINT_URL = env.str("FINPULSE_STORAGE_ENDPOINT_URL", default="")
+FINPULSE_STORAGE_PREFIX = env.str("FINPULSE_STORAGE_PREFIX", default="")
+AWS_DEFAULT_REGION = env.str("AWS_DEFAULT_REGION", default="")
+if FINPULSE_STORAGE_BUCKET:
+    from finpulse.object_storage import s3_storage
+
+    STORAGES["default"] = s3_storage(
+        bucket=FINPULSE_STORAGE_BUCKET,
+        endpoint_url=FINPULSE_STORAGE_ENDPOINT_URL,
+        region=AWS_DEFAULT_REGION,
+        prefix=FINPULSE_STORAGE_PREFIX,
+    )
 # Interaction attachments: largest accepted file, and how long an author may edit an entry
 # before it becomes immutable (corrections are new entries).
 FINPULSE_ATTACHMENT_MAX_BYTES = env.int("FINPULSE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
@@ -192,7 +215,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis with hit/miss counters for /metrics.
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 # A cache outage degrades to cache misses instead of failing requests.
@@ -398,6 +422,13 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Probes and metrics (docs/operations.md). /readyz gives each dependency this long.
+FINPULSE_READYZ_TIMEOUT_SECONDS = env.float("FINPULSE_READYZ_TIMEOUT_SECONDS", default=2.0)
+# /metrics: with a token, only "Authorization: Bearer <token>"; without one, only these addresses.
+FINPULSE_METRICS_TOKEN = env.str("FINPULSE_METRICS_TOKEN", default="")
+FINPULSE_METRICS_ALLOWED_IPS = env.list("FINPULSE_METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # Alerts and notifications (apps.alerts, apps.notifications; see docs/operations.md).
 # Days before maturity at which an alert fires, per product category (a category not listed

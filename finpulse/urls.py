@@ -5,7 +5,11 @@ from apps.core import views as core_views
 
 urlpatterns = [
     path("", include("apps.workspace.urls")),
+    # Probes: answered first by apps.core.middleware.ProbeMiddleware (any Host, no session); the
+    # routes keep them reversible and documented. /metrics needs FINPULSE_METRICS_TOKEN.
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
     # Sign-in: SSO (mozilla-django-oidc under /oidc/), break-glass, logout (apps.identity).
     path("accounts/", include("apps.identity.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),

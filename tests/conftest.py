@@ -131,3 +131,7 @@ def compliance_officer(db):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def administrator(db):  # type: ignore[no-untyped-def]
     return UserFactory(roles=[roles.ADMINISTRATOR], username="admin.user", is_staff=True)
+
+
+# A real S3-compatible server (moto's server mode) for the object-storage tests.
+from tests.s3_server import s3_server, s3_storage  # noqa: E402, F401

@@ -162,7 +162,11 @@ SHARED_OBJECT_ROUTES = {
 
 ROUTES_WITHOUT_OBJECT = {
     "workspace:dashboard": "The user's own day, built from the selectors.",
+    # Probes are public or token-protected by design (apps.core.middleware.ProbeMiddleware): they
+    # name no customer and show no data; tests/core/test_probes.py covers them.
     "healthz": "Liveness probe, no data.",
+    "readyz": "Readiness probe: which dependency failed, never addresses or data.",
+    "metrics": "Prometheus metrics: bearer FINPULSE_METRICS_TOKEN or allow-listed addresses; counts only.",
     "login": "Sign-in page.",
     "logout": "Ends the user's own session.",
     "logged_out": "Static page.",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 from typing import Any
 
 import psycopg
@@ -20,6 +22,21 @@ from django_celery_beat.schedulers import DatabaseScheduler
 logger = logging.getLogger(__name__)
 
 BEAT_LOCK_ID = 0x46505F4245415400  # "FP_BEAT"
+
+
+def beat_name() -> str:
+    return f"finpulse-beat {socket.gethostname()} {os.getpid()}"[:63]
+
+
+def beat_lock_holders() -> list[str]:
+    """Who holds the beat lock now ("finpulse-beat <host> <pid>"), read from pg_locks for /metrics."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT a.application_name, l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 1",
+            [BEAT_LOCK_ID >> 32, BEAT_LOCK_ID & 0xFFFFFFFF],
+        )
+        return [name or f"pid {pid}" for name, pid in cursor.fetchall()]
 
 
 class LockedDatabaseScheduler(DatabaseScheduler):
@@ -35,7 +52,9 @@ class LockedDatabaseScheduler(DatabaseScheduler):
 
     def _open_lock_connection(self) -> Any:
         wrapper = connections["default"]
-        raw = wrapper.get_new_connection(wrapper.get_connection_params())
+        # Named, so /metrics (finpulse_beat_lock_held) can tell which container holds the lock.
+        params = {**wrapper.get_connection_params(), "application_name": beat_name()}
+        raw = wrapper.get_new_connection(params)
         raw.autocommit = True
         return raw
 

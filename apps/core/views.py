@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from apps.core.health import run_readiness_checks
+from apps.core.metrics import metrics_allowed, render_metrics
 
 
 @login_required
@@ -11,10 +14,33 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("customers:list")
 
 
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: the process answers. No I/O, so a database outage never restarts web containers."""
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when database, cache, broker and storage answer in time, else 503 naming the failure."""
+    results = run_readiness_checks()
+    failed = [result.name for result in results if not result.ok]
+    checks = {
+        result.name: {"ok": result.ok, "ms": result.milliseconds, **({"error": result.error} if result.error else {})}
+        for result in results
+    }
+    body = {"status": "unready" if failed else "ready", "failed": failed, "checks": checks}
+    return JsonResponse(body, status=503 if failed else 200)
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus exposition; 404 (like any unknown page) without the token or an allowed address."""
+    if not metrics_allowed(request):
+        return not_found(request)
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -3,14 +3,16 @@
 A name says nothing about content: `report.pdf` may be an HTML page with a script or a
 Windows executable. The type is detected from the content (libmagic) and must agree with
 the name's extension; office files (zip containers) must also have the OOXML structure of
-their kind and carry no macros. Files are stored under MEDIA_ROOT with a random name,
-never under the uploaded one, and are only ever read back by the permission-checked view.
+their kind and carry no macros. Files are stored in the default storage (MEDIA_ROOT, or the
+S3 bucket named by FINPULSE_STORAGE_BUCKET) with a random name, never under the uploaded one,
+and are only ever read back by the permission-checked view, which streams them through.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterable
@@ -18,7 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 import magic
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
@@ -141,35 +146,43 @@ def media_root() -> Path:
 
 
 def store(checked: CheckedFile) -> tuple[str, str]:
-    """Write a checked upload under MEDIA_ROOT; return (relative path, sha256 hex)."""
+    """Write a checked upload to the default storage; return (storage name, sha256 hex).
+
+    The bytes are copied once into a private temporary file while they are hashed, so what is
+    stored is exactly what was checked and hashed, whichever storage receives it.
+    """
     today = timezone.localdate()
-    relative = f"attachments/{today:%Y}/{today:%m}/{uuid.uuid4().hex}"
-    target = media_root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+    name = f"attachments/{today:%Y}/{today:%m}/{uuid.uuid4().hex}"
     digest = hashlib.sha256()
     written = 0
-    # O_EXCL: a random name that already exists is a bug, never something to overwrite.
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            checked.upload.seek(0)
-            for chunk in checked.upload.chunks(_CHUNK):
-                digest.update(chunk)
-                written += len(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    if written != checked.size:
-        target.unlink(missing_ok=True)
-        raise DomainError(f"“{checked.name}” changed while it was being stored; upload it again.", field="attachments")
-    return relative, digest.hexdigest()
+    with tempfile.TemporaryFile() as copy:
+        checked.upload.seek(0)
+        for chunk in checked.upload.chunks(_CHUNK):
+            digest.update(chunk)
+            written += len(chunk)
+            copy.write(chunk)
+        if written != checked.size:
+            raise DomainError(
+                f"“{checked.name}” changed while it was being stored; upload it again.", field="attachments"
+            )
+        copy.seek(0)
+        stored = default_storage.save(name, File(copy, name=name))
+    # A random name that already exists is a bug, never something to overwrite or rename.
+    if stored != name:
+        default_storage.delete(stored)
+        raise RuntimeError("Attachment storage name collision.")
+    return stored, digest.hexdigest()
+
+
+def open_stored(storage_name: str) -> File:
+    """Open a stored attachment for reading (FileNotFoundError when it is missing)."""
+    if ".." in PurePath(storage_name).parts or storage_name.startswith("/"):
+        raise ValueError("Attachment name leaves the storage.")
+    return default_storage.open(storage_name, "rb")
 
 
 def path_of(storage_path: str) -> Path:
-    """The absolute path of a stored file, refusing anything that would leave MEDIA_ROOT."""
+    """The local path of a stored file (local storage only), refusing anything that leaves MEDIA_ROOT."""
     root = media_root().resolve()
     path = (root / storage_path).resolve()
     if root not in path.parents:
@@ -178,8 +191,9 @@ def path_of(storage_path: str) -> Path:
 
 
 def remove(storage_paths: Iterable[str]) -> None:
+    """Best-effort clean-up of files whose rows rolled back (an orphan costs storage, not data)."""
     for storage_path in storage_paths:
         try:
-            path_of(storage_path).unlink(missing_ok=True)
-        except (OSError, ValueError):
+            default_storage.delete(storage_path)
+        except (OSError, ValueError, BotoCoreError, ClientError):
             continue

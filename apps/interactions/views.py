@@ -146,9 +146,11 @@ def interaction_correct(request: HttpRequest, interaction_id: int) -> HttpRespon
 def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
     attachment: Attachment = attachment_for_user(user=request.user, attachment_id=attachment_id)
     try:
-        handle = files.path_of(attachment.storage_path).open("rb")
+        # Streamed through this view after the permission check (docs/decisions.md): the bucket
+        # stays private and no URL that works without this check ever leaves the bank.
+        handle = files.open_stored(attachment.storage_path)
     except (OSError, ValueError):
-        logger.error("Attachment %s has no file in the media root.", attachment.pk)
+        logger.error("Attachment %s has no file in the storage.", attachment.pk)
         raise Http404("No such attachment.") from None
     record_attachment_download(actor=request.user, attachment=attachment)
     response = FileResponse(
