@@ -32,7 +32,7 @@ from apps.accounts.models import Holding, HoldingParty
 from apps.core.audit import AuditEntry, change_set, record_audit_events
 from apps.core.bulk import copy_insert
 from apps.core.business_date import business_today
-from apps.customers.fields import PII_LABELS, PROFILE_FIELDS
+from apps.customers.fields import NAME_FIELDS, PII_LABELS, PROFILE_FIELDS
 from apps.customers.models import (
     INDEXED_PII,
     PII_FIELDS,
@@ -159,12 +159,13 @@ def _full_clean(
 # --- customers -------------------------------------------------------------------------------
 
 CUSTOMER_FIELDS = PROFILE_FIELDS  # the profile the customer services write
-_CUSTOMER_TEXT = ("first_name", "last_name", "company_name", "national_id", "email", "phone", "address")
+# Text fields: an empty cell clears them to "" (the date of birth, a date, to None).
+_CUSTOMER_TEXT = (*NAME_FIELDS, *(name for name in PII_FIELDS if name != "date_of_birth"))
 # Columns written by bulk_update when a profile field changed (PII carries its index and hint).
 _CUSTOMER_DB_FIELDS = {name: [name] for name in CUSTOMER_FIELDS} | {
     name: [name, f"{name}_index", f"{name}_hint"] for name in INDEXED_PII
 }
-_NAME_FIELDS = {"kind", "first_name", "last_name", "company_name"}
+_NAME_FIELDS = {"kind", *NAME_FIELDS}
 _CUSTOMER_COLUMNS = {"branch": "branch_code", "display_name": "last_name", "primary_manager": "manager_username"}
 
 
