@@ -137,6 +137,21 @@ def _count_task_failure(sender: Any = None, **kwargs: object) -> None:
     count_task_failure(getattr(sender, "name", "unknown"))
 
 
+@worker_ready.connect
+def _first_scan(sender: Any = None, **kwargs: object) -> None:
+    """No silent start: a worker that comes up asks for the alert scan now, not at beat's next tick.
+
+    Two workers starting together send two requests; the scan's advisory lock and unique keys
+    make the second a no-op.
+    """
+    from django.conf import settings
+
+    if not settings.FINPULSE_SCAN_ON_WORKER_START:
+        return
+    worker_app = getattr(sender, "app", app)
+    worker_app.send_task("alerts.run_scans")
+
+
 app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,

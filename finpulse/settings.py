@@ -440,6 +440,12 @@ FINPULSE_DOCUMENT_EXPIRY_DAYS = env.list("FINPULSE_DOCUMENT_EXPIRY_DAYS", cast=i
 FINPULSE_KYC_REVIEW_NOTICE_DAYS = env.int("FINPULSE_KYC_REVIEW_NOTICE_DAYS", default=30)
 FINPULSE_TASK_DUE_SOON_HOURS = env.int("FINPULSE_TASK_DUE_SOON_HOURS", default=24)
 FINPULSE_TASK_ESCALATION_DAYS = env.int("FINPULSE_TASK_ESCALATION_DAYS", default=3)
+# No flood: a manager with more new alerts than this in one scan (a backlog), or anyone on the
+# very first scan, gets one digest per channel, and one task per customer listing its items.
+FINPULSE_ALERT_DIGEST_THRESHOLD = env.int("FINPULSE_ALERT_DIGEST_THRESHOLD", default=10)
+FINPULSE_ALERT_DIGEST_FIRST_RUN = env.bool("FINPULSE_ALERT_DIGEST_FIRST_RUN", default=True)
+# No silent start: a worker that starts asks for a scan at once (idempotent; beat keeps the rhythm).
+FINPULSE_SCAN_ON_WORKER_START = env.bool("FINPULSE_SCAN_ON_WORKER_START", default=True)
 # A customer of a segment not contacted within its interval (days) becomes an overdue relationship.
 FINPULSE_RELATIONSHIP_CADENCE_DAYS = env.json(
     "FINPULSE_RELATIONSHIP_CADENCE_DAYS", default={"private": 30, "premium": 90, "affluent": 180, "corporate": 90}

@@ -52,6 +52,10 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     handled_at = models.DateTimeField(null=True, blank=True)
+    # What the manager reads (task title, notification subject), and when the alert's work (its
+    # follow-up task and notifications, or its place in a digest) was written: null until then.
+    title = models.CharField(max_length=200, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,6 +76,7 @@ class Alert(models.Model):
             models.Index(fields=["manager", "status", "due_on"], name="alert_manager_urgency_idx"),
             models.Index(fields=["status", "snoozed_until"], name="alert_snoozed_idx"),
             models.Index(fields=["customer", "-created_at"], name="alert_customer_idx"),
+            models.Index(fields=["manager"], condition=Q(notified_at__isnull=True), name="alert_unsettled_idx"),
         ]
 
     def __str__(self) -> str:

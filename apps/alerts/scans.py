@@ -26,7 +26,16 @@ from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.alerts.models import Alert
-from apps.alerts.services import Candidate, Reminder, customer_url, raise_alerts, send_reminders, wake_snoozed_alerts
+from apps.alerts.services import (
+    Candidate,
+    Reminder,
+    customer_url,
+    is_first_run,
+    raise_alerts,
+    send_reminders,
+    settle_alerts,
+    wake_snoozed_alerts,
+)
 from apps.core.business_date import business_today
 from apps.customers.models import Customer, IdentityDocument
 from apps.identity import roles
@@ -57,12 +66,16 @@ class RuleReport:
 class ScanReport:
     business_date: str = ""
     skipped: str = ""
+    first_run: bool = False
+    digests: int = 0
     rules: dict[str, RuleReport] = field(default_factory=lambda: defaultdict(RuleReport))
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "business_date": self.business_date,
             "skipped": self.skipped,
+            "first_run": self.first_run,
+            "digests": self.digests,
             "rules": {str(name): asdict(report) for name, report in self.rules.items()},
         }
 
@@ -445,7 +458,8 @@ def scan_followups(*, today: dt.date, batch_size: int, reports: dict[str, RuleRe
         )
     )
     soon = dt.timedelta(hours=settings.FINPULSE_TASK_DUE_SOON_HOURS)
-    day_began, day_ends = business_day_bounds(today)
+    # "Created today" is on the clock the row was written by (created_at), not the business date.
+    created_today = Q(created_at__gte=business_day_bounds(timezone.localdate())[0])
     sweeps: list[tuple[str, QuerySet[Task], Callable[[Task], Reminder]]] = [
         (
             Kind.TASK_REMINDER,
@@ -464,7 +478,8 @@ def scan_followups(*, today: dt.date, batch_size: int, reports: dict[str, RuleRe
         ),
         (
             Kind.TASK_DUE_SOON,
-            open_tasks.filter(due_at__gt=now, due_at__lte=now + soon),
+            # A rule's task made today was announced by its alert (or the digest): no second message.
+            open_tasks.filter(due_at__gt=now, due_at__lte=now + soon).exclude(created_today & ~Q(source_rule="")),
             lambda t: Reminder(
                 t.assignee_id,
                 Kind.TASK_DUE_SOON,
@@ -479,7 +494,7 @@ def scan_followups(*, today: dt.date, batch_size: int, reports: dict[str, RuleRe
         (
             Kind.TASK_OVERDUE,
             # Never "overdue" on the day it was created: a task made today is today's work.
-            open_tasks.filter(due_at__lte=now).exclude(created_at__gte=day_began, created_at__lt=day_ends),
+            open_tasks.filter(due_at__lte=now).exclude(created_today),
             lambda t: Reminder(
                 t.assignee_id,
                 Kind.TASK_OVERDUE,
@@ -580,14 +595,20 @@ def run_scans(*, batch_size: int = DEFAULT_BATCH_SIZE, only: set[str] | None = N
             scan_followups(today=today, batch_size=batch_size, reports=report.rules)
         if wanted("snoozed"):
             wake_snoozed_alerts(today=today)
+        # The work of everything raised above (and of any alert a crashed run left unsettled).
+        report.first_run = is_first_run()
+        settled = settle_alerts(today=today)
+        work = report.rules["work"]
+        work.tasks, work.notifications, report.digests = settled.tasks, settled.notifications, settled.digests
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [SCAN_LOCK_ID])
     logger.info(
-        "Alert scans for %s: %d alert(s), %d task(s), %d notification(s).",
+        "Alert scans for %s: %d alert(s), %d task(s), %d notification(s), %d digest(s).",
         today,
         report.total("alerts"),
         report.total("tasks"),
         report.total("notifications"),
+        report.digests,
     )
     return report

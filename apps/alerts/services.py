@@ -1,9 +1,11 @@
-"""Every write to alerts: raising them in bulk (scans) and a manager handling them.
+"""Every write to alerts: raising them in bulk (scans), settling their work, a manager handling them.
 
-Raising is the bulk path of a scan batch, in one transaction: the alerts, the follow-up
-tasks they create (once per object, rule and threshold: the tasks' unique constraint on
-(source_rule, source_object)), the notifications (outbox rows, dispatched after commit)
-and one audit event per alert and per task, recorded together under one chain lock.
+Raising is the bulk path of a scan batch, in one transaction: the alerts, any customer
+notices (outbox rows, dispatched after commit) and one audit event per alert. Settling then
+writes each manager's share of the new alerts in one transaction: the follow-up tasks (once
+per object, rule and threshold: the tasks' unique constraint on (source_rule, source_object))
+and the manager's notifications: one per alert normally, one digest per channel on the first
+run or for a backlog, with one task per customer listing its items.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,6 +28,7 @@ from apps.core.audit import AuditEntry, record_audit_event, record_audit_events
 from apps.core.business_date import business_day_end, business_today
 from apps.core.errors import Conflict, DomainError
 from apps.customers.services import ensure_can_edit
+from apps.notifications.models import Kind
 from apps.notifications.selectors import chosen_channels
 from apps.notifications.services import (
     build_customer_notifications,
@@ -57,6 +61,14 @@ class Candidate:
     amount: Decimal | None = None  # the money at stake, as a magnitude
 
     @property
+    def followup(self) -> dict[str, Any] | None:
+        """What settle_alerts needs to write the follow-up task (kept in the alert's details)."""
+        if not self.task_source:
+            return None
+        due = self.task_due.isoformat() if self.task_due else None
+        return {"source": self.task_source, "due": due, "priority": int(self.task_priority)}
+
+    @property
     def key(self) -> tuple[int, int, dt.date]:
         return (self.object_id, self.threshold, self.fires_on)
 
@@ -77,12 +89,19 @@ class RaiseResult:
 
 
 _PLACEHOLDER = 987654321
+# A digest lists this many items, most urgent first; the rest are on the alert list.
+DIGEST_LINES = 25
 
 
 def customer_url(customer_id: int) -> str:
     """Absolute link to the customer page (for emails); reversed once, not once per alert."""
     template = settings.FINPULSE_SITE_URL.rstrip("/") + reverse("customers:detail", args=[_PLACEHOLDER])
     return template.replace(str(_PLACEHOLDER), str(customer_id))
+
+
+def customer_path(customer_id: int) -> str:
+    """The customer page as a path on this site (in-app links open on the request's host)."""
+    return reverse("customers:detail", args=[customer_id])
 
 
 def _relaxed_commit() -> None:
@@ -95,7 +114,12 @@ def _relaxed_commit() -> None:
 
 @transaction.atomic
 def raise_alerts(*, candidates: Sequence[Candidate]) -> RaiseResult:
-    """Create what is new among `candidates` (all of one rule and object type), with its work."""
+    """Create what is new among `candidates` (all of one rule and object type).
+
+    The alerts' work (follow-up tasks, the manager's notifications) is written afterwards by
+    settle_alerts, once the scan knows how much each manager has (one by one, or a digest).
+    Customer notices go out per holding, with the alert.
+    """
     result = RaiseResult()
     if not candidates:
         return result
@@ -114,31 +138,6 @@ def raise_alerts(*, candidates: Sequence[Candidate]) -> RaiseResult:
     if not new:
         return result
     _relaxed_commit()
-    today = business_today()
-
-    # Follow-up tasks: skip those a previous run (or a person) already created for the same key.
-    wants_task = [c for c in new.values() if c.task_source]
-    taken = set(
-        Task.objects.filter(
-            source_rule__in={c.source_rule for c in wants_task}, source_object__in={c.source_object for c in wants_task}
-        ).values_list("source_rule", "source_object")
-    )
-    tasks: dict[tuple[int, int, dt.date], Task] = {}
-    for c in wants_task:
-        if (c.source_rule, c.source_object) in taken:
-            continue
-        tasks[c.key] = Task(
-            customer_id=c.customer_id,
-            assignee_id=c.manager_id,
-            title=c.title[:200],
-            description=f"{c.reason}\n\nRaised by the {c.rule} rule at {c.threshold} days.",
-            due_at=business_day_end(max(c.task_due or today, today)),
-            priority=c.task_priority,
-            source=c.task_source,
-            source_rule=c.source_rule,
-            source_object=c.source_object,
-        )
-    Task.objects.bulk_create(tasks.values())
 
     alerts = Alert.objects.bulk_create(
         [
@@ -149,35 +148,19 @@ def raise_alerts(*, candidates: Sequence[Candidate]) -> RaiseResult:
                 object_type=c.object_type,
                 object_id=c.object_id,
                 fires_on=c.fires_on,
+                title=c.title[:200],
                 reason=c.reason[:300],
-                details=c.details,
+                details={**c.details, **({"followup": c.followup} if c.followup else {})},
                 due_on=c.due_on,
                 amount=abs(c.amount) if c.amount is not None else None,
                 manager_id=c.manager_id,
-                task=tasks.get(key),
             )
-            for key, c in new.items()
+            for c in new.values()
         ]
     )
 
-    # Notifications to the manager on the channels they chose, and optional customer notices.
-    kinds = {c.notification_kind for c in new.values()}
-    chosen = chosen_channels(user_ids={c.manager_id for c in new.values()}, kinds=kinds)
     rows = []
     for alert, c in zip(alerts, new.values(), strict=True):
-        url = customer_url(c.customer_id)
-        rows += build_user_notifications(
-            user_id=c.manager_id,
-            channels_on=chosen[(c.manager_id, c.notification_kind)],
-            kind=c.notification_kind,
-            obj=f"{c.object_type}:{c.object_id}",
-            threshold=c.threshold,
-            on=c.fires_on,
-            subject=c.title,
-            body=f"{c.reason}\n\nCustomer page: {url}",
-            url=url,
-            extra={"alert_id": alert.pk, "customer_id": c.customer_id},
-        )
         if c.customer_notice:
             subject, body = c.customer_notice
             rows += build_customer_notifications(
@@ -193,7 +176,7 @@ def raise_alerts(*, candidates: Sequence[Candidate]) -> RaiseResult:
             )
     created = enqueue_notifications(rows)
 
-    entries = [
+    record_audit_events(
         AuditEntry(
             action="alert.raised",
             target=alert,
@@ -201,18 +184,211 @@ def raise_alerts(*, candidates: Sequence[Candidate]) -> RaiseResult:
             metadata={"rule": alert.rule, "threshold": alert.threshold, "fires_on": alert.fires_on.isoformat()},
         )
         for alert in alerts
-    ]
-    entries += [
+    )
+    result.alerts, result.notifications = len(alerts), len(created)
+    return result
+
+
+# --- the work an alert brings: follow-up tasks and the manager's notifications ---------------
+
+
+@dataclass
+class SettleResult:
+    managers: int = 0
+    digests: int = 0
+    tasks: int = 0
+    notifications: int = 0
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _when(alert: Alert, today: dt.date) -> str:
+    return alert.when(today) or f"since {alert.fires_on:%d %b %Y}"
+
+
+def _task_for_alert(alert: Alert, today: dt.date) -> Task | None:
+    followup = alert.details.get("followup") if isinstance(alert.details, dict) else None
+    if not followup:
+        return None
+    due = dt.date.fromisoformat(followup["due"]) if followup.get("due") else today
+    return Task(
+        customer_id=alert.customer_id,
+        assignee_id=alert.manager_id,
+        title=(alert.title or alert.reason)[:200],
+        description=f"{alert.reason}\n\nRaised by the {alert.rule} rule at {alert.threshold} days.",
+        due_at=business_day_end(max(due, today)),
+        priority=int(followup.get("priority") or Task.Priority.NORMAL),
+        source=followup["source"],
+        source_rule=f"{alert.rule}:{alert.threshold}d",
+        source_object=f"{alert.object_type}:{alert.object_id}:{alert.fires_on.isoformat()}",
+    )
+
+
+def _customer_task(alerts: list[Alert], tasks: list[Task]) -> Task:
+    """One follow-up for a customer's share of a backlog, listing its items (not one per item)."""
+    customer = alerts[0].customer
+    lines = "\n".join(f"- {alert.title or alert.get_rule_display()}: {alert.reason}" for alert in alerts)
+    return Task(
+        customer_id=customer.pk,
+        assignee_id=alerts[0].manager_id,
+        title=f"{customer.display_name}: {_plural(len(alerts), 'alert')} to review"[:200],
+        description=f"Found together by the alert scan:\n{lines}",
+        due_at=min(task.due_at for task in tasks),
+        priority=max(task.priority for task in tasks),
+        source=Task.Source.ALERTS,
+        source_rule="alerts:backlog",
+        source_object=f"customers.customer:{customer.pk}:alert:{min(a.pk for a in alerts)}",
+    )
+
+
+def _follow_ups(alerts: list[Alert], *, today: dt.date, grouped: bool) -> dict[int, Task]:
+    """Unsaved tasks by alert id: one per alert, or in a backlog one per customer with 2+ items."""
+    wanted = {alert.pk: task for alert in alerts if (task := _task_for_alert(alert, today)) is not None}
+    if not wanted:
+        return {}
+    taken = set(
+        Task.objects.filter(
+            source_rule__in={t.source_rule for t in wanted.values()},
+            source_object__in={t.source_object for t in wanted.values()},
+        ).values_list("source_rule", "source_object")
+    )
+    wanted = {pk: task for pk, task in wanted.items() if (task.source_rule, task.source_object) not in taken}
+    if not grouped:
+        return wanted
+    by_customer: dict[int, list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        if alert.pk in wanted:
+            by_customer[alert.customer_id].append(alert)
+    tasks: dict[int, Task] = {}
+    for items in by_customer.values():
+        if len(items) == 1:
+            tasks[items[0].pk] = wanted[items[0].pk]
+            continue
+        shared = _customer_task(items, [wanted[alert.pk] for alert in items])
+        for alert in items:
+            tasks[alert.pk] = shared
+    return tasks
+
+
+def _one_by_one(alerts: list[Alert], manager_id: int) -> list[Any]:
+    chosen = chosen_channels(user_ids={manager_id}, kinds={alert.rule for alert in alerts})
+    rows = []
+    for alert in alerts:
+        url, path = customer_url(alert.customer_id), customer_path(alert.customer_id)
+        rows += build_user_notifications(
+            user_id=manager_id,
+            channels_on=chosen[(manager_id, alert.rule)],
+            kind=alert.rule,
+            obj=f"{alert.object_type}:{alert.object_id}",
+            threshold=alert.threshold,
+            on=alert.fires_on,
+            subject=alert.title or alert.reason,
+            body=f"{alert.reason}\n\nCustomer page: {url}",
+            url=url,
+            extra={"path": path, "alert_id": alert.pk, "customer_id": alert.customer_id},
+        )
+    return rows
+
+
+def _digest(alerts: list[Alert], manager_id: int, *, today: dt.date, first_run: bool) -> list[Any]:
+    """One message per channel listing what was found, most urgent first."""
+    path = reverse("alerts:list")
+    url = settings.FINPULSE_SITE_URL.rstrip("/") + path
+    count = len(alerts)
+    by_rule: dict[str, int] = defaultdict(int)
+    for alert in alerts:
+        by_rule[alert.get_rule_display()] += 1
+    shown = alerts[:DIGEST_LINES]
+    lines = [f"- {alert.title or alert.reason} ({_when(alert, today)})" for alert in shown]
+    if count > len(shown):
+        lines.append(f"… and {count - len(shown)} more on your alert list.")
+    opening = (
+        f"The first alert scan found {_plural(count, 'item')} for you."
+        if first_run
+        else f"The alert scan found {_plural(count, 'new item')} for you."
+    )
+    summary = ", ".join(f"{label}: {n}" for label, n in sorted(by_rule.items()))
+    body = f"{opening}\n{summary}.\n\nMost urgent first:\n" + "\n".join(lines) + f"\n\nYour alert list: {url}"
+    subject = f"{_plural(count, 'alert')} to review" + (" from the first scan" if first_run else "")
+    chosen = chosen_channels(user_ids={manager_id}, kinds={Kind.ALERT_DIGEST})
+    return build_user_notifications(
+        user_id=manager_id,
+        channels_on=chosen[(manager_id, Kind.ALERT_DIGEST)],
+        kind=Kind.ALERT_DIGEST,
+        obj=f"alerts:{min(a.pk for a in alerts)}-{max(a.pk for a in alerts)}",
+        threshold=count,
+        on=today,
+        subject=subject,
+        body=body,
+        url=url,
+        extra={"path": path, "count": count, "by_rule": dict(by_rule)},
+    )
+
+
+def is_first_run() -> bool:
+    """No alert has been settled yet: the very first scan of a book (a fresh install or upgrade)."""
+    return settings.FINPULSE_ALERT_DIGEST_FIRST_RUN and not Alert.objects.filter(notified_at__isnull=False).exists()
+
+
+@transaction.atomic
+def _settle_for_manager(*, manager_id: int, today: dt.date, first_run: bool, result: SettleResult) -> None:
+    _relaxed_commit()
+    alerts = list(
+        Alert.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(manager_id=manager_id, notified_at__isnull=True)
+        .select_related("customer")
+        .order_by(F("due_on").asc(nulls_last=True), F("amount").desc(nulls_last=True), "pk")
+    )
+    if not alerts:
+        return
+    backlog = first_run or len(alerts) > settings.FINPULSE_ALERT_DIGEST_THRESHOLD
+    tasks = _follow_ups(alerts, today=today, grouped=backlog)
+    new_tasks = list({id(task): task for task in tasks.values()}.values())
+    Task.objects.bulk_create(new_tasks)
+    rows = _digest(alerts, manager_id, today=today, first_run=first_run) if backlog else _one_by_one(alerts, manager_id)
+    created = enqueue_notifications(rows)
+    now = timezone.now()
+    for alert in alerts:
+        alert.notified_at = now
+        alert.task = tasks.get(alert.pk, alert.task)
+    Alert.objects.bulk_update(alerts, ["notified_at", "task"])
+    record_audit_events(
         AuditEntry(
             action="task.created",
             target=task,
             customer_id=task.customer_id,
             metadata={"assignee": task.assignee_id, "source": task.source, "rule": task.source_rule},
         )
-        for task in tasks.values()
-    ]
-    record_audit_events(entries)
-    result.alerts, result.tasks, result.notifications = len(alerts), len(tasks), len(created)
+        for task in new_tasks
+    )
+    result.managers += 1
+    result.digests += int(backlog and bool(created))
+    result.tasks += len(new_tasks)
+    result.notifications += len(created)
+
+
+def settle_alerts(*, today: dt.date | None = None) -> SettleResult:
+    """Give new alerts their work, one transaction per manager: follow-up tasks and notifications.
+
+    A manager with more than FINPULSE_ALERT_DIGEST_THRESHOLD new alerts (a backlog), or any
+    manager on the first run, gets one digest per channel instead of one message per alert, and
+    a customer with several items gets one task listing them. An alert is settled once
+    (notified_at), so a crash between raising and settling only delays the work to the next scan.
+    """
+    today = today or business_today()
+    first_run = is_first_run()
+    result = SettleResult()
+    Alert.objects.filter(notified_at__isnull=True, manager__isnull=True).update(notified_at=timezone.now())
+    managers = (
+        Alert.objects.filter(notified_at__isnull=True)
+        .order_by("manager_id")
+        .values_list("manager_id", flat=True)
+        .distinct()
+    )
+    for manager_id in list(managers):
+        _settle_for_manager(manager_id=manager_id, today=today, first_run=first_run, result=result)
     return result
 
 

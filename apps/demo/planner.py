@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
@@ -63,6 +64,26 @@ class TaskPlan:
 
 
 @dataclass
+class InteractionPlan:
+    channel: str
+    subject: str
+    outcome: str
+    occurred_at: dt.datetime
+
+
+# Past conversations: (channel, subject, outcome).
+CONTACTS = (
+    ("phone", "Annual review call", "Circumstances unchanged; next review booked."),
+    ("meeting", "Portfolio review meeting", "Went through holdings and upcoming maturities."),
+    ("email", "Rates update sent", "Customer acknowledged the new savings rates."),
+    ("branch_visit", "Visited the branch", "Updated contact details and discussed savings."),
+    ("phone", "Courtesy call", "No change needed; happy with the service."),
+)
+# Share of customers whose last contact is older than their segment's cadence (the rule fires).
+OVERDUE_CONTACT_SHARE = 0.08
+
+
+@dataclass
 class CustomerPlan:
     index: int
     external_id: str
@@ -75,6 +96,7 @@ class CustomerPlan:
     holdings: list[HoldingPlan] = field(default_factory=list)
     links: list[tuple[int, int, str]] = field(default_factory=list)
     tasks: list[TaskPlan] = field(default_factory=list)
+    interactions: list[InteractionPlan] = field(default_factory=list)
 
     @property
     def is_business(self) -> bool:
@@ -620,7 +642,35 @@ class _Planner:
         self._spread_maturities()
         self._directors()
         self._tasks()
+        self._interactions()
         return self.customers
+
+    def _interactions(self) -> None:
+        """Past conversations, so the contact-cadence rule finds a few overdue relationships on the
+        first morning, not the whole book (drawn last: the rest of the plan is unchanged)."""
+        zone = timezone.get_default_timezone()
+        cadence = settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS
+        for customer in self.customers:
+            interval = int(cadence.get(customer.profile["segment"], 180))
+            known = (self.today - customer.profile["customer_since"]).days
+            if self.rng.random() < OVERDUE_CONTACT_SHARE:
+                last = self.rng.randint(interval + 3, interval + 60)
+            else:
+                last = self.rng.randint(2, max(3, interval - 7))
+            days = {min(last, known)}
+            for _ in range(self.rng.randint(0, 2)):
+                days.add(min(last + self.rng.randint(20, 200), known))
+            for ago in sorted(days, reverse=True):
+                channel, subject, outcome = self.rng.choice(CONTACTS)
+                when = dt.time(self.rng.choice([9, 10, 11, 14, 15, 16]), self.rng.choice([0, 15, 30, 45]))
+                customer.interactions.append(
+                    InteractionPlan(
+                        channel=channel,
+                        subject=subject,
+                        outcome=outcome,
+                        occurred_at=dt.datetime.combine(self.today - dt.timedelta(days=ago), when, zone),
+                    )
+                )
 
     def _directors(self) -> None:
         """Each business has one or two directors among its manager's individual customers."""

@@ -33,6 +33,7 @@ class Kind(models.TextChoices):
     TASK_ESCALATION = "task_escalation", "Long-overdue follow-up (escalation)"
     LEAD_ASSIGNED = "lead_assigned", "New lead assigned"
     CUSTOMER_MATURITY_NOTICE = "customer_maturity", "Maturity notice to the customer"
+    ALERT_DIGEST = "alert_digest", "Digest of new alerts (first scan or a backlog)"
 
 
 # Kinds an employee receives, with the channels they get when they have chosen nothing.

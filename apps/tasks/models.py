@@ -30,6 +30,7 @@ class Task(models.Model):
         RELATIONSHIP = "relationship", "Relationship cadence"
         LEAD = "lead", "Lead follow-up"
         IMPORT = "import", "Imported"
+        ALERTS = "alerts", "Several alerts on one customer"
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="tasks")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks")

@@ -103,6 +103,8 @@ def process_env(*, broker_url: str, queue: str, smtp_port: int | None = None, **
         "FINPULSE_QUIET_HOURS": "",
         "DATABASE_CONN_MAX_AGE": "0",
         "PYTHONUNBUFFERED": "1",
+        # These tests count what workers send; the start-up scan has its own test.
+        "FINPULSE_SCAN_ON_WORKER_START": "0",
         **extra,
     }
     if smtp_port is not None:

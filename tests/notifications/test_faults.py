@@ -49,6 +49,7 @@ def business_day(settings):  # type: ignore[no-untyped-def]
     settings.FINPULSE_CUSTOMER_NOTICE_CHANNELS = []
     settings.FINPULSE_NOTIFICATION_RELAY_GRACE_SECONDS = 0
     settings.FINPULSE_QUIET_HOURS = ""
+    settings.FINPULSE_ALERT_DIGEST_FIRST_RUN = False  # one email per alert: what these tests count
 
 
 @pytest.fixture

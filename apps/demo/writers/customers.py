@@ -12,6 +12,7 @@ from apps.customers.services import add_identity_document, create_customer, link
 from apps.demo.planner import CustomerPlan
 from apps.demo.report import SeedReport
 from apps.identity.models import Branch
+from apps.interactions.services import log_interaction
 from apps.products.models import Product
 from apps.tasks.services import create_task
 
@@ -96,9 +97,19 @@ def write_customer(
                 priority=task.priority,
                 reminder_at=task.reminder_at,
             )
+        for contact in plan.interactions:
+            log_interaction(
+                actor=users[plan.manager],
+                customer=customer,
+                channel=contact.channel,
+                subject=contact.subject,
+                outcome=contact.outcome,
+                occurred_at=contact.occurred_at,
+            )
     report.created["customers"] += 1
     report.created["identity documents"] += len(plan.documents)
     report.created["consents"] += len(plan.consents)
     report.created["relationships"] += len(plan.links)
     report.created["holdings"] += len(holdings)
     report.created["tasks"] += len(plan.tasks)
+    report.created["interactions"] += len(plan.interactions)
