@@ -11,8 +11,11 @@ from apps.core.fields import EncryptedCharField
 from apps.core.masking import mask_tail
 from apps.products.models import Product
 
-# Categories whose balance is money the customer has with us, so it cannot go below zero.
-NON_NEGATIVE = ("savings_account", "term_deposit", "investment")
+# The sign convention (docs/decisions.md, apps/accounts/positions.py): a balance is signed from
+# the customer's side. Money they have with us is never negative; money they owe us (a loan's
+# outstanding principal, a card's balance) is never positive. A current account may be either.
+ASSET_CATEGORIES = ("savings_account", "term_deposit", "investment")
+LIABILITY_CATEGORIES = ("loan", "credit_card")
 _DIGITS = re.compile(r"\d")
 
 
@@ -61,7 +64,9 @@ class Holding(models.Model):
                 name="holding_matures_after_opening",
             ),
             models.CheckConstraint(
-                condition=~Q(category__in=NON_NEGATIVE) | Q(balance__gte=0), name="holding_balance_not_negative"
+                condition=(~Q(category__in=ASSET_CATEGORIES) | Q(balance__gte=0))
+                & (~Q(category__in=LIABILITY_CATEGORIES) | Q(balance__lte=0)),
+                name="holding_balance_sign",
             ),
             models.CheckConstraint(
                 condition=~Q(category="term_deposit") | (Q(maturity_date__isnull=False) & ~Q(maturity_instruction="")),
@@ -100,8 +105,12 @@ class Holding(models.Model):
             errors["currency"] = f"{self.currency!r} is not a currency code we deal in (ISO 4217)."
         if self.maturity_date and self.opened_on and self.maturity_date < self.opened_on:
             errors["maturity_date"] = "The maturity date cannot be before the opening date."
-        if self.category in NON_NEGATIVE and self.balance is not None and self.balance < 0:
+        if self.category in ASSET_CATEGORIES and self.balance is not None and self.balance < 0:
             errors["balance"] = "The balance of a deposit, savings account or investment cannot be negative."
+        if self.category in LIABILITY_CATEGORIES and self.balance is not None and self.balance > 0:
+            errors["balance"] = (
+                "A loan or card balance is what the customer owes: give it as a negative amount (-1500.00 owes 1,500)."
+            )
         if self.category == self.Category.TERM_DEPOSIT:
             if not self.maturity_date:
                 errors["maturity_date"] = "A term deposit needs a maturity date."

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.models import HoldingParty
+from apps.accounts.positions import COUNTED_ROLES, position_of
 from apps.api.conditional import conditional
 from apps.api.filters import DateTimeFilter, TextFilter
 from apps.api.idempotency import idempotent
@@ -27,7 +28,7 @@ from apps.core.audit import record_pii_reveal
 from apps.core.currencies import CURRENCY_CHOICES
 from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS
 from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
-from apps.customers.selectors import revealed_pii, visible_customers
+from apps.customers.selectors import household_of, household_position, revealed_pii, visible_customers
 from apps.customers.services import create_customer, update_customer
 from apps.identity.models import Branch, User
 from apps.products.models import RiskProfile, Segment
@@ -91,6 +92,31 @@ class CustomerHoldingOut(serializers.Serializer):
     id = serializers.IntegerField(help_text="Id of the customer's party to the holding.")
     role = serializers.ChoiceField(choices=HoldingParty.Role.choices)
     holding = HoldingSummaryOut()
+
+
+class CurrencyPositionOut(serializers.Serializer):
+    currency = serializers.CharField()
+    held = serializers.DecimalField(max_digits=20, decimal_places=2, help_text="Money the customer has with the bank.")
+    owed = serializers.DecimalField(
+        max_digits=20, decimal_places=2, help_text="Money the customer owes the bank, as a positive amount."
+    )
+    net = serializers.DecimalField(max_digits=20, decimal_places=2, help_text="held - owed.")
+
+
+class PositionOut(serializers.Serializer):
+    """Held, owed and net per currency, as the customer page shows them."""
+
+    counted_roles = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Roles (owner, joint) whose holdings count, a joint holding in full; other roles are not counted.",
+    )
+    positions = CurrencyPositionOut(many=True, help_text="The customer's own active holdings.")
+    household_members = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Relatives you may see whose holdings the household totals add."
+    )
+    household_positions = CurrencyPositionOut(
+        many=True, help_text="The customer and those relatives; a joint holding counted once. Empty without relatives."
+    )
 
 
 class RelationshipOut(serializers.Serializer):
@@ -225,6 +251,7 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
         "write": Scope.CUSTOMERS_WRITE,
         "pii": Scope.CUSTOMERS_PII,
         "holdings": Scope.HOLDINGS_READ,
+        "position": Scope.HOLDINGS_READ,
     }
 
     def get_queryset(self) -> QuerySet[Customer]:
@@ -297,6 +324,22 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
         )
         page = self.paginate_queryset(parties)
         return self.get_paginated_response(CustomerHoldingOut(page, many=True).data)
+
+    @extend_schema(summary="Held, owed and net per currency (customer and household)", responses=PositionOut)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def position(self, request: Request, pk: str) -> Response:
+        customer = self.get_object()
+        household = household_of(user=request.user, customer=customer)
+        return Response(
+            PositionOut(
+                {
+                    "counted_roles": list(COUNTED_ROLES),
+                    "positions": position_of([customer.pk]),
+                    "household_members": [member.customer.pk for member in household],
+                    "household_positions": household_position(customer=customer, household=household),
+                }
+            ).data
+        )
 
     @extend_schema(summary="Relationships with customers you may also see", responses=RelationshipOut(many=True))
     @action(detail=True, methods=["get"], filter_backends=[])

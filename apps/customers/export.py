@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 
+from apps.accounts.positions import CurrencyPosition, positions_by_customer
 from apps.core.audit import AuditEntry, record_audit_events
 from apps.core.errors import PermissionDenied
 from apps.core.masking import mask_value
@@ -37,6 +39,9 @@ BASE_COLUMNS = [
     ("branch", "Branch"),
     ("primary_manager", "Relationship manager"),
 ]
+# Held / owed / net as the customer page shows them (apps.accounts.positions), one
+# "GBP 1500.00" per currency, "; "-separated: plain numbers a spreadsheet can split.
+POSITION_COLUMNS = [("held", "Held"), ("owed", "Owed"), ("net", "Net")]
 MASKED_COLUMNS = [(f"{name}_hint", PII_LABELS[name]) for name in INDEXED_PII]
 # The indexed personal data first, in the same columns as their masked hints.
 PII_COLUMNS = [(name, PII_LABELS[name]) for name in (*INDEXED_PII, *(f for f in PII_FIELDS if f not in INDEXED_PII))]
@@ -114,12 +119,25 @@ def prepare_export(*, user: Any, query: CustomerQuery, include_pii: bool) -> Ite
     return csv_lines(customers.iterator(chunk_size=CHUNK_SIZE), include_pii=include_pii)
 
 
+def _position_cell(positions: list[CurrencyPosition], figure: str) -> str:
+    return "; ".join(f"{p.currency} {getattr(p, figure)}" for p in positions)
+
+
+def _with_positions(customers: Iterable[Customer]) -> Iterator[tuple[Customer, list[CurrencyPosition]]]:
+    """Each customer with their position, one query per chunk (not per row)."""
+    rows = iter(customers)
+    while chunk := list(islice(rows, CHUNK_SIZE)):
+        positions = positions_by_customer(c.pk for c in chunk)
+        for customer in chunk:
+            yield customer, positions.get(customer.pk, [])
+
+
 def csv_lines(customers: Iterable[Customer], *, include_pii: bool) -> Iterator[str]:
     personal = PII_COLUMNS if include_pii else MASKED_COLUMNS
     writer = csv.writer(_Echo())
     # The byte-order mark makes spreadsheet programs read the file as UTF-8 (names with accents).
-    yield "\ufeff" + writer.writerow([label for _, label in BASE_COLUMNS + personal])
-    for customer in customers:
+    yield "\ufeff" + writer.writerow([label for _, label in BASE_COLUMNS + POSITION_COLUMNS + personal])
+    for customer, positions in _with_positions(customers):
         manager = customer.primary_manager
         row = [
             customer.external_id,
@@ -131,6 +149,7 @@ def csv_lines(customers: Iterable[Customer], *, include_pii: bool) -> Iterator[s
             customer.kyc_review_date.isoformat() if customer.kyc_review_date else "",
             customer.branch.code,
             (manager.get_full_name() or manager.get_username()) if manager else "",
+            *(_position_cell(positions, figure) for figure, _ in POSITION_COLUMNS),
             *(getattr(customer, name) for name, _ in personal),
         ]
         yield writer.writerow([escape_cell(value) for value in row])

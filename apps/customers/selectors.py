@@ -12,8 +12,9 @@ from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.core import signing
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
+from apps.accounts.positions import LIABILITY_CATEGORIES, CurrencyPosition, counts_toward_position, position_of
 from apps.core.blind_index import blind_index
 from apps.core.errors import DomainError, NotFound
 from apps.customers.models import (
@@ -65,7 +66,6 @@ SEARCH_RESULT_LIMIT = 50  # a name search shows the closest matches, best first
 PAGE_SIZE = 50
 MATURITY_WINDOW_DAYS = 30  # "has maturing products": an active holding matures within 30 days
 KYC_DUE_WINDOW_DAYS = 30  # "KYC review due": review date within 30 days, or already overdue
-LIABILITY_CATEGORIES = ("loan", "credit_card")  # what the customer owes us, not what they hold
 _CURSOR_SALT = "customers.list.cursor"
 _PHONE_LIKE = re.compile(r"\+?\d{6,15}")
 # Only what the list shows: loading a whole Customer would decrypt five PII fields per row.
@@ -419,19 +419,6 @@ class Money:
     currency: str
 
 
-@dataclass(frozen=True)
-class CurrencyPosition:
-    """What a customer (or household) holds and owes in one currency."""
-
-    currency: str
-    held: Decimal
-    owed: Decimal
-
-    @property
-    def net(self) -> Decimal:
-        return self.held - self.owed
-
-
 @dataclass
 class HoldingGroup:
     category: str
@@ -456,31 +443,55 @@ class Customer360:
     documents: list[IdentityDocument]
     household: list[HouseholdMember]
     household_positions: list[CurrencyPosition]
+    # Holdings the customer is beneficiary or power of attorney of: listed, never counted.
+    other_holdings: list[Any] = field(default_factory=list)
     can_reveal_pii: bool = False
     revealed: dict[str, Any] = field(default_factory=dict)
-
-
-def _positions(rows: list[tuple[str, str, Decimal]]) -> list[CurrencyPosition]:
-    """(category, currency, amount) rows -> held/owed per currency, currencies sorted."""
-    held: dict[str, Decimal] = defaultdict(Decimal)
-    owed: dict[str, Decimal] = defaultdict(Decimal)
-    for category, currency, amount in rows:
-        (owed if category in LIABILITY_CATEGORIES else held)[currency] += amount or Decimal(0)
-    return [
-        CurrencyPosition(currency=c, held=held.get(c, Decimal(0)), owed=owed.get(c, Decimal(0)))
-        for c in sorted(set(held) | set(owed))
-    ]
 
 
 def can_reveal_pii(*, user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.has_perm("customers.reveal_pii"))
 
 
+def household_of(*, user: Any, customer: Customer) -> list[HouseholdMember]:
+    """The customer's household and spouse links in either direction, restricted to relatives
+    this user may see (two queries at most)."""
+    links = list(
+        CustomerRelationship.objects.filter(
+            Q(from_customer=customer) | Q(to_customer=customer), kind__in=CustomerRelationship.HOUSEHOLD_KINDS
+        ).values_list("from_customer_id", "to_customer_id", "kind")
+    )
+    kind_labels = dict(CustomerRelationship.Kind.choices)
+    relation_of: dict[int, list[str]] = defaultdict(list)
+    for from_id, to_id, kind in links:
+        other = to_id if from_id == customer.pk else from_id
+        if kind_labels[kind] not in relation_of[other]:
+            relation_of[other].append(kind_labels[kind])
+    if not relation_of:
+        return []
+    relatives = (
+        visible_customers(user=user)
+        .filter(pk__in=list(relation_of))
+        .only("id", "display_name", "external_id", "segment", "kind", "status")
+        .order_by("display_name", "id")
+    )
+    return [HouseholdMember(customer=c, relationships=relation_of[c.pk]) for c in relatives]
+
+
+def household_position(*, customer: Customer, household: list[HouseholdMember]) -> list[CurrencyPosition]:
+    """The household's held / owed / net: a holding two members own jointly counts once."""
+    if not household:
+        return []
+    return position_of([customer.pk, *(member.customer.pk for member in household)])
+
+
 def customer_360(*, user: Any, customer_id: Any) -> Customer360:
     """Everything the customer page shows, in a fixed number of queries.
 
     PII stays encrypted (deferred) until someone with customers.reveal_pii asks for it;
-    holdings are grouped by category with totals per currency (active holdings only); the
+    holdings the customer owns or holds jointly are grouped by category with totals per
+    currency (active holdings only); holdings they are beneficiary or power of attorney of are
+    listed apart and counted nowhere. Held / owed / net come from apps.accounts.positions. The
     household is the household/spouse relationships in either direction, restricted to
     relatives this user may see, and its totals count a joint holding once.
     """
@@ -504,10 +515,14 @@ def customer_360(*, user: Any, customer_id: Any) -> Customer360:
         .order_by("holding__category", "holding__opened_on", "holding_id")
     )
     groups: dict[str, HoldingGroup] = {}
+    other_holdings = []
     labels = dict(Holding.Category.choices)
     for party in parties:
         holding = party.holding
         holding.role = party.get_role_display()
+        if not counts_toward_position(party.role):
+            other_holdings.append(holding)
+            continue
         group = groups.setdefault(
             holding.category,
             HoldingGroup(
@@ -526,9 +541,10 @@ def customer_360(*, user: Any, customer_id: Any) -> Customer360:
                 sums[holding.currency] += holding.balance
         group.totals = [Money(amount=sums[c], currency=c) for c in sorted(sums)]
     active = [
-        (p.holding.category, p.holding.currency, p.holding.balance)
-        for p in parties
-        if p.holding.status == Holding.Status.ACTIVE
+        (holding.category, holding.currency, holding.balance)
+        for group in groups.values()
+        for holding in group.holdings
+        if holding.status == Holding.Status.ACTIVE
     ]
     chart = []
     for currency in sorted({c for _, c, _ in active}):
@@ -546,50 +562,17 @@ def customer_360(*, user: Any, customer_id: Any) -> Customer360:
         )
 
     documents = list(customer.documents.defer("number").order_by("expiry_date", "id"))
-
-    links = list(
-        CustomerRelationship.objects.filter(
-            Q(from_customer=customer) | Q(to_customer=customer), kind__in=CustomerRelationship.HOUSEHOLD_KINDS
-        ).values_list("from_customer_id", "to_customer_id", "kind")
-    )
-    kind_labels = dict(CustomerRelationship.Kind.choices)
-    relation_of: dict[int, list[str]] = defaultdict(list)
-    for from_id, to_id, kind in links:
-        other = to_id if from_id == customer.pk else from_id
-        if kind_labels[kind] not in relation_of[other]:
-            relation_of[other].append(kind_labels[kind])
-    household: list[HouseholdMember] = []
-    household_positions: list[CurrencyPosition] = []
-    if relation_of:
-        relatives = (
-            visible_customers(user=user)
-            .filter(pk__in=list(relation_of))
-            .only("id", "display_name", "external_id", "segment", "kind", "status")
-            .order_by("display_name", "id")
-        )
-        household = [HouseholdMember(customer=c, relationships=relation_of[c.pk]) for c in relatives]
-    if household:
-        members = [customer.pk, *(m.customer.pk for m in household)]
-        # A joint holding of two relatives is counted once.
-        sums = (
-            Holding.objects.filter(
-                status=Holding.Status.ACTIVE,
-                pk__in=HoldingParty.objects.filter(customer_id__in=members).values("holding_id"),
-            )
-            .values_list("category", "currency")
-            .annotate(total=Sum("balance"))
-            .order_by()
-        )
-        household_positions = _positions(list(sums))
+    household = household_of(user=user, customer=customer)
 
     return Customer360(
         customer=customer,
         holding_groups=list(groups.values()),
-        positions=_positions(active),
+        positions=position_of([customer.pk]),
         chart=chart,
         documents=documents,
         household=household,
-        household_positions=household_positions,
+        household_positions=household_position(customer=customer, household=household),
+        other_holdings=other_holdings,
         can_reveal_pii=can_reveal_pii(user=user),
     )
 

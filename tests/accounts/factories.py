@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import factory
 
-from apps.accounts.models import Holding, HoldingParty
+from apps.accounts.models import LIABILITY_CATEGORIES, Holding, HoldingParty
 from apps.accounts.services import open_holding
 from apps.products.models import Product
 from tests.customers.factories import CustomerFactory
@@ -45,7 +45,10 @@ class HoldingFactory(factory.django.DjangoModelFactory):
     currency = "GBP"
     opened_on = dt.date(2025, 1, 15)
     number = factory.Sequence(lambda n: f"GB29NWBK6016{n:010d}")
-    balance = Decimal("1500.00")
+    # Signed from the customer's side (docs/decisions.md): a loan or card balance is owed, so negative.
+    balance = factory.LazyAttribute(
+        lambda h: Decimal("-1500.00") if h.category in LIABILITY_CATEGORIES else Decimal("1500.00")
+    )
 
     @classmethod
     def _create(cls, model_class: type[Holding], *args: object, **kwargs: object) -> Holding:

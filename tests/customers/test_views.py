@@ -238,7 +238,7 @@ def test_holdings_are_grouped_by_category_with_totals_per_currency(client, manag
     HoldingFactory(customer=customer, balance=Decimal("100.10"))
     HoldingFactory(customer=customer, balance=Decimal("200.20"))
     HoldingFactory(customer=customer, balance=Decimal("50.00"), currency="EUR")
-    HoldingFactory(customer=customer, category=Holding.Category.LOAN, balance=Decimal("9000.00"))
+    HoldingFactory(customer=customer, category=Holding.Category.LOAN, balance=Decimal("-9000.00"))
     client.force_login(manager)
 
     response = client.get(customer.get_absolute_url())

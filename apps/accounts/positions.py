@@ -1,0 +1,118 @@
+"""Held, owed and net: the bank's one money sign convention, and the one place that adds it up.
+
+Balances are signed from the customer's side, as the core banking system's statements print
+them (docs/decisions.md, "Balances are signed"): positive is money the customer has with the
+bank (held), negative is money they owe it (owed), whether a loan's outstanding principal, a
+card's balance or an overdrawn current account. Deposits, savings and investments are never negative, loans and cards never
+positive, a current account either (the database enforces this: `holding_balance_sign`).
+
+Only what the customer owns counts: owner and joint holdings, a joint holding in full for each
+holder (and once for a household). A beneficiary or a power of attorney acts on, or may one day
+receive, someone else's money: those holdings are listed apart and never added up.
+
+The 360 page, its household panel, the API and the CSV export all call `position_of` or
+`positions_by_customer`; nothing else reads the sign of a balance to decide held or owed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+
+from apps.accounts.models import ASSET_CATEGORIES, LIABILITY_CATEGORIES, Holding, HoldingParty
+
+__all__ = [
+    "ASSET_CATEGORIES",
+    "COUNTED_ROLES",
+    "LIABILITY_CATEGORIES",
+    "CurrencyPosition",
+    "counted_holdings",
+    "counts_toward_position",
+    "position_of",
+    "positions_by_customer",
+]
+
+# Whose balance it is: these roles add a holding to the customer's totals, in full.
+COUNTED_ROLES = (HoldingParty.Role.OWNER, HoldingParty.Role.JOINT)
+_CENT = Decimal("0.01")
+_ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=20, decimal_places=2))
+
+
+@dataclass(frozen=True)
+class CurrencyPosition:
+    """What a customer (or a household) holds and owes in one currency; both are >= 0."""
+
+    currency: str
+    held: Decimal
+    owed: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.held - self.owed
+
+
+def counts_toward_position(role: str) -> bool:
+    """Does a party with this role have the holding's balance in their totals?"""
+    return role in COUNTED_ROLES
+
+
+def _held_owed(balance: str) -> dict[str, Sum]:
+    # The sign convention, read once: positive balances are held, negative ones owed.
+    return {
+        "held": Sum(balance, filter=Q(**{f"{balance}__gt": 0}), default=_ZERO),
+        "owed": Sum(balance, filter=Q(**{f"{balance}__lt": 0}), default=_ZERO),
+    }
+
+
+def _position(currency: str, held: Decimal, owed: Decimal) -> CurrencyPosition:
+    # Two places, as balances are stored; 0 - x so that nothing owed is 0.00, never -0.00.
+    return CurrencyPosition(currency=currency, held=held.quantize(_CENT), owed=(_CENT * 0 - owed).quantize(_CENT))
+
+
+def counted_holdings(customer_ids: Iterable[int]) -> QuerySet[Holding]:
+    """Active holdings that count toward these customers' totals, each once."""
+    return Holding.objects.filter(
+        status=Holding.Status.ACTIVE,
+        pk__in=HoldingParty.objects.filter(customer_id__in=list(customer_ids), role__in=COUNTED_ROLES).values(
+            "holding_id"
+        ),
+    )
+
+
+def position_of(customer_ids: Iterable[int]) -> list[CurrencyPosition]:
+    """Held, owed and net per currency of one customer or a household (currencies sorted).
+
+    A holding two of them own jointly is counted once, in full. One query.
+    """
+    rows = (
+        counted_holdings(customer_ids)
+        .order_by()
+        .values("currency")
+        .annotate(**_held_owed("balance"))
+        .values_list("currency", "held", "owed")
+    )
+    return [_position(*row) for row in sorted(rows)]
+
+
+def positions_by_customer(customer_ids: Iterable[int]) -> dict[int, list[CurrencyPosition]]:
+    """Each customer's own position (as position_of([id]) would give it), in one query.
+
+    Customers with no counted holding are absent from the result.
+    """
+    rows = (
+        HoldingParty.objects.filter(
+            customer_id__in=list(customer_ids), role__in=COUNTED_ROLES, holding__status=Holding.Status.ACTIVE
+        )
+        .order_by()
+        .values("customer_id", "holding__currency")
+        .annotate(**_held_owed("holding__balance"))
+        .values_list("customer_id", "holding__currency", "held", "owed")
+    )
+    result: dict[int, list[CurrencyPosition]] = defaultdict(list)
+    for customer_id, currency, held, owed in sorted(rows):
+        result[customer_id].append(_position(currency, held, owed))
+    return dict(result)
