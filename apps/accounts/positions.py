@@ -3,8 +3,9 @@
 Balances are signed from the customer's side, as the core banking system's statements print
 them (docs/decisions.md, "Balances are signed"): positive is money the customer has with the
 bank (held), negative is money they owe it (owed), whether a loan's outstanding principal, a
-card's balance or an overdrawn current account. Deposits, savings and investments are never negative, loans and cards never
-positive, a current account either (the database enforces this: `holding_balance_sign`).
+card's balance or an overdrawn current account. Deposits, savings and investments are never
+negative, loans and cards never positive, a current account either (the database enforces
+this: `holding_balance_sign`).
 
 Only what the customer owns counts: owner and joint holdings, a joint holding in full for each
 holder (and once for a household). A beneficiary or a power of attorney acts on, or may one day
