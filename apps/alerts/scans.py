@@ -37,6 +37,7 @@ from apps.alerts.services import (
     wake_snoozed_alerts,
 )
 from apps.core.business_date import business_today
+from apps.core.templatetags.finpulse import format_rate
 from apps.customers.models import Customer, IdentityDocument
 from apps.identity import roles
 from apps.identity.models import User
@@ -218,7 +219,7 @@ def scan_maturities(*, today: dt.date, batch_size: int, report: RuleReport) -> N
                 rates.get(holding.product_id, []), on=holding.maturity_date, amount=holding.balance, term_months=term
             )
             instruction = holding.get_maturity_instruction_display() or "none recorded"
-            rate_text = f"{slab.rate}%" if slab else "no rate published"
+            rate_text = format_rate(slab.rate) if slab else "no rate published"
             what = f"{holding.get_category_display()} {holding.number_hint}".strip()
             reason = (
                 f"{what} ({holding.product.name}) matures on {holding.maturity_date:%d %b %Y}, in {days_left} day(s). "

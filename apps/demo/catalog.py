@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -88,6 +88,13 @@ class ProductSpec:
     fees: tuple[FeeSpec, ...] = ()
     branch_codes: tuple[str, ...] = ()
     fields: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The product's minimum and its slabs agree (add_product_rate refuses otherwise): the
+        # slabs written from 0 start at the product's minimum amount instead.
+        minimum = self.fields.get("min_amount") or Decimal("0")
+        rates = tuple(replace(r, min_amount=str(minimum)) if Decimal(r.min_amount) < minimum else r for r in self.rates)
+        object.__setattr__(self, "rates", rates)
 
     def rate_on(self, on_days_ago: int, amount: Decimal, term: int | None = None) -> Decimal:
         """The slab valid `on_days_ago` days before the business date (mirrors selectors.rate_on)."""

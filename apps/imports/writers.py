@@ -570,7 +570,9 @@ def write_products(*, context: ImportContext, rows: list[ParsedRow]) -> list[Out
             if rate > Decimal(100):
                 row.fail("rate", "A rate must be between -5% and 100% a year.")
             slabs = [] if is_new else same_day[(product.pk, effective_from)]
-            base = next((s for s in slabs if s.min_amount == 0 and s.min_term_months == 0), None)
+            # The base slab starts at the product's minimum amount, as add_product_rate requires.
+            minimum = product.min_amount or Decimal(0)
+            base = next((s for s in slabs if s.min_amount == minimum and s.min_term_months == 0), None)
             if base is not None and (
                 base.rate != rate or base.max_amount is not None or base.max_term_months is not None
             ):
@@ -582,7 +584,7 @@ def write_products(*, context: ImportContext, rows: list[ParsedRow]) -> list[Out
             elif base is None:
                 if context.actor is not None and effective_from < today:
                     row.fail("rate_effective_from", "A new rate cannot take effect before today.")
-                new_slab = ProductRate(effective_from=effective_from, rate=rate)
+                new_slab = ProductRate(effective_from=effective_from, rate=rate, min_amount=minimum)
         if not row.ok:
             continue
         changes = change_set(before, {name: _audit_value(getattr(product, name)) for name in fields})

@@ -18,6 +18,7 @@ from django.db.models import Q
 from apps.core.audit import change_set, record_audit_event
 from apps.core.business_date import business_today
 from apps.core.errors import Conflict, DomainError, PermissionDenied
+from apps.core.templatetags.finpulse import format_amount, format_amount_range, format_rate
 from apps.customers.services import raise_as_domain_error
 from apps.products.fields import PRODUCT_FIELDS
 from apps.products.models import Product, ProductFee, ProductRate
@@ -124,6 +125,9 @@ def add_product_rate(
     always be answered. For the same reason a person cannot date a rate before today (that
     would rewrite the rate customers were quoted); only the system, loading history from the
     core banking system, may. Slabs of one date may not overlap, so a lookup has one answer.
+    The product's minimum amount and its slabs agree: no slab starts below the minimum, and the
+    lowest slab of a date starts at it (so the catalog never quotes a rate for an amount the
+    product does not take, nor takes an amount it has no rate for).
     """
     ensure_can_manage_catalog(actor)
     if actor is not None and effective_from < business_today():
@@ -150,15 +154,26 @@ def add_product_rate(
     if max_amount is not None and max_amount <= min_amount:
         raise DomainError("The slab's upper amount must be above its lower amount.", field="max_amount")
     # Lock the product so two slabs for the same date cannot both pass the overlap check.
-    Product.objects.select_for_update().filter(pk=product.pk).values_list("pk", flat=True).first()
+    product_min = Product.objects.select_for_update().filter(pk=product.pk).values_list("min_amount", flat=True).get()
+    product_min = product_min or Decimal("0")
+    minimum = format_amount_range(product_min, None, product.currency)
+    if min_amount < product_min:
+        raise DomainError(f"The product takes {minimum}: a slab cannot start below that.", field="min_amount")
     same_day = ProductRate.objects.filter(product=product, effective_from=effective_from)
+    lowest = same_day.order_by("min_amount").values_list("min_amount", flat=True).first()
+    if (lowest is None or min_amount < lowest) and min_amount != product_min:
+        raise DomainError(
+            f"The lowest slab must start at the product's minimum amount ({format_amount(product_min)}"
+            f" {product.currency}); add that slab first.",
+            field="min_amount",
+        )
     for other in same_day.filter(Q(max_amount__isnull=True) | Q(max_amount__gt=min_amount)):
         amounts_meet = _overlaps(min_amount, max_amount, other.min_amount, other.max_amount, inclusive=False)
         terms_meet = _overlaps(
             min_term_months, max_term_months, other.min_term_months, other.max_term_months, inclusive=True
         )
         if amounts_meet and terms_meet:
-            raise Conflict(f"This slab overlaps the {other.rate}% slab already set for {effective_from}.")
+            raise Conflict(f"This slab overlaps the {format_rate(other.rate)} slab already set for {effective_from}.")
     slab.save()
     record_audit_event(
         actor=actor,

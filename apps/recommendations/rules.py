@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from apps.core.templatetags.finpulse import format_rate
 from apps.products.eligibility import CustomerFacts, ProductRules, evaluate
 
 BLOCKING_KYC = {"expired": "expired", "rejected": "rejected"}
@@ -184,7 +185,7 @@ def template_rationale(candidate: Candidate) -> str:
     """A plain rationale from the signals that scored the product (for the manager)."""
     parts = list(candidate.signals[:2])
     if candidate.rate is not None:
-        parts.append(f"Current rate {candidate.rate.normalize():f}% a year.")
+        parts.append(f"Current rate {format_rate(candidate.rate)} a year.")
     if not parts:
         parts.append("Eligible on every rule; no stronger signal in the profile.")
     return " ".join(parts) + " Check suitability with the customer before offering it."

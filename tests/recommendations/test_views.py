@@ -244,7 +244,7 @@ def test_the_panel_notices_a_changed_holding_or_rate_without_waiting_for_the_cac
     assert len(rows) == 3 and len({row.profile_hash for row in rows}) == 3
     assert "CARD" in rows[0].product_codes and "CARD" not in rows[1].product_codes  # now held
     assert "Card product" not in after_holding
-    assert "4.4% a year" in after_rate
+    assert "4.40% a year" in after_rate
 
 
 @pytest.mark.parametrize("size", [3, 30])

@@ -1,7 +1,11 @@
 """Template filters for money and PII: formatting only, never a bank rule or a query.
 
 `{{ amount|money:currency }}` formats a Decimal with the currency's minor units (no float on
-the way, so 0.1 + 0.2 never shows as 0.30000000000000004). `{{ value|masked:"email" }}`
+the way, so 0.1 + 0.2 never shows as 0.30000000000000004). Rates and amount limits read as a
+banker writes them: `{{ rate|percent }}` is "4.10%" (never "4.1000%"), `{{ slabs|rate_range }}`
+runs lowest to highest, `{% amount_range low high currency %}` says "10,000 GBP and above"
+rather than "10,000– GBP". Python code that writes such text (alert messages, advice) calls
+the same `format_*` functions. `{{ value|masked:"email" }}`
 turns a clear PII value into the same short hint the lists show. `{{ when|time_tag }}` prints
 a date or a date and time as a <time> element.
 """
@@ -48,6 +52,100 @@ def format_money(amount: Any, currency: str = "") -> str:
 @register.filter
 def money(amount: Any, currency: str = "") -> str:
     return format_money(amount, currency)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        raise TypeError("Rates and amounts are Decimal, never float.")
+    try:
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def format_rate(rate: Any) -> str:
+    """'4.10%': two decimal places, more only when the rate has them ('4.125%'); '—' for none."""
+    value = _decimal(rate)
+    if value is None:
+        return EMPTY
+    exponent = value.normalize().as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"{value:,.{places}f}%"
+
+
+def _rate_of(item: Any) -> Decimal | None:
+    return _decimal(getattr(item, "rate", item))
+
+
+def format_rate_range(items: Any) -> str:
+    """'3.85% – 4.50%', lowest to highest whatever the order of the slabs; one rate alone; '—'."""
+    rates = sorted({rate for rate in (_rate_of(item) for item in items or ()) if rate is not None})
+    if not rates:
+        return EMPTY
+    if len(rates) == 1:
+        return format_rate(rates[0])
+    return f"{format_rate(rates[0])} – {format_rate(rates[-1])}"
+
+
+def format_amount(amount: Any) -> str:
+    """'10,000' for a whole amount, '1,000.50' otherwise (limits and slabs, not balances)."""
+    value = _decimal(amount)
+    if value is None:
+        return EMPTY
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def format_amount_range(low: Any, high: Any, currency: str = "", *, below_high: bool = False) -> str:
+    """An amount limit as a banker writes it.
+
+    '1,000 to 50,000 GBP', '10,000 GBP and above', 'up to 50,000 GBP', 'Any amount'. A rate
+    slab runs up to, not including, its upper amount: below_high=True says 'to under'.
+    """
+    low_value, high_value = _decimal(low), _decimal(high)
+    unit = f" {currency}" if currency else ""
+    has_low = low_value is not None and low_value > 0
+    if high_value is None:
+        return f"{format_amount(low_value)}{unit} and above" if has_low else "Any amount"
+    up_to = "under" if below_high else "up to"
+    if not has_low:
+        return f"{up_to.capitalize()} {format_amount(high_value)}{unit}"
+    return f"{format_amount(low_value)} to {'under ' if below_high else ''}{format_amount(high_value)}{unit}"
+
+
+def format_term_range(low: Any, high: Any) -> str:
+    """'3 to 60 months', '12 months and above', 'up to 12 months'; '—' when the product has no term."""
+    if not low and high is None:
+        return EMPTY
+    if high is None:
+        return f"{low} months and above"
+    if not low:
+        return f"Up to {high} months"
+    if low == high:
+        return f"{low} months"
+    return f"{low} to {high} months"
+
+
+@register.filter
+def percent(rate: Any) -> str:
+    return format_rate(rate)
+
+
+@register.filter
+def rate_range(items: Any) -> str:
+    """Slabs (or rates) as their lowest to highest rate."""
+    return format_rate_range(items)
+
+
+@register.simple_tag
+def amount_range(low: Any, high: Any, currency: str = "", slab: bool = False) -> str:
+    return format_amount_range(low, high, currency, below_high=slab)
+
+
+@register.simple_tag
+def term_range(low: Any, high: Any) -> str:
+    return format_term_range(low, high)
 
 
 @register.filter
