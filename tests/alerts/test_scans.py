@@ -100,7 +100,7 @@ def test_a_maturity_alert_carries_the_instruction_and_the_rate_valid_on_the_matu
     assert in_30.details["maturity_instruction"] == "renew"
     assert in_30.details["rate_on_maturity"] == "3.6000"
     assert in_7.details["rate_on_maturity"] == "3.2500"
-    assert "Renew" in in_30.reason and "3.6000%" in in_30.reason
+    assert "Renew" in in_30.reason and "3.60%" in in_30.reason
     assert in_30.fires_on == holdings[30].maturity_date - dt.timedelta(days=30)
     assert in_30.task.source == Task.Source.MATURITY
     assert in_30.task.source_rule == "maturity:30d"
