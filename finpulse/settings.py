@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,6 +32,14 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
 CRYPTOGRAPHY_KEY = env.str("CRYPTOGRAPHY_KEY", default=DEV_CRYPTOGRAPHY_KEY)
 CRYPTOGRAPHY_OLD_KEYS = env.list("CRYPTOGRAPHY_OLD_KEYS", default=[])
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default=DEV_BLIND_INDEX_KEY)
+# The bank's country (ISO 3166 alpha-2): a phone number typed without a country code
+# ('07700 900059') is read as one of this region's, and every number is indexed in E.164.
+# Changing it changes the blind index of such numbers: run `manage.py reindex_phones` after.
+FINPULSE_PHONE_REGION = env.str("FINPULSE_PHONE_REGION", default="GB").upper()
+if FINPULSE_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        f"FINPULSE_PHONE_REGION={FINPULSE_PHONE_REGION!r} is not a country code phonenumbers knows."
+    )
 # Our key ring (apps.core.encryption). django_cryptography's app config rewrites
 # CRYPTOGRAPHY_KEY into derived bytes, so the ring keeps its own copy of the secrets.
 FINPULSE_ENCRYPTION_KEYS = [CRYPTOGRAPHY_KEY, *CRYPTOGRAPHY_OLD_KEYS]

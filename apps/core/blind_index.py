@@ -12,13 +12,22 @@ import re
 
 from django.conf import settings
 
+from apps.core.phones import e164
+
 
 def normalise_email(value: str) -> str:
     return value.strip().lower()
 
 
 def normalise_phone(value: str) -> str:
-    """Digits only, keeping a leading + (international form is expected: +44 20 ...)."""
+    """E.164 (apps.core.phones), so '07700 900059' and '+44 7700 900059' index alike.
+
+    Something that is not a phone number keeps its digits and a leading +, as before E.164,
+    so it still finds itself.
+    """
+    number = e164(value)
+    if number:
+        return number
     value = value.strip()
     digits = re.sub(r"\D", "", value)
     if value.startswith("00"):

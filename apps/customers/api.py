@@ -26,6 +26,7 @@ from apps.api.models import Scope
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
 from apps.core.audit import record_pii_reveal
 from apps.core.currencies import CURRENCY_CHOICES
+from apps.core.phones import e164, phone_region
 from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS
 from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
 from apps.customers.selectors import household_of, household_position, revealed_pii, visible_customers
@@ -157,7 +158,13 @@ class CustomerChangeIn(serializers.Serializer):
     national_id = _pii_field(64, "Stored encrypted; lists show a masked hint.")
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, write_only=True)
     phone = serializers.RegexField(
-        r"^\+?[0-9 ()\-]{6,31}$", max_length=32, required=False, allow_blank=True, write_only=True
+        r"^\+?[0-9 ()\-]{6,31}$",
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Any usual form (+44 7700 900059, 07700 900059); a number without a country code is in"
+        " the bank's region (FINPULSE_PHONE_REGION). Indexed in E.164, so every form finds the customer.",
     )
     address = _pii_field(500, "Stored encrypted.")
     country = serializers.RegexField(r"^[A-Z]{2}$", required=False, help_text="ISO 3166 alpha-2.")
@@ -171,6 +178,11 @@ class CustomerChangeIn(serializers.Serializer):
     kyc_review_date = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=Customer.Status.choices, required=False)
     customer_since = serializers.DateField(required=False, allow_null=True)
+
+    def validate_phone(self, value: str) -> str:
+        if value and e164(value) is None:
+            raise serializers.ValidationError(f"Not a phone number for {phone_region()} or with a country code.")
+        return value
 
 
 class CustomerCreateIn(CustomerChangeIn):

@@ -26,6 +26,7 @@ from django.utils import timezone
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.currencies import ISO_CURRENCIES
 from apps.core.masking import mask_email, mask_national_id, mask_phone, mask_value
+from apps.core.phones import e164, phone_region
 from apps.customers.models import Customer
 from apps.interactions.models import Interaction
 from apps.products.models import Product, RiskProfile, Segment
@@ -218,10 +219,13 @@ def email(value: Any) -> str:
 
 
 def phone(value: Any) -> str:
+    """A phone number in any usual form (kept as written); its blind index is E.164
+    (apps.core.phones), so the duplicate check knows 07700 900059 is +44 7700 900059."""
     number = text(32)(value)
-    digits = re.sub(r"\D", "", number)
-    if not _PHONE_ALLOWED.match(number) or not 7 <= len(digits) <= 15:
-        raise ValueError("Not a phone number (7 to 15 digits, international form such as +44 20 7946 0000).")
+    if not _PHONE_ALLOWED.match(number) or e164(number) is None:
+        raise ValueError(
+            f"Not a phone number (+44 20 7946 0000, or without the country code for a {phone_region()} number)."
+        )
     return number
 
 
