@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, DateField, F, Q, QuerySet, Value, When
 
 from apps.alerts.models import Alert
+from apps.core.business_date import business_today
 from apps.core.errors import NotFound
 from apps.customers.selectors import visible_customers
 
@@ -21,8 +22,8 @@ def visible_alerts(*, user: Any) -> QuerySet[Alert]:
 def my_alerts(*, user: Any, status: str = "", rule: str = "", customer: str = "") -> QuerySet[Alert]:
     """A manager's list: alerts addressed to them on customers they still see, most urgent first.
 
-    Urgent means the nearest deadline (days left), then the most money at stake, so a deposit
-    maturing today always heads the first page. Active alerts unless a state is asked for;
+    Urgent means the nearest deadline (days left, past due counting as today), then the most
+    money at stake, so a deposit maturing today always heads the first page. Active alerts unless a state is asked for;
     `rule` narrows to one rule, `customer` to a customer number (external id) or part of a name.
     """
     alerts = visible_alerts(user=user).filter(manager=user)
@@ -34,7 +35,13 @@ def my_alerts(*, user: Any, status: str = "", rule: str = "", customer: str = ""
         alerts = alerts.filter(
             Q(customer__external_id__iexact=customer) | Q(customer__display_name__icontains=customer)
         )
-    return alerts.order_by(F("due_on").asc(nulls_last=True), F("amount").desc(nulls_last=True), "pk")
+    # Past due counts as due today: a review overdue for weeks is no more urgent than money
+    # moving today, so a deposit maturing today is never pushed down the list by old backlog.
+    today = business_today()
+    urgency = Case(When(due_on__lt=today, then=Value(today)), default=F("due_on"), output_field=DateField())
+    return alerts.order_by(
+        urgency.asc(nulls_last=True), F("amount").desc(nulls_last=True), F("due_on").asc(nulls_last=True), "pk"
+    )
 
 
 def alert_for_user(*, user: Any, alert_id: Any) -> Alert:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -97,3 +98,19 @@ def test_the_pager_keeps_the_filters(client, manager):
     assert "?rule=maturity&amp;page=2" in response.content.decode()
     _, second = _listed(client, rule=Alert.Rule.MATURITY, page=2)
     assert len(second) == 5
+
+
+def test_old_overdue_reviews_do_not_push_a_deposit_maturing_today_down(client, manager):
+    for weeks in range(1, 31):
+        customer(manager, kyc_review_date=TODAY - dt.timedelta(weeks=weeks))
+    today = deposit(customer(manager), deposit_product(), 0)
+    tomorrow = deposit(customer(manager), deposit_product(), 1)
+    run_scans(only={"maturity", "kyc_review"})
+    client.force_login(manager)
+
+    response, alerts = _listed(client)
+
+    assert response.context["page"].paginator.count == 32
+    assert [a.object_id for a in alerts[:1]] == [today.pk]
+    assert all(a.rule == Alert.Rule.KYC_REVIEW for a in alerts[1:25])
+    assert tomorrow.pk not in [a.object_id for a in alerts]  # due tomorrow: after everything due by today
