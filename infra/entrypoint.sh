@@ -10,6 +10,40 @@
 set -euo pipefail
 cd /app
 
+# On ECS (infra/terraform) the URLs are assembled here from endpoints (plain environment) and
+# credentials (Secrets Manager), so no secret ever sits in a task definition. A URL that is
+# already set wins, which is how compose and the smoke test pass theirs.
+eval "$(python3 - <<'PY'
+import os
+import shlex
+from urllib.parse import quote
+
+env = os.environ
+out = {}
+
+
+def cred(user, password):
+    return f"{quote(env[user], safe='')}:{quote(env[password], safe='')}@"
+
+
+if not env.get("DATABASE_URL") and env.get("DATABASE_HOST"):
+    port, name = env.get("DATABASE_PORT", "5432"), env.get("DATABASE_NAME", "finpulse")
+    auth = cred("DATABASE_USER", "DATABASE_PASSWORD")
+    query = f"?sslmode={env['DATABASE_SSLMODE']}" if env.get("DATABASE_SSLMODE") else ""
+    out["DATABASE_URL"] = f"postgres://{auth}{env['DATABASE_HOST']}:{port}/{name}{query}"
+    if env.get("DATABASE_REPLICA_HOST") and not env.get("DATABASE_REPLICA_URL"):
+        out["DATABASE_REPLICA_URL"] = f"postgres://{auth}{env['DATABASE_REPLICA_HOST']}:{port}/{name}{query}"
+if not env.get("REDIS_URL") and env.get("REDIS_HOST"):
+    token = f":{quote(env['REDIS_AUTH_TOKEN'], safe='')}@" if env.get("REDIS_AUTH_TOKEN") else ""
+    out["REDIS_URL"] = f"rediss://{token}{env['REDIS_HOST']}:{env.get('REDIS_PORT', '6379')}/0"
+if not env.get("CELERY_BROKER_URL") and env.get("MQ_ENDPOINT"):
+    scheme, _, hostport = env["MQ_ENDPOINT"].partition("://")
+    out["CELERY_BROKER_URL"] = f"{scheme}://{cred('MQ_USER', 'MQ_PASSWORD')}{hostport}//"
+for key, value in out.items():
+    print(f"export {key}={shlex.quote(value)}")
+PY
+)"
+
 if [[ -z "${DATABASE_URL:-}" ]]; then
   echo "entrypoint: DATABASE_URL is required in the container (the embedded PostgreSQL is not in the image)" >&2
   exit 64

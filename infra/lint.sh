@@ -12,6 +12,10 @@ log "hadolint infra/Dockerfile"
 .venv/bin/hadolint infra/Dockerfile
 
 if [[ -d infra/terraform ]]; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  touch "$work/empty.tfrc"
+  export TF_CLI_CONFIG_FILE="$work/empty.tfrc" TF_DATA_DIR="$work/data" TF_IN_AUTOMATION=1
   log "terraform fmt -check"
   terraform fmt -check -recursive -diff infra/terraform
   # `terraform init` cannot download providers here; where a local provider mirror exists
@@ -19,8 +23,6 @@ if [[ -d infra/terraform ]]; then
   mirror="${TF_PROVIDER_MIRROR:-/opt/tf-plugins}"
   if [[ -d "$mirror/registry.terraform.io/hashicorp/aws" ]]; then
     log "terraform validate (providers from $mirror)"
-    work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
     cat >"$work/cli.tfrc" <<TFRC
 provider_installation {
   filesystem_mirror {
@@ -32,7 +34,7 @@ provider_installation {
   }
 }
 TFRC
-    export TF_CLI_CONFIG_FILE="$work/cli.tfrc" TF_DATA_DIR="$work/data" TF_IN_AUTOMATION=1
+    export TF_CLI_CONFIG_FILE="$work/cli.tfrc"
     terraform -chdir=infra/terraform init -backend=false -input=false -lockfile=readonly >/dev/null
     terraform -chdir=infra/terraform validate -no-color
   else
