@@ -53,7 +53,8 @@ role="${1:-web}"
 shift || true
 case "$role" in
   web)
-    exec gunicorn finpulse.wsgi:application -c config/gunicorn.conf.py "$@"
+    # No control socket: nothing manages gunicorn from inside a container.
+    exec gunicorn finpulse.wsgi:application -c config/gunicorn.conf.py --no-control-socket "$@"
     ;;
   worker)
     exec celery -A finpulse worker --loglevel="${LOG_LEVEL:-INFO}" --concurrency="${CELERY_CONCURRENCY:-2}" "$@"
