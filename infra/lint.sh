@@ -8,8 +8,8 @@ TOOLS=var/tools-venv/bin
 export BC_SKIP_MAPPING=TRUE  # checkov: no guideline download (offline)
 log() { printf '== %s\n' "$*"; }
 
-log "hadolint infra/Dockerfile"
-.venv/bin/hadolint infra/Dockerfile
+log "hadolint infra/Dockerfile infra/compose/pgbouncer.Dockerfile"
+.venv/bin/hadolint infra/Dockerfile infra/compose/pgbouncer.Dockerfile
 
 if [[ -d infra/terraform ]]; then
   work=$(mktemp -d)
