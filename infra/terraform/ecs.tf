@@ -244,7 +244,7 @@ resource "aws_ecs_service" "web" {
   name                              = "web"
   cluster                           = aws_ecs_cluster.main.id
   task_definition                   = aws_ecs_task_definition.app["web"].arn
-  desired_count                     = var.web_min_count
+  desired_count                     = var.services_enabled ? var.web_min_count : 0
   launch_type                       = "FARGATE"
   platform_version                  = "LATEST"
   health_check_grace_period_seconds = 60
@@ -281,7 +281,7 @@ resource "aws_ecs_service" "worker" {
   name                               = "worker"
   cluster                            = aws_ecs_cluster.main.id
   task_definition                    = aws_ecs_task_definition.app["worker"].arn
-  desired_count                      = var.worker_min_count
+  desired_count                      = var.services_enabled ? var.worker_min_count : 0
   launch_type                        = "FARGATE"
   platform_version                   = "LATEST"
   deployment_minimum_healthy_percent = 100
@@ -311,7 +311,7 @@ resource "aws_ecs_service" "beat" {
   name                               = "beat"
   cluster                            = aws_ecs_cluster.main.id
   task_definition                    = aws_ecs_task_definition.app["beat"].arn
-  desired_count                      = 1
+  desired_count                      = var.services_enabled ? 1 : 0
   launch_type                        = "FARGATE"
   platform_version                   = "LATEST"
   deployment_minimum_healthy_percent = 0
@@ -332,8 +332,8 @@ resource "aws_appautoscaling_target" "web" {
   service_namespace  = "ecs"
   resource_id        = "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.web.name}"
   scalable_dimension = "ecs:service:DesiredCount"
-  min_capacity       = var.web_min_count
-  max_capacity       = var.web_max_count
+  min_capacity       = var.services_enabled ? var.web_min_count : 0
+  max_capacity       = var.services_enabled ? var.web_max_count : 0
 }
 
 resource "aws_appautoscaling_policy" "web_cpu" {
@@ -373,8 +373,8 @@ resource "aws_appautoscaling_target" "worker" {
   service_namespace  = "ecs"
   resource_id        = "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.worker.name}"
   scalable_dimension = "ecs:service:DesiredCount"
-  min_capacity       = var.worker_min_count
-  max_capacity       = var.worker_max_count
+  min_capacity       = var.services_enabled ? var.worker_min_count : 0
+  max_capacity       = var.services_enabled ? var.worker_max_count : 0
 }
 
 resource "aws_appautoscaling_policy" "worker_cpu" {

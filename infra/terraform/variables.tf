@@ -42,6 +42,12 @@ variable "certificate_arn" {
   type        = string
 }
 
+variable "services_enabled" {
+  description = "Run the web, worker and beat services. false on the very first apply: the schema does not exist until the migrate task ran (docs/deploy.md)."
+  type        = bool
+  default     = true
+}
+
 variable "image" {
   description = "The FinPulse image (infra/Dockerfile) with an immutable tag or digest, e.g. <account>.dkr.ecr.<region>.amazonaws.com/finpulse:<git sha>."
   type        = string

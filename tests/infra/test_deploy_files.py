@@ -140,7 +140,7 @@ def test_entrypoint_keeps_urls_that_are_already_set() -> None:
 def test_terraform_runs_exactly_one_beat_and_scales_web_on_cpu_and_requests() -> None:
     ecs = (INFRA / "terraform" / "ecs.tf").read_text()
     beat = re.search(r'resource "aws_ecs_service" "beat" \{(.*?)\n\}', ecs, re.S).group(1)
-    assert re.search(r"desired_count\s+= 1\b", beat)
+    assert re.search(r"desired_count\s+= var.services_enabled \? 1 : 0\n", beat)
     assert re.search(r"deployment_maximum_percent\s+= 100\b", beat)
     assert re.search(r"deployment_minimum_healthy_percent\s+= 0\b", beat)
     assert "ECSServiceAverageCPUUtilization" in ecs and "ALBRequestCountPerTarget" in ecs
