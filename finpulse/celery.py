@@ -7,7 +7,7 @@ Reliability settings follow the known traps:
   keeps killing workers is dead-lettered to "<queue>.dead" after FINPULSE_CELERY_DELIVERY_LIMIT
   deliveries instead of looping (`manage.py dead_letters` shows them);
 - beat scans the database for what is due instead of scheduling far-off ETAs, and only the
-  beat holding the PostgreSQL advisory lock sends anything (apps.alerts.beat).
+  beat holding the lease "beat" in PostgreSQL sends anything (apps.alerts.beat).
 Every task takes ids and is idempotent: a redelivered or duplicated message changes nothing.
 """
 
@@ -162,7 +162,7 @@ app.conf.update(
     result_expires=None,
     task_ignore_result=True,
     timezone="UTC",
-    # Only the beat holding the advisory lock sends (a second beat started by mistake stays idle).
+    # Only the beat holding the lease sends (a second beat started by mistake stays idle).
     beat_scheduler="apps.alerts.beat:LockedDatabaseScheduler",
     broker_connection_retry_on_startup=True,
     # A hung SMTP server or gateway must not hold a worker slot for ever.

@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Reads of GET pages may use the read replica; a session that wrote is pinned to the primary.
+    "apps.core.middleware.ReplicaRoutingMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -152,10 +154,28 @@ else:
     from finpulse.embedded_db import embedded_database_url
 
     DATABASES = {"default": env.db_url_config(embedded_database_url())}
-DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Read replica (finpulse/db_router.py, docs/operations.md): GET pages read from it, with
+# read-your-writes; writes, transactions, jobs and migrations use the primary.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    # Unreachable replica: give up quickly and read from the primary (libpq's minimum is 2 s).
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_REPLICA_CONNECT_TIMEOUT", default=2
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# Behind PgBouncer in transaction pooling mode: no server-side cursors, no prepared statements.
+DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+for _database in DATABASES.values():
+    _database["ENGINE"] = "django.db.backends.postgresql"
+    _database.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    _database["CONN_HEALTH_CHECKS"] = True
+    _database["ATOMIC_REQUESTS"] = False
+    if DATABASE_TRANSACTION_POOLING:
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+DATABASE_ROUTERS = ["finpulse.db_router.PrimaryReplicaRouter"]
+FINPULSE_REPLICA_PIN_SECONDS = env.int("FINPULSE_REPLICA_PIN_SECONDS", default=5)
+FINPULSE_REPLICA_RETRY_SECONDS = env.int("FINPULSE_REPLICA_RETRY_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
@@ -414,15 +434,28 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "identity/locked_out.html"
 
+# Logs: plain text for people, or FINPULSE_LOG_FORMAT=json for a log pipeline (CloudWatch, Loki).
+FINPULSE_LOG_FORMAT = env.str("FINPULSE_LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "apps.core.middleware.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        # One JSON object per line (python-json-logger) with the request id and user id, never
+        # names or other personal data: messages carry ids only (docs/security.md).
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if FINPULSE_LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -431,6 +464,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Beat: the active beat renews its lease; a vanished one is replaced after this long (apps.alerts.beat).
+FINPULSE_BEAT_LEASE_SECONDS = env.int("FINPULSE_BEAT_LEASE_SECONDS", default=30)
 
 # Probes and metrics (docs/operations.md). /readyz gives each dependency this long.
 FINPULSE_READYZ_TIMEOUT_SECONDS = env.float("FINPULSE_READYZ_TIMEOUT_SECONDS", default=2.0)

@@ -93,6 +93,10 @@ def _test_friendly_settings() -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # A storage built before this fixture (Django's set-up) would keep the manifest one.
+    from django.test.signals import storages_changed
+
+    storages_changed(setting="STORAGES")
 
 
 @pytest.fixture(autouse=True)

@@ -2,11 +2,21 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
 
-from apps.core.request_context import current_request_id, reset_request_id, set_request_id
+from apps.core.request_context import (
+    current_request_id,
+    current_user_id,
+    reset_request_id,
+    reset_user_id_reader,
+    set_request_id,
+    set_user_id_reader,
+)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -20,18 +30,32 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         token = set_request_id(incoming if _SAFE_ID.match(incoming) else None)
+        user_token = set_user_id_reader(lambda: _loaded_user_id(request))
         request.request_id = current_request_id()
         try:
             response = self.get_response(request)
         finally:
+            reset_user_id_reader(user_token)
             reset_request_id(token)
         response["X-Request-ID"] = request.request_id
         return response
 
 
+def _loaded_user_id(request: HttpRequest) -> int | None:
+    """The user's id once authentication has resolved it (a log line must not cause a query)."""
+    user = request.__dict__.get("_cached_user")  # Django's lazy request.user, once evaluated
+    explicit = request.__dict__.get("user")
+    if explicit is not None and not isinstance(explicit, SimpleLazyObject):
+        user = explicit  # set directly (DRF authentication, force_login in tests)
+    return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+
+
 class RequestIdLogFilter(logging.Filter):
+    """Every record carries the request id and the user id ("-" outside a request or signed out)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id() or "-"
+        record.user_id = current_user_id() or "-"
         return True
 
 
@@ -57,3 +81,33 @@ class ProbeMiddleware:
             view = {"/healthz": views.healthz, "/readyz": views.readyz, "/metrics": views.metrics}[request.path_info]
             return view(request)
         return self.get_response(request)
+
+
+REPLICA_PIN_SESSION_KEY = "_db_primary_until"
+READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ReplicaRoutingMiddleware:
+    """Read-your-writes with a read replica (finpulse/db_router.py).
+
+    A GET/HEAD of a session that has not written in the last FINPULSE_REPLICA_PIN_SECONDS may
+    read from the replica until its first write; any other request reads from the primary. A
+    request that wrote pins its session to the primary for the next few seconds, so the page
+    it redirects to shows what was just saved even while the replica lags.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from finpulse.db_router import replica_configured, replica_reads
+
+        if not replica_configured():
+            return self.get_response(request)
+        session = getattr(request, "session", None)
+        pinned = session is not None and session.get(REPLICA_PIN_SESSION_KEY, 0) > time.time()
+        with replica_reads(allowed=request.method in READ_ONLY_METHODS and not pinned) as routing:
+            response = self.get_response(request)
+        if session is not None and (routing.wrote or request.method not in READ_ONLY_METHODS):
+            session[REPLICA_PIN_SESSION_KEY] = time.time() + settings.FINPULSE_REPLICA_PIN_SECONDS
+        return response

@@ -64,3 +64,19 @@ class BusinessCalendar(models.Model):
 
     def __str__(self) -> str:
         return f"Business date pinned to {self.pinned_date}" if self.pinned_date else "Business date: calendar"
+
+
+class Lease(models.Model):
+    """A named lease: who may run a singleton (the active beat) until when (apps.core.leases).
+
+    Unlike a session advisory lock it expires by itself when its holder vanishes without closing
+    its connection, and it works through PgBouncer's transaction pooling.
+    """
+
+    name = models.CharField(max_length=64, primary_key=True)
+    holder = models.CharField(max_length=128)
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at:%H:%M:%S}"

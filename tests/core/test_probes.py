@@ -11,7 +11,8 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from apps.alerts.beat import BEAT_LOCK_ID
+from apps.alerts.beat import BEAT_LEASE
+from apps.core.leases import acquire_lease
 from apps.core.metrics import count_task_failure
 
 PROBE_HOST = {"HTTP_HOST": "10.20.30.40:8000"}  # what a load balancer's health check sends
@@ -190,19 +191,11 @@ def test_metrics_report_requests_queries_outbox_queue_and_failures(db, real_serv
     assert _metric(text, "finpulse_metrics_source_up", '{source="queue"}') == 1
 
 
-def test_metrics_name_the_beat_lock_holder(db):
-    wrapper = connections["default"]
-    holder = wrapper.get_new_connection(
-        {**wrapper.get_connection_params(), "application_name": "finpulse-beat beat-7f3a 42"}
-    )
-    holder.autocommit = True
-    try:
-        with holder.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [BEAT_LOCK_ID])
-            assert cursor.fetchone()[0]
-        text = Client().get("/metrics").content.decode()
-    finally:
-        holder.close()
+def test_metrics_name_the_beat_lease_holder(db):
+    with connections["default"].cursor() as cursor:
+        assert acquire_lease(cursor, name=BEAT_LEASE, holder="finpulse-beat beat-7f3a 42", seconds=30)
+
+    text = Client().get("/metrics").content.decode()
 
     assert _metric(text, "finpulse_beat_lock_held", '{holder="finpulse-beat beat-7f3a 42"}') == 1
     assert _metric(text, "finpulse_beat_lock_holders") == 1

@@ -156,7 +156,8 @@ def test_two_beats_send_each_scheduled_scan_once_per_period_and_the_standby_take
     every_second, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.SECONDS)
     PeriodicTask.objects.create(name="test scan tick", task="alerts.run_scans", interval=every_second)
     queue = unique_queue()
-    env = process_env(broker_url=rabbitmq_url, queue=queue)
+    # A short lease, so the killed holder's lease expires within the wait below.
+    env = process_env(broker_url=rabbitmq_url, queue=queue, FINPULSE_BEAT_LEASE_SECONDS="6")
 
     with broker_queue(rabbitmq_url, queue) as conn:
         beats = [start_beat(env), start_beat(env)]

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from apps.core.errors import DomainError, PermissionDenied
 from apps.identity.models import User
@@ -22,7 +28,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--actor", required=True, help="Username of the person exporting (their visibility applies)."
         )
-        parser.add_argument("--output", "-o", type=Path, help="File to write (default: standard output).")
+        destination = parser.add_mutually_exclusive_group()
+        destination.add_argument("--output", "-o", type=Path, help="File to write (default: standard output).")
+        destination.add_argument(
+            "--to-storage",
+            action="store_true",
+            help="Write to the file storage (the S3 bucket when FINPULSE_STORAGE_BUCKET is set) under exports/; "
+            "prints the stored name. For one-off containers, whose own disk is gone when they stop.",
+        )
         parser.add_argument(
             "--format", choices=["csv", "jsonl"], default=None, help="Default: from --output, else csv."
         )
@@ -50,6 +63,9 @@ class Command(BaseCommand):
             kind=options["kind"],
             manager_username=options["manager"],
         )
+        if options["to_storage"]:
+            self._export_to_storage(actor, filters, options["include_pii"], file_format)
+            return
         try:
             if output is None:
                 rows = export_customers(
@@ -78,3 +94,23 @@ class Command(BaseCommand):
             raise CommandError(str(error), returncode=2) from None
         if output is not None:
             self.stderr.write(f"Exported {rows:,} customers to {output}.")
+
+    def _export_to_storage(self, actor: User, filters: ExportFilters, include_pii: bool, file_format: str) -> None:
+        today = timezone.localdate()
+        name = f"exports/{today:%Y}/{today:%m}/customers-{uuid.uuid4().hex}.{file_format}"
+        with tempfile.TemporaryFile() as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            try:
+                rows = export_customers(
+                    actor=actor, filters=filters, include_pii=include_pii, file_format=file_format, out=text
+                )
+            except PermissionDenied as error:
+                raise CommandError(str(error), returncode=1) from None
+            except DomainError as error:
+                raise CommandError(str(error), returncode=2) from None
+            text.flush()
+            raw.seek(0)
+            stored = default_storage.save(name, File(raw, name=name))
+            text.detach()
+        self.stdout.write(stored)
+        self.stderr.write(f"Exported {rows:,} customers to the file storage as {stored}.")
