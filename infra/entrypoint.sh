@@ -2,7 +2,7 @@
 # FinPulse container entrypoint: one image, four roles (docs/deploy.md).
 #   web      gunicorn (config/gunicorn.conf.py; FINPULSE_BIND, WEB_CONCURRENCY, WEB_THREADS)
 #   worker   Celery worker (CELERY_CONCURRENCY, default 2)
-#   beat     Celery beat (exactly one per environment; its advisory lock guards against two)
+#   beat     Celery beat (exactly one per environment; its lease in core_lease guards against two)
 #   migrate  one-off: migrations and the cache table, before new web containers start;
 #            FINPULSE_SEED_DEMO=1 also loads the demo bank (never in production)
 #   manage   any manage.py command, e.g. `manage verify_audit_chain`

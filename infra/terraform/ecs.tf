@@ -306,7 +306,7 @@ resource "aws_ecs_service" "worker" {
 }
 
 # Exactly one beat: a rollout stops the old task before starting the new one (max 100%,
-# min 0%). Its PostgreSQL advisory lock covers the overlap if ECS ever runs two.
+# min 0%). Its lease in PostgreSQL (core_lease) covers the overlap if ECS ever runs two.
 resource "aws_ecs_service" "beat" {
   name                               = "beat"
   cluster                            = aws_ecs_cluster.main.id
