@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -442,7 +442,14 @@ def _task_batches(queryset: QuerySet[Task], batch_size: int) -> Iterator[list[Ta
             return
 
 
-def scan_followups(*, today: dt.date, batch_size: int, reports: dict[str, RuleReport]) -> None:
+def scan_followups(
+    *, today: dt.date, batch_size: int, reports: dict[str, RuleReport], folded: dict[int, Counter[str]] | None = None
+) -> None:
+    """Reminders, due-soon and overdue messages for open follow-ups, and escalations.
+
+    On the first scan (`folded` given) they are not sent one by one but counted for each
+    manager's digest.
+    """
     now = business_now(today)
     open_tasks = (
         Task.objects.filter(status=Task.Status.OPEN)
@@ -513,7 +520,7 @@ def scan_followups(*, today: dt.date, batch_size: int, reports: dict[str, RuleRe
         for batch in _task_batches(queryset, batch_size):
             report.batches += 1
             report.scanned += len(batch)
-            report.notifications += send_reminders(reminders=[make(task) for task in batch])
+            report.notifications += send_reminders(reminders=[make(task) for task in batch], folded=folded)
     _escalate(now=now, batch_size=batch_size, report=reports[Alert.Rule.TASK_ESCALATION])
 
 
@@ -584,6 +591,10 @@ def run_scans(*, batch_size: int = DEFAULT_BATCH_SIZE, only: set[str] | None = N
         def wanted(name: str) -> bool:
             return only is None or name in only
 
+        # The first scan of a book: every manager gets one digest, follow-ups included.
+        report.first_run = is_first_run()
+        folded: dict[int, Counter[str]] | None = defaultdict(Counter) if report.first_run else None
+
         if wanted("maturity"):
             scan_maturities(today=today, batch_size=batch_size, report=report.rules["maturity"])
         if wanted("document_expiry"):
@@ -593,12 +604,11 @@ def run_scans(*, batch_size: int = DEFAULT_BATCH_SIZE, only: set[str] | None = N
         if wanted("relationship"):
             scan_relationships(today=today, batch_size=batch_size, report=report.rules["relationship"])
         if wanted("followups"):
-            scan_followups(today=today, batch_size=batch_size, reports=report.rules)
+            scan_followups(today=today, batch_size=batch_size, reports=report.rules, folded=folded)
         if wanted("snoozed"):
             wake_snoozed_alerts(today=today)
         # The work of everything raised above (and of any alert a crashed run left unsettled).
-        report.first_run = is_first_run()
-        settled = settle_alerts(today=today)
+        settled = settle_alerts(today=today, first_run=report.first_run, folded=folded)
         work = report.rules["work"]
         work.tasks, work.notifications, report.digests = settled.tasks, settled.notifications, settled.digests
     finally:

@@ -11,7 +11,7 @@ run or for a backlog, with one task per customer listing its items.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,6 +34,7 @@ from apps.notifications.services import (
     build_customer_notifications,
     build_user_notifications,
     enqueue_notifications,
+    record_covered_notifications,
 )
 from apps.tasks.models import Task
 
@@ -292,8 +293,19 @@ def _one_by_one(alerts: list[Alert], manager_id: int) -> list[Any]:
     return rows
 
 
-def _digest(alerts: list[Alert], manager_id: int, *, today: dt.date, first_run: bool) -> list[Any]:
+FOLLOW_UP_WORDS = {
+    Kind.TASK_REMINDER: "follow-up reminder",
+    Kind.TASK_DUE_SOON: "follow-up due soon",
+    Kind.TASK_OVERDUE: "overdue follow-up",
+}
+
+
+def _digest(
+    alerts: list[Alert], manager_id: int, *, today: dt.date, first_run: bool, followups: Counter[str] | None = None
+) -> list[Any]:
     """One message per channel listing what was found, most urgent first."""
+    if not alerts:
+        return _follow_up_digest(manager_id, today=today, followups=followups or Counter())
     path = reverse("alerts:list")
     url = settings.FINPULSE_SITE_URL.rstrip("/") + path
     count = len(alerts)
@@ -311,6 +323,8 @@ def _digest(alerts: list[Alert], manager_id: int, *, today: dt.date, first_run: 
     )
     summary = ", ".join(f"{label}: {n}" for label, n in sorted(by_rule.items()))
     body = f"{opening}\n{summary}.\n\nMost urgent first:\n" + "\n".join(lines) + f"\n\nYour alert list: {url}"
+    if followups:
+        body += f"\n\nAlso on your task list: {_follow_up_summary(followups)}."
     subject = f"{_plural(count, 'alert')} to review" + (" from the first scan" if first_run else "")
     chosen = chosen_channels(user_ids={manager_id}, kinds={Kind.ALERT_DIGEST})
     return build_user_notifications(
@@ -327,13 +341,39 @@ def _digest(alerts: list[Alert], manager_id: int, *, today: dt.date, first_run: 
     )
 
 
+def _follow_up_summary(followups: Counter[str]) -> str:
+    return ", ".join(_plural(n, FOLLOW_UP_WORDS.get(kind, kind)) for kind, n in sorted(followups.items()) if n)
+
+
+def _follow_up_digest(manager_id: int, *, today: dt.date, followups: Counter[str]) -> list[Any]:
+    """The first scan's digest for a manager with follow-ups to chase but no new alert."""
+    path = reverse("tasks:list")
+    url = settings.FINPULSE_SITE_URL.rstrip("/") + path
+    count = sum(followups.values())
+    chosen = chosen_channels(user_ids={manager_id}, kinds={Kind.ALERT_DIGEST})
+    return build_user_notifications(
+        user_id=manager_id,
+        channels_on=chosen[(manager_id, Kind.ALERT_DIGEST)],
+        kind=Kind.ALERT_DIGEST,
+        obj=f"followups:u{manager_id}",
+        threshold=count,
+        on=today,
+        subject=f"{_plural(count, 'follow-up')} to chase from the first scan",
+        body=f"The first scan found on your task list: {_follow_up_summary(followups)}.\n\nYour tasks: {url}",
+        url=url,
+        extra={"path": path, "count": count, "followups": dict(followups)},
+    )
+
+
 def is_first_run() -> bool:
     """No alert has been settled yet: the very first scan of a book (a fresh install or upgrade)."""
     return settings.FINPULSE_ALERT_DIGEST_FIRST_RUN and not Alert.objects.filter(notified_at__isnull=False).exists()
 
 
 @transaction.atomic
-def _settle_for_manager(*, manager_id: int, today: dt.date, first_run: bool, result: SettleResult) -> None:
+def _settle_for_manager(
+    *, manager_id: int, today: dt.date, first_run: bool, result: SettleResult, followups: Counter[str] | None = None
+) -> None:
     _relaxed_commit()
     alerts = list(
         Alert.objects.select_for_update(skip_locked=True, of=("self",))
@@ -341,13 +381,17 @@ def _settle_for_manager(*, manager_id: int, today: dt.date, first_run: bool, res
         .select_related("customer")
         .order_by(F("due_on").asc(nulls_last=True), F("amount").desc(nulls_last=True), "pk")
     )
-    if not alerts:
+    if not alerts and not followups:
         return
-    backlog = first_run or len(alerts) > settings.FINPULSE_ALERT_DIGEST_THRESHOLD
+    backlog = first_run or bool(followups) or len(alerts) > settings.FINPULSE_ALERT_DIGEST_THRESHOLD
     tasks = _follow_ups(alerts, today=today, grouped=backlog)
     new_tasks = list({id(task): task for task in tasks.values()}.values())
     Task.objects.bulk_create(new_tasks)
-    rows = _digest(alerts, manager_id, today=today, first_run=first_run) if backlog else _one_by_one(alerts, manager_id)
+    rows = (
+        _digest(alerts, manager_id, today=today, first_run=first_run, followups=followups)
+        if backlog
+        else _one_by_one(alerts, manager_id)
+    )
     created = enqueue_notifications(rows)
     now = timezone.now()
     for alert in alerts:
@@ -369,7 +413,9 @@ def _settle_for_manager(*, manager_id: int, today: dt.date, first_run: bool, res
     result.notifications += len(created)
 
 
-def settle_alerts(*, today: dt.date | None = None) -> SettleResult:
+def settle_alerts(
+    *, today: dt.date | None = None, first_run: bool | None = None, folded: dict[int, Counter[str]] | None = None
+) -> SettleResult:
     """Give new alerts their work, one transaction per manager: follow-up tasks and notifications.
 
     A manager with more than FINPULSE_ALERT_DIGEST_THRESHOLD new alerts (a backlog), or any
@@ -378,7 +424,8 @@ def settle_alerts(*, today: dt.date | None = None) -> SettleResult:
     (notified_at), so a crash between raising and settling only delays the work to the next scan.
     """
     today = today or business_today()
-    first_run = is_first_run()
+    first_run = is_first_run() if first_run is None else first_run
+    folded = folded or {}
     result = SettleResult()
     Alert.objects.filter(notified_at__isnull=True, manager__isnull=True).update(notified_at=timezone.now())
     managers = (
@@ -387,8 +434,10 @@ def settle_alerts(*, today: dt.date | None = None) -> SettleResult:
         .values_list("manager_id", flat=True)
         .distinct()
     )
-    for manager_id in list(managers):
-        _settle_for_manager(manager_id=manager_id, today=today, first_run=first_run, result=result)
+    for manager_id in sorted(set(managers) | set(folded)):
+        _settle_for_manager(
+            manager_id=manager_id, today=today, first_run=first_run, result=result, followups=folded.get(manager_id)
+        )
     return result
 
 
@@ -407,12 +456,17 @@ class Reminder:
 
 
 @transaction.atomic
-def send_reminders(*, reminders: Sequence[Reminder]) -> int:
-    """Outbox rows for follow-up reminders; the dedupe key makes a second scan a no-op."""
+def send_reminders(*, reminders: Sequence[Reminder], folded: dict[int, Counter[str]] | None = None) -> int:
+    """Outbox rows for follow-up reminders; the dedupe key makes a second scan a no-op.
+
+    With `folded` (the first scan), nothing is sent one by one: the rows are stored as carried
+    by the manager's digest, and `folded` counts them per manager and kind for that digest.
+    """
     chosen = chosen_channels(user_ids={r.user_id for r in reminders}, kinds={r.kind for r in reminders})
     rows = []
+    owners: dict[str, Reminder] = {}
     for r in reminders:
-        rows += build_user_notifications(
+        built = build_user_notifications(
             user_id=r.user_id,
             channels_on=chosen[(r.user_id, r.kind)],
             kind=r.kind,
@@ -423,7 +477,14 @@ def send_reminders(*, reminders: Sequence[Reminder]) -> int:
             body=f"{r.body}\n\n{r.url}",
             url=r.url,
         )
-    return len(enqueue_notifications(rows))
+        owners.update({row.dedupe_key: r for row in built})
+        rows += built
+    if folded is None:
+        return len(enqueue_notifications(rows))
+    covered = record_covered_notifications(rows, reason="Listed in the first scan's digest.")
+    for reminder in {id(owners[row.dedupe_key]): owners[row.dedupe_key] for row in covered}.values():
+        folded[reminder.user_id][reminder.kind] += 1
+    return 0
 
 
 @transaction.atomic

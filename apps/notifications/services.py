@@ -155,6 +155,26 @@ def enqueue_notifications(rows: Sequence[Notification]) -> list[Notification]:
     return created
 
 
+def record_covered_notifications(rows: Sequence[Notification], *, reason: str) -> list[Notification]:
+    """Store rows whose message another one (a digest) already carries: never sent, in-app ones
+    already read. Their dedupe keys stop a later scan from sending them one by one."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("Notifications are written in the transaction of the event that causes them.")
+    keys = {row.dedupe_key for row in rows}
+    existing = set(Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    now = timezone.now()
+    fresh: dict[str, Notification] = {}
+    for row in rows:
+        if row.dedupe_key in existing or row.dedupe_key in fresh:
+            continue
+        row.status, row.skip_reason = Status.SKIPPED, reason[:200]
+        if row.channel == Channel.IN_APP:
+            row.read_at = now
+        fresh[row.dedupe_key] = row
+    Notification.objects.bulk_create(fresh.values(), ignore_conflicts=True)
+    return list(fresh.values())
+
+
 def publish_deliveries(notification_ids: Sequence[int]) -> int:
     """Hand ids to Celery; a broker outage leaves the rows pending for the relay. Returns how many went."""
     from apps.notifications.tasks import deliver_notifications_task

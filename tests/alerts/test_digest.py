@@ -3,15 +3,18 @@ channel and one task per customer listing its items; afterwards alerts come one 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db.models import Count
 from django.utils import timezone
 
 from apps.alerts.models import Alert
-from apps.alerts.scans import run_scans
+from apps.alerts.scans import business_now, run_scans
 from apps.notifications.models import Channel, Kind, Notification
 from apps.tasks.models import Task
 from tests.alerts.support import TODAY, customer, deposit, deposit_product, document
+from tests.tasks.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
 ALERT_KINDS = [Kind.MATURITY, Kind.DOCUMENT_EXPIRY, Kind.KYC_REVIEW, Kind.RELATIONSHIP, Kind.TASK_ESCALATION]
@@ -141,3 +144,28 @@ def test_the_first_scan_is_not_followed_by_due_soon_messages_for_its_tasks(manag
     run_scans()
 
     assert not Notification.objects.filter(kind__in=[Kind.TASK_DUE_SOON, Kind.TASK_OVERDUE]).exists()
+
+
+def test_the_first_scan_folds_follow_up_messages_into_the_digest_and_never_sends_them_later(manager, other_manager):
+    now = business_now(TODAY)
+    owner = customer(manager)
+    deposit(owner, deposit_product(), 3)
+    TaskFactory(customer=owner, due_at=now + dt.timedelta(days=3), reminder_at=now - dt.timedelta(hours=1))
+    late = TaskFactory(customer=owner, due_at=now - dt.timedelta(days=2))
+    theirs = TaskFactory(customer=customer(other_manager), due_at=now - dt.timedelta(days=1))
+    Task.objects.filter(pk__in=[late.pk, theirs.pk]).update(created_at=timezone.now() - dt.timedelta(days=4))
+
+    run_scans()
+    run_scans()
+
+    follow_ups = Notification.objects.filter(kind__in=[Kind.TASK_REMINDER, Kind.TASK_OVERDUE, Kind.TASK_DUE_SOON])
+    assert follow_ups.exists()
+    assert set(follow_ups.values_list("status", flat=True)) == {Notification.Status.SKIPPED}
+    assert not follow_ups.filter(channel=Channel.IN_APP, read_at__isnull=True).exists()
+    mine = Notification.objects.get(kind=Kind.ALERT_DIGEST, recipient_user=manager, channel=Channel.IN_APP)
+    assert "Also on your task list: 1 overdue follow-up, 1 follow-up reminder." in mine.body
+    theirs_digest = Notification.objects.get(
+        kind=Kind.ALERT_DIGEST, recipient_user=other_manager, channel=Channel.IN_APP
+    )
+    assert theirs_digest.subject == "1 follow-up to chase from the first scan"
+    assert theirs_digest.path == "/tasks/"
