@@ -65,8 +65,11 @@ def test_compose_app_services_get_the_shared_environment_contract() -> None:
     assert web["DATABASE_URL"].startswith("postgres://") and "@pgbouncer:6432/" in web["DATABASE_URL"]
     assert "@pgbouncer:6432/finpulse_replica" in web["DATABASE_REPLICA_URL"]
     assert web["DATABASE_TRANSACTION_POOLING"] == "true"
-    # Migrations bypass the transaction pooler and go to the primary.
-    assert "@postgres-primary:5432/" in services["migrate"]["environment"]["DATABASE_URL"]
+    # Migrations, workers and beat use session features: straight to the servers, no pooler.
+    for name in ("migrate", "worker", "beat"):
+        env = services[name]["environment"]
+        assert "@postgres-primary:5432/" in env["DATABASE_URL"], name
+        assert env["DATABASE_TRANSACTION_POOLING"] == "false", name
 
 
 def test_compose_starts_app_containers_only_after_migrate_succeeded() -> None:
