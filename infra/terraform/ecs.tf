@@ -166,6 +166,7 @@ locals {
     },
     { for k in ["DJANGO_SECRET_KEY", "CRYPTOGRAPHY_KEY", "BLIND_INDEX_KEY"] : k => "${aws_secretsmanager_secret.all["app"].arn}:${k}::" },
     { for k in ["EMAIL_URL", "OIDC_RP_CLIENT_SECRET", "OPENAI_API_KEY"] : k => "${aws_secretsmanager_secret.all["external"].arn}:${k}::" },
+    { FINPULSE_METRICS_TOKEN = "${aws_secretsmanager_secret.all["metrics"].arn}:FINPULSE_METRICS_TOKEN::" },
   )
 
   roles = {

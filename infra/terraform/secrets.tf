@@ -2,16 +2,22 @@
 # task execution role reads them), so none is in the image, the task definition or the logs.
 #   <env>/database   username, password (the RDS master; written only through write-only args)
 #   <env>/app        DJANGO_SECRET_KEY, CRYPTOGRAPHY_KEY, BLIND_INDEX_KEY (generated once)
+#   <env>/metrics    FINPULSE_METRICS_TOKEN: the bearer token Prometheus sends to /metrics
 #   <env>/redis      auth token;  <env>/rabbitmq  username, password
 #   <env>/external   EMAIL_URL, OIDC_RP_CLIENT_SECRET, OPENAI_API_KEY: set by the operator
 # Losing CRYPTOGRAPHY_KEY loses every encrypted PII field: secrets keep a 30-day recovery
 # window, and docs/deploy.md says how to export the app secret to the bank's key escrow.
 
 locals {
-  app_secret_version = 1
+  # NEVER bump app_secret_version after the first apply: it would generate a new
+  # CRYPTOGRAPHY_KEY and BLIND_INDEX_KEY and every encrypted field would become unreadable.
+  # Keys are rotated as docs/security.md says (CRYPTOGRAPHY_OLD_KEYS + rotate_encryption_key).
+  app_secret_version     = 1
+  metrics_secret_version = 1 # bump to rotate the scrape token (then update the scraper)
   secrets = {
     database = "Master credentials of the RDS primary (replica shares them)"
     app      = "Django secret key, PII encryption key and blind-index key"
+    metrics  = "Bearer token for /metrics (Prometheus scraper)"
     redis    = "ElastiCache auth token"
     rabbitmq = "Amazon MQ user"
     external = "SMTP URL, OIDC client secret, LLM API key (set by the operator)"
@@ -46,6 +52,17 @@ resource "aws_secretsmanager_secret_version" "app" {
   secret_id                = aws_secretsmanager_secret.all["app"].id
   secret_string_wo         = jsonencode({ for k, v in ephemeral.aws_secretsmanager_random_password.app : k => v.random_password })
   secret_string_wo_version = local.app_secret_version
+}
+
+ephemeral "aws_secretsmanager_random_password" "metrics" {
+  password_length     = 48
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret_version" "metrics" {
+  secret_id                = aws_secretsmanager_secret.all["metrics"].id
+  secret_string_wo         = jsonencode({ FINPULSE_METRICS_TOKEN = ephemeral.aws_secretsmanager_random_password.metrics.random_password })
+  secret_string_wo_version = local.metrics_secret_version
 }
 
 resource "aws_secretsmanager_secret_version" "redis" {
