@@ -16,6 +16,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from apps.core.bulk import copy_insert
+from apps.core.errors import DomainError
 from apps.core.masking import mask_value
 from apps.core.models import AuditEvent
 from apps.core.request_context import current_request_id
@@ -201,9 +202,24 @@ def check_chain(batch_size: int = 5000) -> ChainReport:
     return ChainReport(verified=counter[0], broken=len(breaks), first_break=breaks[0] if breaks else None)
 
 
+REVEAL_REASON_MAX_LENGTH = 200
+
+
+def clean_reveal_reason(reason: str | None) -> str:
+    """The one rule for every path that shows personal data in clear (one field, all fields, the
+    API, an export, a lead): a reason, kept in the audit trail. Blank or whitespace is refused."""
+    text = " ".join((reason or "").split())
+    if not text:
+        raise DomainError("Give a reason for revealing personal data (it is kept in the audit trail).", field="reason")
+    if len(text) > REVEAL_REASON_MAX_LENGTH:
+        raise DomainError(f"Keep the reason under {REVEAL_REASON_MAX_LENGTH} characters.", field="reason")
+    return text
+
+
 @transaction.atomic
-def record_pii_reveal(*, actor: Any, target: models.Model, fields: Iterable[str], reason: str = "") -> AuditEvent:
-    """Reading a revealed PII value is itself an audit event."""
+def record_pii_reveal(*, actor: Any, target: models.Model, fields: Iterable[str], reason: str) -> AuditEvent:
+    """Reading a revealed PII value is itself an audit event, and always says why."""
+    reason = clean_reveal_reason(reason)
     return record_audit_event(
         actor=actor, action="pii.revealed", target=target, metadata={"fields": sorted(fields), "reason": reason}
     )

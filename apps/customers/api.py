@@ -322,7 +322,7 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
         customer = self.get_object()
         # The reveal is recorded before the values leave the building.
         record_pii_reveal(
-            actor=request.user, target=customer, fields=PII_FIELDS, reason=request.query_params.get("reason", "")[:200]
+            actor=request.user, target=customer, fields=PII_FIELDS, reason=request.query_params.get("reason", "")
         )
         values = revealed_pii(customer=customer, fields=list(PII_FIELDS))
         return Response(CustomerPiiOut(values).data)

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from apps.accounts.positions import CurrencyPosition, positions_by_customer
-from apps.core.audit import AuditEntry, record_audit_events
+from apps.core.audit import AuditEntry, clean_reveal_reason, record_audit_events
 from apps.core.errors import PermissionDenied
 from apps.core.masking import mask_value
 from apps.customers.fields import PII_FIELDS, PII_LABELS
@@ -76,12 +76,14 @@ def _audit_filters(query: CustomerQuery) -> dict[str, Any]:
 
 @transaction.atomic
 def record_customer_export(
-    *, actor: Any, filters: Mapping[str, Any], rows: int, include_pii: bool, **details: Any
+    *, actor: Any, filters: Mapping[str, Any], rows: int, include_pii: bool, reason: str = "", **details: Any
 ) -> None:
     """Exports (page or command) are audited: who, which filters, how many rows, and whether
-    PII left the bank's systems. Only a user who may reveal PII may export it."""
+    PII left the bank's systems. Only a user who may reveal PII may export it, and says why."""
     if include_pii and not can_reveal_pii(user=actor):
         raise PermissionDenied("Your role may not export personal data.")
+    if include_pii:
+        details["reason"] = clean_reveal_reason(reason)
     record_audit_events(
         [
             AuditEntry(
@@ -108,10 +110,12 @@ def export_rows(*, user: Any, query: CustomerQuery) -> QuerySet[Customer]:
     )
 
 
-def prepare_export(*, user: Any, query: CustomerQuery, include_pii: bool) -> Iterator[str]:
+def prepare_export(*, user: Any, query: CustomerQuery, include_pii: bool, reason: str = "") -> Iterator[str]:
     """Record the export, then return the CSV lines to stream (header first)."""
     customers = export_rows(user=user, query=query)
-    record_customer_export(actor=user, filters=_audit_filters(query), rows=customers.count(), include_pii=include_pii)
+    record_customer_export(
+        actor=user, filters=_audit_filters(query), rows=customers.count(), include_pii=include_pii, reason=reason
+    )
     if include_pii:
         customers = customers.only(*LIST_FIELDS, *(name for name, _ in PII_COLUMNS))
     else:

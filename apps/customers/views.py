@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.audit import record_pii_reveal
+from apps.core.http import domain_errors_on
 from apps.customers.export import prepare_export
 from apps.customers.fields import PII_LABELS
 from apps.customers.selectors import (
@@ -82,7 +83,14 @@ def customer_export(request: HttpRequest) -> HttpResponse:
     include_pii = form.cleaned_data["include_pii"]
     if include_pii and not can_reveal_pii(user=request.user):
         raise PermissionDenied("Your role may not export personal data.")
-    lines = prepare_export(user=request.user, query=form.to_query(), include_pii=include_pii)
+    lines = None
+    with domain_errors_on(form):  # personal data leaves only with a reason
+        lines = prepare_export(
+            user=request.user, query=form.to_query(), include_pii=include_pii, reason=form.cleaned_data["reason"]
+        )
+    if lines is None:
+        context = {"form": form, "page": None, "export_params": {}, "export_form": form}
+        return render(request, "customers/list.html", context, status=400)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
@@ -147,8 +155,11 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
     form = RevealPiiForm(request.POST)
     if form.is_valid():
         fields = form.fields_to_reveal()
-        record_pii_reveal(actor=request.user, target=view.customer, fields=fields, reason=form.cleaned_data["reason"])
-        view.revealed = revealed_pii(customer=view.customer, fields=fields)
+        with domain_errors_on(form):  # no reason, no reveal: the message sits on the reason field
+            record_pii_reveal(
+                actor=request.user, target=view.customer, fields=fields, reason=form.cleaned_data["reason"]
+            )
+            view.revealed = revealed_pii(customer=view.customer, fields=fields)
     htmx = _is_htmx(request)
     template = "customers/_pii.html" if htmx else "customers/detail.html"
     # htmx swaps only 2xx answers: the fragment with its field errors comes back as 200.

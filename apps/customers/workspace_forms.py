@@ -86,11 +86,18 @@ class CustomerExportForm(CustomerSearchForm):
         label="Include personal data (recorded in the audit trail)",
         required=False,
     )
+    reason = forms.CharField(label="Reason for including personal data", required=False, max_length=200)
 
 
 class RevealPiiForm(forms.Form):
     field = forms.ChoiceField(choices=[("all", "All personal data"), *((f, PII_LABELS[f]) for f in PII_FIELDS)])
-    reason = forms.CharField(label="Reason", required=False, max_length=200)
+    # Required by the service (clean_reveal_reason), not here: one rule for every path.
+    reason = forms.CharField(
+        label="Reason for revealing",
+        required=False,
+        max_length=200,
+        help_text="Kept in the audit trail with your name, e.g. “KYC review call”.",
+    )
 
     def fields_to_reveal(self) -> list[str]:
         chosen = self.cleaned_data["field"]

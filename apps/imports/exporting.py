@@ -77,7 +77,9 @@ def _values(customer: Customer, include_pii: bool) -> Iterator[tuple[str, Any]]:
         yield name, value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def export_customers(*, actor: Any, filters: ExportFilters, include_pii: bool, file_format: str, out: TextIO) -> int:
+def export_customers(
+    *, actor: Any, filters: ExportFilters, include_pii: bool, file_format: str, out: TextIO, reason: str = ""
+) -> int:
     """Audit the export, then stream it to `out` (server-side cursor: flat memory). Returns rows."""
     if actor is None or not getattr(actor, "is_active", False):
         raise PermissionDenied("An export is made by a named, active user.")
@@ -88,6 +90,7 @@ def export_customers(*, actor: Any, filters: ExportFilters, include_pii: bool, f
         filters={k: v for k, v in asdict(filters).items() if v},
         rows=rows,
         include_pii=include_pii,
+        reason=reason,
         format=file_format,
         via="export_customers command",
     )

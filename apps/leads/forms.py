@@ -98,6 +98,16 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500)
 
 
+class RevealReasonForm(forms.Form):
+    # Required by the service (apps.core.audit.clean_reveal_reason): one rule for every reveal.
+    reason = forms.CharField(
+        label="Reason for revealing",
+        max_length=200,
+        required=False,
+        help_text="Kept in the audit trail with your name.",
+    )
+
+
 class OptionalReasonForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False)
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.core.audit import record_pii_reveal
 from apps.core.errors import DomainError, NotFound
+from apps.core.http import domain_errors_on
 from apps.leads import routing
 from apps.leads.forms import (
     AssignForm,
@@ -34,6 +35,7 @@ from apps.leads.forms import (
     LeadApplyForm,
     OptionalReasonForm,
     ReasonForm,
+    RevealReasonForm,
 )
 from apps.leads.models import Lead
 from apps.leads.selectors import inbox, inbox_counts, lead_for_user, lead_history, time_in_states
@@ -189,6 +191,7 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str,
         "can_reject": S.REJECTED in allowed,
         "correct_form": extra.pop("correct_form", None) or CorrectFieldsForm.for_lead(lead),
         "assign_form": AssignForm(advisors=_advisors_for(lead)),
+        "reveal_form": extra.pop("reveal_form", None) or RevealReasonForm(),
         **extra,
     }
 
@@ -205,8 +208,19 @@ def detail(request: HttpRequest, lead_id: int) -> HttpResponse:
 def reveal(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Show the inquiry and contact details (decrypted for this one lead; audited)."""
     lead = _lead(request, lead_id, with_details=True)
-    record_pii_reveal(actor=request.user, target=lead, fields=["inquiry", "full_name", "email", "phone"])
-    return render(request, "leads/detail.html", _detail_context(request, lead, revealed=True))
+    form = RevealReasonForm(request.POST)
+    revealed = False
+    if form.is_valid():
+        with domain_errors_on(form):  # no reason, no reveal
+            record_pii_reveal(
+                actor=request.user,
+                target=lead,
+                fields=["inquiry", "full_name", "email", "phone"],
+                reason=form.cleaned_data["reason"],
+            )
+            revealed = True
+    context = _detail_context(request, lead, revealed=revealed, reveal_form=form)
+    return render(request, "leads/detail.html", context, status=200 if revealed else 400)
 
 
 def _act(

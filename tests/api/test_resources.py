@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pytest
 from django.utils import timezone
 
 from apps.accounts.models import Holding
@@ -55,6 +56,20 @@ def test_revealing_personal_data_needs_the_pii_scope_and_is_audited(manager, api
     event = AuditEvent.objects.get(action="pii.revealed", object_id=str(customer.pk))
     assert event.metadata["reason"] == "KYC call"
     assert event.actor_id == manager.pk
+
+
+@pytest.mark.parametrize("params", [{}, {"reason": ""}, {"reason": "   "}])
+def test_revealing_personal_data_without_a_reason_is_a_400_problem(manager, api_client_for, params):
+    customer = CustomerFactory(assigned_to=manager, email="jane.doe@mail.example")
+    client = api_client_for(manager, [Scope.CUSTOMERS_READ, Scope.CUSTOMERS_PII])
+
+    response = client.get(f"/api/v1/customers/{customer.pk}/pii/", params)
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert "Give a reason" in problem(response)["detail"] or "reason" in str(problem(response))
+    assert "jane.doe@mail.example" not in response.content.decode()
+    assert not AuditEvent.objects.filter(action="pii.revealed").exists()
 
 
 def test_a_branch_manager_creates_a_customer_assigned_to_a_manager(branch_manager, manager, api_client_for):

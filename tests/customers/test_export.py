@@ -59,7 +59,7 @@ def test_exporting_with_pii_decrypts_and_records_it_in_the_audit_trail(client, m
     CustomerFactory(assigned_to=manager)
     client.force_login(manager)
 
-    _, rows = download(client, {"include_pii": "1"})
+    _, rows = download(client, {"include_pii": "1", "reason": "Annual review pack"})
 
     cells = [cell for row in rows for cell in row]
     assert "plain.text@mail.example" in cells
@@ -69,6 +69,20 @@ def test_exporting_with_pii_decrypts_and_records_it_in_the_audit_trail(client, m
     assert event.metadata["rows"] == 2
     assert event.metadata["include_pii"] is True
     assert "email" in event.metadata["pii_fields"]
+    assert event.metadata["reason"] == "Annual review pack"
+
+
+@pytest.mark.parametrize("reason", ["", "  "])
+def test_a_pii_export_without_a_reason_is_refused_and_nothing_leaves(client, manager, reason):
+    CustomerFactory(assigned_to=manager, email="plain.text@mail.example")
+    client.force_login(manager)
+
+    response = client.get(EXPORT, {"include_pii": "1", "reason": reason})
+
+    assert response.status_code == 400
+    assert "Give a reason for revealing personal data" in response.content.decode()
+    assert "plain.text@mail.example" not in response.content.decode()
+    assert not AuditEvent.objects.filter(action="customer.exported").exists()
 
 
 def test_a_masked_export_is_audited_too(client, manager):
@@ -155,6 +169,6 @@ def test_the_export_runs_a_fixed_number_of_queries(client, manager, customers, d
     client.force_login(manager)
 
     with django_assert_max_num_queries(16):
-        _, rows = download(client, {"include_pii": "1"})
+        _, rows = download(client, {"include_pii": "1", "reason": "Audit"})
 
     assert len(rows) == customers + 1

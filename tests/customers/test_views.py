@@ -375,7 +375,7 @@ def test_reveal_all_without_htmx_shows_the_whole_page_with_every_value(client, m
     customer = CustomerFactory(assigned_to=manager, national_id="QQ111222A", address="7 Bank Lane")
     client.force_login(manager)
 
-    response = client.post(reverse("customers:reveal", args=[customer.pk]), {"field": "all"})
+    response = client.post(reverse("customers:reveal", args=[customer.pk]), {"field": "all", "reason": "KYC review"})
 
     html = response.content.decode()
     assert "QQ111222A" in html and "7 Bank Lane" in html and "<html" in html
@@ -387,7 +387,7 @@ def test_a_compliance_officer_may_reveal_too(client, compliance_officer, manager
     customer = CustomerFactory(assigned_to=manager, phone="+44 20 7946 0000")
     client.force_login(compliance_officer)
 
-    response = client.post(reverse("customers:reveal", args=[customer.pk]), {"field": "phone"})
+    response = client.post(reverse("customers:reveal", args=[customer.pk]), {"field": "phone", "reason": "Audit"})
 
     assert "+44 20 7946 0000" in response.content.decode()
 
@@ -422,6 +422,38 @@ def test_an_unknown_field_is_refused_in_place_and_nothing_is_revealed(client, ma
     assert "Select a valid choice" in response.content.decode()
     assert 'value="kept"' in response.content.decode()
     assert not AuditEvent.objects.filter(action="pii.revealed").exists()
+
+
+@pytest.mark.parametrize("field", ["email", "all"])
+@pytest.mark.parametrize("reason", ["", "   ", "\t\n"])
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_reveal_without_a_reason_is_refused_in_place_and_nothing_is_revealed(client, manager, field, reason, htmx):
+    customer = CustomerFactory(assigned_to=manager, email="kept.secret@mail.example")
+    client.force_login(manager)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+
+    response = client.post(
+        reverse("customers:reveal", args=[customer.pk]), {"field": field, "reason": reason}, **headers
+    )
+
+    html = response.content.decode()
+    assert response.status_code == (200 if htmx else 400)  # htmx swaps only 2xx answers
+    assert "Give a reason for revealing personal data" in html
+    assert "kept.secret@mail.example" not in html
+    assert not AuditEvent.objects.filter(action="pii.revealed").exists()
+
+
+def test_every_reveal_button_on_the_360_page_submits_the_reason(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    client.force_login(manager)
+
+    html = client.get(customer.get_absolute_url()).content.decode()
+
+    form = re.search(r'<form id="reveal-form".*?</form>', html, re.S).group(0)
+    assert 'name="reason"' in form
+    buttons = re.findall(r'<button type="submit" name="field" value="(\w+)"', html)
+    assert set(buttons) == {"all", "date_of_birth", "national_id", "email", "phone", "address"}
+    assert html.count('name="field"') == len(buttons)  # no reveal outside the form that carries the reason
 
 
 def test_a_relationship_manager_role_can_reveal(manager):

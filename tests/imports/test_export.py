@@ -46,7 +46,13 @@ def test_exporting_pii_is_audited_and_needs_the_permission(manager, tmp_path):
     CustomerFactory(assigned_to=manager, email="plain.text@mail.example", address="9 Mint Street")
     output = tmp_path / "export.jsonl"
 
-    result = run_command("export_customers", actor=manager.username, include_pii=True, output=output)
+    no_reason = run_command("export_customers", actor=manager.username, include_pii=True, output=output)
+    assert no_reason.returncode == 2 and "Give a reason" in no_reason.stderr
+    assert not output.exists() and not AuditEvent.objects.filter(action="customer.exported").exists()
+
+    result = run_command(
+        "export_customers", actor=manager.username, include_pii=True, reason="Regulator request", output=output
+    )
 
     assert result.returncode == 0
     [record] = [json.loads(line) for line in output.read_text().splitlines()]
@@ -55,9 +61,12 @@ def test_exporting_pii_is_audited_and_needs_the_permission(manager, tmp_path):
     assert event.actor_id == manager.pk
     assert event.metadata["include_pii"] is True and "email" in event.metadata["pii_fields"]
     assert event.metadata["format"] == "jsonl"
+    assert event.metadata["reason"] == "Regulator request"
 
     clerk = UserFactory(username="clerk")  # no role: may not reveal personal data
-    refused = run_command("export_customers", actor=clerk.username, include_pii=True, output=tmp_path / "no.csv")
+    refused = run_command(
+        "export_customers", actor=clerk.username, include_pii=True, reason="x", output=tmp_path / "no.csv"
+    )
 
     assert refused.returncode == 1 and "may not export personal data" in refused.stderr
     assert not (tmp_path / "no.csv").exists()
@@ -89,7 +98,7 @@ def test_an_export_loads_back_as_unchanged(manager, tmp_path):
     CustomerFactory(assigned_to=manager, first_name="Grace", last_name="Hopper")
     CustomerFactory(assigned_to=manager, kind="business", first_name="", last_name="", company_name="Cobol Ltd")
     path = tmp_path / "round.csv"
-    run_command("export_customers", actor=manager.username, include_pii=True, output=path)
+    run_command("export_customers", actor=manager.username, include_pii=True, reason="Round trip", output=path)
 
     result = run_command("import_customers", path)
 

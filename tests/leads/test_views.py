@@ -111,9 +111,14 @@ def test_a_lead_page_masks_contact_details_until_revealed_and_audits_the_reveal(
     client.force_login(manager)
     page = client.get(f"/leads/{lead.pk}/").content.decode()
     assert "secret.person@mail.example" not in page and "s***@mail.example" in page
-    revealed = client.post(f"/leads/{lead.pk}/reveal/").content.decode()
+    refused = client.post(f"/leads/{lead.pk}/reveal/", {"reason": "  "})
+    assert refused.status_code == 400 and "Give a reason" in refused.content.decode()
+    assert "secret.person@mail.example" not in refused.content.decode()
+    assert not AuditEvent.objects.filter(action="pii.revealed").exists()
+    revealed = client.post(f"/leads/{lead.pk}/reveal/", {"reason": "First call"}).content.decode()
     assert "secret.person@mail.example" in revealed and "new kitchen" in revealed
-    assert AuditEvent.objects.filter(action="pii.revealed", object_id=str(lead.pk)).count() == 1
+    event = AuditEvent.objects.get(action="pii.revealed", object_id=str(lead.pk))
+    assert event.metadata["reason"] == "First call"
 
 
 def test_an_advisor_corrects_fields_from_the_page(client, manager, branch):

@@ -89,6 +89,10 @@ def test_a_managers_day_in_the_browser(live_server, chromium_path, journey_data,
             expect(page.locator("h1")).to_contain_text("Penelope Ashcroft")
             expect(page.locator("#pii")).not_to_contain_text("QQ123456C")
             page.click("#pii button[aria-label='Reveal national id']")
+            expect(page.locator("#pii")).to_contain_text("Give a reason")  # refused without one
+            expect(page.locator("#pii")).not_to_contain_text("QQ123456C")
+            page.fill("#pii input[name=reason]", "Identity check on a call")
+            page.click("#pii button[aria-label='Reveal national id']")
             expect(page.locator("#pii")).to_contain_text("QQ123456C")
 
             # Log a call with an attachment.

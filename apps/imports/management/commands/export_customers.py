@@ -42,6 +42,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--include-pii", action="store_true", help="Clear national id, email, phone, birth date, address."
         )
+        parser.add_argument("--reason", default="", help="Why personal data leaves (required with --include-pii).")
         parser.add_argument("--segment", default="")
         parser.add_argument("--branch", default="", help="Branch code.")
         parser.add_argument("--status", default="")
@@ -72,6 +73,7 @@ class Command(BaseCommand):
                     actor=actor,
                     filters=filters,
                     include_pii=options["include_pii"],
+                    reason=options["reason"],
                     file_format=file_format,
                     out=self.stdout._out,
                 )
@@ -81,6 +83,7 @@ class Command(BaseCommand):
                         actor=actor,
                         filters=filters,
                         include_pii=options["include_pii"],
+                        reason=options["reason"],
                         file_format=file_format,
                         out=handle,
                     )
