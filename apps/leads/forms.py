@@ -9,7 +9,8 @@ from django import forms
 from apps.identity.models import Branch
 from apps.leads.fields import CORRECTABLE_FIELDS
 from apps.leads.models import Constraint, Intent, Lead, LoanPurpose
-from apps.leads.services import MAX_INQUIRY_CHARS, MAX_NAME_CHARS
+from apps.leads.services import MAX_INQUIRY_CHARS, MAX_NAME_CHARS, NewCustomerDetails
+from apps.products.models import RiskProfile
 
 HONEYPOT_FIELD = "website"
 
@@ -113,6 +114,37 @@ class OptionalReasonForm(forms.Form):
 
 
 class ConvertForm(forms.Form):
+    """Link an existing customer, or give the new customer's details and risk assessment.
+
+    Nothing is required here: the service says what is missing (one rule for page and API)."""
+
     customer = forms.IntegerField(
-        required=False, min_value=1, label="Existing customer id (optional)", help_text="Empty: match or create."
+        required=False,
+        min_value=1,
+        label="Existing customer id",
+        help_text="Leave empty to open a new customer with the details below.",
     )
+    first_name = forms.CharField(label="First name", required=False, max_length=100)
+    last_name = forms.CharField(label="Last name or company name", required=False, max_length=100)
+    date_of_birth = forms.DateField(
+        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    risk_profile = forms.TypedChoiceField(
+        label="Risk assessment result",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Not assessed yet"), *RiskProfile.choices],
+        help_text="From the risk questionnaire done with the customer. Needed to open a new customer.",
+    )
+
+    def new_customer_details(self) -> NewCustomerDetails | None:
+        data = self.cleaned_data
+        if not (data.get("first_name") or data.get("last_name") or data.get("risk_profile")):
+            return None
+        return NewCustomerDetails(
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            risk_profile=data.get("risk_profile"),
+            date_of_birth=data.get("date_of_birth"),
+        )

@@ -49,6 +49,7 @@ from apps.leads.services import (
     reassign_lead,
     record_first_contact,
     reject_lead,
+    split_name,
     start_qualification,
     submit_lead,
 )
@@ -166,6 +167,12 @@ def _advisors_for(lead: Lead) -> Any:
     return advisors.filter(branch_id=lead.branch_id) if lead.branch_id else advisors
 
 
+def _suggested_names(lead: Lead) -> dict[str, str]:
+    """Once the manager has revealed the applicant, the form suggests the name they gave."""
+    first_name, last_name = split_name(lead.full_name or "")
+    return {"first_name": first_name, "last_name": last_name}
+
+
 def _detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
     user = request.user
     allowed = TRANSITIONS.get(lead.state, frozenset()) if _may_write(user) else frozenset()
@@ -192,6 +199,7 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str,
         "correct_form": extra.pop("correct_form", None) or CorrectFieldsForm.for_lead(lead),
         "assign_form": AssignForm(advisors=_advisors_for(lead)),
         "reveal_form": extra.pop("reveal_form", None) or RevealReasonForm(),
+        "convert_form": ConvertForm(initial=_suggested_names(lead) if extra.get("revealed") else None),
         **extra,
     }
 
@@ -363,6 +371,7 @@ def convert(request: HttpRequest, lead_id: int) -> HttpResponse:
 
     def do(lead: Lead, data: dict[str, Any]) -> Any:
         customer = customer_for_user(user=request.user, customer_id=data["customer"]) if data.get("customer") else None
-        return convert_lead(actor=request.user, lead=lead, customer=customer)
+        return convert_lead(actor=request.user, lead=lead, customer=customer, details=form.new_customer_details())
 
-    return _act(request, lead_id, ConvertForm(request.POST), do, "Lead converted.")
+    form = ConvertForm(request.POST)
+    return _act(request, lead_id, form, do, "Lead converted.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from apps.customers.models import Customer
 from apps.leads.models import Lead, LeadCorrection
 from apps.leads.services import (
     LeadInput,
+    NewCustomerDetails,
     claim_for_extraction,
     convert_lead,
     correct_fields,
@@ -23,6 +25,7 @@ from apps.leads.services import (
     submit_lead,
     submit_leads,
 )
+from apps.products.models import RiskProfile
 from tests.customers.factories import CustomerFactory
 from tests.leads.factories import confident, lead_in_state, new_lead
 
@@ -203,12 +206,37 @@ def test_converting_creates_a_prospect_for_the_advisor(branch, manager):
     lead = lead_in_state(
         S.ASSIGNED, branch=branch, assignee=manager, full_name="Ada Lovelace", email="ada@mail.example"
     )
-    lead = convert_lead(actor=manager, lead=lead)
+    details = NewCustomerDetails(
+        first_name="Ada", last_name="Lovelace", risk_profile=RiskProfile.CAUTIOUS, date_of_birth=dt.date(1985, 12, 10)
+    )
+    lead = convert_lead(actor=manager, lead=lead, details=details)
     customer = Customer.objects.get(pk=lead.customer_id)
     assert (customer.first_name, customer.last_name, customer.status) == ("Ada", "Lovelace", "prospect")
+    assert customer.risk_profile == RiskProfile.CAUTIOUS
+    assert customer.date_of_birth == dt.date(1985, 12, 10)
     assert customer.email == "ada@mail.example"
     assert customer.primary_manager_id == manager.pk
     assert customer.annual_income == Decimal("33600.00")
+
+
+@pytest.mark.parametrize(
+    ("details", "field"),
+    [
+        (None, "customer"),
+        (NewCustomerDetails(first_name="Ada", last_name="Lovelace", risk_profile=None), "risk_profile"),
+        (NewCustomerDetails(first_name="Ada", last_name=" ", risk_profile=RiskProfile.GROWTH), "last_name"),
+    ],
+)
+def test_converting_never_invents_a_new_customers_details(branch, manager, details, field):
+    lead = lead_in_state(S.ASSIGNED, branch=branch, assignee=manager, full_name="Ada Lovelace", email="a@m.example")
+
+    with pytest.raises(DomainError) as refused:
+        convert_lead(actor=manager, lead=lead, details=details)
+
+    assert refused.value.field == field
+    assert not Customer.objects.exists()
+    lead.refresh_from_db()
+    assert lead.state == S.ASSIGNED
 
 
 def test_converting_links_a_customer_the_advisor_knows_by_email(branch, manager):
@@ -222,7 +250,8 @@ def test_converting_links_a_customer_the_advisor_knows_by_email(branch, manager)
 def test_converting_never_links_a_customer_the_advisor_cannot_see(branch, manager, other_manager):
     theirs = CustomerFactory(assigned_to=other_manager, email="theirs@mail.example")
     lead = lead_in_state(S.ASSIGNED, branch=branch, assignee=manager, email="theirs@mail.example")
-    lead = convert_lead(actor=manager, lead=lead)
+    details = NewCustomerDetails(first_name="T", last_name="Heirs", risk_profile=RiskProfile.BALANCED)
+    lead = convert_lead(actor=manager, lead=lead, details=details)
     assert lead.customer_id != theirs.pk
 
 

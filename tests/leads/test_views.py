@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.core.models import AuditEvent
+from apps.customers.models import Customer
 from apps.leads.models import Lead, LeadCorrection
 from tests.customers.factories import CustomerFactory
 from tests.leads.factories import lead_in_state
@@ -181,3 +182,20 @@ def test_another_managers_lead_is_a_404(client, manager, other_manager, branch):
     client.force_login(manager)
     assert client.get(f"/leads/{theirs.pk}/").status_code == 404
     assert client.post(f"/leads/{theirs.pk}/reject/", {"reason": "x"}).status_code == 404
+
+
+def test_converting_from_the_page_asks_for_the_details_and_the_risk_assessment(client, manager, branch):
+    lead = lead_in_state(S.ASSIGNED, branch=branch, assignee=manager, full_name="Ada Lovelace")
+    client.force_login(manager)
+
+    page = client.get(f"/leads/{lead.pk}/").content.decode()
+    assert 'name="risk_profile"' in page and 'name="last_name"' in page
+    assert "selected>Balanced" not in page  # no assessment is pre-chosen
+
+    refused = client.post(f"/leads/{lead.pk}/convert/", {"first_name": "Ada", "last_name": "Lovelace"}, follow=True)
+    assert "Record the risk assessment" in refused.content.decode()
+    assert not Customer.objects.exists()
+
+    client.post(f"/leads/{lead.pk}/convert/", {"first_name": "Ada", "last_name": "Lovelace", "risk_profile": "2"})
+    customer = Customer.objects.get()
+    assert (customer.last_name, customer.risk_profile) == ("Lovelace", 2)

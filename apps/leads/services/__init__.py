@@ -10,7 +10,7 @@
 
 from apps.leads.fields import CORRECTABLE_FIELDS
 from apps.leads.services.assignment import assign_lead, reassign_lead, record_first_contact
-from apps.leads.services.conversion import convert_lead, reject_lead
+from apps.leads.services.conversion import NewCustomerDetails, convert_lead, reject_lead, split_name
 from apps.leads.services.correction import correct_fields
 from apps.leads.services.intake import (
     MAX_INQUIRY_CHARS,
@@ -42,6 +42,7 @@ __all__ = [
     "BulkResult",
     "ExtractionDeferred",
     "LeadInput",
+    "NewCustomerDetails",
     "approve_lead",
     "assign_lead",
     "claim_for_extraction",
@@ -56,6 +57,7 @@ __all__ = [
     "record_first_contact",
     "reject_lead",
     "review_reasons",
+    "split_name",
     "start_qualification",
     "stuck_lead_ids",
     "submit_lead",

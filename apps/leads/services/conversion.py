@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -11,9 +13,11 @@ from apps.leads.models import Lead
 from apps.leads.selectors import ENCRYPTED
 from apps.leads.services.moves import S, ensure_can_act, locked_lead, move
 from apps.leads.state import check_transition
+from apps.products.models import RiskProfile
 
 
-def _split_name(full_name: str) -> tuple[str, str]:
+def split_name(full_name: str) -> tuple[str, str]:
+    """A suggestion for the conversion form (the manager confirms it), never a silent guess."""
     parts = full_name.split()
     if not parts:
         return "", ""
@@ -22,14 +26,38 @@ def _split_name(full_name: str) -> tuple[str, str]:
     return " ".join(parts[:-1]), parts[-1]
 
 
+@dataclass(frozen=True)
+class NewCustomerDetails:
+    """What the manager confirmed about a new customer: names and the risk assessment's result."""
+
+    first_name: str
+    last_name: str
+    risk_profile: int | None
+    date_of_birth: dt.date | None = None
+
+
+def _checked_details(details: NewCustomerDetails | None) -> NewCustomerDetails:
+    if details is None:
+        raise DomainError(
+            "Give the new customer's details and risk assessment, or link an existing customer.", field="customer"
+        )
+    if not details.last_name.strip():
+        raise DomainError("Give the customer's last name (or company name).", field="last_name")
+    if details.risk_profile not in RiskProfile.values:
+        # No default: a risk profile the customer was never assessed for would drive advice.
+        raise DomainError("Record the risk assessment's result.", field="risk_profile")
+    return details
+
+
 @transaction.atomic
-def convert_lead(*, actor: Any, lead: Lead, customer: Any = None) -> Lead:
+def convert_lead(*, actor: Any, lead: Lead, customer: Any = None, details: NewCustomerDetails | None = None) -> Lead:
     """assigned → converted: link the lead to a customer, creating a prospect when there is none.
 
     The customer is, in order: the one given (which the actor must be able to see), one the
     actor can see with the lead's e-mail or phone (blind index), or a new prospect created
     through apps.customers.services.create_customer in the lead's branch and assigned to the
-    lead's advisor (the lead was routed to them, so the customer follows).
+    lead's advisor (the lead was routed to them, so the customer follows). A new prospect takes
+    the names and risk profile the manager confirmed (`details`); nothing is invented.
     """
     from apps.customers.models import Customer
     from apps.customers.selectors import visible_customers
@@ -54,20 +82,20 @@ def convert_lead(*, actor: Any, lead: Lead, customer: Any = None) -> Lead:
         )
         customer = known.order_by("pk").first()
     if customer is None:
-        details = Lead.objects.only(*ENCRYPTED).get(pk=lead.pk)
-        first_name, last_name = _split_name(details.full_name)
-        if not last_name:
-            raise DomainError("The lead has no name: correct it or link an existing customer.", field="customer")
+        confirmed = _checked_details(details)
+        contact = Lead.objects.only(*ENCRYPTED).get(pk=lead.pk)
         if lead.branch_id is None:
             raise DomainError("The lead has no branch: a new customer needs one.", field="customer")
         customer = create_customer(
             actor=actor,
             external_id=f"LEAD-{lead.pk}",
             branch=lead.branch,
-            first_name=first_name,
-            last_name=last_name,
-            email=details.email,
-            phone=details.phone,
+            first_name=confirmed.first_name.strip(),
+            last_name=confirmed.last_name.strip(),
+            date_of_birth=confirmed.date_of_birth,
+            risk_profile=confirmed.risk_profile,
+            email=contact.email,
+            phone=contact.phone,
             status=Customer.Status.PROSPECT,
             annual_income=(lead.monthly_income * 12) if lead.monthly_income is not None else None,
             income_currency=lead.currency or "GBP",
