@@ -37,6 +37,7 @@ from apps.alerts.services import (
     wake_snoozed_alerts,
 )
 from apps.core.business_date import business_today
+from apps.core.presentation import count_noun, days_from_today
 from apps.core.templatetags.finpulse import format_rate
 from apps.customers.models import Customer, IdentityDocument
 from apps.identity import roles
@@ -222,7 +223,8 @@ def scan_maturities(*, today: dt.date, batch_size: int, report: RuleReport) -> N
             rate_text = format_rate(slab.rate) if slab else "no rate published"
             what = f"{holding.get_category_display()} {holding.number_hint}".strip()
             reason = (
-                f"{what} ({holding.product.name}) matures on {holding.maturity_date:%d %b %Y}, in {days_left} day(s). "
+                f"{what} ({holding.product.name}) matures on {holding.maturity_date:%d %b %Y}, "
+                f"{days_from_today(days_left)}. "
                 f"Maturity instruction: {instruction}. Product rate on the maturity date: {rate_text}."
             )
             notice = None
@@ -241,7 +243,7 @@ def scan_maturities(*, today: dt.date, batch_size: int, report: RuleReport) -> N
                     fires_on=holding.maturity_date - dt.timedelta(days=threshold),
                     customer_id=owner["customer_id"],
                     manager_id=owner["customer__primary_manager_id"],
-                    title=f"{owner['customer__display_name']}: {what} matures in {days_left} day(s)",
+                    title=f"{owner['customer__display_name']}: {what} matures {days_from_today(days_left)}",
                     reason=reason,
                     notification_kind=Kind.MATURITY,
                     details={
@@ -311,7 +313,7 @@ def scan_documents(*, today: dt.date, batch_size: int, report: RuleReport) -> No
                     fires_on=document.expiry_date - dt.timedelta(days=threshold),
                     customer_id=customer.pk,
                     manager_id=customer.primary_manager_id,
-                    title=f"{customer.display_name}: {what} expires in {days_left} day(s)",
+                    title=f"{customer.display_name}: {what} expires {days_from_today(days_left)}",
                     reason=f"{what} expires on {document.expiry_date:%d %b %Y}: ask the customer for a valid document.",
                     notification_kind=Kind.DOCUMENT_EXPIRY,
                     details={"expiry_date": document.expiry_date.isoformat(), "document_type": document.document_type},
@@ -338,7 +340,7 @@ def scan_kyc_reviews(*, today: dt.date, batch_size: int, report: RuleReport) -> 
                 report.unassigned += 1
                 continue
             days_left = (customer.kyc_review_date - today).days
-            when = f"in {days_left} day(s)" if days_left >= 0 else f"{-days_left} day(s) ago"
+            when = days_from_today(days_left)
             candidates.append(
                 Candidate(
                     rule=Alert.Rule.KYC_REVIEW,
@@ -559,11 +561,11 @@ def _escalate(*, now: dt.datetime, batch_size: int, report: RuleReport) -> None:
                     fires_on=due.date() + dt.timedelta(days=days),
                     customer_id=task.customer_id,
                     manager_id=boss,
-                    title=f"Escalated: {task.title} ({late} days overdue)",
+                    title=f"Escalated: {task.title} ({count_noun(late, 'day')} overdue)",
                     reason=(
                         f"The follow-up “{task.title}” for {task.customer.display_name}, assigned to "
                         f"{task.assignee.get_full_name() or task.assignee.get_username()}, was due on {due:%d %b %Y} "
-                        f"and is {late} days overdue."
+                        f"and is {count_noun(late, 'day')} overdue."
                     ),
                     notification_kind=Kind.TASK_ESCALATION,
                     details={"task_id": task.pk, "assignee_id": task.assignee_id, "due_at": task.due_at.isoformat()},

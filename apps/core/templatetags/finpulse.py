@@ -21,6 +21,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from apps.core import presentation
 from apps.core.masking import mask_email, mask_national_id, mask_phone, mask_tail
 
 register = template.Library()
@@ -180,3 +181,24 @@ def time_tag(value: Any) -> SafeString | str:
     if isinstance(value, dt.datetime):
         text += f" {value.hour:02d}:{value.minute:02d}"
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), text)
+
+
+@register.filter
+def rule_label(code: Any) -> str:
+    """`{{ task.source_rule|rule_label }}`: 'maturity:30d' reads 'Matures within 30 days'."""
+    return presentation.rule_label(str(code or ""))
+
+
+@register.filter
+def duration(value: Any) -> str:
+    """`{{ spent|duration }}`: a timedelta as '2 days 4 h', never '0:00:01.092609'."""
+    return presentation.duration_text(value if isinstance(value, dt.timedelta) else None)
+
+
+@register.filter
+def days_from_today(days: Any) -> str:
+    """`{{ days_left|days_from_today }}`: 'today', 'tomorrow', 'in 3 days', '2 days ago'."""
+    try:
+        return presentation.days_from_today(int(days))
+    except (TypeError, ValueError):
+        return ""

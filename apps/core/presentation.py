@@ -1,0 +1,83 @@
+"""Words for codes: the one place a rule code, a count of days or a duration becomes text.
+
+Templates reach these through the filters in apps/core/templatetags/finpulse.py; messages built
+in Python (alert reasons, task titles) call them directly. Pages never print a code
+(`maturity:30d`, `task:manual`), an enum value (`assigned`), a timedelta (`0:00:01.092609`) or
+"1 days" / "0 day(s)".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+# What each rule is about, by the code rules and tasks record (source_rule "maturity:30d").
+_RULES = {
+    "maturity": ("Matures", "within {n} days"),
+    "document_expiry": ("Identity document expires", "within {n} days"),
+    "kyc_review": ("KYC review", "due within {n} days"),
+    "relationship": ("No contact", "for {n} days"),
+    "task_escalation": ("Follow-up overdue", "by {n} days"),
+    "task_overdue": ("Follow-up overdue", "by {n} days"),
+}
+_TASK_SOURCES = {
+    "manual": "Created by a person",
+    "lead": "Lead follow-up",
+    "import": "Imported",
+    "backlog": "Several alerts on one customer",
+}
+_RULE_CODE = re.compile(r"^(?P<rule>[a-z_]+):(?P<arg>[a-z0-9_]+)$")
+
+
+def count_noun(count: int, singular: str, plural: str | None = None) -> str:
+    """'1 day', '2 days', '0 days'."""
+    return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def days_from_today(days: int) -> str:
+    """A deadline relative to the business date: 'today', 'tomorrow', 'in 3 days', '1 day ago'."""
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days == -1:
+        return "yesterday"
+    return f"in {count_noun(days, 'day')}" if days > 0 else f"{count_noun(-days, 'day')} ago"
+
+
+def duration_text(value: dt.timedelta | None) -> str:
+    """'2 days 4 h', '3 h 12 min', '12 min', 'under a minute'; '—' for nothing."""
+    if value is None:
+        return "—"
+    seconds = max(int(value.total_seconds()), 0)
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+    if days:
+        return count_noun(days, "day") + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    if minutes:
+        return f"{minutes} min"
+    return "under a minute"
+
+
+def rule_label(code: str | None) -> str:
+    """'maturity:30d' → 'Matures within 30 days'; 'task:manual' → 'Created by a person'.
+
+    An unknown code still reads as words ('Some rule'), never as the code itself."""
+    if not code:
+        return ""
+    match = _RULE_CODE.match(code)
+    if not match:
+        return code.replace("_", " ").capitalize()
+    rule, arg = match["rule"], match["arg"]
+    if rule in ("task", "alerts"):
+        return _TASK_SOURCES.get(arg, arg.replace("_", " ").capitalize())
+    days = int(arg[:-1]) if arg.endswith("d") and arg[:-1].isdigit() else None
+    if rule in _RULES and days is not None:
+        subject, window = _RULES[rule]
+        if days == 0:
+            return f"{subject} today"
+        return f"{subject} {window.format(n=days)}".replace(" 1 days", " 1 day")
+    return f"{rule.replace('_', ' ').capitalize()} ({arg.replace('_', ' ')})"
