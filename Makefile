@@ -28,6 +28,9 @@ seed: migrate
 
 # Links in emails point where `make run` serves: FINPULSE_SITE_URL follows FINPULSE_BIND
 # (0.0.0.0 listens everywhere and is opened as 127.0.0.1); set either to override.
+# The demo runs as the bank would see it: DEBUG off (styled 404/500, no URL list); whitenoise
+# serves the collected static files. DJANGO_DEBUG=1 make run brings the debug pages back.
+run: export DJANGO_DEBUG ?= 0
 run: export FINPULSE_BIND ?= 127.0.0.1:8000
 run: export FINPULSE_SITE_URL ?= http://$(subst 0.0.0.0,127.0.0.1,$(FINPULSE_BIND))
 run: seed

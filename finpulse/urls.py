@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     # Sign-in: SSO (mozilla-django-oidc under /oidc/), break-glass, logout (apps.identity).
     path("accounts/", include("apps.identity.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
@@ -28,4 +29,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler403 = "apps.core.views.forbidden"
 handler404 = "apps.core.views.not_found"
+handler500 = "apps.core.views.server_error"

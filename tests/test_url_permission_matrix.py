@@ -167,6 +167,7 @@ ROUTES_WITHOUT_OBJECT = {
     "healthz": "Liveness probe, no data.",
     "readyz": "Readiness probe: which dependency failed, never addresses or data.",
     "metrics": "Prometheus metrics: bearer FINPULSE_METRICS_TOKEN or allow-listed addresses; counts only.",
+    "favicon": "Redirect to the static icon, no data.",
     "login": "Sign-in page.",
     "logout": "Ends the user's own session.",
     "logged_out": "Static page.",

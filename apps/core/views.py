@@ -45,3 +45,29 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+@never_cache
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the static icon."""
+    from django.templatetags.static import static
+
+    return redirect(static("img/favicon.svg"))
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A styled 403 that says why: the PermissionDenied message is written for people
+    ("Your role may not reveal personal data."); a bare refusal gets a general sentence."""
+    reason = str(exception or "").strip() or "Your role does not allow this action."
+    return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page: no details of the failure, the request id to quote to support."""
+    from django.template import loader
+
+    from apps.core.request_context import current_request_id
+
+    # No request context: the failure may be the database the user or the session live in.
+    page = loader.get_template("500.html").render({"request_id": current_request_id() or ""})
+    return HttpResponse(page, status=500)
