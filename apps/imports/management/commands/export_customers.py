@@ -65,7 +65,7 @@ class Command(BaseCommand):
             manager_username=options["manager"],
         )
         if options["to_storage"]:
-            self._export_to_storage(actor, filters, options["include_pii"], file_format)
+            self._export_to_storage(actor, filters, options["include_pii"], file_format, options["reason"])
             return
         try:
             if output is None:
@@ -98,14 +98,21 @@ class Command(BaseCommand):
         if output is not None:
             self.stderr.write(f"Exported {rows:,} customers to {output}.")
 
-    def _export_to_storage(self, actor: User, filters: ExportFilters, include_pii: bool, file_format: str) -> None:
+    def _export_to_storage(
+        self, actor: User, filters: ExportFilters, include_pii: bool, file_format: str, reason: str
+    ) -> None:
         today = timezone.localdate()
         name = f"exports/{today:%Y}/{today:%m}/customers-{uuid.uuid4().hex}.{file_format}"
         with tempfile.TemporaryFile() as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
             try:
                 rows = export_customers(
-                    actor=actor, filters=filters, include_pii=include_pii, file_format=file_format, out=text
+                    actor=actor,
+                    filters=filters,
+                    include_pii=include_pii,
+                    reason=reason,
+                    file_format=file_format,
+                    out=text,
                 )
             except PermissionDenied as error:
                 raise CommandError(str(error), returncode=1) from None
