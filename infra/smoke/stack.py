@@ -157,6 +157,7 @@ class Stack:
     # ---- services ----
 
     def start_services(self) -> None:
+        self._remove_leftovers()
         self._fresh_database()
         self._amqp_vhost()
         run(["redis-cli", "-u", REDIS_URL, "flushdb"], stdout=subprocess.DEVNULL)
@@ -168,6 +169,15 @@ class Stack:
         sink = [str(REPO / ".venv" / "bin" / "python"), "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.smtp_port}"]
         self._spawn("smtp", [*sink, "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)])
         wait_for("SMTP sink", lambda: port_open(self.smtp_port), timeout=30)
+
+    def _remove_leftovers(self) -> None:
+        """Containers of an earlier smoke run that did not get to its teardown (they hold the ports)."""
+        found = subprocess.run(  # noqa: S603
+            [*PODMAN, "ps", "-a", "-q", "--filter", "name=^fp-smoke-"], capture_output=True, text=True
+        ).stdout.split()
+        if found:
+            log(f"removing {len(found)} container(s) left by an earlier smoke run")
+            subprocess.run([*PODMAN, "rm", "-f", "-t", "5", *found], capture_output=True)  # noqa: S603
 
     def _fresh_database(self) -> None:
         log(f"fresh database {DB_NAME} on {PG_HOST}:{PG_PORT}")
@@ -286,7 +296,13 @@ class Stack:
 
     def teardown(self) -> None:
         for cname in self.containers:
-            subprocess.run([*PODMAN, "rm", "-f", "-t", "5", cname], capture_output=True)  # noqa: S603
+            for _ in range(3):  # a busy machine sometimes refuses the first removal
+                done = subprocess.run([*PODMAN, "rm", "-f", "-t", "5", cname], capture_output=True, text=True)  # noqa: S603
+                if done.returncode == 0:
+                    break
+                time.sleep(2)
+            else:
+                print(f"could not remove {cname}: {done.stderr.strip()}", flush=True)
         for proxy in self.proxies:
             proxy.stop()
         for proc in self.processes:
