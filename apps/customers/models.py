@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Upper
 from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -12,6 +13,22 @@ from apps.core.blind_index import blind_index
 from apps.core.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 from apps.core.masking import mask_email, mask_national_id, mask_phone
 from apps.products.models import RiskProfile, Segment
+
+
+def external_id_tail(field: str) -> Func:
+    """The number at the end of an external id without its leading zeros (CB00012345 -> 12345).
+
+    Indexed (customer_external_id_tail); a query must use this very expression to use it.
+    """
+    digits = Func(F(field), Value("[0-9]+$"), function="substring", output_field=models.CharField())
+    return Func(digits, Value("0"), function="ltrim", output_field=models.CharField())
+
+
+def external_id_tail_of(term: str) -> str | None:
+    """What external_id_tail gives for a term made of digits; None for any other term."""
+    term = term.strip()
+    return (term.lstrip("0") or None) if term.isdigit() else None
+
 
 # PII that has a blind index and a masked hint beside its ciphertext.
 INDEXED_PII = {"national_id": mask_national_id, "email": mask_email, "phone": mask_phone}
@@ -103,8 +120,11 @@ class Customer(models.Model):
             # Declared here so Django adds no LIKE (varchar_pattern_ops) twin to exact-match
             # columns, and no single-column index where a composite one above starts with the
             # column (branch, primary manager, KYC date). Every index is paid on every insert.
-            # The search's external-id prefix match (LIKE 'term%') needs the pattern opclass.
-            models.Index(fields=["external_id"], name="customer_external_id_like", opclasses=["varchar_pattern_ops"]),
+            # The search's external-id matches as managers type them: a case-insensitive prefix
+            # (UPPER(external_id) LIKE 'CB0001%', needs the pattern opclass) and the number
+            # without its prefix and leading zeros ('12345' finds CB00012345).
+            models.Index(OpClass(Upper("external_id"), name="text_pattern_ops"), name="customer_external_id_upper"),
+            models.Index(external_id_tail("external_id"), name="customer_external_id_tail"),
             models.Index(fields=["email_index"], name="customer_email_index_idx"),
             models.Index(fields=["phone_index"], name="customer_phone_index_idx"),
             models.Index(fields=["segment"], name="customer_segment_idx"),
