@@ -10,9 +10,10 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from django.contrib.postgres.search import TrigramSimilarity
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.core import signing
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.lookups import Exact
 
 from apps.accounts.positions import LIABILITY_CATEGORIES, CurrencyPosition, counts_toward_position, position_of
 from apps.core.blind_index import blind_index
@@ -23,6 +24,8 @@ from apps.customers.models import (
     CustomerRelationship,
     CustomerUserObjectPermission,
     IdentityDocument,
+    external_id_tail,
+    external_id_tail_of,
 )
 
 
@@ -308,7 +311,7 @@ def _matching(*, user: Any, query: CustomerQuery) -> QuerySet[Customer]:
     kind = query.search_kind
     if kind == SearchKind.NONE:
         return visible
-    by_external_id = visible.filter(external_id__startswith=term)
+    by_external_id = visible.filter(external_id_matches(term))
     if kind == SearchKind.EMAIL:
         return customers_by_pii(user=user, kind="email", value=term)
     if kind == SearchKind.PHONE:
@@ -319,8 +322,23 @@ def _matching(*, user: Any, query: CustomerQuery) -> QuerySet[Customer]:
         )
     if kind == SearchKind.IDENTIFIER:
         return customers_by_pii(user=user, kind="national_id", value=term) | by_external_id
-    # The % operator uses the customer_name_trgm GIN index; similarity() > x would not.
-    return visible.filter(Q(display_name__trigram_similar=term) | Q(external_id__startswith=term))
+    # One word of the name is enough ("Brewing" finds "Lowther Brewing Company Ltd"): the term
+    # is word-similar to a part of the name (`term <% name`), or similar to the whole name (`%`).
+    # Both operators use the customer_name_trgm GIN index; similarity() > x would not.
+    return visible.filter(
+        Q(display_name__trigram_word_similar=term) | Q(display_name__trigram_similar=term) | external_id_matches(term)
+    )
+
+
+def external_id_matches(term: str) -> Q:
+    """External ids as managers type them: any case ("cb0001" finds CB00012345), or the number
+    alone, without prefix or leading zeros ("12345" finds CB00012345). Each uses its index
+    (customer_external_id_upper, customer_external_id_tail)."""
+    condition = Q(external_id__istartswith=term)
+    tail = external_id_tail_of(term)
+    if tail:
+        condition |= Q(Exact(external_id_tail("external_id"), Value(tail)))
+    return condition
 
 
 def filtered_customers(*, user: Any, query: CustomerQuery, today: dt.date | None = None) -> QuerySet[Customer]:
@@ -391,9 +409,11 @@ def customer_list_page(
             sort = "name"
         else:
             rows = list(
-                customers.annotate(similarity=TrigramSimilarity("display_name", query.term.strip())).order_by(
-                    "-similarity", "display_name", "id"
-                )[:SEARCH_RESULT_LIMIT]
+                customers.annotate(
+                    # Best first: the name holding the closest word, then the closest whole name.
+                    word_similarity=TrigramWordSimilarity(query.term.strip(), "display_name"),
+                    similarity=TrigramSimilarity("display_name", query.term.strip()),
+                ).order_by("-word_similarity", "-similarity", "display_name", "id")[:SEARCH_RESULT_LIMIT]
             )
             capped = SEARCH_RESULT_LIMIT if len(rows) == SEARCH_RESULT_LIMIT else None
             return CustomerPage(customers=rows, sort=sort, capped_at=capped)
