@@ -106,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    {miss['id']:6} {miss['field']:17} expected {miss['expected']!s:10} read {miss['read']}")
     overall = results["all"]
     passed = overall["overall"] >= TARGET_OVERALL and min(overall["per_language"].values()) >= TARGET_PER_LANGUAGE
-    print(f"\ntargets (all): overall >= {TARGET_OVERALL:.0%}, each language >= {TARGET_PER_LANGUAGE:.0%}: "
-          f"{'met' if passed else 'NOT met'}")
+    print(
+        f"\ntargets (all): overall >= {TARGET_OVERALL:.0%}, each language >= {TARGET_PER_LANGUAGE:.0%}: "
+        f"{'met' if passed else 'NOT met'}"
+    )
     path = write_results(
         "lead_extraction",
         {

@@ -17,7 +17,7 @@ from apps.core.llm import LlmMalformedOutput, complete_json
 from apps.leads.extraction import MAX_AMOUNT, PENNY, Extraction, redact_contact_details
 from apps.leads.models import Constraint, Intent, LoanPurpose
 
-PROMPT_VERSION = "leads-extract-2026-11-v1"
+PROMPT_VERSION = "leads-extract-2026-12-v2"
 SCHEMA_NAME = "lead_extraction"
 CURRENCIES = ("GBP", "EUR", "USD", "CHF", "PLN", "CAD")
 CONFIDENCE_FIELDS = ("monthly_income", "requested_amount", "loan_purpose", "intent")
@@ -28,13 +28,18 @@ as JSON for the bank's staff. You only extract; you do not reply to the person.
 Rules you must follow:
 - monthly_income: what the person earns per month, as a number. Convert a yearly figure by
   dividing by 12, a weekly one by multiplying by 52/12, one paid every two weeks by 26/12.
-  Use null when no income is stated, or when it is only a range, a day rate or a turnover.
+  A range ("2,000-4,000 a month") is its midpoint, with a lower confidence. Use null when no
+  income is stated, or when it is only a day rate or a turnover.
 - requested_amount: the amount they ask to borrow, to deposit or to invest, as a number.
-  Not a property price, a repayment or a salary. Use null when it is not stated.
+  Not a property price, a repayment or a salary; a price with a deposit or a percentage down
+  is the difference; a balance to refinance is the balance. Use null when it is not stated.
+- The inquiry may be in any language (English, Italian, Spanish, French, German...), with
+  local separators ("22.000 €", "310 000 €", "1'200 CHF") and spelled numbers.
 - currency: the ISO code of those amounts ({", ".join(CURRENCIES)}) or null if none is given.
 - loan_purpose: one of the listed values, or null when not stated or not a loan.
-- intent: the product family asked about; "other" for anything that is not a retail product
-  request (questions about service, complaints, spam, business lending).
+- intent: the product family asked about; "business_loan" for any lending to a company, shop
+  or trade; "deposit" for savings put into a deposit or savings account; "other" for anything
+  that is not a product request (questions about service, complaints, spam).
 - constraints: only those the text states or clearly implies; an empty list otherwise.
 - confidence: for each field, a number from 0 to 1: how sure you are of the value you gave
   (a null you are sure of is a confident null).

@@ -24,6 +24,7 @@ class Intent(models.TextChoices):
     CREDIT_CARD = "credit_card", "Credit card"
     DEPOSIT = "deposit", "Deposit / savings"
     INVESTMENT = "investment", "Investment"
+    BUSINESS_LOAN = "business_loan", "Business lending"
     OTHER = "other", "Other"
 
 

@@ -196,7 +196,7 @@ INQUIRIES: list[dict[str, Any]] = [
     case("please call me back about a loan", "personal_loan"),
     case(
         "I want a loan of £15,000 to expand my small business (sole trader, about £3,500 a month profit).",
-        "personal_loan",
+        "business_loan",  # relabelled (issue #20): business lending is routed as business,
         "3500",
         "15000",
         "business",
@@ -279,7 +279,7 @@ INQUIRIES: list[dict[str, Any]] = [
     case(
         "I'm a freelance designer. Monthly earnings vary 2-4k. Want a credit card.",
         "credit_card",
-        None,
+        "3000",  # relabelled (issue #20): a range is read as its midpoint
         None,
         None,
         ("self_employed",),
@@ -340,7 +340,7 @@ INQUIRIES: list[dict[str, Any]] = [
     case("Looking for investment advice on 40k", "investment", None, "40000"),
     case(
         "We own a small restaurant and want a business loan of 80k",
-        "other",
+        "business_loan",  # relabelled (issue #20),
         None,
         "80000",
         "business",

@@ -141,7 +141,7 @@ HELD_OUT: list[dict[str, Any]] = [
     case("Can you call me on 07700 900123 about a loan?", "personal_loan"),
     case(
         "Hello, I own a hair salon and need 30k to refurbish it.",
-        "other",
+        "business_loan",  # relabelled (issue #20),
         None,
         "30000",
         "business",

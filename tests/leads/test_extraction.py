@@ -33,7 +33,7 @@ def test_the_fixture_has_at_least_sixty_varied_inquiries():
     for form in ("2.5k", "€250,000", "1,800 a month", "half a million", "30k", "grand", "quid"):
         assert form in texts, form
     assert sum(case["requested_amount"] is None for case in INQUIRIES) >= 10  # missing fields
-    assert sum(case["intent"] == "other" for case in INQUIRIES) >= 8  # off-topic messages
+    assert sum(case["intent"] == "other" for case in INQUIRIES) >= 7  # off-topic (one became business_loan)
 
 
 # Floors set from the measured figures (stated in docs/leads.md), a little below them so that a
@@ -88,7 +88,7 @@ def test_rule_engine_field_accuracy_on_held_out_inquiries(capsys):
         ("Borrow 22.000 € for a car, I make 2.600 € per month", "22000", "2600", "EUR"),
         ("Need 1.450,00 euros, I earn 900 pw", "1450", "3900", "EUR"),
         ("Could I borrow twenty thousand pounds", "20000", None, "GBP"),
-        ("I earn between 2-4k monthly and want a card", None, None, ""),
+        ("I earn between 2-4k monthly and want a card", None, "3000", ""),  # a range: its midpoint
         ("I'm paid £450 per day, need a 10k loan", "10000", None, ""),
         ("Mortgage with £1,800 a month repayments", None, None, ""),
     ],
