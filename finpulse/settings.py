@@ -117,6 +117,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # The viewer's book: a related customer outside it is never named (apps/customers/book.py).
+    "apps.customers.book.BookMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends sessions of deactivated users, re-syncs roles by silent SSO re-authentication (htmx-aware).
     "apps.identity.middleware.SessionRefreshMiddleware",

@@ -28,3 +28,11 @@ def management_data(response) -> dict[str, object]:  # type: ignore[no-untyped-d
                 if value is not None and value is not False:
                     data[field.html_name] = "on" if value is True else value
     return data
+
+
+def admin_is_closed_to(client, user, url: str) -> bool:  # type: ignore[no-untyped-def]
+    """Django admin is for administrators only (docs/decisions.md 37): anyone else who opens
+    an admin page is refused (403) on the way, and no admin page is rendered."""
+    client.force_login(user)
+    response = client.get(url, follow=True)
+    return response.status_code == 403 and b"FinPulse administration" not in response.content

@@ -148,11 +148,16 @@ class CustomerRelationshipInline(ReadOnlyInline):
     model = CustomerRelationship
     fk_name = "from_customer"
     verbose_name = "relationship"
-    fields = ("kind", "to_customer", "created_at")
+    # The related customer as text (str() is book-aware), never as a link that carries its id.
+    fields = ("kind", "related_customer", "created_at")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CustomerRelationship]:
         return without_ciphertext(super().get_queryset(request).select_related("to_customer"), "to_customer")
+
+    @admin.display(description="Related customer")
+    def related_customer(self, link: CustomerRelationship) -> str:
+        return str(link.to_customer)
 
 
 class CustomerConsentInline(ReadOnlyInline):
@@ -431,6 +436,22 @@ class CustomerRelationshipAdmin(CustomerScopedAdmin):
     autocomplete_fields = ("from_customer", "to_customer")
     fields = ("from_customer", "kind", "to_customer", "created_at")
     readonly_fields = ("created_at",)
+
+    def get_fields(self, request: HttpRequest, obj: CustomerRelationship | None = None) -> Any:
+        # A recorded link is shown as text: a read-only foreign key would link to the
+        # related customer's change page, which carries their id.
+        return self.fields if obj is None else ("from_customer_label", "kind", "to_customer_label", "created_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CustomerRelationship | None = None) -> Any:
+        return self.readonly_fields if obj is None else self.get_fields(request, obj)
+
+    @admin.display(description="From customer")
+    def from_customer_label(self, link: CustomerRelationship) -> str:
+        return str(link.from_customer)
+
+    @admin.display(description="To customer")
+    def to_customer_label(self, link: CustomerRelationship) -> str:
+        return str(link.to_customer)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

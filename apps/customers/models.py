@@ -132,6 +132,13 @@ class Customer(models.Model):
         ]
 
     def __str__(self) -> str:
+        # During a request, a customer outside the viewer's book is never named (admin lists,
+        # inlines, autocomplete, form choices all call this): see apps/customers/book.py.
+        from apps.customers.book import OUTSIDE_BOOK, current_book
+
+        book = current_book()
+        if book is not None and self.pk is not None and not book.sees(self.pk):
+            return OUTSIDE_BOOK
         return f"{self.display_name} ({self.external_id})"
 
     def get_absolute_url(self) -> str:

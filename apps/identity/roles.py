@@ -14,6 +14,17 @@ ADMINISTRATOR = "Administrator"
 
 ALL_ROLES = (RELATIONSHIP_MANAGER, BRANCH_MANAGER, COMPLIANCE_OFFICER, ADMINISTRATOR)
 
+# Who is in Django admin (decisions.md 37): administrators only. Relationship managers,
+# branch managers and compliance officers work on FinPulse's own pages, which render other
+# books through the visibility selector; the admin is a tool for running the system.
+ADMIN_SITE_ROLES = frozenset({ADMINISTRATOR})
+
+
+def is_staff_for(role_names: frozenset[str] | set[str] | list[str] | tuple[str, ...], *, is_superuser: bool) -> bool:
+    """Django's is_staff for someone with these roles: the one rule SSO sync and migrations apply."""
+    return bool(is_superuser or ADMIN_SITE_ROLES & set(role_names))
+
+
 MANAGER_PERMISSIONS = (
     "customers.view_customer",
     "customers.change_customer",

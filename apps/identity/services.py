@@ -23,9 +23,6 @@ from apps.identity import roles
 from apps.identity.claims import LoginRefused, MappedIdentity
 from apps.identity.models import Branch, User
 
-# Who gets Django admin access (is_staff) from SSO roles; the admin asks them for TOTP too.
-STAFF_ROLES = frozenset({roles.ADMINISTRATOR, roles.COMPLIANCE_OFFICER})
-
 
 def client_ip(request: HttpRequest | None) -> str:
     if request is None:
@@ -111,7 +108,8 @@ def sync_user_from_identity(*, identity: MappedIdentity, source: str) -> User:
     after = {
         "roles": sorted(identity.roles),
         "branch": branch.code if branch else None,
-        "is_staff": bool(identity.roles & STAFF_ROLES) or user.is_superuser,
+        # Django admin is for administrators only (roles.is_staff_for); the admin asks for TOTP too.
+        "is_staff": roles.is_staff_for(identity.roles, is_superuser=user.is_superuser),
     }
     # Access tokens often carry no profile claims: a blank claim keeps what we have.
     user.email = identity.email or user.email
@@ -230,7 +228,7 @@ def enrol_totp_device(*, actor: Any, user: User, name: str = "Authenticator app"
     Earlier devices are removed: one device per person, so a lost phone is replaced, not added.
     """
     if not (user.is_staff or user.is_superuser):
-        raise DomainError("Only staff (administrators, compliance officers) need an authenticator app.")
+        raise DomainError("Only staff (administrators) need an authenticator app.")
     removed = TOTPDevice.objects.filter(user=user).delete()[0]
     device = TOTPDevice.objects.create(user=user, name=name, confirmed=True)
     record_audit_event(

@@ -21,6 +21,7 @@ from apps.api.filters import DateTimeFilter, IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.customers.book import BookCustomerIdField
 from apps.leads.fields import CLOCK_FIELDS, HINT_FIELDS, ORIGIN_FIELDS, READ_FIELDS
 from apps.leads.models import Lead
 from apps.leads.selectors import lead_list
@@ -29,6 +30,8 @@ from apps.leads.services import MAX_INQUIRY_CHARS, MAX_NAME_CHARS, LeadInput, su
 
 class LeadOut(serializers.ModelSerializer):
     branch = serializers.CharField(source="branch.code", read_only=True, allow_null=True, default=None)
+    # The customer a lead became may since have moved to another book: then it is not named.
+    customer = BookCustomerIdField(source="customer_id")
 
     class Meta:
         model = Lead

@@ -66,7 +66,8 @@ def test_seed_demo_builds_a_complete_book_once_and_a_second_run_changes_nothing(
     }
     for username, role in expected_roles.items():
         assert users[username].has_role(role), username
-        assert users[username].is_staff
+        # Django admin is for administrators only (decisions.md 37).
+        assert users[username].is_staff == (role == roles.ADMINISTRATOR)
         assert users[username].check_password(settings.FINPULSE_DEMO_PASSWORD)
     assert users["admin"].is_superuser
     assert not users["rm.alice"].is_superuser

@@ -13,6 +13,7 @@ from apps.core.audit import record_audit_event
 from apps.core.errors import DomainError
 from apps.demo.catalog import BRANCHES, DEFAULT_DEMO_PASSWORD, USERS, BranchSpec, UserSpec
 from apps.demo.report import SeedReport
+from apps.identity import roles
 from apps.identity.models import Branch
 
 
@@ -40,7 +41,7 @@ def create_demo_user(*, actor: Any, spec: UserSpec, branch: Branch | None, passw
         last_name=spec.last_name,
         email=f"{spec.username}@finpulse.example",
         branch=branch,
-        is_staff=True,
+        is_staff=roles.is_staff_for([spec.role], is_superuser=spec.is_superuser),
         is_superuser=spec.is_superuser,
     )
     user.set_password(password)

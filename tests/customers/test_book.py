@@ -1,0 +1,97 @@
+"""A related customer outside the viewer's book is never named: apps/customers/book.py."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from apps.customers.book import OUTSIDE_BOOK, Book, BookMiddleware, current_book
+from apps.customers.models import CustomerRelationship
+from apps.customers.services import assign_customer, link_customers
+from apps.leads.models import Lead
+from tests.customers.factories import CustomerFactory
+from tests.leads.factories import lead_in_state
+
+
+def test_the_book_names_the_viewers_customers_and_nobody_elses(manager, other_manager):
+    mine = CustomerFactory(assigned_to=manager, last_name="Mine")
+    theirs = CustomerFactory(assigned_to=other_manager, last_name="Theirs", external_id="THEIRS-1")
+    book = Book(user=manager)
+
+    assert book.name(mine) == mine.display_name
+    assert book.name(theirs) == OUTSIDE_BOOK
+    assert book.customer_id(theirs.pk) is None
+    assert book.customer_id(mine.pk) == mine.pk
+
+
+def test_the_book_asks_the_selector_once_for_the_ids_a_page_names(
+    manager, other_manager, django_assert_num_queries
+):
+    ids = [CustomerFactory(assigned_to=manager).pk for _ in range(3)]
+    ids += [CustomerFactory(assigned_to=other_manager).pk for _ in range(3)]
+    book = Book(user=manager)
+    book.user.role_names  # noqa: B018  (the roles are the user's, loaded once per request anyway)
+
+    with django_assert_num_queries(1):
+        assert book.sees_ids(ids) == set(ids[:3])
+        assert [book.sees(pk) for pk in ids] == [True] * 3 + [False] * 3
+
+
+def test_str_of_a_customer_outside_the_book_names_nobody_during_a_request(manager, other_manager):
+    theirs = CustomerFactory(assigned_to=other_manager, last_name="Hiddenname", external_id="HIDDEN-1")
+    request = RequestFactory().get("/")
+    request.user = manager
+
+    response = BookMiddleware(lambda r: HttpResponse(str(theirs)))(request)
+
+    assert response.content.decode() == OUTSIDE_BOOK
+    assert current_book() is None  # reset after the request: jobs and shells name in full
+    assert "Hiddenname" in str(theirs)
+
+
+def test_a_relationship_inline_names_a_relative_outside_the_book_as_such(manager, other_manager):
+    mine = CustomerFactory(assigned_to=manager)
+    theirs = CustomerFactory(assigned_to=other_manager, last_name="Hiddenname", external_id="HIDDEN-2")
+    link = link_customers(actor=None, from_customer=mine, to_customer=theirs, kind="spouse")
+    inline = admin.site._registry[type(mine)].inlines
+    relationship_inline = next(i for i in inline if i.model is CustomerRelationship)(type(mine), admin.site)
+    request = RequestFactory().get("/")
+    request.user = manager
+
+    label = BookMiddleware(lambda r: HttpResponse(relationship_inline.related_customer(link)))(request)
+
+    assert label.content.decode() == OUTSIDE_BOOK
+
+
+def _lead_converted_then_moved(manager, other_manager) -> Lead:  # type: ignore[no-untyped-def]
+    lead = lead_in_state(Lead.State.CONVERTED, branch=manager.branch, assignee=manager, actor=manager)
+    customer = lead.customer
+    customer.last_name = "Movedaway"
+    assign_customer(actor=None, customer=customer, manager=other_manager, reason="Moved to another book")
+    return lead
+
+
+def test_a_lead_whose_customer_moved_to_another_book_does_not_name_them(client, manager, other_manager):
+    lead = _lead_converted_then_moved(manager, other_manager)
+    client.force_login(manager)
+
+    page = client.get(reverse("leads:detail", args=[lead.pk]))
+
+    assert page.status_code == 200
+    assert OUTSIDE_BOOK in page.text
+    assert lead.customer.display_name not in page.text
+    assert lead.customer.get_absolute_url() not in page.text
+
+
+def test_the_lead_api_gives_no_id_for_a_customer_outside_the_book(manager, other_manager):
+    lead = _lead_converted_then_moved(manager, other_manager)
+    api = APIClient()
+    api.force_authenticate(manager)
+
+    body = api.get(f"/api/v1/leads/{lead.pk}/").json()
+
+    assert body["id"] == lead.pk
+    assert body["customer"] is None
