@@ -25,6 +25,7 @@ urlpatterns = [
     path("alerts/", include("apps.alerts.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("leads/", include("apps.leads.urls")),
+    path("audit/", include("apps.core.urls")),
     path("api/v1/", include("apps.api.urls")),
     path("admin/", admin.site.urls),
 ]

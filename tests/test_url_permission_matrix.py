@@ -192,6 +192,8 @@ ROUTES_WITHOUT_OBJECT = {
     "leads:inbox": "Filtered by visible_leads.",
     "leads:apply": "Public lead form (no customer data shown).",
     "leads:apply_thanks": "Static page.",
+    "audit:trail": "Compliance and administrators only; 404 for anyone else (tests/core/test_audit_trail.py).",
+    "audit:export": "Compliance and administrators only; 404 for anyone else (tests/core/test_audit_trail.py).",
 }
 # Pages a manager opens with GET, checked for leaks of the other manager's customer.
 LEAK_CHECKED_PAGES = [
