@@ -27,9 +27,7 @@ def test_the_book_names_the_viewers_customers_and_nobody_elses(manager, other_ma
     assert book.customer_id(mine.pk) == mine.pk
 
 
-def test_the_book_asks_the_selector_once_for_the_ids_a_page_names(
-    manager, other_manager, django_assert_num_queries
-):
+def test_the_book_asks_the_selector_once_for_the_ids_a_page_names(manager, other_manager, django_assert_num_queries):
     ids = [CustomerFactory(assigned_to=manager).pk for _ in range(3)]
     ids += [CustomerFactory(assigned_to=other_manager).pk for _ in range(3)]
     book = Book(user=manager)
