@@ -187,7 +187,8 @@ class World:
         self.moved = CustomerFactory(
             assigned_to=self.viewer, branch=self.other_branch, external_id=CANARY["moved_external_id"]
         )
-        TaskFactory(customer=self.moved, assignee=self.viewer, title=CANARY["task_title"] + " across")
+        overdue = dt.datetime.combine(TODAY - dt.timedelta(days=1), dt.time(10), tzinfo=dt.UTC)
+        TaskFactory(customer=self.moved, assignee=self.viewer, title=CANARY["task_title"] + " across", due_at=overdue)
         self.task = TaskFactory(customer=self.mine, assignee=self.viewer, title="Viewer task")
 
         # Leads: the other's (canary text and name), and the viewer's, converted into a
@@ -221,7 +222,8 @@ class World:
         from apps.alerts.scans import run_scans
 
         with override_settings(FINPULSE_BUSINESS_DATE=TODAY.isoformat(), FINPULSE_MATURITY_THRESHOLDS={"deposit": [7]}):
-            run_scans(only={"maturity"})
+            # Maturity alerts, and the follow-up reminders (the task assigned across is overdue).
+            run_scans(only={"maturity", "followups"})
         self.alert = Alert.objects.filter(customer=self.mine).first() or Alert.objects.order_by("pk").first()
 
         # Notifications: the other's in-app notice with a canary subject; the viewer's own.

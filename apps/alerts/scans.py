@@ -39,6 +39,7 @@ from apps.alerts.services import (
 from apps.core.business_date import business_today
 from apps.core.presentation import count_noun, days_from_today
 from apps.core.templatetags.finpulse import format_rate
+from apps.customers.book import OUTSIDE_BOOK, visible_pairs
 from apps.customers.models import Customer, IdentityDocument
 from apps.identity import roles
 from apps.identity.models import User
@@ -470,59 +471,51 @@ def scan_followups(
     soon = dt.timedelta(hours=settings.FINPULSE_TASK_DUE_SOON_HOURS)
     # "Created today" is on the clock the row was written by (created_at), not the business date.
     created_today = Q(created_at__gte=business_day_bounds(timezone.localdate())[0])
-    sweeps: list[tuple[str, QuerySet[Task], Callable[[Task], Reminder]]] = [
+    sweeps: list[tuple[str, QuerySet[Task], Callable[[Task], tuple[str, str, str]]]] = [
         (
             Kind.TASK_REMINDER,
             # Reminders of the last week only: an old reminder nobody saw is reported as overdue instead.
             open_tasks.filter(reminder_at__lte=now, reminder_at__gte=now - dt.timedelta(days=7)),
-            lambda t: Reminder(
-                t.assignee_id,
-                Kind.TASK_REMINDER,
-                f"tasks.task:{t.pk}",
-                0,
-                t.reminder_at.isoformat(),
-                f"Reminder: {t.title}",
-                f"{t.customer.display_name}: due {timezone.localtime(t.due_at):%d %b %H:%M}.",
-                customer_url(t.customer_id),
-            ),
+            lambda t: ("Reminder", f"due {timezone.localtime(t.due_at):%d %b %H:%M}", t.reminder_at.isoformat()),
         ),
         (
             Kind.TASK_DUE_SOON,
             # A rule's task made today was announced by its alert (or the digest): no second message.
             open_tasks.filter(due_at__gt=now, due_at__lte=now + soon).exclude(created_today & ~Q(source_rule="")),
-            lambda t: Reminder(
-                t.assignee_id,
-                Kind.TASK_DUE_SOON,
-                f"tasks.task:{t.pk}",
-                settings.FINPULSE_TASK_DUE_SOON_HOURS,
-                t.due_at.isoformat(),
-                f"Due soon: {t.title}",
-                f"{t.customer.display_name}: due {timezone.localtime(t.due_at):%d %b %H:%M}.",
-                customer_url(t.customer_id),
-            ),
+            lambda t: ("Due soon", f"due {timezone.localtime(t.due_at):%d %b %H:%M}", t.due_at.isoformat()),
         ),
         (
             Kind.TASK_OVERDUE,
             # Never "overdue" on the day it was created: a task made today is today's work.
             open_tasks.filter(due_at__lte=now).exclude(created_today),
-            lambda t: Reminder(
-                t.assignee_id,
-                Kind.TASK_OVERDUE,
-                f"tasks.task:{t.pk}",
-                0,
-                t.due_at.isoformat(),
-                f"Overdue: {t.title}",
-                f"{t.customer.display_name}: was due {timezone.localtime(t.due_at):%d %b %H:%M}.",
-                customer_url(t.customer_id),
-            ),
+            lambda t: ("Overdue", f"was due {timezone.localtime(t.due_at):%d %b %H:%M}", t.due_at.isoformat()),
         ),
     ]
-    for kind, queryset, make in sweeps:
+    thresholds = {Kind.TASK_DUE_SOON: settings.FINPULSE_TASK_DUE_SOON_HOURS}
+    for kind, queryset, describe in sweeps:
         report = reports[kind]
         for batch in _task_batches(queryset, batch_size):
             report.batches += 1
             report.scanned += len(batch)
-            report.notifications += send_reminders(reminders=[make(task) for task in batch], folded=folded)
+            # A task can outlive its assignee's access (the customer moved to another book):
+            # then the reminder names neither the task nor the customer (apps/customers/book.py).
+            in_book = visible_pairs((t.assignee_id, t.customer_id) for t in batch)
+            reminders = []
+            for task in batch:
+                label, when, on = describe(task)
+                if (task.assignee_id, task.customer_id) in in_book:
+                    subject, body = f"{label}: {task.title}", f"{task.customer.display_name}: {when}."
+                    url = customer_url(task.customer_id)
+                else:
+                    subject = f"{label}: a follow-up on {OUTSIDE_BOOK}"
+                    body = f"{when[:1].upper()}{when[1:]}. Ask your branch manager to reassign it."
+                    url = ""
+                reminders.append(
+                    Reminder(
+                        task.assignee_id, kind, f"tasks.task:{task.pk}", thresholds.get(kind, 0), on, subject, body, url
+                    )
+                )
+            report.notifications += send_reminders(reminders=reminders, folded=folded)
     _escalate(now=now, batch_size=batch_size, report=reports[Alert.Rule.TASK_ESCALATION])
 
 

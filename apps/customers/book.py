@@ -82,6 +82,22 @@ class Book:
         return int(customer_id) if self.sees(customer_id) else None
 
 
+def visible_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which (user id, customer id) pairs are in that user's book: for jobs that write to
+    several people at once (reminders), one selector query per person in the batch."""
+    from django.contrib.auth import get_user_model
+
+    wanted: dict[int, set[int]] = {}
+    for user_id, customer_id in pairs:
+        wanted.setdefault(user_id, set()).add(customer_id)
+    users = get_user_model().objects.filter(pk__in=wanted).prefetch_related("groups")
+    seen: set[tuple[int, int]] = set()
+    for user in users:
+        user.role_names = frozenset(group.name for group in user.groups.all())
+        seen |= {(user.pk, customer_id) for customer_id in Book(user=user).sees_ids(wanted[user.pk])}
+    return seen
+
+
 _current: contextvars.ContextVar[Book | None] = contextvars.ContextVar("finpulse_book", default=None)
 
 

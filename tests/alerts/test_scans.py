@@ -197,6 +197,28 @@ def test_follow_up_reminders_overdue_and_escalation_to_the_branch_manager(manage
     assert Notification.objects.filter(recipient_user=branch_manager, kind=Kind.TASK_ESCALATION).count() == 2
 
 
+def test_a_reminder_for_a_task_on_a_customer_that_left_the_book_names_neither(manager, other_manager):
+    from apps.customers.book import OUTSIDE_BOOK
+    from apps.customers.services import assign_customer
+
+    now = business_now(TODAY)
+    moved = customer(manager, last_name="Movedaway", branch=UserFactory().branch)
+    TaskFactory(
+        customer=moved,
+        title="Call Mr Movedaway",
+        due_at=now + dt.timedelta(days=3),
+        reminder_at=now - dt.timedelta(hours=1),
+    )
+    assign_customer(actor=None, customer=moved, manager=other_manager, reason="Moved to another book")
+
+    run_scans(only={"followups"})
+
+    reminder = Notification.objects.get(recipient_user=manager, kind=Kind.TASK_REMINDER)
+    assert reminder.subject == f"Reminder: a follow-up on {OUTSIDE_BOOK}"
+    assert "Movedaway" not in reminder.body + reminder.subject
+    assert reminder.url == ""
+
+
 def test_a_second_concurrent_scan_is_skipped_while_one_runs(manager):
     from django.db import connections
 
