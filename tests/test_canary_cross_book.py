@@ -187,8 +187,14 @@ class World:
         self.moved = CustomerFactory(
             assigned_to=self.viewer, branch=self.other_branch, external_id=CANARY["moved_external_id"]
         )
-        overdue = dt.datetime.combine(TODAY - dt.timedelta(days=1), dt.time(10), tzinfo=dt.UTC)
-        TaskFactory(customer=self.moved, assignee=self.viewer, title=CANARY["task_title"] + " across", due_at=overdue)
+        # Its reminder time has come when the follow-up scan runs (below).
+        TaskFactory(
+            customer=self.moved,
+            assignee=self.viewer,
+            title=CANARY["task_title"] + " across",
+            due_at=dt.datetime.combine(TODAY + dt.timedelta(days=3), dt.time(10), tzinfo=dt.UTC),
+            reminder_at=dt.datetime.combine(TODAY, dt.time(6), tzinfo=dt.UTC),
+        )
         self.task = TaskFactory(customer=self.mine, assignee=self.viewer, title="Viewer task")
 
         # Leads: the other's (canary text and name), and the viewer's, converted into a
@@ -222,7 +228,7 @@ class World:
         from apps.alerts.scans import run_scans
 
         with override_settings(FINPULSE_BUSINESS_DATE=TODAY.isoformat(), FINPULSE_MATURITY_THRESHOLDS={"deposit": [7]}):
-            # Maturity alerts, and the follow-up reminders (the task assigned across is overdue).
+            # Maturity alerts, and the follow-up reminders (the task assigned across has one due).
             run_scans(only={"maturity", "followups"})
         self.alert = Alert.objects.filter(customer=self.mine).first() or Alert.objects.order_by("pk").first()
 
