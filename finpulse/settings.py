@@ -246,8 +246,9 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # django-redis with hit/miss counters for /metrics.
-            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
+            # django-redis with hit/miss counters for /metrics, logging one warning line per
+            # failed call while Redis is down (apps.core.cache).
+            "BACKEND": "apps.core.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 # A cache outage degrades to cache misses instead of failing requests.
@@ -522,6 +523,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # API keys or the browser session (the SSO bearer-token class joins this list).
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")  # per API key or user, via the cache
 API_KEY_MAX_LIFETIME_DAYS = env.int("API_KEY_MAX_LIFETIME_DAYS", default=365)
+# Every API body is capped before it is parsed (apps.api.parsers): size, and nesting depth.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_048_576)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.api.authentication.ApiKeyAuthentication",
@@ -533,7 +537,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "apps.api.permissions.HasScope",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.IdCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

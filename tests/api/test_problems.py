@@ -45,8 +45,8 @@ def test_an_unknown_address_under_the_api_is_a_problem_404(manager_api):
     assert problem(response)["type"].endswith("/not-found")
 
 
-def test_a_cursor_to_nowhere_is_a_404_and_a_bad_page_size_a_400(manager_api):
-    assert problem(manager_api.get("/api/v1/customers/", {"cursor": "garbage"}))["status"] == 404
+def test_a_cursor_to_nowhere_and_a_bad_page_size_are_400s(manager_api):
+    assert problem(manager_api.get("/api/v1/customers/", {"cursor": "garbage"}))["status"] == 400
     response = manager_api.get("/api/v1/customers/", {"page_size": 1000})
     assert response.status_code == 400
     assert "page_size" in problem(response)["errors"]
