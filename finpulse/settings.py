@@ -509,6 +509,11 @@ FINPULSE_SMS_GATEWAY_TOKEN = env.str("FINPULSE_SMS_GATEWAY_TOKEN", default="")
 FINPULSE_NOTIFICATION_MAX_ATTEMPTS = env.int("FINPULSE_NOTIFICATION_MAX_ATTEMPTS", default=5)
 # The relay leaves rows younger than this to the after-commit dispatch.
 FINPULSE_NOTIFICATION_RELAY_GRACE_SECONDS = env.int("FINPULSE_NOTIFICATION_RELAY_GRACE_SECONDS", default=60)
+# A delivery claim's lease: longer than any send can take (EMAIL_TIMEOUT, the SMS timeout).
+FINPULSE_NOTIFICATION_LEASE_SECONDS = env.int("FINPULSE_NOTIFICATION_LEASE_SECONDS", default=300)
+# Channels whose receiver drops a repeated Message-ID/idempotency key: an expired claim is
+# re-sent there; elsewhere (email) it becomes "outcome unknown" for an administrator.
+FINPULSE_NOTIFICATION_RESEND_CHANNELS = env.list("FINPULSE_NOTIFICATION_RESEND_CHANNELS", default=["sms"])
 # Links in emails (and anything sent outside a request) start here; in-app links use the
 # request's own host. `make run` sets it from FINPULSE_BIND; production needs an https URL.
 FINPULSE_SITE_URL = env.str("FINPULSE_SITE_URL", default="" if IS_PRODUCTION else "http://127.0.0.1:8000")

@@ -30,6 +30,8 @@ FIELDS = (
     "attempts",
     "last_error",
     "next_attempt_at",
+    "message_id",
+    "lease_expires_at",
     "sent_at",
     "read_at",
     "skip_reason",
@@ -70,7 +72,7 @@ class _OutboxAdmin(ServiceAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Retry the selected failed notifications")
+    @admin.action(description="Retry the selected failed or outcome-unknown notifications")
     def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         try:
             count = retry_notifications(

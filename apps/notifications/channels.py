@@ -35,13 +35,13 @@ def message_id_for(dedupe_key: str) -> str:
     return f"<{digest}@finpulse.notifications>"
 
 
-def send_email(*, to: str, subject: str, body: str, dedupe_key: str) -> None:
+def send_email(*, to: str, subject: str, body: str, dedupe_key: str, message_id: str = "") -> None:
     message = EmailMessage(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
-        headers={"Message-ID": message_id_for(dedupe_key), "Auto-Submitted": "auto-generated"},
+        headers={"Message-ID": message_id or message_id_for(dedupe_key), "Auto-Submitted": "auto-generated"},
     )
     try:
         message.send(fail_silently=False)

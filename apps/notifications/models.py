@@ -51,9 +51,15 @@ DEFAULT_CHANNELS = {
 class Notification(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        # Claimed by a worker (committed) until lease_expires_at; the send happens outside
+        # any transaction and its result is recorded in a new one.
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
+        # The claim's lease expired with no result: the server may or may not have accepted
+        # the message. Not re-sent blindly; an administrator decides (docs/operations.md).
+        UNKNOWN = "unknown", "Outcome unknown"
 
     recipient_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
@@ -72,6 +78,11 @@ class Notification(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The claim: who holds it (one delivery attempt) and until when; the Message-ID every
+    # send of this row carries, so a receiver that dedupes drops a repeat.
+    claim_token = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     skip_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -103,6 +114,8 @@ class Notification(models.Model):
                 name="notification_unread_idx",
             ),
             models.Index(fields=["recipient_user", "channel", "-created_at"], name="notification_user_list_idx"),
+            # The relay: claims whose lease expired without a result.
+            models.Index(fields=["lease_expires_at"], condition=Q(status="sending"), name="notification_lease_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,11 +4,13 @@ Rules enforced here:
 - outbox: rows are written inside the cause's transaction (`enqueue_notifications` refuses
   to run outside one) and dispatched only after commit; the relay re-dispatches what is
   still pending, so neither a broker outage nor a process dying after commit loses one;
-- nothing doubled: the dedupe key is unique, and delivery claims the row with
-  `select_for_update(skip_locked=True)`, so a duplicate message for a row that is being sent
-  or was sent does nothing;
+- nothing doubled: the dedupe key is unique, and delivery is claim-then-send (below): a
+  committed claim with a lease and a stable Message-ID, the send outside any transaction, the
+  result recorded in a new one; a duplicate message for a claimed or sent row does nothing, a
+  cut database connection is retried by the same attempt, and an expired claim is never
+  re-sent blindly (email: "outcome unknown" for an administrator);
 - a delivery limit: each claim counts an attempt before sending (committed), so a message
-  that kills its worker every time ends as `failed` after FINPULSE_NOTIFICATION_MAX_ATTEMPTS;
+  that fails every time ends as `failed` after FINPULSE_NOTIFICATION_MAX_ATTEMPTS;
 - customers: a notice goes out only with the customer's recorded service consent for that
   channel, checked at send time, outside quiet hours; otherwise it is skipped with the reason.
 """
@@ -18,11 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -35,6 +39,7 @@ from apps.notifications.models import EMPLOYEE_KINDS, Channel, Notification, Not
 logger = logging.getLogger(__name__)
 
 Status = Notification.Status
+T = TypeVar("T")
 # Ids per Celery message: few messages per scan batch, yet a short task for each.
 PUBLISH_CHUNK = 25
 # Anything that looks like an address or a number never reaches last_error (admins read it).
@@ -207,7 +212,9 @@ def relay_pending_notifications(*, batch_size: int = 500, limit: int = 20000) ->
     """Re-dispatch pending rows whose next attempt is due (broker was down, a worker died).
 
     A relayed row is not relayed again for five minutes; a duplicate message is harmless.
+    Claims whose lease expired are settled first (`settle_expired_claims`), never re-sent blindly.
     """
+    settle_expired_claims()
     now = timezone.now()
     relayed = 0
     last_id = 0
@@ -313,116 +320,235 @@ def _skip(notification: Notification, reason: str) -> None:
     )
 
 
-def _claim(notification_id: int) -> str:
-    """Count an attempt (committed before sending) or settle the row without sending.
+# Delivery is claim-then-send. No lock or transaction is held across the network call:
+#   1. claim (short transaction, committed): pending -> sending, an attempt counted, a lease,
+#      the row's stable Message-ID and a claim token that only this attempt knows;
+#   2. send, outside any transaction, with that Message-ID;
+#   3. record the result (short transaction), only if our claim still holds it.
+# A cut database connection in steps 1 or 3 is retried on a new connection by the same
+# attempt (the token recognises its own claim or result), so the relay never re-sends a
+# message the server already accepted. A claim whose lease runs out with no result is settled
+# by the relay: re-sent with the same Message-ID on channels that dedupe by it, otherwise
+# "outcome unknown" for an administrator to decide.
+DB_RETRIES = 6
 
-    Waits a few seconds for a row another worker holds: if that worker is sending, we then see
-    "sent"; if it died, PostgreSQL drops its lock with its connection and we take over.
+
+def _connection_lost(error: Exception) -> bool:
+    """The database connection broke (rather than the statement failing)."""
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    if sqlstate:  # the server said why: connection exception (08...) or shutdown/termination (57P0x)
+        return sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03")
+    return True  # no SQLSTATE: the client lost the socket ("server closed the connection", closed)
+
+
+def _on_fresh_connection(step: Callable[[], T], *, what: str) -> T:
+    """Run one short database step; when the connection was cut, reconnect and run it again."""
+    delay = 0.1
+    for attempt in range(DB_RETRIES):
+        try:
+            return step()
+        except (OperationalError, InterfaceError) as error:
+            # Inside a caller's transaction a reconnect would lose its work: let it fail.
+            if connection.in_atomic_block or attempt == DB_RETRIES - 1 or not _connection_lost(error):
+                raise
+            logger.warning("Database connection lost while %s; reconnecting.", what)
+            connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")
+
+
+def _claim(notification_id: int, token: uuid.UUID) -> tuple[str, Notification | None, str]:
+    """Claim the row for this attempt (committed before sending) or settle it without sending.
+
+    Waits a few seconds for a row another worker is claiming (claims are short).
     """
     try:
-        return _claim_locked(notification_id)
+        return _on_fresh_connection(lambda: _claim_locked(notification_id, token), what="claiming a notification")
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", "") == "55P03":  # lock_not_available
-            return "busy"
+            return "busy", None, ""
         raise
 
 
 @transaction.atomic
-def _claim_locked(notification_id: int) -> str:
+def _claim_locked(notification_id: int, token: uuid.UUID) -> tuple[str, Notification | None, str]:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL lock_timeout = '10s'")
     notification = (
         Notification.objects.select_for_update(of=("self",))
-        .select_related("recipient_customer")
+        .select_related("recipient_customer", "recipient_user")
         .filter(pk=notification_id)
         .first()
     )
     if notification is None:
-        return "gone"
+        return "gone", None, ""
+    customer = notification.recipient_customer
+    if notification.status == Status.SENDING and notification.claim_token == token:
+        # Our claim committed but the connection dropped before we heard: still ours, unsent.
+        return "claimed", notification, _address(notification, customer)
+    if notification.status == Status.SENDING:
+        return "in flight", None, ""
     if notification.status != Status.PENDING:
-        return f"already {notification.status}"
+        return f"already {notification.status}", None, ""
     if notification.attempts >= settings.FINPULSE_NOTIFICATION_MAX_ATTEMPTS:
         last = notification.last_error or "the worker stopped while sending"
         _fail(notification, f"Gave up after {notification.attempts} attempt(s): {last}")
-        return "failed"
-    customer = notification.recipient_customer
+        return "failed", None, ""
     if customer is not None:
         problem = _consent_problem(notification, customer)
         if problem:
             _skip(notification, problem)
-            return "skipped"
+            return "skipped", None, ""
         wake = end_of_quiet_hours(timezone.now())
         if wake is not None:
             notification.next_attempt_at = wake
             notification.save(update_fields=["next_attempt_at", "updated_at"])
-            return "deferred"
+            return "deferred", None, ""
+    address = _address(notification, customer)
+    if not address:
+        what = "email address" if notification.channel == Channel.EMAIL else "mobile number"
+        _skip(notification, f"No {what} on file.")
+        return "skipped", None, ""
+    notification.status = Status.SENDING
     notification.attempts += 1
-    notification.save(update_fields=["attempts", "updated_at"])
-    return "claimed"
+    notification.claim_token = token
+    notification.lease_expires_at = timezone.now() + dt.timedelta(seconds=settings.FINPULSE_NOTIFICATION_LEASE_SECONDS)
+    notification.message_id = notification.message_id or channels.message_id_for(notification.dedupe_key)
+    notification.save(
+        update_fields=["status", "attempts", "claim_token", "lease_expires_at", "message_id", "updated_at"]
+    )
+    return "claimed", notification, address
+
+
+@transaction.atomic
+def _record_result(notification_id: int, token: uuid.UUID, error: Exception | None) -> str:
+    """Write what the send did, if this attempt still holds the row (or it expired unanswered)."""
+    notification = (
+        Notification.objects.select_for_update(of=("self",))
+        .select_related("recipient_customer")
+        .get(pk=notification_id)
+    )
+    if notification.claim_token != token:
+        return f"already {notification.status}"  # settled and claimed again meanwhile
+    if notification.status == Status.SENT:
+        return "sent"  # our result committed before the connection dropped
+    if notification.status not in (Status.SENDING, Status.UNKNOWN):
+        return f"already {notification.status}"
+    notification.lease_expires_at = None
+    if isinstance(error, channels.PermanentDeliveryError):
+        _fail(notification, str(error))
+        return "failed"
+    if isinstance(error, channels.TransientDeliveryError):
+        if notification.attempts >= settings.FINPULSE_NOTIFICATION_MAX_ATTEMPTS:
+            _fail(notification, f"Gave up after {notification.attempts} attempt(s): {error}")
+            return "failed"
+        backoff = min(2 ** (notification.attempts - 1), 60)
+        notification.status = Status.PENDING
+        notification.last_error = _safe_error(str(error))
+        notification.next_attempt_at = timezone.now() + dt.timedelta(minutes=backoff)
+        notification.save(update_fields=["status", "lease_expires_at", "last_error", "next_attempt_at", "updated_at"])
+        logger.warning("Notification %s: attempt %s failed, retrying later.", notification.pk, notification.attempts)
+        return "retry"
+    notification.status = Status.SENT
+    notification.sent_at = timezone.now()
+    notification.next_attempt_at = None
+    notification.last_error = ""
+    notification.save(
+        update_fields=["status", "sent_at", "lease_expires_at", "next_attempt_at", "last_error", "updated_at"]
+    )
+    if notification.recipient_customer_id is not None:
+        # What the bank told a customer, by which channel, is part of the record.
+        record_audit_event(
+            actor=None,
+            action="notification.sent",
+            target=notification,
+            customer_id=notification.recipient_customer_id,
+            metadata={"kind": notification.kind, "channel": notification.channel},
+        )
+    return "sent"
 
 
 def deliver_notification(*, notification_id: int) -> str:
     """Send one outbox row at most once; safe to call for any id, any number of times.
 
-    Returns what happened: sent, skipped, deferred, retry, failed, busy, already <status>.
+    Returns what happened: sent, skipped, deferred, retry, failed, busy, in flight,
+    unrecorded (sent or not, the database stayed unreachable: the lease settles it),
+    already <status>.
     """
-    outcome = _claim(notification_id)
-    if outcome != "claimed":
+    token = uuid.uuid4()
+    outcome, notification, address = _claim(notification_id, token)
+    if outcome != "claimed" or notification is None:
         return outcome
-    with transaction.atomic():
-        # The row lock is held while sending: a duplicate message skips it, and if this
-        # process dies the lock goes with its connection, so the redelivery can claim it.
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient_customer", "recipient_user")
-            .filter(pk=notification_id, status=Status.PENDING)
-            .first()
-        )
-        if notification is None:
-            return "busy"
-        customer = notification.recipient_customer
-        address = _address(notification, customer)
-        if not address:
-            what = "email address" if notification.channel == Channel.EMAIL else "mobile number"
-            _skip(notification, f"No {what} on file.")
-            return "skipped"
-        try:
-            if notification.channel == Channel.EMAIL:
-                channels.send_email(
-                    to=address, subject=notification.subject, body=notification.body, dedupe_key=notification.dedupe_key
-                )
-            elif notification.channel == Channel.SMS:
-                channels.send_sms(to=address, text=notification.subject, dedupe_key=notification.dedupe_key)
-        except channels.PermanentDeliveryError as error:
-            _fail(notification, str(error))
-            return "failed"
-        except channels.TransientDeliveryError as error:
-            if notification.attempts >= settings.FINPULSE_NOTIFICATION_MAX_ATTEMPTS:
-                _fail(notification, f"Gave up after {notification.attempts} attempt(s): {error}")
-                return "failed"
-            backoff = min(2 ** (notification.attempts - 1), 60)
-            notification.last_error = _safe_error(str(error))
-            notification.next_attempt_at = timezone.now() + dt.timedelta(minutes=backoff)
-            notification.save(update_fields=["last_error", "next_attempt_at", "updated_at"])
-            logger.warning(
-                "Notification %s: attempt %s failed, retrying later.", notification.pk, notification.attempts
+    error: Exception | None = None
+    try:
+        if notification.channel == Channel.EMAIL:
+            channels.send_email(
+                to=address,
+                subject=notification.subject,
+                body=notification.body,
+                dedupe_key=notification.dedupe_key,
+                message_id=notification.message_id,
             )
-            return "retry"
-        notification.status = Status.SENT
-        notification.sent_at = timezone.now()
-        notification.next_attempt_at = None
-        notification.last_error = ""
-        notification.save(update_fields=["status", "sent_at", "next_attempt_at", "last_error", "updated_at"])
-        if customer is not None:
-            # What the bank told a customer, by which channel, is part of the record.
+        elif notification.channel == Channel.SMS:
+            channels.send_sms(to=address, text=notification.subject, dedupe_key=notification.dedupe_key)
+    except (channels.PermanentDeliveryError, channels.TransientDeliveryError) as failure:
+        error = failure
+    try:
+        return _on_fresh_connection(
+            lambda: _record_result(notification_id, token, error), what="recording a notification's result"
+        )
+    except (OperationalError, InterfaceError):
+        logger.error(
+            "Notification %s: result not recorded (database unreachable); its lease settles it.", notification_id
+        )
+        return "unrecorded"
+
+
+def resend_channels() -> set[str]:
+    """Channels whose receiver drops a repeated Message-ID / idempotency key (settings)."""
+    return set(settings.FINPULSE_NOTIFICATION_RESEND_CHANNELS)
+
+
+def settle_expired_claims(*, batch_size: int = 500) -> dict[str, int]:
+    """Claims whose lease ran out without a result: never re-sent blindly.
+
+    On a channel that dedupes by the message's id the row goes back to pending (the re-send
+    carries the same id); otherwise it becomes "outcome unknown", an audit event, and an
+    error line (`notifications.outcome_unknown`) that monitoring alerts on.
+    """
+    now = timezone.now()
+    settled = {"resent": 0, "unknown": 0}
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=Status.SENDING, lease_expires_at__lte=now)
+            .order_by("lease_expires_at")[:batch_size]
+        )
+        for row in rows:
+            if row.channel in resend_channels():
+                row.status, row.next_attempt_at = Status.PENDING, now
+                row.save(update_fields=["status", "next_attempt_at", "updated_at"])
+                settled["resent"] += 1
+                continue
+            row.status, row.next_attempt_at = Status.UNKNOWN, None
+            row.last_error = "The delivery attempt ended without a result: the server may or may not have it."
+            row.save(update_fields=["status", "next_attempt_at", "last_error", "updated_at"])
             record_audit_event(
                 actor=None,
-                action="notification.sent",
-                target=notification,
-                customer_id=customer.pk,
-                metadata={"kind": notification.kind, "channel": notification.channel},
+                action="notification.outcome_unknown",
+                target=row,
+                customer_id=row.recipient_customer_id,
+                metadata={"kind": row.kind, "channel": row.channel, "message_id": row.message_id},
             )
-        return "sent"
+            settled["unknown"] += 1
+    if settled["unknown"]:
+        logger.error(
+            "notifications.outcome_unknown count=%d: delivery outcome unknown, an administrator must decide "
+            "(admin: Notifications, status 'Outcome unknown').",
+            settled["unknown"],
+        )
+    return settled
 
 
 # --- employee actions ---------------------------------------------------------------------
@@ -477,12 +603,16 @@ def set_notification_preferences(*, actor: Any, user: Any, chosen: dict[str, set
 
 @transaction.atomic
 def retry_notifications(*, actor: Any, notification_ids: Sequence[int]) -> int:
-    """Administrators give failed rows a fresh set of attempts (e.g. after fixing SMTP)."""
+    """Administrators give failed rows a fresh set of attempts (e.g. after fixing SMTP).
+
+    A row whose outcome is unknown is sent again only this way, after an administrator checked
+    that the recipient did not get it; the re-send carries the same Message-ID.
+    """
     if not actor.is_administrator:
         raise DomainError("Only an administrator can retry notifications.")
     rows = list(
         Notification.objects.select_for_update()
-        .filter(pk__in=notification_ids, status=Status.FAILED)
+        .filter(pk__in=notification_ids, status__in=(Status.FAILED, Status.UNKNOWN))
         .values_list("pk", flat=True)
     )
     Notification.objects.filter(pk__in=rows).update(

@@ -9,21 +9,30 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
+import os
 import signal
+import threading
 import time
+from typing import Any
 
+import psycopg
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from apps.alerts.models import Alert
 from apps.alerts.scans import run_scans
 from apps.notifications.models import Channel, Kind, Notification
-from apps.notifications.services import build_user_notifications, enqueue_notifications, relay_pending_notifications
+from apps.notifications.services import (
+    build_user_notifications,
+    enqueue_notifications,
+    relay_pending_notifications,
+    retry_notifications,
+)
 from finpulse.celery import app as celery_app
 from finpulse.celery import use_broker
+from tests.conftest import database_url_for_processes
 from tests.alerts.support import TODAY, customer, deposit, deposit_product, document
 from tests.notifications.realservices import (
     SmtpSink,
@@ -107,46 +116,145 @@ def test_broker_down_loses_nothing_and_each_email_is_delivered_once_when_it_is_b
     assert "finpulse.no_such_task" in out.getvalue()
 
 
-def test_a_worker_killed_mid_delivery_is_redelivered_and_the_email_is_sent_once(
-    rabbitmq_url, business_day, restore_broker, manager
+def _batch(manager, count: int, prefix: str = "accounts.holding") -> list[Notification]:  # type: ignore[no-untyped-def]
+    with transaction.atomic():
+        return enqueue_notifications(
+            [
+                row
+                for index in range(count)
+                for row in build_user_notifications(
+                    user_id=manager.pk,
+                    channels_on=[Channel.EMAIL],
+                    kind=Kind.MATURITY,
+                    obj=f"{prefix}:{index}",
+                    threshold=7,
+                    on="2026-03-02",
+                    subject=f"Deposit {index} matures in 7 days",
+                    body="Offer a renewal.",
+                    url="",
+                )
+            ]
+        )
+
+
+def test_a_worker_killed_mid_send_leaves_an_unknown_outcome_not_a_blind_resend(
+    rabbitmq_url, business_day, restore_broker, manager, administrator
 ):
     queue = unique_queue()
+    env = process_env(broker_url=rabbitmq_url, queue=queue, FINPULSE_NOTIFICATION_LEASE_SECONDS="3")
     with SmtpSink(hold_first=True) as sink, broker_queue(rabbitmq_url, queue):
-        worker = start_worker(process_env(broker_url=rabbitmq_url, queue=queue, smtp_port=sink.port), queue)
+        worker = start_worker({**env, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}"}, queue)
         try:
             use_broker(rabbitmq_url, queue)
-            with transaction.atomic():
-                (note,) = enqueue_notifications(
-                    build_user_notifications(
-                        user_id=manager.pk,
-                        channels_on=[Channel.EMAIL],
-                        kind=Kind.MATURITY,
-                        obj="accounts.holding:1",
-                        threshold=7,
-                        on="2026-03-02",
-                        subject="Deposit matures in 7 days",
-                        body="Offer a renewal.",
-                        url="",
-                    )
-                )
-            # The pool process is now inside the SMTP conversation: kill it there.
+            (note,) = _batch(manager, 1)
+            # The pool process is now inside the SMTP conversation.
             assert sink.holding.wait(timeout=60), worker.log()[-3000:]
+            # The claim is committed and no lock is held across the network call.
+            with transaction.atomic():
+                claimed = Notification.objects.select_for_update(nowait=True).get(pk=note.pk)
+            assert claimed.status == Notification.Status.SENDING
+            assert claimed.message_id
             children = worker.children()
             assert len(children) == 1
-            import os
-
             os.kill(children[0], signal.SIGKILL)
-            wait_for(lambda: sink.count >= 1, timeout=60, what="the redelivered email")
-            time.sleep(3)
-            log = worker.log()
+            # Celery redelivers the message: the row's claim is still leased, nothing is sent.
+            wait_for(lambda: "WorkerLostError" in worker.log() or "signal 9" in worker.log(), timeout=30, what="loss")
+            time.sleep(4)  # the lease (3 s) runs out
+            relay_pending_notifications()
+            time.sleep(2)
+            note.refresh_from_db()
+            assert note.status == Notification.Status.UNKNOWN
+            assert sink.count == 0
+            # An administrator checked: the message never arrived. The re-send keeps its Message-ID.
+            retry_notifications(actor=administrator, notification_ids=[note.pk])
+            wait_for(lambda: sink.count >= 1, timeout=60, what="the re-sent email")
+            time.sleep(2)
         finally:
             worker.stop()
 
     note.refresh_from_db()
     assert sink.count == 1
+    assert sink.message_ids() == [claimed.message_id]
     assert note.status == Notification.Status.SENT
-    assert note.attempts == 2  # the killed attempt counted, the redelivery sent it
-    assert re.search(r"WorkerLostError|exited with 'signal 9", log), log[-3000:]
+
+
+class _DatabaseCutter:
+    """Terminates every backend of the test database but the test's own (pg_terminate_backend)."""
+
+    def __init__(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.spared = cursor.fetchone()[0]
+        self.cuts = 0
+        self._lock = threading.Lock()
+
+    def cut(self) -> None:
+        with self._lock, psycopg.connect(database_url_for_processes(), autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s",
+                [self.spared],
+            ).fetchall()
+            self.cuts += len(rows)
+
+
+class _CuttingSink(SmtpSink):
+    """Cuts the worker's database connections right after accepting every 10th message, i.e.
+    after the server has the email and before the worker has recorded it."""
+
+    def __init__(self, cutter: _DatabaseCutter) -> None:
+        super().__init__()
+        self.cutter = cutter
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        if self.count % 10 == 0:
+            self.cutter.cut()
+        return answer
+
+
+def test_cutting_the_workers_database_connections_mid_batch_sends_each_of_100_emails_once(
+    rabbitmq_url, business_day, restore_broker, manager
+):
+    queue = unique_queue()
+    cutter = _DatabaseCutter()
+    with _CuttingSink(cutter) as sink, broker_queue(rabbitmq_url, queue):
+        worker = start_worker(process_env(broker_url=rabbitmq_url, queue=queue, smtp_port=sink.port), queue)
+        try:
+            use_broker(rabbitmq_url, queue)
+            notes = _batch(manager, 100)
+            wait_for(lambda: sink.count >= 3, timeout=60, what="the batch to start")
+            # Besides the cuts right after acceptance, cut at whatever the worker is doing.
+            for _ in range(12):
+                if sink.count >= 100:
+                    break
+                cutter.cut()
+                time.sleep(0.6)
+            try:
+                wait_for(
+                    lambda: Notification.objects.filter(pk__in=[n.pk for n in notes], status="sent").count() == 100,
+                    timeout=90,
+                    what="all 100 rows recorded as sent",
+                )
+            except AssertionError as error:
+                statuses = sorted(Notification.objects.values_list("status", flat=True))
+                raise AssertionError(
+                    f"{error} {sink.count} received, rows {statuses}\n{worker.log()[-6000:]}"
+                ) from None
+            # The relay finds nothing to send again.
+            relay_pending_notifications()
+            time.sleep(3)
+            log = worker.log()
+        finally:
+            worker.stop()
+
+    ids = sink.message_ids()
+    assert cutter.cuts >= 10, cutter.cuts
+    assert "connection lost" in log.lower(), log[-3000:]
+    assert len(ids) == 100, len(ids)
+    assert len(set(ids)) == 100
+    stored = Notification.objects.filter(pk__in=[n.pk for n in notes]).values_list("message_id", flat=True)
+    assert set(ids) == set(stored)
 
 
 def test_two_beats_send_each_scheduled_scan_once_per_period_and_the_standby_takes_over(rabbitmq_url, restore_broker):
