@@ -32,8 +32,8 @@ from apps.notifications.services import (
 )
 from finpulse.celery import app as celery_app
 from finpulse.celery import use_broker
-from tests.conftest import database_url_for_processes
 from tests.alerts.support import TODAY, customer, deposit, deposit_product, document
+from tests.conftest import database_url_for_processes
 from tests.notifications.realservices import (
     SmtpSink,
     broker_queue,
