@@ -26,11 +26,17 @@ from apps.api.models import Scope
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
 from apps.core.audit import record_pii_reveal
 from apps.core.currencies import CURRENCY_CHOICES
-from apps.core.phones import e164, phone_region
+from apps.customers import validation as customer_rules
 from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS
 from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
 from apps.customers.selectors import household_of, household_position, revealed_pii, visible_customers
 from apps.customers.services import create_customer, update_customer
+from apps.customers.validation import (
+    EXTERNAL_ID_MAX_LENGTH,
+    validate_country,
+    validate_external_id,
+    validate_national_id,
+)
 from apps.identity.models import Branch, User
 from apps.products.models import RiskProfile, Segment
 
@@ -155,10 +161,16 @@ class CustomerChangeIn(serializers.Serializer):
     last_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
     company_name = serializers.CharField(max_length=160, required=False, allow_blank=True)
     date_of_birth = serializers.DateField(required=False, allow_null=True, write_only=True)
-    national_id = _pii_field(64, "Stored encrypted; lists show a masked hint.")
+    national_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        validators=[validate_national_id],
+        help_text="Stored encrypted; lists show a masked hint.",
+    )
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, write_only=True)
-    phone = serializers.RegexField(
-        r"^\+?[0-9 ()\-]{6,31}$",
+    phone = serializers.CharField(
         max_length=32,
         required=False,
         allow_blank=True,
@@ -167,7 +179,9 @@ class CustomerChangeIn(serializers.Serializer):
         " the bank's region (FINPULSE_PHONE_REGION). Indexed in E.164, so every form finds the customer.",
     )
     address = _pii_field(500, "Stored encrypted.")
-    country = serializers.RegexField(r"^[A-Z]{2}$", required=False, help_text="ISO 3166 alpha-2.")
+    country = serializers.RegexField(
+        r"^[A-Z]{2}$", required=False, validators=[validate_country], help_text="ISO 3166 alpha-2."
+    )
     segment = serializers.ChoiceField(choices=Segment.choices, required=False)
     risk_profile = serializers.ChoiceField(choices=RiskProfile.choices, required=False)
     annual_income = serializers.DecimalField(
@@ -180,13 +194,22 @@ class CustomerChangeIn(serializers.Serializer):
     customer_since = serializers.DateField(required=False, allow_null=True)
 
     def validate_phone(self, value: str) -> str:
-        if value and e164(value) is None:
-            raise serializers.ValidationError(f"Not a phone number for {phone_region()} or with a country code.")
+        """The importer's rule (apps/customers/validation.py): one schema for both."""
+        if value:
+            try:
+                customer_rules.phone(value)
+            except ValueError as error:
+                raise serializers.ValidationError(str(error)) from None
         return value
 
 
 class CustomerCreateIn(CustomerChangeIn):
-    external_id = serializers.RegexField(r"^\S(.*\S)?$", max_length=64, help_text="Id in the core banking system.")
+    external_id = serializers.RegexField(
+        r"^[A-Za-z0-9_\-./:]+$",
+        max_length=EXTERNAL_ID_MAX_LENGTH,
+        validators=[validate_external_id],
+        help_text="Id in the core banking system: letters, digits and - _ . / : (the importer's rule).",
+    )
     branch = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Branch.objects.filter(is_active=True),

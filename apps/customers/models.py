@@ -12,6 +12,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from apps.core.blind_index import blind_index
 from apps.core.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 from apps.core.masking import mask_email, mask_national_id, mask_phone
+from apps.customers.validation import validate_country, validate_external_id
 from apps.products.models import RiskProfile, Segment
 
 
@@ -54,7 +55,10 @@ class Customer(models.Model):
         CLOSED = "closed", "Closed"
 
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INDIVIDUAL)
-    external_id = models.CharField(max_length=64, help_text="Id in the core banking system.")  # unique: Meta
+    # One rule for every surface (apps/customers/validation.py): API, import, admin.
+    external_id = models.CharField(
+        max_length=64, validators=[validate_external_id], help_text="Id in the core banking system."
+    )  # unique: Meta
     # Names stay searchable (trigram index); everything else that identifies a person is encrypted.
     first_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=80, blank=True)
@@ -72,7 +76,9 @@ class Customer(models.Model):
     phone_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
     phone_hint = models.CharField(max_length=16, blank=True, editable=False)
     address = EncryptedTextField(null=True, blank=True, default="")
-    country = models.CharField(max_length=2, default="GB", help_text="ISO 3166 country of residence.")
+    country = models.CharField(
+        max_length=2, default="GB", validators=[validate_country], help_text="ISO 3166 country of residence."
+    )
 
     segment = models.CharField(max_length=16, choices=Segment.choices, default=Segment.MASS)
     risk_profile = models.PositiveSmallIntegerField(choices=RiskProfile.choices, default=RiskProfile.BALANCED)
@@ -250,7 +256,7 @@ class IdentityDocument(models.Model):
     document_type = models.CharField(max_length=24, choices=DocumentType.choices)
     number = EncryptedCharField(max_length=64)
     number_hint = models.CharField(max_length=16, editable=False, blank=True)
-    issuing_country = models.CharField(max_length=2)
+    issuing_country = models.CharField(max_length=2, validators=[validate_country])
     issued_on = models.DateField(null=True, blank=True)
     expiry_date = models.DateField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -12,6 +12,7 @@ import codecs
 import csv
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,17 @@ def detect_delimiter(path: Path) -> str:
         return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
     except csv.Error:
         return ","
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"The line holds {name}, which is not a number (JSON has no NaN or Infinity).")
+
+
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):
+        raise ValueError("The line holds a number too large for any column (it overflows).")
+    return number
 
 
 def _unescape(cell: str) -> str:
@@ -188,9 +200,12 @@ class JsonLinesRows:
             if not text.strip():
                 continue
             try:
-                value = json.loads(text)
+                value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
             except json.JSONDecodeError as error:
                 yield SourceRow(number=self._line, values={}, problem=f"The line is not valid JSON ({error.msg}).")
+                continue
+            except ValueError as error:  # NaN, Infinity, 1e309: not a number any column can hold
+                yield SourceRow(number=self._line, values={}, problem=str(error))
                 continue
             if not isinstance(value, dict):
                 yield SourceRow(number=self._line, values={}, problem="The line is not a JSON object.")

@@ -26,16 +26,12 @@ from django.utils import timezone
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.currencies import ISO_CURRENCIES
 from apps.core.masking import mask_email, mask_national_id, mask_phone, mask_value
-from apps.core.phones import e164, phone_region
+from apps.customers import validation as customer_rules
 from apps.customers.models import Customer
 from apps.interactions.models import Interaction
 from apps.products.models import Product, RiskProfile, Segment
 
 LIST_SEPARATORS = re.compile(r"\s*[|;]\s*")
-_PHONE_ALLOWED = re.compile(r"^\+?[\d\s().\-/]+$")
-_NATIONAL_ID_ALLOWED = re.compile(r"^[A-Za-z0-9\s\-./]+$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_EXTERNAL_ID = re.compile(r"^[\w\-./:]+$")
 
 # Parsers never repeat the value in their message: the report shows it in its own column,
 # masked when it is personal data.
@@ -88,21 +84,13 @@ def _is_empty(value: Any) -> bool:
 
 def text(max_length: int, *, upper: bool = False) -> Parser:
     def parse(value: Any) -> str:
-        if isinstance(value, dict | list):
-            raise ValueError("Expected text.")
-        result = str(value).strip()
-        if len(result) > max_length:
-            raise ValueError(f"At most {max_length} characters (this has {len(result)}).")
+        result = customer_rules.text(max_length)(value)
         return result.upper() if upper else result
 
     return parse
 
 
-def external_id(value: Any) -> str:
-    result = text(64)(value)
-    if not _EXTERNAL_ID.match(result):
-        raise ValueError("An external id may hold letters, digits and - _ . / : only.")
-    return result
+external_id = customer_rules.external_id
 
 
 def choice(choices: type[models.Choices]) -> Parser:
@@ -202,11 +190,7 @@ def currency(value: Any) -> str:
     return code
 
 
-def country(value: Any) -> str:
-    code = str(value).strip().upper()
-    if not _COUNTRY.match(code):
-        raise ValueError("Not a two-letter ISO 3166 country code.")
-    return code
+country = customer_rules.country
 
 
 def email(value: Any) -> str:
@@ -218,22 +202,8 @@ def email(value: Any) -> str:
     return address
 
 
-def phone(value: Any) -> str:
-    """A phone number in any usual form (kept as written); its blind index is E.164
-    (apps.core.phones), so the duplicate check knows 07700 900059 is +44 7700 900059."""
-    number = text(32)(value)
-    if not _PHONE_ALLOWED.match(number) or e164(number) is None:
-        raise ValueError(
-            f"Not a phone number (+44 20 7946 0000, or without the country code for a {phone_region()} number)."
-        )
-    return number
-
-
-def national_id(value: Any) -> str:
-    number = text(64)(value)
-    if not _NATIONAL_ID_ALLOWED.match(number) or not re.sub(r"\W", "", number):
-        raise ValueError("A national id holds letters and digits (spaces, - . / allowed).")
-    return number
+phone = customer_rules.phone
+national_id = customer_rules.national_id
 
 
 def list_of(item: Parser) -> Parser:
@@ -351,6 +321,7 @@ class Schema:
                     row.data[column.name] = None
                 continue
             try:
+                customer_rules.no_nul(value)
                 row.data[column.name] = column.parse(value)
             except ValueError as error:
                 row.fail(column.name, str(error))
@@ -394,7 +365,7 @@ class HoldingSchema(Schema):
         Column("category", choice(Holding.Category), required=True),
         Column("product_code", text(32, upper=True), required=True),
         Column("parties", parties, required=True),
-        Column("number", text(64), mask=_redact),
+        Column("number", customer_rules.holding_number, mask=_redact),
         Column("currency", currency, required=True),
         Column("balance", decimal(18, 2), empty="keep"),
         Column("credit_limit", decimal(18, 2)),
