@@ -142,10 +142,11 @@ def decimal(max_digits: int, places: int, *, minimum: Decimal | None = None) -> 
             raise ValueError("Not a number (use a dot for decimals, no thousands separators).") from None
         if not number.is_finite():
             raise ValueError("Not a number.")
-        if number != number.quantize(Decimal(1).scaleb(-places)):
-            raise ValueError(f"At most {places} decimal places.")
+        # Size first: quantizing 1e309 would overflow the decimal context.
         if abs(number) >= Decimal(10) ** (max_digits - places):
             raise ValueError("The number is too large.")
+        if number != number.quantize(Decimal(1).scaleb(-places)):
+            raise ValueError(f"At most {places} decimal places.")
         if minimum is not None and number < minimum:
             raise ValueError(f"Cannot be below {minimum}.")
         return number
@@ -294,10 +295,11 @@ class Schema:
         """The value as the error report may show it."""
         if value is None:
             return ""
+        # The report is stored in PostgreSQL text, which cannot hold NUL: show it escaped.
+        text_value = (value if isinstance(value, str) else str(value)).replace("\x00", "\\x00")
         spec = self.by_name.get(column)
         if spec is not None and spec.mask is not None:
-            return spec.mask(str(value))
-        text_value = value if isinstance(value, str) else str(value)
+            return spec.mask(text_value)
         return text_value[:200]
 
     def parse(self, number: int, raw: dict[str, Any], *, defaults: dict[str, Any] | None = None) -> ParsedRow:
