@@ -26,6 +26,7 @@ from apps.api.models import Scope
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
 from apps.core.audit import record_pii_reveal
 from apps.core.currencies import CURRENCY_CHOICES
+from apps.core.text_limits import ADDRESS_MAX_LENGTH
 from apps.customers import validation as customer_rules
 from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS
 from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
@@ -178,7 +179,7 @@ class CustomerChangeIn(serializers.Serializer):
         help_text="Any usual form (+44 7700 900059, 07700 900059); a number without a country code is in"
         " the bank's region (FINPULSE_PHONE_REGION). Indexed in E.164, so every form finds the customer.",
     )
-    address = _pii_field(500, "Stored encrypted.")
+    address = _pii_field(ADDRESS_MAX_LENGTH, "Stored encrypted.")
     country = serializers.RegexField(
         r"^[A-Z]{2}$", required=False, validators=[validate_country], help_text="ISO 3166 alpha-2."
     )

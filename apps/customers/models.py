@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Upper
@@ -12,6 +13,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from apps.core.blind_index import blind_index
 from apps.core.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 from apps.core.masking import mask_email, mask_national_id, mask_phone
+from apps.core.text_limits import ADDRESS_MAX_LENGTH
 from apps.customers.validation import validate_country, validate_external_id
 from apps.products.models import RiskProfile, Segment
 
@@ -75,7 +77,9 @@ class Customer(models.Model):
     phone = EncryptedCharField(max_length=32, null=True, blank=True, default="")
     phone_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
     phone_hint = models.CharField(max_length=16, blank=True, editable=False)
-    address = EncryptedTextField(null=True, blank=True, default="")
+    # Encrypted: the database sees ciphertext, so the limit is held by this validator (forms,
+    # services' full_clean, the API and the import all check it), not by a CHECK constraint.
+    address = EncryptedTextField(null=True, blank=True, default="", validators=[MaxLengthValidator(ADDRESS_MAX_LENGTH)])
     country = models.CharField(
         max_length=2, default="GB", validators=[validate_country], help_text="ISO 3166 country of residence."
     )

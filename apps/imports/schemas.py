@@ -26,6 +26,7 @@ from django.utils import timezone
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.currencies import ISO_CURRENCIES
 from apps.core.masking import mask_email, mask_national_id, mask_phone, mask_value
+from apps.core.text_limits import ADDRESS_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH
 from apps.customers import validation as customer_rules
 from apps.customers.models import Customer
 from apps.interactions.models import Interaction
@@ -343,7 +344,7 @@ class CustomerSchema(Schema):
         Column("national_id", national_id, mask=mask_national_id),
         Column("email", email, mask=mask_email),
         Column("phone", phone, mask=mask_phone),
-        Column("address", text(500), mask=_redact),
+        Column("address", text(ADDRESS_MAX_LENGTH), mask=_redact),
         Column("country", country, empty="keep"),
         Column("segment", choice(Segment), empty="keep"),
         Column("risk_profile", _risk_profile, empty="keep"),
@@ -386,7 +387,7 @@ class ProductSchema(Schema):
         Column("code", text(32, upper=True), required=True),
         Column("name", text(120), empty="keep"),
         Column("category", choice(Product.Category), required=True),
-        Column("description", text(5000)),
+        Column("description", text(DESCRIPTION_MAX_LENGTH)),
         Column("currency", currency, empty="keep"),
         Column("min_term_months", integer()),
         Column("max_term_months", integer()),
@@ -418,7 +419,7 @@ class InteractionSchema(Schema):
         Column("occurred_at", aware_datetime, required=True),
         # Free text about a customer may hold personal data: never echoed in the report.
         Column("subject", text(200), required=True, mask=_redact),
-        Column("body", text(100_000), mask=_redact),
+        Column("body", text(NOTE_MAX_LENGTH), mask=_redact),
         Column("outcome", text(300), mask=_redact),
         Column("next_step", text(300), mask=_redact),
         Column("is_confidential", boolean, empty="keep"),

@@ -22,6 +22,7 @@ from apps.api.idempotency import idempotent
 from apps.api.models import Scope
 from apps.api.schema import MAX_ID
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.core.text_limits import NOTE_MAX_LENGTH
 from apps.customers.models import PII_FIELDS
 from apps.customers.selectors import visible_customers
 from apps.interactions.models import Attachment, Interaction
@@ -64,7 +65,7 @@ class InteractionChangeIn(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Interaction.Channel.choices, required=False)
     occurred_at = serializers.DateTimeField(required=False)
     subject = serializers.RegexField(r"\S", max_length=200, required=False)
-    body = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    body = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
     outcome = serializers.CharField(max_length=300, required=False, allow_blank=True)
     next_step = serializers.CharField(max_length=300, required=False, allow_blank=True)
     is_confidential = serializers.BooleanField(required=False)

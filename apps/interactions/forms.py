@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.text_limits import NOTE_MAX_LENGTH
 from apps.interactions.files import ALLOWED, MAX_FILES
 from apps.interactions.models import Interaction
 
@@ -47,7 +48,9 @@ class InteractionForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
     subject = forms.CharField(max_length=200)
-    body = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(
+        label="Notes", required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
     outcome = forms.CharField(max_length=300, required=False)
     next_step = forms.CharField(max_length=300, required=False)
     is_confidential = forms.BooleanField(

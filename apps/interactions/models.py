@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from apps.core.text_limits import NOTE_MAX_LENGTH, bounded_text, text_length_check
+
 
 class Interaction(models.Model):
     class Channel(models.TextChoices):
@@ -30,7 +32,7 @@ class Interaction(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     occurred_at = models.DateTimeField()
     subject = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
+    body = bounded_text(NOTE_MAX_LENGTH, blank=True)
     outcome = models.CharField(max_length=300, blank=True)
     next_step = models.CharField(max_length=300, blank=True)
     is_confidential = models.BooleanField(
@@ -44,6 +46,7 @@ class Interaction(models.Model):
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=~Q(subject=""), name="interaction_has_subject"),
+            text_length_check("body", NOTE_MAX_LENGTH, name="interaction_body_length"),
             models.CheckConstraint(
                 condition=Q(corrects__isnull=True) | ~Q(corrects=F("id")), name="interaction_not_self_correction"
             ),

@@ -10,11 +10,13 @@ and a manager's correction is kept as a LeadCorrection row.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
 from apps.core.fields import EncryptedCharField, EncryptedTextField
+from apps.core.text_limits import INQUIRY_MAX_LENGTH
 
 
 class Intent(models.TextChoices):
@@ -78,7 +80,8 @@ class Lead(models.Model):
         RULES = "rules", "Rule engine"
 
     # What the applicant wrote and how to reach them: encrypted, never in lists or logs.
-    inquiry = EncryptedTextField()
+    # Encrypted (ciphertext in the database): the limit is this validator, checked on every path.
+    inquiry = EncryptedTextField(validators=[MaxLengthValidator(INQUIRY_MAX_LENGTH)])
     full_name = EncryptedCharField(max_length=160, null=True, blank=True, default="")
     name_hint = models.CharField(max_length=16, blank=True, editable=False)
     email = EncryptedCharField(max_length=254, null=True, blank=True, default="")

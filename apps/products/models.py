@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.core.currencies import CURRENCY_CHOICES
+from apps.core.text_limits import DESCRIPTION_MAX_LENGTH, bounded_text, text_length_check
 
 
 class Segment(models.TextChoices):
@@ -35,7 +36,7 @@ class Product(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
     category = models.CharField(max_length=16, choices=Category.choices, db_index=True)
-    description = models.TextField(blank=True)
+    description = bounded_text(DESCRIPTION_MAX_LENGTH, blank=True)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="GBP")
     min_term_months = models.PositiveSmallIntegerField(null=True, blank=True)
     max_term_months = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -59,6 +60,7 @@ class Product(models.Model):
     class Meta:
         ordering = ["category", "name"]
         constraints = [
+            text_length_check("description", DESCRIPTION_MAX_LENGTH, name="product_description_length"),
             models.CheckConstraint(
                 condition=Q(min_amount__isnull=True) | Q(max_amount__isnull=True) | Q(min_amount__lte=F("max_amount")),
                 name="product_amount_range",

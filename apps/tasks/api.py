@@ -22,6 +22,7 @@ from apps.api.idempotency import idempotent
 from apps.api.models import Scope
 from apps.api.schema import MAX_ID
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
 from apps.customers.models import PII_FIELDS
 from apps.customers.selectors import visible_customers
 from apps.identity.models import User
@@ -67,7 +68,7 @@ class TaskOut(serializers.ModelSerializer):
 
 class TaskChangeIn(serializers.Serializer):
     title = serializers.RegexField(r"\S", max_length=200, required=False)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=Task.Priority.choices, required=False)
     due_at = serializers.DateTimeField(required=False)
     reminder_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -88,7 +89,7 @@ class TaskCreateIn(TaskChangeIn):
 
 
 class TaskCompleteIn(serializers.Serializer):
-    outcome = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    outcome = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, default="")
 
 
 class TaskCancelIn(serializers.Serializer):

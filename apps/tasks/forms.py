@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
 from apps.tasks.models import Task
 from apps.tasks.selectors import WHEN_CHOICES
 
@@ -56,7 +57,9 @@ class TaskForm(_ScheduleMixin, forms.Form):
     )
     reminder_at = _when_field("Remind me at", required=False, help_text="Optional; before the due time.")
     assignee = AssigneeChoiceField(queryset=None, empty_label=None)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        required=False, max_length=DESCRIPTION_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, assignees: Any, user: Any = None, **kwargs: Any) -> None:
         """`assignees`: the users who may hold this customer's tasks (assignable_users)."""
@@ -70,7 +73,7 @@ class TaskForm(_ScheduleMixin, forms.Form):
 
 
 class CompleteTaskForm(forms.Form):
-    outcome = forms.CharField(required=False, max_length=2000, widget=forms.TextInput())
+    outcome = forms.CharField(required=False, max_length=DESCRIPTION_MAX_LENGTH, widget=forms.TextInput())
 
 
 class RescheduleTaskForm(_ScheduleMixin, forms.Form):

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.business_date import business_today
+from apps.core.text_limits import DESCRIPTION_MAX_LENGTH, bounded_text, text_length_check
 
 
 class Task(models.Model):
@@ -38,7 +39,7 @@ class Task(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = bounded_text(DESCRIPTION_MAX_LENGTH, blank=True)
     due_at = models.DateTimeField()
     reminder_at = models.DateTimeField(null=True, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
@@ -47,7 +48,7 @@ class Task(models.Model):
     # Why it is on the list: the rule (e.g. "maturity:7d") and the object that triggered it.
     source_rule = models.CharField(max_length=80, blank=True)
     source_object = models.CharField(max_length=80, blank=True)
-    outcome = models.TextField(blank=True)
+    outcome = bounded_text(DESCRIPTION_MAX_LENGTH, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -55,6 +56,8 @@ class Task(models.Model):
     class Meta:
         ordering = ["due_at", "-priority"]
         constraints = [
+            text_length_check("description", DESCRIPTION_MAX_LENGTH, name="task_description_length"),
+            text_length_check("outcome", DESCRIPTION_MAX_LENGTH, name="task_outcome_length"),
             models.CheckConstraint(
                 condition=Q(reminder_at__isnull=True) | Q(reminder_at__lte=F("due_at")), name="task_reminder_before_due"
             ),

@@ -24,6 +24,7 @@ from apps.core.audit import AuditEntry, record_audit_events
 from apps.core.blind_index import blind_index
 from apps.core.errors import DomainError
 from apps.core.masking import mask_email, mask_phone
+from apps.core.text_limits import INQUIRY_MAX_LENGTH
 from apps.identity.models import Branch
 from apps.leads.models import Lead
 from apps.leads.selectors import ENCRYPTED
@@ -32,7 +33,7 @@ from apps.leads.services.moves import S, actor_or_none
 logger = logging.getLogger(__name__)
 
 
-MAX_INQUIRY_CHARS = 5000
+MAX_INQUIRY_CHARS = INQUIRY_MAX_LENGTH
 
 
 MAX_NAME_CHARS = 160
