@@ -7,6 +7,8 @@ Holdings are never deleted: a closed or matured one keeps its row.
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
@@ -27,8 +29,19 @@ class HoldingPartyOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice stored as "" when it does not apply, answered as null (the schema's enum has no "")."""
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class HoldingOut(serializers.ModelSerializer):
     product = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Only term deposits have one; other holdings answer null, never "".
+    maturity_instruction = BlankAsNullChoiceField(
+        choices=Holding.MaturityInstruction.choices, allow_null=True, read_only=True
+    )
     parties = HoldingPartyOut(many=True, read_only=True, source="visible_parties")
 
     class Meta:

@@ -96,3 +96,33 @@ def test_the_next_cursor_still_leads_to_the_next_page(manager_api, manager):
     second = manager_api.get(first["next"]).json()
 
     assert [row["id"] for row in first["results"] + second["results"]] == [c.pk for c in customers]
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/v1/holdings/", {"maturing_from": "2026-02-30"}),
+        ("/api/v1/holdings/", {"maturing_from": "not-a-date"}),
+        ("/api/v1/holdings/", {"status": ""}),
+        ("/api/v1/tasks/", {"source": ""}),
+        ("/api/v1/interactions/", {"channel": ""}),
+        ("/api/v1/products/", {"is_active": "maybe"}),
+    ],
+)
+def test_a_list_filter_the_schema_refuses_is_a_400_not_an_unfiltered_list(manager_api, path, query):
+    response = manager_api.get(path, query)
+
+    assert response.status_code == 400, (path, query, response.status_code)
+    assert set(query) <= set(problem(response)["errors"])
+
+
+def test_a_holding_without_a_maturity_instruction_answers_null(manager_api, manager):
+    from apps.accounts.models import Holding
+    from tests.accounts.factories import HoldingFactory
+
+    customer = CustomerFactory(assigned_to=manager)
+    HoldingFactory(customer=customer, category=Holding.Category.CURRENT_ACCOUNT)
+
+    (row,) = manager_api.get("/api/v1/holdings/").json()["results"]
+
+    assert row["maturity_instruction"] is None
