@@ -45,5 +45,6 @@ urlpatterns = [
     ),
     *router.urls,
     # Anything else under /api/v1/ is a problem-JSON 404, not the HTML error page.
-    re_path(r"^.*$", api_not_found, name="not_found"),
+    # (?s): a path holding a newline (%0A) must match too.
+    re_path(r"(?s)^.*$", api_not_found, name="not_found"),
 ]

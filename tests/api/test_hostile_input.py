@@ -126,3 +126,10 @@ def test_a_holding_without_a_maturity_instruction_answers_null(manager_api, mana
     (row,) = manager_api.get("/api/v1/holdings/").json()["results"]
 
     assert row["maturity_instruction"] is None
+
+
+def test_an_id_holding_a_newline_is_a_problem_404(manager_api):
+    response = manager_api.get("/api/v1/leads/%0A/")
+
+    assert response.status_code == 404
+    problem(response)
