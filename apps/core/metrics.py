@@ -133,6 +133,11 @@ def _outbox() -> Iterator[Metric]:
 
     age = (timezone.now() - stats["oldest"]).total_seconds() if stats["oldest"] else 0.0
     yield GaugeMetricFamily("finpulse_outbox_oldest_age_seconds", "Age of the oldest pending notification.", age)
+    # Claims that expired without a result (docs/operations.md): an administrator must decide.
+    unknown = Notification.objects.using("default").filter(status=Notification.Status.UNKNOWN).count()
+    yield GaugeMetricFamily(
+        "finpulse_outbox_outcome_unknown", "Notifications whose delivery outcome is unknown (admin decides).", unknown
+    )
 
 
 def _beat_lock() -> Iterator[Metric]:

@@ -132,3 +132,15 @@ def test_administrators_filter_the_outbox_by_outcome_unknown(client, administrat
     assert response.status_code == 200
     assert "Outcome unknown" in response.content.decode()
     assert response.context["cl"].result_count == 1
+
+
+def test_an_unknown_outcome_is_counted_on_the_metrics_endpoint(client, manager, settings):
+    settings.FINPULSE_METRICS_TOKEN = ""
+    notification = _to_user(manager)
+    _abandoned_claim(notification)
+    settle_expired_claims()
+    client.force_login(manager)
+
+    text = client.get("/metrics").content.decode()
+
+    assert "finpulse_outbox_outcome_unknown 1.0" in text
