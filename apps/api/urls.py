@@ -45,6 +45,6 @@ urlpatterns = [
     ),
     *router.urls,
     # Anything else under /api/v1/ is a problem-JSON 404, not the HTML error page.
-    # (?s): a path holding a newline (%0A) must match too.
-    re_path(r"(?s)^.*$", api_not_found, name="not_found"),
+    # [\s\S]: a path holding a newline (%0A) must match too ("." does not).
+    re_path(r"^[\s\S]*$", api_not_found, name="not_found"),
 ]
