@@ -3,7 +3,8 @@
 Python's json module recurses once per `[` or `{`: a body of a few thousand brackets raised
 RecursionError, which no handler expected, and the client got a 500 page. The size and the
 depth are checked on the raw bytes first (one pass, strings skipped), so a hostile body costs
-one bounded read and a regular-expression scan, and every refusal is problem JSON.
+one bounded read and a regular-expression scan, and every refusal is problem JSON. A NUL
+character anywhere in the body is refused too: no PostgreSQL text column can store one.
 """
 
 from __future__ import annotations
@@ -38,6 +39,22 @@ class NestedTooDeep(Problem):
     default_detail = "The JSON body is nested more deeply than the API accepts."
 
 
+class NulCharacter(Problem):
+    default_code = "nul-character"
+    title = "NUL character in the body"
+    default_detail = "The body holds a NUL character (\\u0000), which no field can store."
+
+
+def holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
 def json_depth(raw: bytes) -> int:
     """The deepest nesting of arrays and objects in `raw` (brackets inside strings do not count)."""
     depth = deepest = 0
@@ -70,8 +87,13 @@ class BoundedJSONParser(JSONParser):
         try:
             text = codecs.decode(raw, encoding)
             parse_constant = json.strict_constant if api_settings.STRICT_JSON else None
-            return json.loads(text, parse_constant=parse_constant)
+            data = json.loads(text, parse_constant=parse_constant)
         except RecursionError as error:  # a depth the scan missed must still not be a 500
             raise NestedTooDeep() from error
         except ValueError as error:
             raise ParseError(f"JSON parse error - {error}") from error
+        # PostgreSQL text cannot hold NUL: refused here once, for every field and lookup
+        # (a NUL in a related field's slug reached the query as a 500).
+        if holds_nul(data):
+            raise NulCharacter()
+        return data

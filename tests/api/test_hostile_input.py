@@ -133,3 +133,15 @@ def test_an_id_holding_a_newline_is_a_problem_404(manager_api):
 
     assert response.status_code == 404
     problem(response)
+
+
+def test_a_nul_character_anywhere_in_a_body_is_a_400_not_a_database_error(manager_api):
+    response = manager_api.post(
+        "/api/v1/customers/",
+        {"external_id": "CB-NUL", "kind": "business", "company_name": "Engines", "branch": "BR\u0000X"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+
+    assert response.status_code == 400
+    assert problem(response)["type"].endswith("/nul-character")
