@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0005_free_text_length_limits"),
+        ("customers", "0005_shared_validators_and_address_limit"),
         ("notifications", "0004_add_alert_digest_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

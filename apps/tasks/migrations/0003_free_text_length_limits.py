@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0005_free_text_length_limits"),
+        ("customers", "0005_shared_validators_and_address_limit"),
         ("tasks", "0002_add_alerts_source"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
