@@ -14,7 +14,7 @@ urlpatterns = [
     # Sign-in: SSO (mozilla-django-oidc under /oidc/), break-glass, logout (apps.identity).
     path("accounts/", include("apps.identity.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
-    path("portfolio/", include("apps.identity.portfolio_urls")),
+    path("portfolio/", include("apps.customers.portfolio_urls")),
     path("customers/", include("apps.customers.urls")),
     # Interactions, tasks and products own their full paths (customers/<id>/timeline/, tasks/, …),
     # distinct from the customers app's own, so they are included at the root.

@@ -17,10 +17,10 @@ from django.http import HttpRequest
 from apps.accounts.models import Holding, HoldingParty
 from apps.accounts.selectors import visible_holdings
 from apps.accounts.services import HOLDING_FIELDS, open_holding, update_holding
-from apps.core.admin import ServiceAdmin, adopt, may_write, without_ciphertext
+from apps.core.admin import ServiceAdmin, adopt, without_ciphertext
 from apps.core.errors import DomainError
 from apps.customers.models import Customer
-from apps.customers.selectors import visible_customers
+from apps.customers.visibility import may_edit_customers, visible_customers
 
 
 class HoldingPartyInline(admin.TabularInline):
@@ -46,10 +46,10 @@ class HoldingPartyInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_add_permission(self, request: HttpRequest, obj: Holding | None = None) -> bool:
-        return obj is None and may_write(request.user)
+        return obj is None and may_edit_customers(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Holding | None = None) -> bool:
-        return obj is None and may_write(request.user)
+        return obj is None and may_edit_customers(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Holding | None = None) -> bool:
         return False
@@ -81,10 +81,10 @@ class HoldingAdmin(ServiceAdmin):
         return without_ciphertext(visible_holdings(user=request.user).select_related("product"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and may_write(request.user)
+        return super().has_add_permission(request) and may_edit_customers(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and may_write(request.user)
+        return super().has_change_permission(request, obj) and may_edit_customers(request.user)
 
     def get_fields(self, request: HttpRequest, obj: Holding | None = None) -> Any:
         terms = ("currency", "balance", "credit_limit", "rate", "maturity_date", "maturity_instruction", "status")

@@ -19,7 +19,7 @@ from apps.accounts.selectors import visible_holdings
 from apps.api.filters import IdFilter
 from apps.api.models import Scope
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
-from apps.customers.selectors import visible_customers
+from apps.customers.visibility import visible_customers
 
 
 class HoldingPartyOut(serializers.ModelSerializer):

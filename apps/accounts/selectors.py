@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from apps.accounts.models import Holding
-from apps.customers.selectors import visible_customers
+from apps.customers.visibility import visible_customers
 
 
 def visible_holdings(*, user: Any) -> QuerySet[Holding]:

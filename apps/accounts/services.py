@@ -12,9 +12,9 @@ from django.db import IntegrityError, transaction
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.audit import change_set, record_audit_event, snapshot
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, raise_as_domain_error
 from apps.customers.models import Customer
-from apps.customers.services import ensure_can_edit, raise_as_domain_error
+from apps.customers.visibility import ensure_can_edit
 from apps.products.models import Product
 
 HOLDING_FIELDS = (

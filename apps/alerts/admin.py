@@ -11,8 +11,9 @@ from django.http import HttpRequest
 from apps.alerts.models import Alert
 from apps.alerts.selectors import visible_alerts
 from apps.alerts.services import acknowledge_alert
-from apps.core.admin import ServiceAdmin, may_write, without_ciphertext
+from apps.core.admin import ServiceAdmin, without_ciphertext
 from apps.core.errors import DomainError
+from apps.customers.visibility import may_edit_customers
 
 FIELDS = (
     "customer",
@@ -56,7 +57,7 @@ class AlertAdmin(ServiceAdmin):
 
     @admin.action(description="Acknowledge the selected alerts")
     def acknowledge(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
-        if not may_write(request.user):
+        if not may_edit_customers(request.user):
             self.message_user(request, "Your role may not handle alerts.", messages.ERROR)
             return
         done = 0

@@ -9,7 +9,7 @@ from django.db.models import Case, DateField, F, Q, QuerySet, Value, When
 from apps.alerts.models import Alert
 from apps.core.business_date import business_today
 from apps.core.errors import NotFound
-from apps.customers.selectors import visible_customers
+from apps.customers.visibility import visible_customers
 
 ACTIVE = (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED, Alert.Status.SNOOZED)
 

@@ -27,7 +27,7 @@ from apps.alerts.models import Alert
 from apps.core.audit import AuditEntry, record_audit_event, record_audit_events
 from apps.core.business_date import business_day_end, business_today
 from apps.core.errors import Conflict, DomainError
-from apps.customers.services import ensure_can_edit
+from apps.customers.visibility import ensure_can_edit
 from apps.notifications.models import Kind
 from apps.notifications.selectors import chosen_channels
 from apps.notifications.services import (

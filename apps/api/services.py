@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.api.models import ApiKey, Scope
 from apps.core.audit import record_audit_event
 from apps.core.errors import Conflict, DomainError, PermissionDenied
+from apps.customers.visibility import may_edit_customers
 
 KEY_PREFIX = "fp"
 # How often last_used_at is refreshed: once a minute is precise enough to spot an unused key
@@ -58,7 +59,7 @@ def split_key(raw: str) -> tuple[str, str] | None:
 def owner_may_hold(owner: Any, scope: str) -> bool:
     if not owner.is_active:
         return False
-    if scope in WRITE_SCOPES and not owner.can_edit_customers:
+    if scope in WRITE_SCOPES and not may_edit_customers(owner):
         return False
     return owner.has_perms(SCOPE_PERMISSIONS.get(scope, ("api.no_such_permission",)))
 

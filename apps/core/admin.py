@@ -27,20 +27,6 @@ from apps.core.services import set_business_date
 _REJECTION = "_finpulse_service_rejection"
 
 
-def may_write(user: Any) -> bool:
-    """Compliance reads everything and changes nothing, even when it also holds another role."""
-    if not (user.is_active and user.is_staff):
-        return False
-    if user.is_administrator:
-        return True
-    return user.can_edit_customers and not user.is_compliance_officer
-
-
-def may_assign(user: Any) -> bool:
-    """Who may move customers between managers (the service enforces the branch rule)."""
-    return may_write(user) and (user.is_administrator or user.is_branch_manager)
-
-
 def without_ciphertext(queryset: QuerySet[Any], *relations: str) -> QuerySet[Any]:
     """Defer every encrypted column of the model (and of the select_related `relations`).
 

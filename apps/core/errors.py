@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 
 
@@ -31,3 +32,11 @@ class PermissionDenied(DomainError):
 
 class Conflict(DomainError):
     status, code, title = 409, "conflict", "Conflict"
+
+
+def raise_as_domain_error(error: ValidationError) -> None:
+    """A model's full_clean said no: the first field's messages become one DomainError on that field."""
+    if hasattr(error, "error_dict"):
+        field, messages = next(iter(error.message_dict.items()))
+        raise DomainError(" ".join(messages), field=None if field == "__all__" else field) from error
+    raise DomainError(" ".join(error.messages)) from error

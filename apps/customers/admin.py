@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from apps.accounts.models import HoldingParty
-from apps.core.admin import ReadOnlyInline, ServiceAdmin, adopt, may_assign, may_write, without_ciphertext
+from apps.core.admin import ReadOnlyInline, ServiceAdmin, adopt, without_ciphertext
 from apps.core.audit import record_pii_reveal
 from apps.core.blind_index import blind_index
 from apps.core.errors import DomainError, NotFound
@@ -34,7 +34,6 @@ from apps.customers.models import (
     CustomerUserObjectPermission,
     IdentityDocument,
 )
-from apps.customers.selectors import customer_for_user, visible_customers
 from apps.customers.services import (
     add_identity_document,
     assign_customer,
@@ -44,14 +43,17 @@ from apps.customers.services import (
     record_consent,
     update_customer,
 )
+from apps.customers.visibility import (
+    can_reveal_pii,
+    customer_for_user,
+    may_assign_customers,
+    may_edit_customers,
+    visible_customers,
+)
 from apps.identity.models import Branch
 
 # How many of the selected customers the reassignment page names (the rest are counted).
 REASSIGN_PREVIEW = 20
-
-
-def can_reveal_pii(user: Any) -> bool:
-    return user.has_perm("customers.reveal_pii")
 
 
 def pii_search(search_term: str) -> list[tuple[str, str]]:
@@ -86,10 +88,10 @@ class CustomerScopedAdmin(ServiceAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return super().has_add_permission(request, *args) and may_write(request.user)
+        return super().has_add_permission(request, *args) and may_edit_customers(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and may_write(request.user)
+        return super().has_change_permission(request, obj) and may_edit_customers(request.user)
 
 
 # --- Inlines on the customer page (read-only: each has its own service-backed admin) ---
@@ -261,22 +263,22 @@ class CustomerAdmin(ServiceAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A customer created here is assigned at once, which only assigners may do; a
         # relationship manager would create a customer they could then not see.
-        return super().has_add_permission(request) and may_assign(request.user)
+        return super().has_add_permission(request) and may_assign_customers(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and may_write(request.user)
+        return super().has_change_permission(request, obj) and may_edit_customers(request.user)
 
     def has_assign_permission(self, request: HttpRequest) -> bool:
-        return may_assign(request.user)
+        return may_assign_customers(request.user)
 
     # -- the form --
 
     def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> Any:
         personal = (*PII_FIELDS, "country")
-        if not can_reveal_pii(request.user):
+        if not can_reveal_pii(user=request.user):
             personal = (*HINT_FIELDS, "country")
         relationship: tuple[str, ...] = ("branch", "primary_manager")
-        if may_assign(request.user) and (obj is None or self.has_change_permission(request, obj)):
+        if may_assign_customers(request.user) and (obj is None or self.has_change_permission(request, obj)):
             relationship = (*relationship, "assignment_reason")
         fieldsets = [
             (None, {"fields": IDENTITY_FIELDS}),
@@ -293,7 +295,7 @@ class CustomerAdmin(ServiceAdmin):
         if obj is not None:
             # The core banking id and the booking branch have no change path in the services.
             readonly += ["external_id", "branch"]
-        if not may_assign(request.user):
+        if not may_assign_customers(request.user):
             readonly.append("primary_manager")
         return readonly
 
@@ -321,7 +323,7 @@ class CustomerAdmin(ServiceAdmin):
         form_url: str = "",
         obj: Customer | None = None,
     ) -> HttpResponse:
-        if obj is not None and obj.pk and can_reveal_pii(request.user):
+        if obj is not None and obj.pk and can_reveal_pii(user=request.user):
             record_pii_reveal(actor=request.user, target=obj, fields=PII_FIELDS, reason="Django admin change form")
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -28,9 +28,9 @@ from apps.core.audit import record_pii_reveal
 from apps.core.currencies import CURRENCY_CHOICES
 from apps.core.text_limits import ADDRESS_MAX_LENGTH
 from apps.customers import validation as customer_rules
+from apps.customers.customer_360 import household_of, household_position, revealed_pii
 from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS
 from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
-from apps.customers.selectors import household_of, household_position, revealed_pii, visible_customers
 from apps.customers.services import create_customer, update_customer
 from apps.customers.validation import (
     EXTERNAL_ID_MAX_LENGTH,
@@ -38,6 +38,7 @@ from apps.customers.validation import (
     validate_external_id,
     validate_national_id,
 )
+from apps.customers.visibility import visible_customers
 from apps.identity.models import Branch, User
 from apps.products.models import RiskProfile, Segment
 

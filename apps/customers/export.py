@@ -21,9 +21,10 @@ from apps.accounts.positions import CurrencyPosition, positions_by_customer
 from apps.core.audit import AuditEntry, clean_reveal_reason, record_audit_events
 from apps.core.errors import PermissionDenied
 from apps.core.masking import mask_value
+from apps.customers.customer_list import LIST_FIELDS, CustomerQuery, filtered_customers, is_pii_search
 from apps.customers.fields import PII_FIELDS, PII_LABELS
 from apps.customers.models import INDEXED_PII, Customer
-from apps.customers.selectors import LIST_FIELDS, CustomerQuery, can_reveal_pii, filtered_customers, is_pii_search
+from apps.customers.visibility import can_reveal_pii
 
 # A spreadsheet treats a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

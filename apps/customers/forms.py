@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -10,26 +10,22 @@ from django.db.models import QuerySet
 
 from apps.customers.fields import PROFILE_FIELDS
 from apps.customers.models import Customer
-from apps.identity import roles
+from apps.customers.visibility import assignable_managers
+from apps.identity.models import Branch
+from apps.products.models import Segment
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 
-def assignable_managers(*, actor: Any) -> QuerySet[Any]:
-    """Employees who can be given customers; a branch manager only offers their own branch."""
-    managers = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[roles.RELATIONSHIP_MANAGER, roles.BRANCH_MANAGER])
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
-    if not actor.is_administrator and actor.is_branch_manager:
-        managers = managers.filter(branch_id=actor.branch_id)
-    return managers
+def manager_label(user: User) -> str:
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()
 
 
 class ManagerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        name = obj.get_full_name()
-        return f"{name} ({obj.get_username()})" if name else obj.get_username()
+    def label_from_instance(self, obj: User) -> str:
+        return manager_label(obj)
 
 
 class CustomerAdminForm(forms.ModelForm):
@@ -58,3 +54,55 @@ class ReassignCustomersForm(forms.Form):
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["manager"].queryset = assignable_managers(actor=actor)
+
+
+# --- portfolio pages: administrators and branch managers move whole books ---------------
+
+UNASSIGNED = "unassigned"
+
+
+class BulkAssignForm(forms.Form):
+    """Which customers (by filter) go to which manager."""
+
+    current_manager = forms.CharField(
+        required=False, label="Customers of", help_text="A manager, 'unassigned', or blank for every customer."
+    )
+    segment = forms.ChoiceField(required=False, choices=[("", "Any segment"), *Segment.choices])
+    branch = forms.ModelChoiceField(queryset=Branch.objects.filter(is_active=True), required=False)
+    to_manager = ManagerChoiceField(queryset=get_user_model().objects.none(), label="Assign to")
+    reason = forms.CharField(max_length=200)
+
+    def __init__(self, *args: Any, managers: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.managers = managers
+        self.fields["to_manager"].queryset = managers
+        self.fields["current_manager"].widget = forms.Select(
+            choices=[("", "Every customer I can see"), (UNASSIGNED, "Unassigned customers")]
+            + [(str(manager.pk), manager_label(manager)) for manager in managers]
+        )
+
+    def clean_current_manager(self) -> str | User | None:
+        value = self.cleaned_data.get("current_manager") or ""
+        if value in ("", UNASSIGNED):
+            return value or None
+        manager = self.managers.filter(pk=value).first() if value.isdigit() else None
+        if manager is None:
+            raise forms.ValidationError("Choose a manager from the list.")
+        return manager
+
+
+class TransferPortfolioForm(forms.Form):
+    from_manager = ManagerChoiceField(queryset=get_user_model().objects.none(), label="From (leaving) manager")
+    to_manager = ManagerChoiceField(queryset=get_user_model().objects.none(), label="To manager")
+    reason = forms.CharField(max_length=200)
+
+    def __init__(self, *args: Any, managers: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_manager"].queryset = managers
+        self.fields["to_manager"].queryset = managers
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("from_manager") and data.get("from_manager") == data.get("to_manager"):
+            self.add_error("to_manager", "Choose a different manager to receive the portfolio.")
+        return data

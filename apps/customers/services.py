@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.core.audit import AuditEntry, change_set, record_audit_event, record_audit_events, snapshot
 from apps.core.bulk import copy_rows
-from apps.core.errors import DomainError, PermissionDenied
+from apps.core.errors import DomainError, PermissionDenied, raise_as_domain_error
 from apps.customers.fields import PROFILE_FIELDS
 from apps.customers.models import (
     PII_FIELDS,
@@ -24,22 +24,10 @@ from apps.customers.models import (
     CustomerUserObjectPermission,
     IdentityDocument,
 )
+from apps.customers.visibility import ensure_can_edit
 from apps.identity import roles
 
 MANAGER_PERMISSIONS = ("view_customer", "change_customer")
-
-
-def ensure_can_edit(actor: Any) -> None:
-    """Compliance officers read everything and change nothing; the system (None) may write."""
-    if actor is not None and not actor.can_edit_customers:
-        raise PermissionDenied("Your role may read customers but not change them.")
-
-
-def raise_as_domain_error(error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        field, messages = next(iter(error.message_dict.items()))
-        raise DomainError(" ".join(messages), field=None if field == "__all__" else field) from error
-    raise DomainError(" ".join(error.messages)) from error
 
 
 def _apply_profile(customer: Customer, data: Mapping[str, Any]) -> None:

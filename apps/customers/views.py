@@ -18,18 +18,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.audit import record_pii_reveal
 from apps.core.http import domain_errors_on
+from apps.customers.customer_360 import Customer360, customer_360, revealed_pii
+from apps.customers.customer_list import SORT_LABELS, CustomerPage, InvalidCursor, customer_list_page
 from apps.customers.export import prepare_export
 from apps.customers.fields import PII_LABELS
-from apps.customers.selectors import (
-    SORT_LABELS,
-    Customer360,
-    CustomerPage,
-    InvalidCursor,
-    can_reveal_pii,
-    customer_360,
-    customer_list_page,
-    revealed_pii,
-)
+from apps.customers.visibility import can_reveal_pii
 from apps.customers.workspace_forms import CustomerExportForm, CustomerSearchForm, RevealPiiForm
 
 

@@ -6,14 +6,14 @@ from typing import Any
 
 from django import forms
 
-from apps.customers.fields import PII_FIELDS, PII_LABELS
-from apps.customers.selectors import (
+from apps.customers.customer_list import (
     NAME_SEARCH_MIN_LENGTH,
     SORT_LABELS,
     CustomerQuery,
     SearchKind,
     classify_search_term,
 )
+from apps.customers.fields import PII_FIELDS, PII_LABELS
 from apps.identity.models import Branch
 from apps.products.models import Segment
 

@@ -61,12 +61,3 @@ class User(AbstractUser):
     @property
     def is_administrator(self) -> bool:
         return self.is_superuser or self.has_role(roles.ADMINISTRATOR)
-
-    @property
-    def sees_all_customers(self) -> bool:
-        return self.is_administrator or self.is_compliance_officer
-
-    @property
-    def can_edit_customers(self) -> bool:
-        """Compliance reads everything and edits nothing."""
-        return self.is_active and (self.is_administrator or self.is_branch_manager or self.is_relationship_manager)

@@ -2,7 +2,7 @@
 
 Which model permissions each role carries is declared here and synced after every
 `migrate` (see IdentityConfig.ready), so a new app's models are covered without a new data
-migration. Object visibility is decided by apps.customers.selectors, not by these.
+migration. Object visibility is decided by apps.customers.visibility, not by these.
 """
 
 from __future__ import annotations

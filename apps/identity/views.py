@@ -22,14 +22,10 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
-from apps.core.http import domain_errors_on
-from apps.customers.selectors import visible_customers
-from apps.customers.services import assign_customers, transfer_portfolio
 from apps.identity.claims import LoginRefused
 from apps.identity.flow import REFRESH_SESSION_KEY, authorization_url, safe_next
-from apps.identity.forms import BreakGlassForm, BulkAssignForm, TransferPortfolioForm, TwoFactorForm
+from apps.identity.forms import BreakGlassForm, TwoFactorForm
 from apps.identity.oidc_config import ProviderUnavailable, oidc_enabled, oidc_setting
-from apps.identity.selectors import can_manage_portfolios, portfolio_managers
 from apps.identity.services import (
     record_break_glass_login,
     record_login_failed,
@@ -267,79 +263,3 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             record_login_succeeded(user=request.user, method="two_factor", request=request)
             return redirect(safe_next(request, request.GET.get("next"), default=reverse("admin:index")))
     return render(request, "identity/two_factor.html", {"form": form, "has_device": has_device})
-
-
-def _portfolio_user(request: HttpRequest) -> None:
-    if not can_manage_portfolios(request.user):
-        raise PermissionDenied("Only administrators and branch managers manage portfolios.")
-
-
-def _render_portfolio(request: HttpRequest, *, status: int = 400, **forms: object) -> HttpResponse:
-    managers = portfolio_managers(user=request.user)
-    context = {
-        "managers": managers,
-        "assign_form": BulkAssignForm(managers=managers),
-        "transfer_form": TransferPortfolioForm(managers=managers),
-        **forms,
-    }
-    return render(request, "identity/portfolio.html", context, status=status)
-
-
-@login_required
-@require_GET
-def portfolio(request: HttpRequest) -> HttpResponse:
-    """Managers (branch-scoped for a branch manager) with their customer counts, and the two forms."""
-    _portfolio_user(request)
-    return _render_portfolio(request, status=200)
-
-
-@login_required
-@require_POST
-def portfolio_assign(request: HttpRequest) -> HttpResponse:
-    """Assign every visible customer matching the filter to one manager, in one service call."""
-    _portfolio_user(request)
-    form = BulkAssignForm(request.POST, managers=portfolio_managers(user=request.user))
-    if form.is_valid():
-        customers = visible_customers(user=request.user)
-        current = form.cleaned_data["current_manager"]
-        if current == "unassigned":
-            customers = customers.filter(primary_manager__isnull=True)
-        elif current is not None:
-            customers = customers.filter(primary_manager=current)
-        if form.cleaned_data["segment"]:
-            customers = customers.filter(segment=form.cleaned_data["segment"])
-        if form.cleaned_data["branch"]:
-            customers = customers.filter(branch=form.cleaned_data["branch"])
-        with domain_errors_on(form):
-            moved = assign_customers(
-                actor=request.user,
-                customer_ids=list(customers.values_list("pk", flat=True)),
-                manager=form.cleaned_data["to_manager"],
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(request, f"{moved} customer(s) assigned to {form.cleaned_data['to_manager']}.")
-            return redirect("portfolio:index")
-    return _render_portfolio(request, assign_form=form)
-
-
-@login_required
-@require_POST
-def portfolio_transfer(request: HttpRequest) -> HttpResponse:
-    """Move a whole portfolio (e.g. a manager leaving) to another manager."""
-    _portfolio_user(request)
-    form = TransferPortfolioForm(request.POST, managers=portfolio_managers(user=request.user))
-    if form.is_valid():
-        with domain_errors_on(form):
-            moved = transfer_portfolio(
-                actor=request.user,
-                from_manager=form.cleaned_data["from_manager"],
-                to_manager=form.cleaned_data["to_manager"],
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(
-                request,
-                f"{moved} customer(s) moved from {form.cleaned_data['from_manager']} "
-                f"to {form.cleaned_data['to_manager']}.",
-            )
-            return redirect("portfolio:index")
-    return _render_portfolio(request, transfer_form=form)

@@ -23,7 +23,7 @@ from apps.core.errors import DomainError, PermissionDenied
 from apps.customers.export import escape_cell, record_customer_export
 from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS, PII_FIELDS
 from apps.customers.models import Customer
-from apps.customers.selectors import visible_customers
+from apps.customers.visibility import visible_customers
 from apps.products.models import Segment
 
 CHUNK_SIZE = 2000

@@ -41,6 +41,7 @@ from apps.customers.models import (
     CustomerUserObjectPermission,
 )
 from apps.customers.services import assign_customers, open_first_assignments
+from apps.customers.visibility import may_edit_customers
 from apps.identity import roles
 from apps.identity.models import Branch, User
 from apps.imports.models import ExternalReference, ImportRowError, ImportRun
@@ -116,7 +117,7 @@ class ImportContext:
 
     def resolve_authors(self, usernames: Iterable[str]) -> None:
         def check(user: User) -> str:
-            if not user.can_edit_customers:
+            if not may_edit_customers(user):
                 return f"{user.username!r} cannot log interactions (inactive, or a read-only role)."
             return ""
 

@@ -24,7 +24,7 @@ from apps.api.schema import MAX_ID
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
 from apps.core.text_limits import NOTE_MAX_LENGTH
 from apps.customers.models import PII_FIELDS
-from apps.customers.selectors import visible_customers
+from apps.customers.visibility import visible_customers
 from apps.interactions.models import Attachment, Interaction
 from apps.interactions.selectors import visible_interactions
 from apps.interactions.services import edit_interaction, log_interaction

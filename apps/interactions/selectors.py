@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from apps.core.errors import DomainError, NotFound
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, IdentityDocument
-from apps.customers.selectors import CustomerScope, customer_scope, visible_customers
+from apps.customers.visibility import CustomerScope, customer_scope, visible_customers
 from apps.interactions.models import Attachment, Interaction
 
 TIMELINE_PAGE_SIZE = 20

@@ -20,9 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.audit import record_audit_event
-from apps.core.errors import Conflict, DomainError, PermissionDenied
+from apps.core.errors import Conflict, DomainError, PermissionDenied, raise_as_domain_error
 from apps.customers.models import Customer
-from apps.customers.services import ensure_can_edit, raise_as_domain_error
+from apps.customers.visibility import ensure_can_edit, may_edit_customers
 from apps.interactions import files
 from apps.interactions.models import Attachment, Interaction
 
@@ -45,7 +45,7 @@ def is_editable_by(interaction: Interaction, user: Any, *, now: dt.datetime | No
     """The author, within the edit window, and only while their role may write."""
     if getattr(user, "pk", None) is None or interaction.author_id != user.pk:
         return False
-    if not user.can_edit_customers:
+    if not may_edit_customers(user):
         return False
     return (now or timezone.now()) < editable_until(interaction)
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from apps.core.errors import DomainError, NotFound
 from apps.core.http import domain_errors_on
 from apps.customers.models import Customer
-from apps.customers.selectors import customer_for_user
+from apps.customers.visibility import customer_for_user, may_edit_customers
 from apps.interactions import files
 from apps.interactions.forms import InteractionForm, NewInteractionForm
 from apps.interactions.models import Attachment, Interaction
@@ -95,7 +95,7 @@ def _detail_context(request: HttpRequest, interaction: Interaction) -> dict[str,
         "corrections": list(corrections_of(user=request.user, interaction=interaction)),
         "can_edit": is_editable_by(interaction, request.user),
         "editable_until": editable_until(interaction),
-        "can_correct": request.user.can_edit_customers,
+        "can_correct": may_edit_customers(request.user),
     }
 
 

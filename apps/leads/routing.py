@@ -18,16 +18,15 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
+from apps.customers.visibility import active_managers
 from apps.identity import roles
 from apps.identity.models import User
 from apps.leads.models import Lead
 
-ADVISOR_ROLES = (roles.RELATIONSHIP_MANAGER, roles.BRANCH_MANAGER)
-
 
 def advisors() -> QuerySet[User]:
-    """Everyone who may be given a lead."""
-    return User.objects.filter(is_active=True, groups__name__in=ADVISOR_ROLES).distinct()
+    """Everyone who may be given a lead: the bank's active managers."""
+    return active_managers()
 
 
 def specialists_for(intent: str) -> QuerySet[User]:

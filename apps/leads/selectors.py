@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.core.errors import NotFound
 from apps.core.fields import encrypted_fields
+from apps.customers.visibility import sees_every_customer
 from apps.leads.models import Lead, LeadCorrection, LeadTransition
 from apps.leads.state import OPEN_STATES
 
@@ -28,7 +29,7 @@ def visible_leads(*, user: Any) -> QuerySet[Lead]:
     leads = Lead.objects.all()
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return leads.none()
-    if user.sees_all_customers:
+    if sees_every_customer(user):
         return leads
     if user.is_branch_manager and user.branch_id:
         return leads.filter(Q(branch_id=user.branch_id) | Q(assignee_id=user.pk))

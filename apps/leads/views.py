@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.core.audit import record_pii_reveal
 from apps.core.errors import DomainError, NotFound
 from apps.core.http import domain_errors_on
+from apps.customers.visibility import may_edit_customers
 from apps.leads import routing
 from apps.leads.forms import (
     AssignForm,
@@ -158,10 +159,6 @@ def _lead(request: HttpRequest, lead_id: int, *, with_details: bool = False) -> 
     return lead_for_user(user=request.user, lead_id=lead_id, with_details=with_details)
 
 
-def _may_write(user: Any) -> bool:
-    return bool(user.can_edit_customers) and not (user.is_compliance_officer and not user.is_administrator)
-
-
 def _advisors_for(lead: Lead) -> Any:
     advisors = routing.advisors().order_by("last_name", "first_name", "username")
     return advisors.filter(branch_id=lead.branch_id) if lead.branch_id else advisors
@@ -175,7 +172,7 @@ def _suggested_names(lead: Lead) -> dict[str, str]:
 
 def _detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
     user = request.user
-    allowed = TRANSITIONS.get(lead.state, frozenset()) if _may_write(user) else frozenset()
+    allowed = TRANSITIONS.get(lead.state, frozenset()) if may_edit_customers(user) else frozenset()
     may_assign = user.is_administrator or user.is_branch_manager
     transitions, corrections = lead_history(lead=lead)
     now = timezone.now()
@@ -185,15 +182,15 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str,
         "corrections": corrections,
         "time_in_states": [(S(state).label, spent) for state, spent in time_in_states(lead=lead, now=now).items()],
         "overdue": lead.is_overdue_at(now),
-        "can_write": _may_write(user),
-        "can_correct": _may_write(user) and lead.state in (S.QUALIFIED, S.NEEDS_REVIEW, S.ASSIGNED),
+        "can_write": may_edit_customers(user),
+        "can_correct": may_edit_customers(user) and lead.state in (S.QUALIFIED, S.NEEDS_REVIEW, S.ASSIGNED),
         "can_approve": S.QUALIFIED in allowed and lead.state == S.NEEDS_REVIEW,
         "can_flag": S.NEEDS_REVIEW in allowed and lead.state == S.QUALIFIED,
         "can_requalify": S.QUALIFYING in allowed and lead.state == S.NEEDS_REVIEW,
         "can_assign": S.ASSIGNED in allowed and (may_assign or lead.assignee_id is None),
-        "can_reassign": _may_write(user) and may_assign and lead.state == S.ASSIGNED,
+        "can_reassign": may_edit_customers(user) and may_assign and lead.state == S.ASSIGNED,
         "can_take": S.ASSIGNED in allowed and user.is_relationship_manager and not may_assign,
-        "can_contact": _may_write(user) and lead.state == S.ASSIGNED and lead.first_contacted_at is None,
+        "can_contact": may_edit_customers(user) and lead.state == S.ASSIGNED and lead.first_contacted_at is None,
         "can_convert": S.CONVERTED in allowed,
         "can_reject": S.REJECTED in allowed,
         "correct_form": extra.pop("correct_form", None) or CorrectFieldsForm.for_lead(lead),
@@ -367,7 +364,7 @@ def contacted(request: HttpRequest, lead_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def convert(request: HttpRequest, lead_id: int) -> HttpResponse:
-    from apps.customers.selectors import customer_for_user
+    from apps.customers.visibility import customer_for_user
 
     def do(lead: Lead, data: dict[str, Any]) -> Any:
         customer = customer_for_user(user=request.user, customer_id=data["customer"]) if data.get("customer") else None

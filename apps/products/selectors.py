@@ -132,7 +132,7 @@ def customer_eligibility(*, user: Any, customer_id: Any, today: dt.date | None =
     """
     from apps.accounts.models import Holding, HoldingParty
     from apps.customers.models import Customer
-    from apps.customers.selectors import visible_customers
+    from apps.customers.visibility import visible_customers
 
     today = today or business_today()
     try:

@@ -17,9 +17,8 @@ from django.db.models import Q
 
 from apps.core.audit import change_set, record_audit_event
 from apps.core.business_date import business_today
-from apps.core.errors import Conflict, DomainError, PermissionDenied
+from apps.core.errors import Conflict, DomainError, PermissionDenied, raise_as_domain_error
 from apps.core.templatetags.finpulse import format_amount, format_amount_range, format_rate
-from apps.customers.services import raise_as_domain_error
 from apps.products.fields import PRODUCT_FIELDS
 from apps.products.models import Product, ProductFee, ProductRate
 

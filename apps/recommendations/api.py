@@ -25,7 +25,7 @@ from apps.api.models import Scope
 from apps.api.schema import ID_SCHEMA, MAX_ID
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
 from apps.core.errors import NotFound
-from apps.customers.selectors import visible_customers
+from apps.customers.visibility import visible_customers
 from apps.recommendations.models import Recommendation
 from apps.recommendations.selectors import PROFILE_FIELDS, visible_recommendations
 from apps.recommendations.services import ensure_can_ask_for_advice, recommend_for_customer

@@ -24,7 +24,7 @@ from apps.core.business_date import business_today
 from apps.core.errors import NotFound
 from apps.core.llm import NOT_CONFIGURED, llm_configured, model_name
 from apps.customers.models import Customer
-from apps.customers.selectors import visible_customers, visible_scope
+from apps.customers.visibility import visible_customers, visible_scope
 from apps.products.eligibility import CustomerFacts, ProductRules, facts_of
 from apps.products.models import Product, ProductRate
 from apps.products.selectors import current_slabs

@@ -27,6 +27,7 @@ from apps.core import llm
 from apps.core.audit import record_audit_event
 from apps.core.errors import Conflict, DomainError, PermissionDenied
 from apps.customers.models import Customer
+from apps.customers.visibility import may_edit_customers
 from apps.recommendations.models import Recommendation, RecommendationFeedback
 from apps.recommendations.prompts import PROMPT_VERSION, response_schema, system_prompt, user_prompt
 from apps.recommendations.rules import Candidate, Gates, candidates, rule_items
@@ -91,7 +92,7 @@ def _pending_seconds() -> int:
 
 def ensure_can_ask_for_advice(actor: Any) -> None:
     # Compliance reads advice but does not cause it (it costs money and writes records).
-    if actor is not None and not actor.can_edit_customers:
+    if actor is not None and not may_edit_customers(actor):
         raise PermissionDenied("Your role may read advice but not ask for it.")
 
 
@@ -342,7 +343,7 @@ def advice_panel(*, user: Any, customer_id: Any) -> AdvicePanel:
     """
     version = customer_version(user=user, customer_id=customer_id)
     customer = version.customer
-    can_act = bool(getattr(user, "can_edit_customers", False))
+    can_act = may_edit_customers(user)
     known_key, pending = version_key(customer.pk, version.fingerprint), pending_key(customer.pk)
     found = cache.get_many([known_key, pending])
     known = found.get(known_key)

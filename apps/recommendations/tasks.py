@@ -23,7 +23,7 @@ def refresh_recommendation(customer_id: int, actor_id: int | None = None) -> str
         if actor_id and actor is None:
             return "actor-inactive"
         if actor is not None:
-            from apps.customers.selectors import visible_customers
+            from apps.customers.visibility import visible_customers
 
             customers = visible_customers(user=actor)
         else:

@@ -8,10 +8,10 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.core.admin import ServiceAdmin, adopt, may_write, without_ciphertext
+from apps.core.admin import ServiceAdmin, adopt, without_ciphertext
 from apps.core.errors import Conflict
 from apps.customers.models import Customer
-from apps.customers.selectors import visible_customers
+from apps.customers.visibility import may_edit_customers, visible_customers
 from apps.tasks.models import Task
 from apps.tasks.selectors import visible_tasks
 from apps.tasks.services import (
@@ -71,10 +71,10 @@ class TaskAdmin(ServiceAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and may_write(request.user)
+        return super().has_add_permission(request) and may_edit_customers(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and may_write(request.user)
+        return super().has_change_permission(request, obj) and may_edit_customers(request.user)
 
     def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
         data, changed = form.cleaned_data, set(form.changed_data)

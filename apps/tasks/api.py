@@ -24,7 +24,7 @@ from apps.api.schema import MAX_ID
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
 from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
 from apps.customers.models import PII_FIELDS
-from apps.customers.selectors import visible_customers
+from apps.customers.visibility import visible_customers
 from apps.identity.models import User
 from apps.tasks.models import Task
 from apps.tasks.selectors import can_be_assigned, visible_tasks

@@ -1,18 +1,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from apps.core.business_date import business_today
 from apps.core.errors import NotFound
-from apps.customers.models import Customer, CustomerUserObjectPermission
-from apps.customers.selectors import visible_scope
-from apps.identity import roles
+from apps.customers.models import Customer
+from apps.customers.visibility import may_hold_work_on, visible_scope
 from apps.tasks.models import Task
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 WHEN_CHOICES = (("", "All open"), ("overdue", "Overdue"), ("today", "Due today"), ("upcoming", "Upcoming"))
 
@@ -72,25 +73,10 @@ def my_task_counts(*, user: Any, today: dt.date | None = None) -> dict[str, int]
     )
 
 
-def assignable_users(*, customer: Customer) -> QuerySet[Any]:
-    """Who may be given a task on this customer: active relationship or branch managers who
-    can see the customer (its primary manager, anyone granted access to it, and the branch
-    managers of its branch). A task is never handed to someone who cannot open it."""
-    user_model = get_user_model()
-    granted = CustomerUserObjectPermission.objects.filter(
-        content_object_id=customer.pk, permission__codename="view_customer"
-    ).values("user_id")
-    sees_customer = (
-        Q(pk=customer.primary_manager_id)
-        | Q(pk__in=granted)
-        | Q(branch_id=customer.branch_id, groups__name=roles.BRANCH_MANAGER)
-    )
-    working_roles = user_model.objects.filter(groups__name__in=[roles.RELATIONSHIP_MANAGER, roles.BRANCH_MANAGER])
-    return (
-        user_model.objects.filter(sees_customer, is_active=True, pk__in=working_roles.values("pk"))
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
+def assignable_users(*, customer: Customer) -> QuerySet[User]:
+    """Who may be given a task on this customer: the active managers who can open it
+    (visibility decides). A task is never handed to someone who cannot open it."""
+    return may_hold_work_on(customer=customer).order_by("first_name", "last_name", "username")
 
 
 def can_be_assigned(*, user: Any, customer: Customer) -> bool:

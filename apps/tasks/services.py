@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.audit import record_audit_event
-from apps.core.errors import Conflict, DomainError
+from apps.core.errors import Conflict, DomainError, raise_as_domain_error
 from apps.customers.models import Customer
-from apps.customers.services import ensure_can_edit, raise_as_domain_error
+from apps.customers.visibility import ensure_can_edit
 from apps.tasks.models import Task
 from apps.tasks.selectors import can_be_assigned
 

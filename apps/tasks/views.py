@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.core.http import domain_errors_on
 from apps.customers.models import Customer
-from apps.customers.selectors import customer_for_user, visible_customers
+from apps.customers.visibility import customer_for_user, may_edit_customers, visible_customers
 from apps.tasks.forms import (
     CompleteTaskForm,
     NewTaskForm,
@@ -71,7 +71,7 @@ def _panel_context(request: HttpRequest, customer: Customer, form: TaskForm | No
         "tasks": list(open_tasks_for_customer(user=request.user, customer=customer)),
         "assignees": list(assignees),
         "form": form or TaskForm(assignees=assignees, user=request.user),
-        "can_edit": request.user.can_edit_customers,
+        "can_edit": may_edit_customers(request.user),
     }
 
 
@@ -111,7 +111,7 @@ def _row(request: HttpRequest, task: Task, **extra: Any) -> HttpResponse:
     context: dict[str, Any] = {
         "task": task,
         "place": request.POST.get("place", ""),
-        "can_edit": request.user.can_edit_customers,
+        "can_edit": may_edit_customers(request.user),
         **extra,
     }
     if context["place"] == "customer":
@@ -206,7 +206,13 @@ def task_list(request: HttpRequest) -> HttpResponse:
         # The counts refresh themselves after an action on a row (task-done, task-updated).
         return render(request, "tasks/_counts.html", {"counts": counts, "when": when})
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "filters": filters, "when": when, "counts": counts}
+    context = {
+        "page": page,
+        "filters": filters,
+        "when": when,
+        "counts": counts,
+        "can_edit": may_edit_customers(request.user),
+    }
     return render(request, "tasks/list.html", context)
 
 

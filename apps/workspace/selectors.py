@@ -21,15 +21,10 @@ from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.business_date import business_today
+from apps.customers.customer_360 import Money
+from apps.customers.customer_list import KYC_DUE_WINDOW_DAYS, MATURITY_WINDOW_DAYS, kyc_review_due
 from apps.customers.models import Customer, IdentityDocument
-from apps.customers.selectors import (
-    KYC_DUE_WINDOW_DAYS,
-    MATURITY_WINDOW_DAYS,
-    CustomerScope,
-    Money,
-    customer_scope,
-    kyc_review_due,
-)
+from apps.customers.visibility import CustomerScope, customer_scope
 from apps.interactions.models import Interaction
 from apps.interactions.selectors import recent_interactions
 from apps.leads.models import Lead

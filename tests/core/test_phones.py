@@ -14,8 +14,8 @@ from django.core.management.base import CommandError
 from apps.core.blind_index import blind_index
 from apps.core.models import AuditEvent
 from apps.core.phones import e164
+from apps.customers.customer_list import customers_by_pii
 from apps.customers.models import Customer
-from apps.customers.selectors import customers_by_pii
 from apps.imports.schemas import phone as import_phone
 from tests.customers.factories import CustomerFactory
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, CustomerAssignment
-from apps.customers.selectors import visible_customers
+from apps.customers.visibility import visible_customers
 from tests.admin_support import admin_is_closed_to, admin_ready, management_data  # noqa: F401
 from tests.customers.factories import CustomerFactory
 

@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, Permission
 
 from apps.customers.models import CustomerUserObjectPermission
-from apps.customers.selectors import customer_scope, visible_customers, visible_scope
 from apps.customers.services import assign_customer
+from apps.customers.visibility import customer_scope, visible_customers, visible_scope
 from apps.identity import roles
 from apps.identity.models import User
 from apps.tasks.models import Task

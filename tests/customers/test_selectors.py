@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.customers.selectors import visible_customers
 from apps.customers.services import assign_customer, assign_customers
+from apps.customers.visibility import visible_customers
 from apps.identity import roles
 from apps.identity.models import User
 from tests.customers.factories import CustomerFactory

@@ -310,8 +310,8 @@ def test_bad_customer_input_is_refused_readably_and_nothing_is_written(world, ca
 
 
 def test_a_relationship_manager_looks_after_the_customers_they_open(manager):
-    from apps.customers.selectors import visible_customers
     from apps.customers.services import create_customer
+    from apps.customers.visibility import visible_customers
 
     customer = create_customer(actor=manager, external_id="RM-OPENED-1", branch=manager.branch, last_name="Opened")
 

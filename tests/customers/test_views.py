@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.models import AuditEvent
+from apps.customers.customer_list import CustomerQuery, customer_list_page
 from apps.customers.models import Customer, CustomerRelationship, CustomerUserObjectPermission
-from apps.customers.selectors import CustomerQuery, customer_list_page
 from apps.customers.services import link_customers
 from apps.identity import roles
 from tests.accounts.factories import HoldingFactory
@@ -165,7 +165,7 @@ def test_the_next_page_link_carries_an_opaque_cursor(client, manager, monkeypatc
     for n in range(3):
         CustomerFactory(assigned_to=manager, last_name=f"Person{n}")
     client.force_login(manager)
-    monkeypatch.setattr("apps.customers.selectors.PAGE_SIZE", 2)
+    monkeypatch.setattr("apps.customers.customer_list.PAGE_SIZE", 2)
     monkeypatch.setattr(customer_list_page, "__kwdefaults__", {**customer_list_page.__kwdefaults__, "page_size": 2})
 
     first = client.get(LIST)

@@ -21,7 +21,7 @@ from apps.accounts.models import Holding, HoldingParty
 from apps.core.audit import verify_chain
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, CustomerAssignment, CustomerRelationship, IdentityDocument
-from apps.customers.selectors import visible_customers
+from apps.customers.visibility import visible_customers
 from apps.demo.planner import DEMO_PREFIX
 from apps.identity import roles
 from apps.products.models import Product, ProductRate

@@ -9,6 +9,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
 from apps.core.models import AuditEvent
+from apps.customers.visibility import may_edit_customers
 from apps.identity import roles
 from apps.identity.models import User
 from tests.identity.factories import BranchFactory
@@ -72,7 +73,7 @@ def test_a_second_login_after_the_role_is_removed_leaves_no_access(sso, live_ser
     assert "no FinPulse role" in refused.text
     user = User.objects.get(pk=user.pk)
     assert user.role_names == frozenset()
-    assert not user.can_edit_customers
+    assert not may_edit_customers(user)
     # The refusal is on the record; the old role is not used again.
     assert AuditEvent.objects.filter(action="login.failed", metadata__reason="no_finpulse_role").count() == 1
     assert SESSION_KEY not in session_of(browser)

@@ -60,8 +60,8 @@ def convert_lead(*, actor: Any, lead: Lead, customer: Any = None, details: NewCu
     the names and risk profile the manager confirmed (`details`); nothing is invented.
     """
     from apps.customers.models import Customer
-    from apps.customers.selectors import visible_customers
     from apps.customers.services import assign_customers, create_customer
+    from apps.customers.visibility import visible_customers
 
     if actor is None:
         raise PermissionDenied("A conversion is made by a person.")

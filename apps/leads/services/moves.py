@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.core.audit import record_audit_event
 from apps.core.errors import NotFound, PermissionDenied
+from apps.customers.visibility import may_edit_customers
 from apps.leads.models import Lead, LeadTransition
 from apps.leads.selectors import ENCRYPTED, visible_leads
 from apps.leads.state import check_transition
@@ -30,7 +31,7 @@ def ensure_can_act(actor: Any, lead: Lead) -> None:
     """The system (None) may act; a person must be allowed to write and able to see the lead."""
     if actor is None:
         return
-    if not actor.can_edit_customers or (actor.is_compliance_officer and not actor.is_administrator):
+    if not may_edit_customers(actor):
         raise PermissionDenied("Your role may read leads but not change them.")
     if not visible_leads(user=actor).filter(pk=lead.pk).exists():
         raise NotFound("No such lead.")

@@ -1,0 +1,318 @@
+"""The manager's customer list: search, filters, sort and keyset pages, from the visible customers.
+
+Everything here starts from visible_customers and runs a fixed number of queries whatever the
+number of customers; the CSV export writes the same rows (filtered_customers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
+from django.core import signing
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.lookups import Exact
+
+from apps.core.blind_index import blind_index
+from apps.core.errors import DomainError
+from apps.customers.models import Customer, external_id_tail, external_id_tail_of
+from apps.customers.visibility import visible_customers
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
+NAME_SEARCH_MIN_LENGTH = 3  # pg_trgm: one or two characters match nearly everything
+SEARCH_RESULT_LIMIT = 50  # a name search shows the closest matches, best first
+PAGE_SIZE = 50
+MATURITY_WINDOW_DAYS = 30  # "has maturing products": an active holding matures within 30 days
+KYC_DUE_WINDOW_DAYS = 30  # "KYC review due": review date within 30 days, or already overdue
+_CURSOR_SALT = "customers.list.cursor"
+_PHONE_LIKE = re.compile(r"\+?\d{6,15}")
+# Only what the list shows: loading a whole Customer would decrypt five PII fields per row.
+LIST_FIELDS = (
+    "id",
+    "kind",
+    "display_name",
+    "external_id",
+    "segment",
+    "status",
+    "kyc_status",
+    "kyc_review_date",
+    "national_id_hint",
+    "email_hint",
+    "phone_hint",
+    "updated_at",
+    "branch__id",
+    "branch__code",
+    "branch__name",
+    "primary_manager__id",
+    "primary_manager__username",
+    "primary_manager__first_name",
+    "primary_manager__last_name",
+)
+
+
+class SearchKind:
+    NONE = ""
+    NAME = "name"
+    EMAIL = "email"
+    PHONE = "phone"
+    IDENTIFIER = "identifier"  # national id or external id
+
+
+def customers_by_pii(*, user: User, kind: str, value: str) -> QuerySet[Customer]:
+    """Exact lookup by national id, email or phone through the blind index."""
+    index = blind_index(kind, value)
+    if index is None:
+        return Customer.objects.none()
+    return visible_customers(user=user).filter(**{f"{kind}_index": index})
+
+
+def classify_search_term(term: str) -> str:
+    """What a search box entry looks like: an email, a phone number, an id, or a name."""
+    term = (term or "").strip()
+    if not term:
+        return SearchKind.NONE
+    if "@" in term:
+        return SearchKind.EMAIL
+    if _PHONE_LIKE.fullmatch(re.sub(r"[\s\-().]", "", term)):
+        return SearchKind.PHONE
+    if any(ch.isdigit() for ch in term) and " " not in term:
+        return SearchKind.IDENTIFIER
+    return SearchKind.NAME
+
+
+def is_pii_search(term: str) -> bool:
+    """Email, phone and id terms are personal data: they are never echoed into logs or audit."""
+    return classify_search_term(term) in (SearchKind.EMAIL, SearchKind.PHONE, SearchKind.IDENTIFIER)
+
+
+def kyc_review_due(*, today: dt.date) -> Q:
+    """The bank's rule for "KYC review due": flagged by compliance, or dated within the window."""
+    return Q(kyc_review_date__lte=today + dt.timedelta(days=KYC_DUE_WINDOW_DAYS)) | Q(
+        kyc_status__in=[Customer.KycStatus.REVIEW_DUE, Customer.KycStatus.EXPIRED]
+    )
+
+
+def maturing_within_window(*, today: dt.date) -> Exists:
+    from apps.accounts.models import Holding, HoldingParty
+
+    return Exists(
+        HoldingParty.objects.filter(
+            customer_id=OuterRef("pk"),
+            holding__status=Holding.Status.ACTIVE,
+            holding__maturity_date__range=(today, today + dt.timedelta(days=MATURITY_WINDOW_DAYS)),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CustomerQuery:
+    """The customer list's search, filters and sort, as the form cleaned them."""
+
+    term: str = ""
+    segment: str = ""
+    branch_id: int | None = None
+    kyc_due: bool = False
+    maturing: bool = False
+    sort: str = "name"
+
+    @property
+    def search_kind(self) -> str:
+        return classify_search_term(self.term)
+
+
+@dataclass(frozen=True)
+class SortOrder:
+    column: str
+    descending: bool = False
+    nulls_last: bool = False
+
+    def order_by(self) -> list[Any]:
+        column = F(self.column).desc() if self.descending else F(self.column).asc(nulls_last=self.nulls_last or None)
+        return [column, F("id").desc() if self.descending else F("id").asc()]
+
+    def after(self, value: Any, pk: int) -> Q:
+        """Rows that come after (value, pk) in this order: the keyset condition."""
+        if value is None:  # only a nulls-last order can have a NULL key; the NULLs are last
+            return Q(**{f"{self.column}__isnull": True, "id__gt": pk})
+        beyond = "lt" if self.descending else "gt"
+        condition = Q(**{f"{self.column}__{beyond}": value}) | Q(**{self.column: value, f"id__{beyond}": pk})
+        if self.nulls_last:
+            condition |= Q(**{f"{self.column}__isnull": True})
+        return condition
+
+    def parse(self, raw: Any) -> Any:
+        if raw is None:
+            return None
+        if self.column == "updated_at":
+            return dt.datetime.fromisoformat(raw)
+        if self.column == "kyc_review_date":
+            return dt.date.fromisoformat(raw)
+        return str(raw)
+
+
+SORTS: dict[str, SortOrder] = {
+    "name": SortOrder("display_name"),
+    "updated": SortOrder("updated_at", descending=True),
+    "kyc": SortOrder("kyc_review_date", nulls_last=True),
+}
+SORT_LABELS = {
+    "relevance": "Best match",
+    "name": "Name",
+    "updated": "Recently updated",
+    "kyc": "KYC review date",
+}
+
+
+class InvalidCursor(DomainError):
+    """A page link that was edited, or signed with another key."""
+
+
+def encode_cursor(sort: str, customer: Customer) -> str:
+    order = SORTS[sort]
+    value = getattr(customer, order.column)
+    raw = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+    return signing.dumps([sort, raw, customer.pk], salt=_CURSOR_SALT, compress=True)
+
+
+def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
+    try:
+        cursor_sort, raw, pk = signing.loads(cursor, salt=_CURSOR_SALT)
+        if cursor_sort != sort:
+            raise ValueError(cursor_sort)
+        return SORTS[sort].parse(raw), int(pk)
+    except (signing.BadSignature, ValueError, TypeError, KeyError):
+        raise InvalidCursor("That page link is not valid any more; here is the first page.", field="cursor") from None
+
+
+def _matching(*, user: User, query: CustomerQuery) -> QuerySet[Customer]:
+    """Visible customers matching the search term (blind index for PII, trigram for names)."""
+    visible = visible_customers(user=user)
+    term = query.term.strip()
+    kind = query.search_kind
+    if kind == SearchKind.NONE:
+        return visible
+    by_external_id = visible.filter(external_id_matches(term))
+    if kind == SearchKind.EMAIL:
+        return customers_by_pii(user=user, kind="email", value=term)
+    if kind == SearchKind.PHONE:
+        return (
+            customers_by_pii(user=user, kind="phone", value=term)
+            | customers_by_pii(user=user, kind="national_id", value=term)
+            | by_external_id
+        )
+    if kind == SearchKind.IDENTIFIER:
+        return customers_by_pii(user=user, kind="national_id", value=term) | by_external_id
+    # One word of the name is enough ("Brewing" finds "Lowther Brewing Company Ltd"): the term
+    # is word-similar to a part of the name (`term <% name`), or similar to the whole name (`%`).
+    # Both operators use the customer_name_trgm GIN index; similarity() > x would not.
+    return visible.filter(
+        Q(display_name__trigram_word_similar=term) | Q(display_name__trigram_similar=term) | external_id_matches(term)
+    )
+
+
+def external_id_matches(term: str) -> Q:
+    """External ids as managers type them: any case ("cb0001" finds CB00012345), or the number
+    alone, without prefix or leading zeros ("12345" finds CB00012345). Each uses its index
+    (customer_external_id_upper, customer_external_id_tail)."""
+    condition = Q(external_id__istartswith=term)
+    tail = external_id_tail_of(term)
+    if tail:
+        condition |= Q(Exact(external_id_tail("external_id"), Value(tail)))
+    return condition
+
+
+def filtered_customers(*, user: User, query: CustomerQuery, today: dt.date | None = None) -> QuerySet[Customer]:
+    """The customer list's rows before sorting and paging (also what the CSV export writes)."""
+    from apps.core.business_date import business_today
+
+    if query.search_kind == SearchKind.NAME and len(query.term.strip()) < NAME_SEARCH_MIN_LENGTH:
+        raise DomainError(
+            f"Type at least {NAME_SEARCH_MIN_LENGTH} characters to search by name.", field="q"
+        )  # the form says so first; this guards other callers
+    today = today or business_today()
+    customers = _matching(user=user, query=query)
+    if query.segment:
+        customers = customers.filter(segment=query.segment)
+    if query.branch_id:
+        customers = customers.filter(branch_id=query.branch_id)
+    if query.kyc_due:
+        customers = customers.filter(kyc_review_due(today=today))
+    if query.maturing:
+        customers = customers.filter(maturing_within_window(today=today))
+    return customers
+
+
+@dataclass
+class CustomerPage:
+    customers: list[Customer]
+    sort: str
+    next_cursor: str | None = None
+    is_first_page: bool = True
+    # A name search shows only its closest matches; the page says so.
+    capped_at: int | None = None
+
+
+def customer_list_page(
+    *, user: User, query: CustomerQuery, cursor: str = "", page_size: int = PAGE_SIZE
+) -> CustomerPage:
+    """One page of the customer list, keyset-paginated on (sort column, id).
+
+    A name search sorted by best match returns the SEARCH_RESULT_LIMIT closest names
+    (trigram similarity) and no further pages; every other order pages with a signed cursor.
+    Raises InvalidCursor for a tampered or stale cursor.
+    """
+    from apps.accounts.models import Holding, HoldingParty
+    from apps.core.business_date import business_today
+
+    today = business_today()
+    customers = (
+        filtered_customers(user=user, query=query, today=today)
+        .select_related("branch", "primary_manager")
+        .only(*LIST_FIELDS)
+    )
+    if query.maturing:
+        # Say why the customer is on the list: their next maturity in the window.
+        customers = customers.annotate(
+            next_maturity=Subquery(
+                HoldingParty.objects.filter(
+                    customer_id=OuterRef("pk"),
+                    holding__status=Holding.Status.ACTIVE,
+                    holding__maturity_date__gte=today,
+                )
+                .order_by("holding__maturity_date")
+                .values("holding__maturity_date")[:1]
+            )
+        )
+    sort = query.sort
+    if sort == "relevance":
+        if query.search_kind != SearchKind.NAME:
+            sort = "name"
+        else:
+            rows = list(
+                customers.annotate(
+                    # Best first: the name holding the closest word, then the closest whole name.
+                    word_similarity=TrigramWordSimilarity(query.term.strip(), "display_name"),
+                    similarity=TrigramSimilarity("display_name", query.term.strip()),
+                ).order_by("-word_similarity", "-similarity", "display_name", "id")[:SEARCH_RESULT_LIMIT]
+            )
+            capped = SEARCH_RESULT_LIMIT if len(rows) == SEARCH_RESULT_LIMIT else None
+            return CustomerPage(customers=rows, sort=sort, capped_at=capped)
+    order = SORTS.get(sort) or SORTS["name"]
+    sort = sort if sort in SORTS else "name"
+    if cursor:
+        value, pk = decode_cursor(sort, cursor)
+        customers = customers.filter(order.after(value, pk))
+    rows = list(customers.order_by(*order.order_by())[: page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    return CustomerPage(
+        customers=rows,
+        sort=sort,
+        next_cursor=encode_cursor(sort, rows[-1]) if has_more else None,
+        is_first_page=not cursor,
+    )

@@ -1,0 +1,251 @@
+"""Who sees a customer, who may change one, who may reveal their personal data: the one home.
+
+Every read of customers, or of anything under them (holdings, tasks, interactions, advice),
+starts from `customer_scope`; every write checks `may_edit_customers` (services through
+`ensure_can_edit`); every surface that shows personal data in clear asks `can_reveal_pii`;
+every list of people who can be given customers, tasks or leads starts from `active_managers`.
+Roles are identity's (groups filled from the SSO claims); what they mean for customers is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from apps.core.errors import NotFound, PermissionDenied
+from apps.customers.models import Customer, CustomerUserObjectPermission
+from apps.identity import roles
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
+MANAGER_ROLES = (roles.RELATIONSHIP_MANAGER, roles.BRANCH_MANAGER)
+
+
+# --- roles: what each may do with customers --------------------------------------------------
+
+
+def _signed_in(user: Any) -> bool:  # Any: AnonymousUser as well as User
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def sees_every_customer(user: User) -> bool:
+    """Administrators and compliance officers see every customer (compliance read-only)."""
+    return _signed_in(user) and (user.is_administrator or user.is_compliance_officer)
+
+
+def may_edit_customers(user: User) -> bool:
+    """Who may change customers and anything under them (holdings, tasks, notes, leads, advice).
+
+    Administrators, branch managers and relationship managers. A compliance officer never
+    edits, even when they also hold a manager role: they review what managers did, so they
+    must not be able to do it themselves (an administrator's role wins: administrators run
+    the bank's configuration and hold every permission anyway).
+    """
+    if not _signed_in(user):
+        return False
+    if user.is_administrator:
+        return True
+    if user.is_compliance_officer:
+        return False
+    return user.is_branch_manager or user.is_relationship_manager
+
+
+def ensure_can_edit(actor: User | None) -> None:
+    """Services call this first; the system (None: scans, imports, the relay) may write."""
+    if actor is not None and not may_edit_customers(actor):
+        raise PermissionDenied("Your role may read customers but not change them.")
+
+
+def may_assign_customers(user: User) -> bool:
+    """Who may move customers between managers (the service enforces the branch rule)."""
+    return may_edit_customers(user) and (user.is_administrator or user.is_branch_manager)
+
+
+def can_manage_portfolios(user: User) -> bool:
+    """The portfolio pages: administrators, and branch managers who have a branch."""
+    return may_edit_customers(user) and (
+        user.is_administrator or (user.is_branch_manager and user.branch_id is not None)
+    )
+
+
+def can_reveal_pii(*, user: User) -> bool:
+    """Who may see a customer's personal data in clear (always audited by the caller)."""
+    return _signed_in(user) and user.has_perm("customers.reveal_pii")
+
+
+def active_managers() -> QuerySet[User]:
+    """Everyone who can hold customers, tasks and leads: active relationship and branch managers.
+
+    Compliance officers are never among them, whatever other role they hold (they do not edit).
+    """
+    users = get_user_model().objects.filter(is_active=True)
+    holds = Exists(Group.objects.filter(user=OuterRef("pk"), name__in=MANAGER_ROLES))
+    compliance = Exists(Group.objects.filter(user=OuterRef("pk"), name=roles.COMPLIANCE_OFFICER))
+    return users.filter(holds).exclude(compliance)
+
+
+def assignable_managers(*, actor: User) -> QuerySet[User]:
+    """Managers `actor` may give customers to: any for an administrator, their branch's for a branch manager."""
+    managers = active_managers().order_by("last_name", "first_name", "username")
+    if not actor.is_administrator and actor.is_branch_manager:
+        managers = managers.filter(branch_id=actor.branch_id)
+    return managers
+
+
+def portfolio_managers(*, user: User) -> QuerySet[User]:
+    """Active managers whose portfolios `user` may manage, with their customer counts.
+
+    Administrators see every manager; a branch manager sees the managers of their branch;
+    anyone else sees none.
+    """
+    if not can_manage_portfolios(user):
+        return get_user_model().objects.none()
+    managers = active_managers()
+    if not user.is_administrator:
+        managers = managers.filter(branch_id=user.branch_id)
+    return (
+        managers.select_related("branch")
+        .annotate(customer_count=Count("primary_customers", filter=Q(primary_customers__isnull=False)))
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def users_who_see(*, customer: Customer) -> QuerySet[User]:
+    """The reverse of customer_scope for one customer: every active user who may open it.
+
+    Administrators and compliance officers, the branch managers of its branch, and whoever
+    holds the view permission on it (its primary manager and anyone granted access).
+    """
+    granted = CustomerUserObjectPermission.objects.filter(
+        content_object_id=customer.pk, permission__codename="view_customer"
+    ).values("user_id")
+    group = Group.objects.filter(user=OuterRef("pk"))
+    sees = (
+        Q(is_superuser=True)
+        | Q(Exists(group.filter(name__in=[roles.ADMINISTRATOR, roles.COMPLIANCE_OFFICER])))
+        | Q(pk__in=granted)
+    )
+    if customer.branch_id is not None:
+        sees |= Q(Exists(group.filter(name=roles.BRANCH_MANAGER)), branch_id=customer.branch_id)
+    return get_user_model().objects.filter(sees, is_active=True)
+
+
+def may_hold_work_on(*, customer: Customer) -> QuerySet[User]:
+    """Who may be given a task on this customer: active managers who can open it."""
+    return active_managers().filter(pk__in=users_who_see(customer=customer).values("pk"))
+
+
+# --- the scope: which customers a user sees ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerScope:
+    """Which customers a user may see: the one rule behind visible_customers and visible_scope.
+
+    Nobody for an anonymous or inactive user; no filter at all for administrators and
+    compliance officers; a branch manager's branch (a role filter, not per-object rows) plus
+    what is assigned to them; anyone else, the customers they hold the view object
+    permission on in guardian's direct foreign-key table (user permissions only: FinPulse
+    grants no group object permissions and no global view permission to managers).
+
+    Decided once, it can be put on several tables (the dashboard filters five sections by
+    one scope). guardian's get_objects_for_user would wrap the direct table in two more
+    lookups of the customer table (`id IN (SELECT id FROM customer WHERE id IN (SELECT ...
+    WHERE content_object_id IN (SELECT id FROM customer)))`); here a manager's customers are
+    one index range on the table's unique (user, permission, object) index, and the foreign
+    key already guarantees every object id is a customer.
+    """
+
+    user_id: int | None = None
+    sees_all: bool = False
+    sees_none: bool = False
+    branch_id: int | None = None  # a branch manager's branch: the role filter
+
+    @cached_property
+    def assigned_ids(self) -> QuerySet[CustomerUserObjectPermission]:
+        """Ids of the customers the user holds the view permission on (a subquery, not a list).
+
+        Built once per scope: each query that uses it resolves its own copy.
+        """
+        from django.contrib.contenttypes.models import ContentType
+
+        # The permission is joined by codename, as guardian does, on purpose. PostgreSQL then
+        # expects a handful of rows, so every section is driven from the manager's own
+        # customers and costs what their book costs. With the permission id as a constant
+        # (or a scalar subquery) it expects the average book and, for "latest interactions",
+        # walks the bank-wide time index instead: measured on 100,000 customers, a manager
+        # with three customers waited 110 ms for that section.
+        return CustomerUserObjectPermission.objects.filter(
+            user_id=self.user_id,
+            permission__content_type=ContentType.objects.get_for_model(Customer),
+            permission__codename="view_customer",
+        ).values("content_object_id")
+
+    def rows(self, field: str = "customer") -> Q:
+        """A filter on `field` (a foreign key to Customer) for rows under the visible customers."""
+        if self.sees_all:
+            return Q()
+        if self.sees_none:
+            return Q(**{f"{field}_id__in": []})  # matches nothing; Django sends no query at all
+        if self.branch_id is not None:
+            return Q(**{f"{field}__in": self.customers().values("pk")})
+        return Q(**{f"{field}_id__in": self.assigned_ids})
+
+    def customers(self) -> QuerySet[Customer]:
+        customers = Customer.objects.all()
+        if self.sees_all:
+            return customers
+        if self.sees_none:
+            return customers.none()
+        if self.branch_id is not None:
+            return customers.filter(Q(branch_id=self.branch_id) | Q(pk__in=self.assigned_ids))
+        return customers.filter(pk__in=self.assigned_ids)
+
+
+def customer_scope(*, user: Any) -> CustomerScope:  # Any: AnonymousUser sees nothing
+    """Who sees which customer, decided once per request (see CustomerScope); no query."""
+    if not _signed_in(user):
+        return CustomerScope(sees_none=True)
+    if sees_every_customer(user):
+        return CustomerScope(user_id=user.pk, sees_all=True)
+    branch_id = user.branch_id if user.is_branch_manager and user.branch_id else None
+    return CustomerScope(user_id=user.pk, branch_id=branch_id)
+
+
+def visible_customers(*, user: Any) -> QuerySet[Customer]:  # Any: AnonymousUser sees nothing
+    """Customers this user may see: the one rule, customer_scope, as a queryset.
+
+    Administrators and compliance officers see every customer (compliance read-only, which
+    the services enforce); a branch manager sees their branch and what is assigned to them; a
+    relationship manager sees the customers they hold the view object permission on
+    (granted by assignment). Anyone else, inactive or anonymous, sees nothing.
+    """
+    return customer_scope(user=user).customers()
+
+
+def visible_scope(*, user: Any, field: str = "customer") -> Q:  # Any: AnonymousUser sees nothing
+    """A filter on `field` (a foreign key to Customer) for rows under customers the user may see.
+
+    Empty for someone who sees every customer, so the query does not join a subquery over the
+    whole customer table for nothing.
+    """
+    return customer_scope(user=user).rows(field)
+
+
+def customer_for_user(*, user: User, customer_id: Any) -> Customer:  # Any: an id from a URL or a form
+    """One customer the user may see; missing and forbidden look alike (404)."""
+    try:
+        return visible_customers(user=user).select_related("branch", "primary_manager").get(pk=int(customer_id))
+    except (Customer.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such customer.") from None
+
+
+def managers_with_access(*, customer: Customer) -> QuerySet[CustomerUserObjectPermission]:
+    """The object-permission rows that let people see this customer (the admin lists them)."""
+    return CustomerUserObjectPermission.objects.filter(content_object=customer).select_related("user", "permission")
