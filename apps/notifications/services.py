@@ -31,6 +31,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.core.audit import record_audit_event
+from apps.core.dispatch import task_named
 from apps.core.errors import DomainError
 from apps.customers.models import Customer, CustomerConsent
 from apps.notifications import channels
@@ -182,7 +183,6 @@ def record_covered_notifications(rows: Sequence[Notification], *, reason: str) -
 
 def publish_deliveries(notification_ids: Sequence[int]) -> int:
     """Hand ids to Celery; a broker outage leaves the rows pending for the relay. Returns how many went."""
-    from apps.notifications.tasks import deliver_notifications_task
     from finpulse.celery import app
 
     published = 0
@@ -192,7 +192,7 @@ def publish_deliveries(notification_ids: Sequence[int]) -> int:
         with connection_:
             for start in range(0, len(notification_ids), PUBLISH_CHUNK):
                 chunk = [int(pk) for pk in notification_ids[start : start + PUBLISH_CHUNK]]
-                deliver_notifications_task.apply_async(
+                task_named("notifications.deliver").apply_async(
                     (chunk,),
                     connection=connection_,
                     retry=True,

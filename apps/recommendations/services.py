@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from apps.core import llm
 from apps.core.audit import record_audit_event
+from apps.core.dispatch import task_named
 from apps.core.errors import Conflict, DomainError, PermissionDenied
 from apps.customers.models import Customer
 from apps.customers.visibility import may_edit_customers
@@ -284,10 +285,8 @@ def publish_refresh(*, customer_id: int, actor_id: int | None) -> bool:
     """Hand the refresh to Celery; a broker outage clears the pending mark (the panel stops polling)."""
     from kombu.exceptions import OperationalError as KombuOperationalError
 
-    from apps.recommendations.tasks import refresh_recommendation
-
     try:
-        refresh_recommendation.apply_async(
+        task_named("recommendations.refresh").apply_async(
             (customer_id, actor_id), retry=True, retry_policy={"max_retries": 1, "interval_start": 0}
         )
     except (KombuOperationalError, OSError) as error:

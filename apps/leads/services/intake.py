@@ -22,6 +22,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.core.audit import AuditEntry, record_audit_events
 from apps.core.blind_index import blind_index
+from apps.core.dispatch import task_named
 from apps.core.errors import DomainError
 from apps.core.masking import mask_email, mask_phone
 from apps.core.text_limits import INQUIRY_MAX_LENGTH
@@ -205,7 +206,6 @@ def submit_leads(
 
 def publish_extraction(lead_ids: Sequence[int]) -> int:
     """Queue extraction; a broker outage leaves the leads in "new" for the sweeper. Returns how many went."""
-    from apps.leads.tasks import extract_lead
     from finpulse.celery import app
 
     published = 0
@@ -214,7 +214,7 @@ def publish_extraction(lead_ids: Sequence[int]) -> int:
     try:
         with connection:
             for lead_id in lead_ids:
-                extract_lead.apply_async(
+                task_named("leads.extract_lead").apply_async(
                     (int(lead_id),),
                     connection=connection,
                     retry=True,
