@@ -486,6 +486,8 @@ FINPULSE_MATURITY_THRESHOLDS = env.json(
 )
 FINPULSE_DOCUMENT_EXPIRY_DAYS = env.list("FINPULSE_DOCUMENT_EXPIRY_DAYS", cast=int, default=[60, 30])
 FINPULSE_KYC_REVIEW_NOTICE_DAYS = env.int("FINPULSE_KYC_REVIEW_NOTICE_DAYS", default=30)
+# How far ahead the advice snapshot lists maturities (apps.core.windows owns every such window).
+FINPULSE_ADVICE_MATURITY_DAYS = env.int("FINPULSE_ADVICE_MATURITY_DAYS", default=90)
 FINPULSE_TASK_DUE_SOON_HOURS = env.int("FINPULSE_TASK_DUE_SOON_HOURS", default=24)
 FINPULSE_TASK_ESCALATION_DAYS = env.int("FINPULSE_TASK_ESCALATION_DAYS", default=3)
 # No flood: a manager with more new alerts than this in one scan (a backlog), or anyone on the

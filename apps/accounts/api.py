@@ -19,6 +19,8 @@ from apps.accounts.selectors import visible_holdings
 from apps.api.filters import IdFilter
 from apps.api.models import Scope
 from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.core.business_date import business_today
+from apps.core.windows import maturing_within
 from apps.customers.visibility import visible_customers
 
 
@@ -71,10 +73,21 @@ class HoldingFilter(django_filters.FilterSet):
     customer = IdFilter(field_name="parties__customer")
     maturing_from = django_filters.DateFilter(field_name="maturity_date", lookup_expr="gte")
     maturing_to = django_filters.DateFilter(field_name="maturity_date", lookup_expr="lte")
+    maturing = django_filters.BooleanFilter(
+        method="filter_maturing",
+        help_text='Active holdings maturing between the business date and the end of the "maturing" window '
+        "(the longest maturity alert threshold), as on the dashboard and the customer list.",
+    )
 
     class Meta:
         model = Holding
-        fields = ("category", "status", "currency", "customer", "maturing_from", "maturing_to")
+        fields = ("category", "status", "currency", "customer", "maturing_from", "maturing_to", "maturing")
+
+    def filter_maturing(self, queryset: QuerySet[Holding], name: str, value: bool | None) -> QuerySet[Holding]:
+        if not value:
+            return queryset
+        today = business_today()
+        return queryset.filter(status=Holding.Status.ACTIVE, maturity_date__range=(today, maturing_within(today=today)))
 
 
 HOLDING_EXAMPLE = {

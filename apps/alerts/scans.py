@@ -16,12 +16,11 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
@@ -39,6 +38,17 @@ from apps.alerts.services import (
 from apps.core.business_date import business_today
 from apps.core.presentation import count_noun, days_from_today
 from apps.core.templatetags.finpulse import format_rate
+from apps.core.windows import (
+    RATE_PRECEDENCE,
+    WholeMonthsBetween,
+    document_expiry_thresholds,
+    documents_expiring_within,
+    kyc_review_days,
+    kyc_review_due_by,
+    maturing_within,
+    maturity_thresholds_by_category,
+    rate_slab_on,
+)
 from apps.customers.book import OUTSIDE_BOOK, visible_pairs
 from apps.customers.models import Customer, IdentityDocument
 from apps.identity import roles
@@ -125,36 +135,6 @@ def _apply(report: RuleReport, candidates: list[Candidate]) -> None:
 # --- maturities -------------------------------------------------------------------------
 
 
-def _term_months(opened: dt.date, matures: dt.date) -> int:
-    months = (matures.year - opened.year) * 12 + matures.month - opened.month
-    return max(months - (1 if matures.day < opened.day else 0), 0)
-
-
-def _rates_for(product_ids: set[int], latest: dt.date) -> dict[int, list[ProductRate]]:
-    """Every rate slab of these products effective by `latest`, newest first (one query)."""
-    rates: dict[int, list[ProductRate]] = defaultdict(list)
-    for rate in ProductRate.objects.filter(product_id__in=product_ids, effective_from__lte=latest).order_by(
-        "-effective_from", "-min_amount", "-min_term_months"
-    ):
-        rates[rate.product_id].append(rate)
-    return rates
-
-
-def rate_from_slabs(slabs: list[ProductRate], *, on: dt.date, amount: Decimal, term_months: int) -> ProductRate | None:
-    """apps.products.selectors.rate_on over rows already loaded (same rule, same order)."""
-    for slab in slabs:
-        if slab.effective_from > on or slab.min_amount > amount:
-            continue
-        if slab.max_amount is not None and slab.max_amount <= amount:
-            continue
-        if slab.min_term_months > term_months:
-            continue
-        if slab.max_term_months is not None and slab.max_term_months < term_months:
-            continue
-        return slab
-    return None
-
-
 def _owners(holding_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The customer an alert goes to: the owner party (else the first party) of each holding."""
     order = {HoldingParty.Role.OWNER: 0, HoldingParty.Role.JOINT: 1}
@@ -173,17 +153,22 @@ def _owners(holding_ids: list[int]) -> dict[int, dict[str, Any]]:
 
 
 def scan_maturities(*, today: dt.date, batch_size: int, report: RuleReport) -> None:
-    thresholds = {
-        category: sorted(set(days)) for category, days in settings.FINPULSE_MATURITY_THRESHOLDS.items() if days
-    }
+    thresholds = {category: sorted(days) for category, days in maturity_thresholds_by_category().items()}
     if not thresholds:
         return
     window = Q()
-    for category, days in thresholds.items():
-        window |= Q(product__category=category, maturity_date__lte=today + dt.timedelta(days=max(days)))
+    for category in thresholds:
+        window |= Q(product__category=category, maturity_date__lte=maturing_within(today=today, category=category))
+    # The product's rate on each holding's maturity date, by the one rate rule, in the same query.
+    rate_on_maturity = ProductRate.objects.filter(
+        rate_slab_on(on=OuterRef("maturity_date"), amount=OuterRef("balance"), term_months=OuterRef("term_months")),
+        product_id=OuterRef("product_id"),
+    ).order_by(*RATE_PRECEDENCE)
     holdings = (
         Holding.objects.filter(status=Holding.Status.ACTIVE, maturity_date__gte=today)
         .filter(window)
+        .annotate(term_months=WholeMonthsBetween("opened_on", "maturity_date"))
+        .annotate(rate_on_maturity_id=Subquery(rate_on_maturity.values("pk")[:1]))
         .select_related("product")
         .only(
             "id",
@@ -205,7 +190,7 @@ def scan_maturities(*, today: dt.date, batch_size: int, report: RuleReport) -> N
         report.batches += 1
         report.scanned += len(batch)
         owners = _owners([h.pk for h in batch])
-        rates = _rates_for({h.product_id for h in batch}, max(h.maturity_date for h in batch))
+        slabs = ProductRate.objects.in_bulk({h.rate_on_maturity_id for h in batch} - {None})
         candidates = []
         for holding in batch:
             days_left = (holding.maturity_date - today).days
@@ -216,10 +201,8 @@ def scan_maturities(*, today: dt.date, batch_size: int, report: RuleReport) -> N
             if owner["customer__primary_manager_id"] is None:
                 report.unassigned += 1
                 continue
-            term = _term_months(holding.opened_on, holding.maturity_date)
-            slab = rate_from_slabs(
-                rates.get(holding.product_id, []), on=holding.maturity_date, amount=holding.balance, term_months=term
-            )
+            term = holding.term_months
+            slab = slabs.get(holding.rate_on_maturity_id)
             instruction = holding.get_maturity_instruction_display() or "none recorded"
             rate_text = format_rate(slab.rate) if slab else "no rate published"
             what = f"{holding.get_category_display()} {holding.number_hint}".strip()
@@ -271,13 +254,13 @@ def scan_maturities(*, today: dt.date, batch_size: int, report: RuleReport) -> N
 
 
 def scan_documents(*, today: dt.date, batch_size: int, report: RuleReport) -> None:
-    thresholds = sorted(set(settings.FINPULSE_DOCUMENT_EXPIRY_DAYS))
+    thresholds = sorted(document_expiry_thresholds())
     if not thresholds:
         return
     documents = (
         IdentityDocument.objects.filter(
             expiry_date__gte=today,
-            expiry_date__lte=today + dt.timedelta(days=max(thresholds)),
+            expiry_date__lte=documents_expiring_within(today=today),
             customer__status__in=[Customer.Status.ACTIVE, Customer.Status.DORMANT, Customer.Status.PROSPECT],
         )
         .select_related("customer")
@@ -327,9 +310,9 @@ def scan_documents(*, today: dt.date, batch_size: int, report: RuleReport) -> No
 
 
 def scan_kyc_reviews(*, today: dt.date, batch_size: int, report: RuleReport) -> None:
-    notice = settings.FINPULSE_KYC_REVIEW_NOTICE_DAYS
+    notice = kyc_review_days()
     customers = Customer.objects.filter(
-        kyc_review_date__lte=today + dt.timedelta(days=notice),
+        kyc_review_date__lte=kyc_review_due_by(today=today),
         status__in=[Customer.Status.ACTIVE, Customer.Status.DORMANT],
     ).only("id", "display_name", "kyc_review_date", "primary_manager_id")
     for batch in _keyset(customers, "kyc_review_date", batch_size):

@@ -50,7 +50,7 @@ class Book:
 
     def _everyone(self) -> bool:
         if self._sees_all is None:
-            from apps.customers.selectors import customer_scope
+            from apps.customers.visibility import customer_scope
 
             self._sees_all = customer_scope(user=self.user).sees_all
         return self._sees_all
@@ -62,7 +62,7 @@ class Book:
             return wanted
         unknown = wanted - self._known.keys()
         if unknown:
-            from apps.customers.selectors import visible_customers
+            from apps.customers.visibility import visible_customers
 
             seen = set(visible_customers(user=self.user).filter(pk__in=unknown).values_list("pk", flat=True))
             self._known.update({pk: pk in seen for pk in unknown})

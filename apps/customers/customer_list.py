@@ -18,6 +18,7 @@ from django.db.models.lookups import Exact
 
 from apps.core.blind_index import blind_index
 from apps.core.errors import DomainError
+from apps.core.windows import kyc_review_due_by, maturing_within
 from apps.customers.models import Customer, external_id_tail, external_id_tail_of
 from apps.customers.visibility import visible_customers
 
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 NAME_SEARCH_MIN_LENGTH = 3  # pg_trgm: one or two characters match nearly everything
 SEARCH_RESULT_LIMIT = 50  # a name search shows the closest matches, best first
 PAGE_SIZE = 50
-MATURITY_WINDOW_DAYS = 30  # "has maturing products": an active holding matures within 30 days
-KYC_DUE_WINDOW_DAYS = 30  # "KYC review due": review date within 30 days, or already overdue
 _CURSOR_SALT = "customers.list.cursor"
 _PHONE_LIKE = re.compile(r"\+?\d{6,15}")
 # Only what the list shows: loading a whole Customer would decrypt five PII fields per row.
@@ -92,7 +91,7 @@ def is_pii_search(term: str) -> bool:
 
 def kyc_review_due(*, today: dt.date) -> Q:
     """The bank's rule for "KYC review due": flagged by compliance, or dated within the window."""
-    return Q(kyc_review_date__lte=today + dt.timedelta(days=KYC_DUE_WINDOW_DAYS)) | Q(
+    return Q(kyc_review_date__lte=kyc_review_due_by(today=today)) | Q(
         kyc_status__in=[Customer.KycStatus.REVIEW_DUE, Customer.KycStatus.EXPIRED]
     )
 
@@ -104,7 +103,7 @@ def maturing_within_window(*, today: dt.date) -> Exists:
         HoldingParty.objects.filter(
             customer_id=OuterRef("pk"),
             holding__status=Holding.Status.ACTIVE,
-            holding__maturity_date__range=(today, today + dt.timedelta(days=MATURITY_WINDOW_DAYS)),
+            holding__maturity_date__range=(today, maturing_within(today=today)),
         )
     )
 

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from apps.core.business_date import business_today
 from apps.core.errors import NotFound
+from apps.core.windows import RATE_PRECEDENCE, rate_slab_on
 from apps.products.eligibility import CustomerFacts, Eligibility, evaluate, facts_of
 from apps.products.models import Product, ProductRate
 
@@ -21,15 +22,10 @@ def active_products() -> QuerySet[Product]:
 def rate_on(
     *, product: Product, on: dt.date, amount: Decimal | None = None, term_months: int | None = None
 ) -> ProductRate | None:
-    """The rate slab valid for this product on a date (e.g. a deposit's maturity date)."""
-    rates = ProductRate.objects.filter(product=product, effective_from__lte=on)
-    if amount is not None:
-        rates = rates.filter(min_amount__lte=amount).filter(Q(max_amount__isnull=True) | Q(max_amount__gt=amount))
-    if term_months is not None:
-        rates = rates.filter(min_term_months__lte=term_months).filter(
-            Q(max_term_months__isnull=True) | Q(max_term_months__gte=term_months)
-        )
-    return rates.order_by("-effective_from", "-min_amount", "-min_term_months").first()
+    """The rate slab valid for this product on a date (e.g. a deposit's maturity date): the rule
+    is apps.core.windows.rate_slab_on, which the maturity scan runs in SQL too."""
+    rates = ProductRate.objects.filter(rate_slab_on(on=on, amount=amount, term_months=term_months), product=product)
+    return rates.order_by(*RATE_PRECEDENCE).first()
 
 
 def current_slabs(rates: list[ProductRate], *, on: dt.date) -> list[ProductRate]:

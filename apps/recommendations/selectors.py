@@ -23,6 +23,7 @@ from django.utils import timezone
 from apps.core.business_date import business_today
 from apps.core.errors import NotFound
 from apps.core.llm import NOT_CONFIGURED, llm_configured, model_name
+from apps.core.windows import ADVICE_INTENT_DAYS
 from apps.customers.models import Customer
 from apps.customers.visibility import visible_customers, visible_scope
 from apps.products.eligibility import CustomerFacts, ProductRules, facts_of
@@ -33,7 +34,6 @@ from apps.recommendations.models import Recommendation, RecommendationFeedback
 from apps.recommendations.prompts import PROMPT_VERSION
 from apps.recommendations.rules import CatalogProduct, Gates, customer_gates
 from apps.recommendations.snapshot import (
-    INTENT_WINDOW_DAYS,
     ConsentFact,
     HoldingFact,
     InteractionFact,
@@ -125,7 +125,7 @@ def current_profile(*, customer: Customer, today: dt.date | None = None) -> Prof
         )
     ]
     # The window is counted back from the business date, so a replayed date sees what it saw then.
-    since = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=INTENT_WINDOW_DAYS + 1), dt.time.min))
+    since = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=ADVICE_INTENT_DAYS + 1), dt.time.min))
     until = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min))
     # Confidential entries stay out even as intents: only their author and compliance read them.
     interactions = [

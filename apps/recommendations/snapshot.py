@@ -19,13 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from apps.core.windows import ADVICE_INTENT_DAYS, advice_maturity_days, kyc_review_is_due
 from apps.products.eligibility import age_on
 from apps.products.models import RiskProfile
 
-# Interactions older than this say little about what the customer wants now.
-INTENT_WINDOW_DAYS = 180
-MATURITY_WINDOW_DAYS = 90
-KYC_DUE_DAYS = 30
 # Holdings summarised in the profile: money the customer owns or shares, not what they only
 # benefit from or manage for someone else.
 SUMMARY_ROLES = ("owner", "joint")
@@ -159,16 +156,21 @@ def _holdings_summary(holdings: Sequence[HoldingFact]) -> list[dict[str, Any]]:
 
 def _maturities(holdings: Sequence[HoldingFact], today: dt.date) -> list[dict[str, Any]]:
     rows = []
+    horizon = advice_maturity_days()
     for holding in holdings:
         if holding.status != "active" or holding.maturity_date is None or holding.role not in SUMMARY_ROLES:
             continue
         days = (holding.maturity_date - today).days
-        if days < 0 or days > MATURITY_WINDOW_DAYS:
+        if days < 0 or days > horizon:
             continue
         rows.append(
             {
                 "category": holding.category,
-                "matures_in": "within 7 days" if days <= 7 else "within 30 days" if days <= 30 else "within 90 days",
+                "matures_in": "within 7 days"
+                if days <= 7
+                else "within 30 days"
+                if days <= 30
+                else f"within {horizon} days",
                 "amount_band": amount_band(holding.balance),
                 "currency": holding.currency,
                 "instruction": holding.maturity_instruction or "none",
@@ -178,14 +180,14 @@ def _maturities(holdings: Sequence[HoldingFact], today: dt.date) -> list[dict[st
 
 
 def _recent_contacts(interactions: Sequence[InteractionFact], today: dt.date) -> dict[str, Any]:
-    since = today - dt.timedelta(days=INTENT_WINDOW_DAYS)
+    since = today - dt.timedelta(days=ADVICE_INTENT_DAYS)
     recent = [i for i in interactions if since <= i.occurred_on <= today]
     channels: dict[str, int] = {}
     for interaction in recent:
         channels[interaction.channel] = channels.get(interaction.channel, 0) + 1
     intents = classify_intents(text for i in recent for text in (i.subject, i.outcome, i.next_step))
     return {
-        "window_days": INTENT_WINDOW_DAYS,
+        "window_days": ADVICE_INTENT_DAYS,
         "contacts_by_channel": dict(sorted(channels.items())),
         "intents": sorted(intents),
     }
@@ -217,7 +219,7 @@ def build_snapshot(
         "risk_profile": risk_label(customer.risk_profile),
         "kyc": {
             "status": customer.kyc_status,
-            "review_due": bool(review_date and (review_date - today).days <= KYC_DUE_DAYS),
+            "review_due": kyc_review_is_due(review_date, today=today),
         },
         "relationship_status": customer.status,
         "tenure": band(_years_between(customer.customer_since, today), TENURE_BANDS, "10 years or more"),

@@ -21,8 +21,16 @@ from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.business_date import business_today
+from apps.core.windows import (
+    DOCUMENT_EXPIRED_LOOKBACK_DAYS,
+    document_expiry_days,
+    documents_expiring_within,
+    kyc_review_days,
+    maturing_days,
+    maturing_within,
+)
 from apps.customers.customer_360 import Money
-from apps.customers.customer_list import KYC_DUE_WINDOW_DAYS, MATURITY_WINDOW_DAYS, kyc_review_due
+from apps.customers.customer_list import kyc_review_due
 from apps.customers.models import Customer, IdentityDocument
 from apps.customers.visibility import CustomerScope, customer_scope
 from apps.interactions.models import Interaction
@@ -34,9 +42,6 @@ from apps.notifications.selectors import unread_notifications
 from apps.tasks.models import Task
 
 SECTION_LIMIT = 10  # a day's list to act on; each section links to the full list
-DOCUMENT_EXPIRY_WINDOW_DAYS = 60  # time to ask for a new passport before the old one lapses
-# An expired document stays on the list this long (then the KYC review catches the customer).
-DOCUMENT_EXPIRED_LOOKBACK_DAYS = 30
 RECENT_INTERACTIONS = 10
 
 
@@ -126,7 +131,8 @@ def tasks_due(*, user: Any, today: dt.date, scope: CustomerScope | None = None) 
 def maturing_holdings(*, user: Any, today: dt.date, scope: CustomerScope | None = None) -> Section:
     """Active holdings of visible customers (as owner or joint holder) maturing in the window."""
     scope = scope or customer_scope(user=user)
-    until = today + dt.timedelta(days=MATURITY_WINDOW_DAYS)
+    days = maturing_days()
+    until = maturing_within(today=today)
     rows, more = _capped(
         list(
             HoldingParty.objects.filter(
@@ -161,22 +167,22 @@ def maturing_holdings(*, user: Any, today: dt.date, scope: CustomerScope | None 
                 customer_id=party.customer.pk,
                 customer_name=party.customer.display_name,
                 title=f"{holding.get_category_display()} {holding.number_hint}".strip(),
-                rule=f"Matures within {MATURITY_WINDOW_DAYS} days"
-                + (f" · instruction: {instruction.lower()}" if instruction else ""),
-                rule_code=f"maturity:{MATURITY_WINDOW_DAYS}d",
+                rule=f"Matures within {days} days" + (f" · instruction: {instruction.lower()}" if instruction else ""),
+                rule_code=f"maturity:{days}d",
                 date=holding.maturity_date,
                 date_label="Matures",
                 amount=Money(amount=holding.balance, currency=holding.currency),
             )
         )
-    return Section(title=f"Maturing in the next {MATURITY_WINDOW_DAYS} days", items=items, has_more=more)
+    return Section(title=f"Maturing in the next {days} days", items=items, has_more=more)
 
 
 def expiring_documents(*, user: Any, today: dt.date, scope: CustomerScope | None = None) -> Section:
     """Identity documents of visible customers expiring soon, or lately expired."""
     scope = scope or customer_scope(user=user)
     since = today - dt.timedelta(days=DOCUMENT_EXPIRED_LOOKBACK_DAYS)
-    until = today + dt.timedelta(days=DOCUMENT_EXPIRY_WINDOW_DAYS)
+    until = documents_expiring_within(today=today)
+    days = document_expiry_days()
     rows, more = _capped(
         list(
             IdentityDocument.objects.filter(scope.rows(), expiry_date__range=(since, until))
@@ -200,22 +206,21 @@ def expiring_documents(*, user: Any, today: dt.date, scope: CustomerScope | None
                 customer_id=document.customer.pk,
                 customer_name=document.customer.display_name,
                 title=f"{document.get_document_type_display()} {document.number_hint}".strip(),
-                rule="Identity document expired"
-                if expired
-                else f"Identity document expires within {DOCUMENT_EXPIRY_WINDOW_DAYS} days",
-                rule_code=f"document_expiry:{DOCUMENT_EXPIRY_WINDOW_DAYS}d",
+                rule="Identity document expired" if expired else f"Identity document expires within {days} days",
+                rule_code=f"document_expiry:{days}d",
                 date=document.expiry_date,
                 date_label="Expired" if expired else "Expires",
                 is_overdue=expired,
             )
         )
-    title = f"Identity documents expiring in the next {DOCUMENT_EXPIRY_WINDOW_DAYS} days"
+    title = f"Identity documents expiring in the next {days} days"
     return Section(title=title, items=items, has_more=more)
 
 
 def kyc_reviews_due(*, user: Any, today: dt.date, scope: CustomerScope | None = None) -> Section:
     """Visible, not closed customers whose KYC review is due (same rule as the list filter)."""
     scope = scope or customer_scope(user=user)
+    days = kyc_review_days()
     rows, more = _capped(
         list(
             scope.customers()
@@ -237,14 +242,14 @@ def kyc_reviews_due(*, user: Any, today: dt.date, scope: CustomerScope | None = 
         elif date < today:
             rule = "KYC review overdue"
         else:
-            rule = f"KYC review within {KYC_DUE_WINDOW_DAYS} days"
+            rule = f"KYC review within {days} days"
         items.append(
             WorkItem(
                 customer_id=customer.pk,
                 customer_name=customer.display_name,
                 title=f"KYC review ({customer.get_kyc_status_display()})",
                 rule=rule,
-                rule_code=f"kyc_review:{KYC_DUE_WINDOW_DAYS}d",
+                rule_code=f"kyc_review:{days}d",
                 date=date or today,
                 date_label="Review" if date else "Flagged",
                 is_overdue=overdue,

@@ -8,12 +8,11 @@ from django.utils import timezone
 
 from apps.accounts.models import Holding
 from apps.alerts.models import Alert
-from apps.alerts.scans import business_now, rate_from_slabs, run_scans
+from apps.alerts.scans import business_now, run_scans
 from apps.alerts.tasks import run_alert_scans_task
 from apps.core.models import AuditEvent
 from apps.identity import roles
 from apps.notifications.models import Channel, Kind, Notification
-from apps.products.models import ProductRate
 from apps.products.selectors import rate_on
 from apps.tasks.models import Task
 from tests.alerts.support import TODAY, customer, deposit, deposit_product, document
@@ -248,41 +247,54 @@ def test_the_maturity_scan_queries_stay_flat(manager, size, django_assert_max_nu
     assert report.rules["maturity"].alerts == size
 
 
+def _months_before(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 - months
+    return day.replace(year=index // 12, month=index % 12 + 1)
+
+
 @pytest.mark.parametrize(
-    ("on", "amount", "term"),
+    ("days", "amount", "term", "expected"),
     [
-        (dt.date(2026, 2, 1), Decimal("500"), 12),
-        (dt.date(2026, 6, 1), Decimal("5000"), 12),
-        (dt.date(2026, 6, 1), Decimal("50000"), 24),
-        (dt.date(2026, 6, 1), Decimal("50000"), 6),
-        (dt.date(2024, 6, 1), Decimal("50000"), 6),
+        (5, Decimal("500"), 12, "3.0000"),  # before the new slabs take effect: the base rate
+        (20, Decimal("5000"), 12, "4.2000"),  # newest slabs; the higher amount floor wins
+        (20, Decimal("50000"), 24, "4.0000"),  # above the 4.2 slab's ceiling: the term slab
+        (20, Decimal("50000"), 6, "3.5000"),  # too short for the term slab: the older amount slab
     ],
 )
-def test_the_batched_rate_lookup_agrees_with_rate_on(on, amount, term):
+def test_the_maturity_alert_quotes_the_slab_for_the_amount_and_term_on_the_maturity_date(
+    manager, days, amount, term, expected
+):
+    from tests.accounts.factories import HoldingFactory
     from tests.products.factories import ProductFactory, ProductRateFactory
 
-    product = ProductFactory()
-    ProductRateFactory(product=product, effective_from=dt.date(2026, 1, 1), rate=Decimal("3.0"))
-    ProductRateFactory(
-        product=product, effective_from=dt.date(2026, 1, 1), min_amount=Decimal("10000"), rate=Decimal("3.5")
-    )
-    ProductRateFactory(
-        product=product, effective_from=dt.date(2026, 5, 1), min_term_months=12, max_term_months=24, rate=Decimal("4.0")
-    )
+    product = ProductFactory(category="deposit")
+    old, new = TODAY - dt.timedelta(days=60), TODAY + dt.timedelta(days=10)
+    ProductRateFactory(product=product, effective_from=old, rate=Decimal("3.0"))
+    ProductRateFactory(product=product, effective_from=old, min_amount=Decimal("10000"), rate=Decimal("3.5"))
+    ProductRateFactory(product=product, effective_from=new, min_term_months=12, max_term_months=24, rate=Decimal("4.0"))
     ProductRateFactory(
         product=product,
-        effective_from=dt.date(2026, 5, 1),
+        effective_from=new,
         min_amount=Decimal("1000"),
         max_amount=Decimal("20000"),
         rate=Decimal("4.2"),
     )
-    slabs = list(
-        ProductRate.objects.filter(product=product).order_by("-effective_from", "-min_amount", "-min_term_months")
+    matures = TODAY + dt.timedelta(days=days)
+    holding = HoldingFactory(
+        customer=customer(manager),
+        product=product,
+        category=Holding.Category.TERM_DEPOSIT,
+        opened_on=_months_before(matures, term),
+        maturity_date=matures,
+        balance=amount,
     )
 
-    assert rate_from_slabs(slabs, on=on, amount=amount, term_months=term) == rate_on(
-        product=product, on=on, amount=amount, term_months=term
-    )
+    run_scans(only={"maturity"})
+
+    alert = Alert.objects.get(rule=Alert.Rule.MATURITY, object_id=holding.pk)
+    assert alert.details["term_months"] == term
+    assert alert.details["rate_on_maturity"] == expected
+    assert str(rate_on(product=product, on=matures, amount=amount, term_months=term).rate) == expected
 
 
 def test_only_branch_managers_of_the_customers_branch_get_escalations(manager):
