@@ -114,7 +114,7 @@ SLOTS = {
     "timeline": "interactions:timeline",
     "new_interaction": "interactions:create",
     "tasks": "tasks:customer_tasks",
-    "eligibility": "products:customer_eligibility",
+    "eligibility": "recommendations:customer_eligibility",
 }
 
 

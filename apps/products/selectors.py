@@ -10,7 +10,6 @@ from django.db.models import Prefetch, Q, QuerySet
 from apps.core.business_date import business_today
 from apps.core.errors import NotFound
 from apps.core.windows import RATE_PRECEDENCE, rate_slab_on
-from apps.products.eligibility import CustomerFacts, Eligibility, evaluate, facts_of
 from apps.products.models import Product, ProductRate
 
 
@@ -103,60 +102,3 @@ def product_detail(*, product_id: Any, today: dt.date | None = None) -> ProductD
         current_rates=current_slabs(rates, on=today),
         history=rate_history(rates, on=today),
     )
-
-
-@dataclass
-class ProductEligibility:
-    product: Product
-    result: Eligibility
-
-
-@dataclass
-class CustomerEligibility:
-    customer: Any
-    facts: CustomerFacts
-    eligible: list[ProductEligibility]
-    not_eligible: list[ProductEligibility]
-
-
-def customer_eligibility(*, user: Any, customer_id: Any, today: dt.date | None = None) -> CustomerEligibility:
-    """Every active product, eligible or not with the reasons, for one customer the user sees.
-
-    Four queries whatever the catalog size: the customer (only the fields the rules read, so
-    one date of birth is decrypted and no other PII), the products they hold, the active
-    products and their branches.
-    """
-    from apps.accounts.models import Holding, HoldingParty
-    from apps.customers.models import Customer
-    from apps.customers.visibility import visible_customers
-
-    today = today or business_today()
-    try:
-        customer = (
-            visible_customers(user=user)
-            .only(
-                "id",
-                "display_name",
-                "kind",
-                "date_of_birth",
-                "annual_income",
-                "income_currency",
-                "segment",
-                "risk_profile",
-                "branch_id",
-            )
-            .get(pk=int(customer_id))
-        )
-    except (Customer.DoesNotExist, TypeError, ValueError):
-        raise NotFound("No such customer.") from None
-    held = (
-        HoldingParty.objects.filter(customer_id=customer.pk)
-        .exclude(holding__status=Holding.Status.CLOSED)
-        .values_list("holding__product_id", flat=True)
-    )
-    facts = facts_of(customer, today=today, held_product_ids=set(held))
-    eligible, not_eligible = [], []
-    for product in active_products().prefetch_related("branches").order_by("category", "name", "id"):
-        item = ProductEligibility(product=product, result=evaluate(facts, product))
-        (eligible if item.result.eligible else not_eligible).append(item)
-    return CustomerEligibility(customer=customer, facts=facts, eligible=eligible, not_eligible=not_eligible)

@@ -1,4 +1,4 @@
-"""Included at the site root: the customer-scoped path sits beside the customers app's own."""
+"""Included at the site root: the catalog's pages."""
 
 from django.urls import path
 
@@ -8,5 +8,4 @@ app_name = "products"
 urlpatterns = [
     path("products/", views.product_list, name="list"),
     path("products/<int:product_id>/", views.product_detail_view, name="detail"),
-    path("customers/<int:customer_id>/eligibility/", views.customer_eligibility_view, name="customer_eligibility"),
 ]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from apps.core.business_date import business_today
 from apps.products.eligibility import describe_rules
 from apps.products.models import Product, Segment
-from apps.products.selectors import current_slabs, customer_eligibility, product_catalog, product_detail
+from apps.products.selectors import current_slabs, product_catalog, product_detail
 
 PAGE_SIZE = 50
 ACTIVE_CHOICES = (("yes", "On offer"), ("no", "Withdrawn"), ("all", "All"))
@@ -46,12 +46,3 @@ def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
     detail = product_detail(product_id=product_id)
     context = {"detail": detail, "product": detail.product, "rules": describe_rules(detail.product)}
     return render(request, "products/detail.html", context)
-
-
-@login_required
-@require_GET
-def customer_eligibility_view(request: HttpRequest, customer_id: int) -> HttpResponse:
-    eligibility = customer_eligibility(user=request.user, customer_id=customer_id)
-    context = {"eligibility": eligibility, "customer": eligibility.customer}
-    template = "products/_customer_eligibility.html" if request.htmx else "products/customer_eligibility.html"
-    return render(request, template, context)

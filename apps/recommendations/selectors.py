@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
@@ -20,15 +20,16 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from apps.accounts.models import Holding, HoldingParty
 from apps.core.business_date import business_today
 from apps.core.errors import NotFound
 from apps.core.llm import NOT_CONFIGURED, llm_configured, model_name
 from apps.core.windows import ADVICE_INTENT_DAYS
 from apps.customers.models import Customer
 from apps.customers.visibility import visible_customers, visible_scope
-from apps.products.eligibility import CustomerFacts, ProductRules, facts_of
+from apps.products.eligibility import CustomerFacts, Eligibility, ProductRules, evaluate, facts_of
 from apps.products.models import Product, ProductRate
-from apps.products.selectors import current_slabs
+from apps.products.selectors import active_products, current_slabs
 from apps.recommendations.hashing import canonical_json, catalog_version, profile_hash
 from apps.recommendations.models import Recommendation, RecommendationFeedback
 from apps.recommendations.prompts import PROMPT_VERSION
@@ -39,6 +40,9 @@ from apps.recommendations.snapshot import (
     InteractionFact,
     build_snapshot,
 )
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 # What the snapshot and the eligibility rules read of a customer, and nothing else.
 PROFILE_FIELDS = (
@@ -339,3 +343,59 @@ def daily_costs(*, recommendations: QuerySet[Recommendation], days: int = 30) ->
         )
         .order_by("-day")
     )
+
+
+# --- the eligibility panel of the customer page: every product, eligible or not, and why ---
+
+
+@dataclass
+class ProductEligibility:
+    product: Product
+    result: Eligibility
+
+
+@dataclass
+class CustomerEligibility:
+    customer: Any
+    facts: CustomerFacts
+    eligible: list[ProductEligibility]
+    not_eligible: list[ProductEligibility]
+
+
+def customer_eligibility(*, user: User, customer_id: Any, today: dt.date | None = None) -> CustomerEligibility:
+    """Every active product, eligible or not with the reasons, for one customer the user sees.
+
+    Four queries whatever the catalog size: the customer (only the fields the rules read, so
+    one date of birth is decrypted and no other PII), the products they hold, the active
+    products and their branches.
+    """
+    today = today or business_today()
+    try:
+        customer = (
+            visible_customers(user=user)
+            .only(
+                "id",
+                "display_name",
+                "kind",
+                "date_of_birth",
+                "annual_income",
+                "income_currency",
+                "segment",
+                "risk_profile",
+                "branch_id",
+            )
+            .get(pk=int(customer_id))
+        )
+    except (Customer.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such customer.") from None
+    held = (
+        HoldingParty.objects.filter(customer_id=customer.pk)
+        .exclude(holding__status=Holding.Status.CLOSED)
+        .values_list("holding__product_id", flat=True)
+    )
+    facts = facts_of(customer, today=today, held_product_ids=set(held))
+    eligible, not_eligible = [], []
+    for product in active_products().prefetch_related("branches").order_by("category", "name", "id"):
+        item = ProductEligibility(product=product, result=evaluate(facts, product))
+        (eligible if item.result.eligible else not_eligible).append(item)
+    return CustomerEligibility(customer=customer, facts=facts, eligible=eligible, not_eligible=not_eligible)

@@ -6,6 +6,7 @@ from apps.recommendations import views
 
 app_name = "recommendations"
 urlpatterns = [
+    path("customers/<int:customer_id>/eligibility/", views.customer_eligibility_view, name="customer_eligibility"),
     path("customers/<int:customer_id>/recommendations/", views.panel, name="panel"),
     path("customers/<int:customer_id>/recommendations/refresh/", views.refresh, name="refresh"),
     path(

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core import llm
 from apps.core.errors import DomainError
 from apps.recommendations.forms import FeedbackForm
-from apps.recommendations.selectors import advice_customer, recommendation_for_user
+from apps.recommendations.selectors import advice_customer, customer_eligibility, recommendation_for_user
 from apps.recommendations.services import (
     NO_VALID_ITEMS,
     AdvicePanel,
@@ -107,3 +107,13 @@ def feedback(request: HttpRequest, customer_id: int, recommendation_id: int) -> 
     state = _panel(request, customer_id)
     state.error = error_message
     return _render(request, state, status=status)
+
+
+@login_required
+@require_GET
+def customer_eligibility_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    eligibility = customer_eligibility(user=request.user, customer_id=customer_id)
+    context = {"eligibility": eligibility, "customer": eligibility.customer}
+    htmx = bool(request.htmx)
+    template = "recommendations/_customer_eligibility.html" if htmx else "recommendations/customer_eligibility.html"
+    return render(request, template, context)

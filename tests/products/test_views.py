@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from apps.accounts.services import open_holding
-from apps.products.selectors import customer_eligibility
+from apps.recommendations.selectors import customer_eligibility
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory
 from tests.products.factories import ProductFactory, ProductRateFactory
@@ -76,7 +76,7 @@ def test_another_manager_gets_404_on_a_customers_eligibility(client, manager, ot
     customer = CustomerFactory(assigned_to=manager)
     client.force_login(other_manager)
 
-    assert client.get(reverse("products:customer_eligibility", args=[customer.pk])).status_code == 404
+    assert client.get(reverse("recommendations:customer_eligibility", args=[customer.pk])).status_code == 404
 
 
 def test_the_eligibility_fragment_lists_eligible_products_and_reasons_for_the_others(client, manager, today):
@@ -89,7 +89,7 @@ def test_the_eligibility_fragment_lists_eligible_products_and_reasons_for_the_ot
     ProductFactory(name="Business loan", for_individuals=False, for_businesses=True)
     client.force_login(manager)
 
-    response = client.get(reverse("products:customer_eligibility", args=[customer.pk]), **HTMX)
+    response = client.get(reverse("recommendations:customer_eligibility", args=[customer.pk]), **HTMX)
 
     body = response.content.decode()
     eligibility = response.context["eligibility"]
@@ -137,7 +137,7 @@ def test_eligibility_queries_stay_flat(client, manager, products, django_assert_
     client.force_login(manager)
 
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("products:customer_eligibility", args=[customer.pk]), **HTMX)
+        response = client.get(reverse("recommendations:customer_eligibility", args=[customer.pk]), **HTMX)
     eligibility = response.context["eligibility"]
     assert len(eligibility.eligible) + len(eligibility.not_eligible) == products
 
@@ -158,7 +158,7 @@ def test_the_customer_eligibility_page_renders_without_htmx(client, manager):
     ProductFactory()
     client.force_login(manager)
 
-    response = client.get(reverse("products:customer_eligibility", args=[customer.pk]))
+    response = client.get(reverse("recommendations:customer_eligibility", args=[customer.pk]))
 
     assert response.status_code == 200
     assert "<html" in response.content.decode()
