@@ -26,7 +26,7 @@ urlpatterns = [
     path("notifications/", include("apps.notifications.urls")),
     path("leads/", include("apps.leads.urls")),
     path("audit/", include("apps.core.urls")),
-    path("api/v1/", include("apps.api.urls")),
+    path("api/v1/", include("finpulse.api_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, reverse
 
-from apps.api import urls as api_urls
+from finpulse import api_urls
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
 from tests.interactions.factories import InteractionFactory

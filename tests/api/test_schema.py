@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from apps.api import urls as api_urls
 from apps.api.models import Scope
+from finpulse import api_urls
 from tests.api.conftest import issue_key, key_client
 
 CHECKED_IN = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"

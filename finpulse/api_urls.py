@@ -1,5 +1,8 @@
 """/api/v1/: the router, the OpenAPI schema and the browsable docs.
 
+The project assembles every domain's API here, as finpulse/urls.py assembles their pages:
+apps.api is the platform the domain api.py modules build on, so it imports none of them.
+
 Adding a resource is one line in RESOURCES; the permission-matrix test enumerates this
 router, so a new resource without a matrix case fails the suite.
 """
