@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export DJANGO_SETTINGS_MODULE := finpulse.settings
 
-.PHONY: run test setup install migrate seed lint format smoke test-fast browser-deps node-deps bench stop-db lock clean \
+.PHONY: run test setup install migrate seed lint layers format smoke test-fast browser-deps node-deps bench stop-db lock clean \
 	infra-tools infra-lint container-smoke container-bench
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -47,10 +47,15 @@ browser-deps:
 node-deps:
 	@if [ -f tests/oidc_provider/package.json ]; then cd tests/oidc_provider && { test -d node_modules || npm ci --silent --no-audit --no-fund; }; fi
 
-lint: install
+lint: install layers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/bandit -q -c pyproject.toml -r apps finpulse
+
+# Import contracts (pyproject.toml [tool.importlinter]): core imports no other app, the layers
+# go one way, and no app imports another app's views or admin. A new back-arrow fails here.
+layers: install
+	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff check --fix .
