@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.models import AuditEvent
-from apps.customers.customer_list import CustomerQuery, customer_list_page
+from apps.customers.customer_list import PAGE_SIZE, CustomerQuery, customer_list_page
 from apps.customers.models import Customer, CustomerRelationship, CustomerUserObjectPermission
 from apps.customers.services import link_customers
 from apps.identity import roles
@@ -161,19 +161,17 @@ def test_keyset_pages_walk_every_customer_once_in_order(manager, sort):
     assert len(seen) == 7
 
 
-def test_the_next_page_link_carries_an_opaque_cursor(client, manager, monkeypatch):
-    for n in range(3):
-        CustomerFactory(assigned_to=manager, last_name=f"Person{n}")
+def test_the_next_page_link_carries_an_opaque_cursor(client, manager):
+    for n in range(PAGE_SIZE + 1):
+        CustomerFactory(assigned_to=manager, last_name=f"Person{n:03d}")
     client.force_login(manager)
-    monkeypatch.setattr("apps.customers.customer_list.PAGE_SIZE", 2)
-    monkeypatch.setattr(customer_list_page, "__kwdefaults__", {**customer_list_page.__kwdefaults__, "page_size": 2})
 
     first = client.get(LIST)
     match = re.search(r'href="\?([^"]*cursor=[^"]*)"', first.content.decode())
     assert match, "no next page link"
     second = client.get(LIST + "?" + match.group(1).replace("&amp;", "&"))
 
-    assert len(names(first)) == 2 and len(names(second)) == 1
+    assert len(names(first)) == PAGE_SIZE and len(names(second)) == 1
     assert not set(names(first)) & set(names(second))
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from apps.core.blind_index import blind_index
 from apps.core.masking import mask_email, mask_national_id, mask_phone
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, CustomerAssignment, CustomerUserObjectPermission
-from apps.imports import writers
 from apps.imports.models import ImportRowError, ImportRun
 from tests.customers.factories import CustomerFactory
 from tests.imports.support import CUSTOMER_HEADER, customer_row, read_report, run_command, write_csv, write_jsonl
@@ -282,16 +284,46 @@ def test_queries_do_not_grow_with_the_number_of_rows(
     assert Customer.objects.filter(primary_manager=manager).count() == customers
 
 
-def test_a_row_the_database_refuses_after_the_checks_fails_alone(tmp_path, branch, manager, existing, monkeypatch):
-    """A concurrent writer can take a national id between the duplicate check and the COPY:
-    the batch is then retried row by row, the refused row is reported, the others go in."""
-    monkeypatch.setattr(writers, "_reject_customer_duplicates", lambda plans: plans)  # the check saw nothing
-    taken = customer_row(2, branch_code=branch.code, manager=manager.username, national_id="QQ900001A")  # EXISTING1's
+def _commit_once_the_import_waits_for_it(branch) -> None:  # type: ignore[no-untyped-def]
+    """A concurrent writer: insert a customer holding national id QQ900001A, keep the transaction
+    open until the import's COPY waits on that row's unique index entry, then commit."""
+    try:
+        with transaction.atomic():
+            CustomerFactory(external_id="EXISTING1", branch=branch, national_id="QQ900001A")
+            _writer_ready.set()
+            deadline = time.monotonic() + 60
+            with connection.cursor() as cursor:
+                while time.monotonic() < deadline:
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                    )
+                    if cursor.fetchone()[0]:
+                        return  # commits: the waiting COPY now fails on the unique index
+                    time.sleep(0.05)
+            raise AssertionError("the import never waited for the concurrent writer")
+    finally:
+        connection.close()
+
+
+_writer_ready = threading.Event()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_a_concurrent_writer_takes_after_the_checks_fails_alone(tmp_path, branch, manager):
+    """A concurrent writer takes a national id between the duplicate check and the COPY: the
+    batch is then retried row by row, the refused row is reported, the others go in."""
+    taken = customer_row(2, branch_code=branch.code, manager=manager.username, national_id="QQ900001A")
     rows = [customer_row(1, branch_code=branch.code, manager=manager.username), taken]
     rows.append(customer_row(3, branch_code=branch.code, manager=manager.username))
     path = write_csv(tmp_path / "race.csv", rows, header=CUSTOMER_HEADER)
+    _writer_ready.clear()
+    writer = threading.Thread(target=_commit_once_the_import_waits_for_it, args=(branch,))
+    writer.start()
+    assert _writer_ready.wait(30)
 
     result = run_command("import_customers", path, allow_partial=True)
+    writer.join(60)
 
     assert result.returncode == 0
     run = ImportRun.objects.get()
