@@ -25,10 +25,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Expression, F, Func, IntegerField, Q
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
 
 # Identity documents that expired this recently still show on the dashboard (chase the new one).
 DOCUMENT_EXPIRED_LOOKBACK_DAYS = 30
@@ -133,11 +137,11 @@ class WholeMonthsBetween(Func):
     output_field = IntegerField()
 
     def __init__(self, start: str | Expression, end: str | Expression) -> None:
-        start = F(start) if isinstance(start, str) else start
-        end = F(end) if isinstance(end, str) else end
-        super().__init__(end, start)
+        super().__init__(F(end) if isinstance(end, str) else end, F(start) if isinstance(start, str) else start)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, *args: Any, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         sql, params = compiler.compile(Func(*self.source_expressions, function="AGE"))
-        template = f"(EXTRACT(YEAR FROM {sql}) * 12 + EXTRACT(MONTH FROM {sql}))::integer"
-        return template, [*params, *params]
+        months = f"(EXTRACT(YEAR FROM {sql}) * 12 + EXTRACT(MONTH FROM {sql}))::integer"
+        return months, (*params, *params)

@@ -292,15 +292,15 @@ def customer_list_page(
         if query.search_kind != SearchKind.NAME:
             sort = "name"
         else:
-            rows = list(
+            best: list[Customer] = list(
                 customers.annotate(
                     # Best first: the name holding the closest word, then the closest whole name.
                     word_similarity=TrigramWordSimilarity(query.term.strip(), "display_name"),
                     similarity=TrigramSimilarity("display_name", query.term.strip()),
                 ).order_by("-word_similarity", "-similarity", "display_name", "id")[:SEARCH_RESULT_LIMIT]
             )
-            capped = SEARCH_RESULT_LIMIT if len(rows) == SEARCH_RESULT_LIMIT else None
-            return CustomerPage(customers=rows, sort=sort, capped_at=capped)
+            capped = SEARCH_RESULT_LIMIT if len(best) == SEARCH_RESULT_LIMIT else None
+            return CustomerPage(customers=best, sort=sort, capped_at=capped)
     order = SORTS.get(sort) or SORTS["name"]
     sort = sort if sort in SORTS else "name"
     if cursor:
