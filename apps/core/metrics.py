@@ -121,40 +121,6 @@ def _queue_depth() -> Iterator[Metric]:
     yield gauge
 
 
-def _outbox() -> Iterator[Metric]:
-    from django.db.models import Count, Min
-
-    from apps.notifications.models import Notification
-
-    row = Notification.objects.using("default").filter(status=Notification.Status.PENDING)
-    stats = row.aggregate(pending=Count("id"), oldest=Min("created_at"))
-    yield GaugeMetricFamily("finpulse_outbox_pending", "Notifications written but not yet delivered.", stats["pending"])
-    from django.utils import timezone
-
-    age = (timezone.now() - stats["oldest"]).total_seconds() if stats["oldest"] else 0.0
-    yield GaugeMetricFamily("finpulse_outbox_oldest_age_seconds", "Age of the oldest pending notification.", age)
-    # Claims that expired without a result (docs/operations.md): an administrator must decide.
-    unknown = Notification.objects.using("default").filter(status=Notification.Status.UNKNOWN).count()
-    yield GaugeMetricFamily(
-        "finpulse_outbox_outcome_unknown", "Notifications whose delivery outcome is unknown (admin decides).", unknown
-    )
-
-
-def _beat_lock() -> Iterator[Metric]:
-    from apps.alerts.beat import beat_lock_holders
-
-    holders = beat_lock_holders()
-    gauge = GaugeMetricFamily(
-        "finpulse_beat_lock_held", "1 for the beat process holding the beat lock.", labels=["holder"]
-    )
-    for holder in holders:
-        gauge.add_metric([holder], 1)
-    yield gauge
-    yield GaugeMetricFamily(
-        "finpulse_beat_lock_holders", "Beat processes holding the lock (should be 1).", len(holders)
-    )
-
-
 def _task_failures() -> Iterator[Metric]:
     yield CounterMetricFamily(
         "finpulse_celery_task_failures",
@@ -163,10 +129,10 @@ def _task_failures() -> Iterator[Metric]:
     )
 
 
+# Each app adds the gauges it owns from its AppConfig.ready() (notifications: the outbox;
+# alerts: the beat lock), so core reads no other app's tables.
 SOURCES: dict[str, Callable[[], Iterator[Metric]]] = {
     "queue": _queue_depth,
-    "outbox": _outbox,
-    "beat": _beat_lock,
     "task_failures": _task_failures,
 }
 
