@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export DJANGO_SETTINGS_MODULE := finpulse.settings
 
-.PHONY: run test setup install migrate seed lint layers format smoke test-fast browser-deps node-deps bench stop-db lock clean \
+.PHONY: run test setup install migrate seed lint layers types format smoke test-fast browser-deps node-deps bench stop-db lock clean \
 	infra-tools infra-lint container-smoke container-bench
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -57,11 +57,16 @@ lint: install layers
 layers: install
 	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 
+# mypy with django-stubs over every service and selector and the one-home modules
+# (pyproject.toml [tool.mypy]): who calls a service with what is checked, not guessed.
+types: install
+	PYTHONPATH=. $(VENV)/bin/mypy
+
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint migrate browser-deps node-deps
+test: lint types migrate browser-deps node-deps
 	$(PY) -m pytest
 
 # The short run on the embedded PostgreSQL (what .ci/run does besides the full suite):

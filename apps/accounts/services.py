@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,6 +16,9 @@ from apps.core.errors import DomainError, raise_as_domain_error
 from apps.customers.models import Customer
 from apps.customers.visibility import ensure_can_edit
 from apps.products.models import Product
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 HOLDING_FIELDS = (
     "balance",
@@ -41,7 +44,7 @@ def _validate(holding: Holding) -> None:
 @transaction.atomic
 def open_holding(
     *,
-    actor: Any,
+    actor: User | None,
     external_id: str,
     product: Product,
     category: str,
@@ -91,7 +94,7 @@ def open_holding(
 
 
 @transaction.atomic
-def update_holding(*, actor: Any, holding: Holding, **changes: Any) -> Holding:
+def update_holding(*, actor: User | None, holding: Holding, **changes: Any) -> Holding:
     ensure_can_edit(actor)
     unknown = set(changes) - set(HOLDING_FIELDS)
     if unknown:

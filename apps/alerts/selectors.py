@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, DateField, F, Q, QuerySet, Value, When
 
@@ -11,15 +11,18 @@ from apps.core.business_date import business_today
 from apps.core.errors import NotFound
 from apps.customers.visibility import visible_customers
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
 ACTIVE = (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED, Alert.Status.SNOOZED)
 
 
-def visible_alerts(*, user: Any) -> QuerySet[Alert]:
+def visible_alerts(*, user: User) -> QuerySet[Alert]:
     """Alerts on customers the user may see, with what the list shows."""
     return Alert.objects.filter(customer__in=visible_customers(user=user)).select_related("customer", "manager", "task")
 
 
-def my_alerts(*, user: Any, status: str = "", rule: str = "", customer: str = "") -> QuerySet[Alert]:
+def my_alerts(*, user: User, status: str = "", rule: str = "", customer: str = "") -> QuerySet[Alert]:
     """A manager's list: alerts addressed to them on customers they still see, most urgent first.
 
     Urgent means the nearest deadline (days left, past due counting as today), then the most
@@ -44,7 +47,7 @@ def my_alerts(*, user: Any, status: str = "", rule: str = "", customer: str = ""
     )
 
 
-def alert_for_user(*, user: Any, alert_id: Any) -> Alert:
+def alert_for_user(*, user: User, alert_id: Any) -> Alert:
     try:
         return visible_alerts(user=user).get(pk=int(alert_id))
     except (Alert.DoesNotExist, TypeError, ValueError):

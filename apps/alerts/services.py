@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -37,6 +37,9 @@ from apps.notifications.services import (
     record_covered_notifications,
 )
 from apps.tasks.models import Task
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 
 @dataclass
@@ -516,7 +519,7 @@ def _locked(alert: Alert) -> Alert:
     return alert
 
 
-def _handled(alert: Alert, *, actor: Any, status: str, reason: str, action: str, **extra: Any) -> Alert:
+def _handled(alert: Alert, *, actor: User | None, status: str, reason: str, action: str, **extra: Any) -> Alert:
     before = alert.status
     alert.status = status
     alert.status_reason = reason.strip()[:300]
@@ -536,7 +539,7 @@ def _handled(alert: Alert, *, actor: Any, status: str, reason: str, action: str,
 
 
 @transaction.atomic
-def acknowledge_alert(*, actor: Any, alert: Alert, reason: str = "") -> Alert:
+def acknowledge_alert(*, actor: User | None, alert: Alert, reason: str = "") -> Alert:
     ensure_can_edit(actor)
     alert = _locked(alert)
     return _handled(
@@ -550,7 +553,7 @@ def acknowledge_alert(*, actor: Any, alert: Alert, reason: str = "") -> Alert:
 
 
 @transaction.atomic
-def snooze_alert(*, actor: Any, alert: Alert, until: dt.date, reason: str = "") -> Alert:
+def snooze_alert(*, actor: User | None, alert: Alert, until: dt.date, reason: str = "") -> Alert:
     """Hide an alert until a date (after today, within a year); it reopens on that date."""
     ensure_can_edit(actor)
     today = business_today()
@@ -565,7 +568,7 @@ def snooze_alert(*, actor: Any, alert: Alert, until: dt.date, reason: str = "") 
 
 
 @transaction.atomic
-def dismiss_alert(*, actor: Any, alert: Alert, reason: str) -> Alert:
+def dismiss_alert(*, actor: User | None, alert: Alert, reason: str) -> Alert:
     """Dismissing needs a reason: the auditor asks why a maturity was not followed up."""
     ensure_can_edit(actor)
     if not (reason or "").strip():

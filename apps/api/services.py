@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -16,6 +16,9 @@ from apps.api.models import ApiKey, Scope
 from apps.core.audit import record_audit_event
 from apps.core.errors import Conflict, DomainError, PermissionDenied
 from apps.customers.visibility import may_edit_customers
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 KEY_PREFIX = "fp"
 # How often last_used_at is refreshed: once a minute is precise enough to spot an unused key
@@ -56,7 +59,7 @@ def split_key(raw: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def owner_may_hold(owner: Any, scope: str) -> bool:
+def owner_may_hold(owner: User, scope: str) -> bool:
     if not owner.is_active:
         return False
     if scope in WRITE_SCOPES and not may_edit_customers(owner):
@@ -70,7 +73,7 @@ def _max_lifetime() -> dt.timedelta:
 
 @transaction.atomic
 def create_api_key(
-    *, actor: Any, owner: Any, name: str, scopes: Iterable[str], expires_at: dt.datetime
+    *, actor: User | None, owner: User, name: str, scopes: Iterable[str], expires_at: dt.datetime
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its full secret, which is never stored and never shown again.
 
@@ -119,7 +122,7 @@ def create_api_key(
 
 
 @transaction.atomic
-def revoke_api_key(*, actor: Any, api_key: ApiKey, reason: str = "") -> ApiKey:
+def revoke_api_key(*, actor: User | None, api_key: ApiKey, reason: str = "") -> ApiKey:
     """Revoke at once; the row stays so that past uses remain attributable."""
     if actor is None or not actor.is_administrator:
         raise PermissionDenied("Only an administrator can revoke API keys.")

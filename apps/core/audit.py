@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -20,6 +20,9 @@ from apps.core.errors import DomainError
 from apps.core.masking import mask_value
 from apps.core.models import AuditEvent
 from apps.core.request_context import current_request_id
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_ID = 0x46505F4155444954  # "FP_AUDIT"
@@ -32,7 +35,7 @@ class AuditEntry:
     """One event to record; `record_audit_events` writes many under one lock."""
 
     action: str
-    actor: Any = None  # a User, or None for the system (beat, imports without a user)
+    actor: AbstractBaseUser | None = None  # a User, or None for the system (beat, imports without a user)
     target: models.Model | None = None
     customer_id: int | None = None
     # For bulk paths that know the object by label and id without loading it.
@@ -120,7 +123,7 @@ def record_audit_events(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
 
 def record_audit_event(
     *,
-    actor: Any,
+    actor: AbstractBaseUser | None,
     action: str,
     target: models.Model | None = None,
     customer_id: int | None = None,
@@ -217,7 +220,9 @@ def clean_reveal_reason(reason: str | None) -> str:
 
 
 @transaction.atomic
-def record_pii_reveal(*, actor: Any, target: models.Model, fields: Iterable[str], reason: str) -> AuditEvent:
+def record_pii_reveal(
+    *, actor: AbstractBaseUser | None, target: models.Model, fields: Iterable[str], reason: str
+) -> AuditEvent:
     """Reading a revealed PII value is itself an audit event, and always says why."""
     reason = clean_reveal_reason(reason)
     return record_audit_event(

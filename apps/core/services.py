@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -12,15 +12,19 @@ from apps.core.business_date import forget_cached_override
 from apps.core.errors import PermissionDenied
 from apps.core.models import BusinessCalendar
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
 
 @transaction.atomic
-def set_business_date(*, actor: Any, pinned_date: dt.date | None) -> BusinessCalendar:
+def set_business_date(*, actor: AbstractBaseUser | None, pinned_date: dt.date | None) -> BusinessCalendar:
     """Pin "today" for every bank rule (maturity windows, overdue tasks, KYC expiry), or unpin it.
 
     Only an administrator may do this (or the system, actor None): a pinned date moves every
     scan and reminder at once, so it is audited like any other write.
     """
-    if actor is not None and not actor.is_administrator:
+    # The role lives on identity's user model, which core does not import.
+    if actor is not None and not getattr(actor, "is_administrator", False):
         raise PermissionDenied("Only an administrator may pin the business date.")
     calendar, _ = BusinessCalendar.objects.select_for_update().get_or_create(pk=1)
     before = calendar.pinned_date

@@ -26,6 +26,7 @@ from rest_framework import serializers
 
 if TYPE_CHECKING:
     from apps.customers.models import Customer
+    from apps.identity.models import User
 
 OUTSIDE_BOOK = "a customer outside your book"
 
@@ -37,7 +38,7 @@ class Book:
     that primes the ids it will name runs one query however many it names.
     """
 
-    def __init__(self, *, user: Any = None, request: HttpRequest | None = None) -> None:
+    def __init__(self, *, user: User | None = None, request: HttpRequest | None = None) -> None:
         self._user = user
         self._request = request
         self._known: dict[int, bool] = {}

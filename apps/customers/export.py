@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -25,6 +25,9 @@ from apps.customers.customer_list import LIST_FIELDS, CustomerQuery, filtered_cu
 from apps.customers.fields import PII_FIELDS, PII_LABELS
 from apps.customers.models import INDEXED_PII, Customer
 from apps.customers.visibility import can_reveal_pii
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 # A spreadsheet treats a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -77,7 +80,7 @@ def _audit_filters(query: CustomerQuery) -> dict[str, Any]:
 
 @transaction.atomic
 def record_customer_export(
-    *, actor: Any, filters: Mapping[str, Any], rows: int, include_pii: bool, reason: str = "", **details: Any
+    *, actor: User | None, filters: Mapping[str, Any], rows: int, include_pii: bool, reason: str = "", **details: Any
 ) -> None:
     """Exports (page or command) are audited: who, which filters, how many rows, and whether
     PII left the bank's systems. Only a user who may reveal PII may export it, and says why."""
@@ -103,7 +106,7 @@ def record_customer_export(
     )
 
 
-def export_rows(*, user: Any, query: CustomerQuery) -> QuerySet[Customer]:
+def export_rows(*, user: User, query: CustomerQuery) -> QuerySet[Customer]:
     return (
         filtered_customers(user=user, query=query)
         .select_related("branch", "primary_manager")
@@ -111,7 +114,7 @@ def export_rows(*, user: Any, query: CustomerQuery) -> QuerySet[Customer]:
     )
 
 
-def prepare_export(*, user: Any, query: CustomerQuery, include_pii: bool, reason: str = "") -> Iterator[str]:
+def prepare_export(*, user: User, query: CustomerQuery, include_pii: bool, reason: str = "") -> Iterator[str]:
     """Record the export, then return the CSV lines to stream (header first)."""
     customers = export_rows(user=user, query=query)
     record_customer_export(

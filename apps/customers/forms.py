@@ -51,7 +51,7 @@ class ReassignCustomersForm(forms.Form):
     manager = ManagerChoiceField(queryset=get_user_model().objects.none(), help_text="The new primary manager.")
     reason = forms.CharField(max_length=200, required=True, help_text="Kept in each customer's assignment history.")
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: User | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["manager"].queryset = assignable_managers(actor=actor)
 

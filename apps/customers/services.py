@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
@@ -26,6 +26,9 @@ from apps.customers.models import (
 )
 from apps.customers.visibility import ensure_can_edit
 from apps.identity import roles
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 MANAGER_PERMISSIONS = ("view_customer", "change_customer")
 
@@ -64,7 +67,7 @@ def _validate_and_save(customer: Customer, **save_kwargs: Any) -> None:
 
 @transaction.atomic
 def create_customer(
-    *, actor: Any, external_id: str, branch: Any, manager: Any = None, reason: str = "", **profile: Any
+    *, actor: User | None, external_id: str, branch: Any, manager: User | None = None, reason: str = "", **profile: Any
 ) -> Customer:
     """Create a customer; with `manager`, assign them at once (permissions and history).
 
@@ -74,7 +77,7 @@ def create_customer(
     """
     ensure_can_edit(actor)
     self_claim = actor is not None and not (actor.is_administrator or actor.is_branch_manager)
-    if self_claim:
+    if actor is not None and self_claim:
         if getattr(branch, "pk", branch) != actor.branch_id:
             raise PermissionDenied("A relationship manager opens customers in their own branch only.")
         if manager is not None and manager.pk != actor.pk:
@@ -94,7 +97,7 @@ def create_customer(
 
 
 @transaction.atomic
-def update_customer(*, actor: Any, customer: Customer, **profile: Any) -> Customer:
+def update_customer(*, actor: User | None, customer: Customer, **profile: Any) -> Customer:
     ensure_can_edit(actor)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     before = snapshot(customer, profile.keys())
@@ -109,7 +112,11 @@ def update_customer(*, actor: Any, customer: Customer, **profile: Any) -> Custom
 
 
 def _ensure_can_assign(
-    actor: Any, customers: list[tuple[int, int, int | None]], manager: Any, *, self_claim: bool = False
+    actor: User | None,
+    customers: Sequence[tuple[int, int | None, int | None]],
+    manager: User,
+    *,
+    self_claim: bool = False,
 ) -> None:
     if not manager.is_active:
         raise DomainError("Customers can only be assigned to an active employee.", field="manager")
@@ -127,7 +134,7 @@ def _ensure_can_assign(
 
 
 @transaction.atomic
-def assign_customers(*, actor: Any, customer_ids: Iterable[int], manager: Any, reason: str = "") -> int:
+def assign_customers(*, actor: User | None, customer_ids: Iterable[int], manager: User, reason: str = "") -> int:
     """Make `manager` the primary manager of these customers, in a constant number of queries.
 
     Grants the manager view/change on each customer, revokes them from whoever held them
@@ -137,7 +144,9 @@ def assign_customers(*, actor: Any, customer_ids: Iterable[int], manager: Any, r
     return _assign(actor, customer_ids, manager, reason)
 
 
-def _assign(actor: Any, customer_ids: Iterable[int], manager: Any, reason: str, *, self_claim: bool = False) -> int:
+def _assign(
+    actor: User | None, customer_ids: Iterable[int], manager: User, reason: str, *, self_claim: bool = False
+) -> int:
     ids = sorted(set(customer_ids))
     rows = list(
         Customer.objects.select_for_update()
@@ -187,18 +196,19 @@ def _assign(actor: Any, customer_ids: Iterable[int], manager: Any, reason: str, 
 
 
 @transaction.atomic
-def open_first_assignments(*, actor: Any, customers: Sequence[Customer], reason: str = "") -> None:
+def open_first_assignments(*, actor: User | None, customers: Sequence[Customer], reason: str = "") -> None:
     """Customers just created with their primary manager set (the import's bulk path): grant
     that manager's object permissions and open the assignment history, in a fixed number of
     statements (COPY). Nobody held these customers before, so nothing is revoked or closed; the
     caller's creation audit event records the primary manager."""
     if not customers:
         return
-    by_manager: dict[int, list[Customer]] = {}
+    by_manager: dict[int | None, list[Customer]] = {}
     for customer in customers:
         by_manager.setdefault(customer.primary_manager_id, []).append(customer)
     for group in by_manager.values():
-        _ensure_can_assign(actor, [(c.pk, c.branch_id, None) for c in group], group[0].primary_manager)
+        manager = cast("User", group[0].primary_manager)  # the caller sets it on every customer
+        _ensure_can_assign(actor, [(c.pk, c.branch_id, None) for c in group], manager)
     now = timezone.now()
     permissions = list(Permission.objects.filter(content_type__app_label="customers", codename__in=MANAGER_PERMISSIONS))
     copy_rows(
@@ -214,14 +224,14 @@ def open_first_assignments(*, actor: Any, customers: Sequence[Customer], reason:
     )
 
 
-def assign_customer(*, actor: Any, customer: Customer, manager: Any, reason: str = "") -> Customer:
+def assign_customer(*, actor: User | None, customer: Customer, manager: User, reason: str = "") -> Customer:
     assign_customers(actor=actor, customer_ids=[customer.pk], manager=manager, reason=reason)
     customer.refresh_from_db(fields=["primary_manager", "updated_at"])
     return customer
 
 
 @transaction.atomic
-def transfer_portfolio(*, actor: Any, from_manager: Any, to_manager: Any, reason: str = "") -> int:
+def transfer_portfolio(*, actor: User | None, from_manager: User, to_manager: User, reason: str = "") -> int:
     """Move every customer of a manager (e.g. leaving the bank) to another manager."""
     if from_manager.pk == to_manager.pk:
         raise DomainError("Choose a different manager to receive the portfolio.", field="to_manager")
@@ -239,7 +249,7 @@ def transfer_portfolio(*, actor: Any, from_manager: Any, to_manager: Any, reason
 @transaction.atomic
 def add_identity_document(
     *,
-    actor: Any,
+    actor: User | None,
     customer: Customer,
     document_type: str,
     number: str,
@@ -274,7 +284,9 @@ def add_identity_document(
 
 
 @transaction.atomic
-def link_customers(*, actor: Any, from_customer: Customer, to_customer: Customer, kind: str) -> CustomerRelationship:
+def link_customers(
+    *, actor: User | None, from_customer: Customer, to_customer: Customer, kind: str
+) -> CustomerRelationship:
     ensure_can_edit(actor)
     if from_customer.pk == to_customer.pk:
         raise DomainError("A customer cannot be related to themselves.", field="to_customer")
@@ -294,7 +306,7 @@ def link_customers(*, actor: Any, from_customer: Customer, to_customer: Customer
 
 @transaction.atomic
 def record_consent(
-    *, actor: Any, customer: Customer, channel: str, purpose: str, granted: bool, source: str = ""
+    *, actor: User | None, customer: Customer, channel: str, purpose: str, granted: bool, source: str = ""
 ) -> CustomerConsent:
     ensure_can_edit(actor)
     consent, _ = CustomerConsent.objects.update_or_create(

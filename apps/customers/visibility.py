@@ -30,7 +30,7 @@ MANAGER_ROLES = (roles.RELATIONSHIP_MANAGER, roles.BRANCH_MANAGER)
 # --- roles: what each may do with customers --------------------------------------------------
 
 
-def _signed_in(user: Any) -> bool:  # Any: AnonymousUser as well as User
+def _signed_in(user: User) -> bool:  # Any: AnonymousUser as well as User
     return bool(getattr(user, "is_authenticated", False) and user.is_active)
 
 
@@ -212,7 +212,7 @@ class CustomerScope:
         return customers.filter(pk__in=self.assigned_ids)
 
 
-def customer_scope(*, user: Any) -> CustomerScope:  # Any: AnonymousUser sees nothing
+def customer_scope(*, user: User) -> CustomerScope:  # Any: AnonymousUser sees nothing
     """Who sees which customer, decided once per request (see CustomerScope); no query."""
     if not _signed_in(user):
         return CustomerScope(sees_none=True)
@@ -222,7 +222,7 @@ def customer_scope(*, user: Any) -> CustomerScope:  # Any: AnonymousUser sees no
     return CustomerScope(user_id=user.pk, branch_id=branch_id)
 
 
-def visible_customers(*, user: Any) -> QuerySet[Customer]:  # Any: AnonymousUser sees nothing
+def visible_customers(*, user: User) -> QuerySet[Customer]:  # Any: AnonymousUser sees nothing
     """Customers this user may see: the one rule, customer_scope, as a queryset.
 
     Administrators and compliance officers see every customer (compliance read-only, which
@@ -233,7 +233,7 @@ def visible_customers(*, user: Any) -> QuerySet[Customer]:  # Any: AnonymousUser
     return customer_scope(user=user).customers()
 
 
-def visible_scope(*, user: Any, field: str = "customer") -> Q:  # Any: AnonymousUser sees nothing
+def visible_scope(*, user: User, field: str = "customer") -> Q:  # Any: AnonymousUser sees nothing
     """A filter on `field` (a foreign key to Customer) for rows under customers the user may see.
 
     Empty for someone who sees every customer, so the query does not join a subquery over the

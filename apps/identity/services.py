@@ -100,12 +100,12 @@ def sync_user_from_identity(*, identity: MappedIdentity, source: str) -> User:
             username=user.username,
         )
 
-    before = {
+    before: dict[str, Any] = {
         "roles": sorted(user.groups.values_list("name", flat=True)),
-        "branch": user.branch.code if user.branch_id else None,
+        "branch": user.branch.code if user.branch else None,
         "is_staff": user.is_staff,
     }
-    after = {
+    after: dict[str, Any] = {
         "roles": sorted(identity.roles),
         "branch": branch.code if branch else None,
         # Django admin is for administrators only (roles.is_staff_for); the admin asks for TOTP too.
@@ -212,7 +212,7 @@ def record_break_glass_login(*, user: User, request: HttpRequest | None = None) 
 
 
 @transaction.atomic
-def record_session_ended(*, user: Any, reason: str, request: HttpRequest | None = None) -> None:
+def record_session_ended(*, user: User, reason: str, request: HttpRequest | None = None) -> None:
     record_audit_event(
         actor=user if getattr(user, "pk", None) else None,
         action="session.ended",
@@ -222,7 +222,7 @@ def record_session_ended(*, user: Any, reason: str, request: HttpRequest | None 
 
 
 @transaction.atomic
-def enrol_totp_device(*, actor: Any, user: User, name: str = "Authenticator app") -> TOTPDevice:
+def enrol_totp_device(*, actor: User | None, user: User, name: str = "Authenticator app") -> TOTPDevice:
     """A new confirmed TOTP device for a staff user (break-glass and the admin need one).
 
     Earlier devices are removed: one device per person, so a lost phone is replaced, not added.

@@ -15,7 +15,7 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from django.db.models import QuerySet
 
@@ -25,6 +25,9 @@ from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS, PII_
 from apps.customers.models import Customer
 from apps.customers.visibility import visible_customers
 from apps.products.models import Segment
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 CHUNK_SIZE = 2000
 BASE_COLUMNS = ("external_id", "kind", *NAME_FIELDS, "country", *BANKING_FIELDS, "branch_code", "manager_username")
@@ -43,7 +46,7 @@ class ExportFilters:
     manager_username: str = ""
 
 
-def _filtered(*, user: Any, filters: ExportFilters) -> QuerySet[Customer]:
+def _filtered(*, user: User, filters: ExportFilters) -> QuerySet[Customer]:
     customers = visible_customers(user=user)
     for name, allowed in (
         ("segment", Segment.values),
@@ -78,7 +81,7 @@ def _values(customer: Customer, include_pii: bool) -> Iterator[tuple[str, Any]]:
 
 
 def export_customers(
-    *, actor: Any, filters: ExportFilters, include_pii: bool, file_format: str, out: TextIO, reason: str = ""
+    *, actor: User | None, filters: ExportFilters, include_pii: bool, file_format: str, out: TextIO, reason: str = ""
 ) -> int:
     """Audit the export, then stream it to `out` (server-side cursor: flat memory). Returns rows."""
     if actor is None or not getattr(actor, "is_active", False):

@@ -7,7 +7,7 @@ counts and who ran it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +15,9 @@ from django.utils import timezone
 from apps.core.audit import record_audit_event
 from apps.imports.models import ImportRun
 from apps.imports.readers import FileFacts
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 UNFINISHED = (ImportRun.Status.RUNNING, ImportRun.Status.INTERRUPTED)
 
@@ -29,7 +32,9 @@ def unfinished_run(*, entity: str, sha256: str) -> ImportRun | None:
 
 
 @transaction.atomic
-def start_import_run(*, actor: Any, entity: str, facts: FileFacts, dry_run: bool, options: dict[str, Any]) -> ImportRun:
+def start_import_run(
+    *, actor: User | None, entity: str, facts: FileFacts, dry_run: bool, options: dict[str, Any]
+) -> ImportRun:
     return ImportRun.objects.create(
         entity=entity,
         file_name=facts.path.name[:255],
@@ -44,7 +49,7 @@ def start_import_run(*, actor: Any, entity: str, facts: FileFacts, dry_run: bool
 
 
 @transaction.atomic
-def resume_import_run(*, run: ImportRun, actor: Any) -> ImportRun:
+def resume_import_run(*, run: ImportRun, actor: User | None) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
     run.status = ImportRun.Status.RUNNING
     run.resumed += 1
@@ -75,7 +80,7 @@ def stop_import_run(*, run: ImportRun, status: str, message: str, error_report: 
 
 
 @transaction.atomic
-def complete_import_run(*, run: ImportRun, actor: Any, error_report: str, delimiter: str) -> ImportRun:
+def complete_import_run(*, run: ImportRun, actor: User | None, error_report: str, delimiter: str) -> ImportRun:
     """Close the run and record its one audit event (nothing is recorded for a dry run)."""
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
     run.status = ImportRun.Status.COMPLETED

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -19,6 +19,9 @@ from apps.core.models import AuditEvent
 from apps.customers.models import Customer, IdentityDocument
 from apps.customers.visibility import CustomerScope, customer_scope, visible_customers
 from apps.interactions.models import Attachment, Interaction
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 TIMELINE_PAGE_SIZE = 20
 
@@ -52,11 +55,11 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 EVENT_RANK, INTERACTION_RANK = 0, 1
 
 
-def _sees_confidential_of_everyone(user: Any) -> bool:
+def _sees_confidential_of_everyone(user: User) -> bool:
     return bool(getattr(user, "is_compliance_officer", False))
 
 
-def visible_interactions(*, user: Any, scope: CustomerScope | None = None) -> QuerySet[Interaction]:
+def visible_interactions(*, user: User, scope: CustomerScope | None = None) -> QuerySet[Interaction]:
     """Interactions on customers the user may see; confidential ones only for the author,
     the customer's primary manager and compliance.
 
@@ -73,7 +76,7 @@ def visible_interactions(*, user: Any, scope: CustomerScope | None = None) -> Qu
     return interactions.filter(Q(is_confidential=False) | Q(author=user) | Q(customer__primary_manager=user))
 
 
-def interaction_for_user(*, user: Any, interaction_id: Any) -> Interaction:
+def interaction_for_user(*, user: User, interaction_id: Any) -> Interaction:
     try:
         return (
             visible_interactions(user=user)
@@ -85,7 +88,7 @@ def interaction_for_user(*, user: Any, interaction_id: Any) -> Interaction:
         raise NotFound("No such interaction.") from None
 
 
-def corrections_of(*, user: Any, interaction: Interaction) -> QuerySet[Interaction]:
+def corrections_of(*, user: User, interaction: Interaction) -> QuerySet[Interaction]:
     return (
         visible_interactions(user=user)
         .filter(corrects=interaction)
@@ -94,7 +97,7 @@ def corrections_of(*, user: Any, interaction: Interaction) -> QuerySet[Interacti
     )
 
 
-def attachment_for_user(*, user: Any, attachment_id: Any) -> Attachment:
+def attachment_for_user(*, user: User, attachment_id: Any) -> Attachment:
     """An attachment is visible exactly when its interaction is."""
     try:
         return (
@@ -106,7 +109,7 @@ def attachment_for_user(*, user: Any, attachment_id: Any) -> Attachment:
         raise NotFound("No such attachment.") from None
 
 
-def recent_interactions(*, user: Any, limit: int = 10, scope: CustomerScope | None = None) -> QuerySet[Interaction]:
+def recent_interactions(*, user: User, limit: int = 10, scope: CustomerScope | None = None) -> QuerySet[Interaction]:
     """The latest interactions across the customers the user sees (dashboard)."""
     return (
         visible_interactions(user=user, scope=scope)
@@ -230,7 +233,7 @@ def _event_detail(event: AuditEvent, task_titles: Mapping[str, str]) -> str:
     return ""
 
 
-def _interactions_for_timeline(*, user: Any, customer: Customer) -> QuerySet[Interaction]:
+def _interactions_for_timeline(*, user: User, customer: Customer) -> QuerySet[Interaction]:
     interactions = Interaction.objects.filter(customer=customer)
     if not (_sees_confidential_of_everyone(user) or customer.primary_manager_id == user.pk):
         interactions = interactions.filter(Q(is_confidential=False) | Q(author=user))
@@ -238,7 +241,7 @@ def _interactions_for_timeline(*, user: Any, customer: Customer) -> QuerySet[Int
 
 
 def customer_timeline(
-    *, user: Any, customer_id: Any, before: str = "", limit: int = TIMELINE_PAGE_SIZE
+    *, user: User, customer_id: Any, before: str = "", limit: int = TIMELINE_PAGE_SIZE
 ) -> TimelinePage:
     """Interactions and system events of one customer, newest first, a page at a time.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,6 +25,9 @@ from apps.customers.models import Customer
 from apps.customers.visibility import ensure_can_edit, may_edit_customers
 from apps.interactions import files
 from apps.interactions.models import Attachment, Interaction
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 EDITABLE_FIELDS = ("channel", "occurred_at", "subject", "body", "outcome", "next_step", "is_confidential")
 # Free text may hold personal data: the audit trail records that it changed, never what it says.
@@ -41,7 +44,7 @@ def editable_until(interaction: Interaction) -> dt.datetime:
     return interaction.created_at + edit_window()
 
 
-def is_editable_by(interaction: Interaction, user: Any, *, now: dt.datetime | None = None) -> bool:
+def is_editable_by(interaction: Interaction, user: User, *, now: dt.datetime | None = None) -> bool:
     """The author, within the edit window, and only while their role may write."""
     if getattr(user, "pk", None) is None or interaction.author_id != user.pk:
         return False
@@ -59,7 +62,7 @@ def _validate(interaction: Interaction) -> None:
         raise_as_domain_error(error)
 
 
-def _require_author(actor: Any) -> None:
+def _require_author(actor: User | None) -> None:
     ensure_can_edit(actor)
     if getattr(actor, "pk", None) is None:
         raise DomainError("An interaction is always logged by a person.")
@@ -68,7 +71,7 @@ def _require_author(actor: Any) -> None:
 @transaction.atomic
 def log_interaction(
     *,
-    actor: Any,
+    actor: User | None,
     customer: Customer,
     channel: str,
     subject: str,
@@ -140,7 +143,7 @@ def log_interaction(
 
 
 @transaction.atomic
-def edit_interaction(*, actor: Any, interaction: Interaction, **changes: Any) -> Interaction:
+def edit_interaction(*, actor: User, interaction: Interaction, **changes: Any) -> Interaction:
     """The author may fix their own entry within the edit window; afterwards it is immutable."""
     _require_author(actor)
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -175,13 +178,13 @@ def edit_interaction(*, actor: Any, interaction: Interaction, **changes: Any) ->
     return interaction
 
 
-def add_correction(*, actor: Any, original: Interaction, **fields: Any) -> Interaction:
+def add_correction(*, actor: User | None, original: Interaction, **fields: Any) -> Interaction:
     """A correction is a new interaction on the same customer, linked to the one it corrects."""
     return log_interaction(actor=actor, customer=original.customer, corrects=original, **fields)
 
 
 @transaction.atomic
-def record_attachment_download(*, actor: Any, attachment: Attachment) -> None:
+def record_attachment_download(*, actor: User | None, attachment: Attachment) -> None:
     """Every read of an attachment is on the audit trail (who, which file, which customer)."""
     record_audit_event(
         actor=actor,

@@ -71,7 +71,7 @@ def choose_advisor(*, lead: Lead) -> User | None:
     return None
 
 
-def can_receive(*, user: Any, lead: Lead) -> bool:
+def can_receive(*, user: User, lead: Lead) -> bool:
     """A manual assignment's target: an active advisor of the lead's branch (or any, without one)."""
     if not advisors().filter(pk=user.pk).exists():
         return False

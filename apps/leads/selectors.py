@@ -10,7 +10,7 @@ Lists never load the encrypted columns: they show the masked hints.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -21,10 +21,13 @@ from apps.customers.visibility import sees_every_customer
 from apps.leads.models import Lead, LeadCorrection, LeadTransition
 from apps.leads.state import OPEN_STATES
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
 ENCRYPTED = tuple(field.name for field in encrypted_fields(Lead))
 
 
-def visible_leads(*, user: Any) -> QuerySet[Lead]:
+def visible_leads(*, user: User) -> QuerySet[Lead]:
     """Leads this user may see (see the module docstring for who sees what)."""
     leads = Lead.objects.all()
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -41,12 +44,12 @@ def visible_leads(*, user: Any) -> QuerySet[Lead]:
     return leads.none()
 
 
-def lead_list(*, user: Any) -> QuerySet[Lead]:
+def lead_list(*, user: User) -> QuerySet[Lead]:
     """For lists: no ciphertext loaded, the assignee and branch joined."""
     return visible_leads(user=user).defer(*ENCRYPTED).select_related("assignee", "branch")
 
 
-def lead_for_user(*, user: Any, lead_id: Any, with_details: bool = False) -> Lead:
+def lead_for_user(*, user: User, lead_id: Any, with_details: bool = False) -> Lead:
     """One lead the user may see; missing and forbidden look alike (404)."""
     leads = visible_leads(user=user).select_related("assignee", "branch", "customer")
     if not with_details:
@@ -62,7 +65,7 @@ def overdue_q(now: dt.datetime) -> Q:
 
 
 def inbox(
-    *, user: Any, state: str = "", intent: str = "", overdue: bool = False, now: dt.datetime | None = None
+    *, user: User, state: str = "", intent: str = "", overdue: bool = False, now: dt.datetime | None = None
 ) -> QuerySet[Lead]:
     """The leads inbox: filters on state, intent and 'first contact overdue'; open leads by default."""
     now = now or timezone.now()
@@ -75,7 +78,7 @@ def inbox(
     return leads.order_by("first_contact_due_at", "id")
 
 
-def inbox_counts(*, user: Any, now: dt.datetime | None = None) -> dict[str, int]:
+def inbox_counts(*, user: User, now: dt.datetime | None = None) -> dict[str, int]:
     """Open leads, those still to be contacted, and those overdue (one query)."""
     now = now or timezone.now()
     return visible_leads(user=user).aggregate(
@@ -85,7 +88,7 @@ def inbox_counts(*, user: Any, now: dt.datetime | None = None) -> dict[str, int]
     )
 
 
-def new_leads_for(*, user: Any, limit: int = 10) -> list[Lead]:
+def new_leads_for(*, user: User, limit: int = 10) -> list[Lead]:
     """For the dashboard: the user's newest open leads waiting for first contact."""
     return list(
         lead_list(user=user)

@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
 from apps.notifications.models import DEFAULT_CHANNELS, EMPLOYEE_KINDS, Channel, Notification, NotificationPreference
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
-def user_notifications(*, user: Any) -> QuerySet[Notification]:
+
+def user_notifications(*, user: User) -> QuerySet[Notification]:
     """The user's own in-app notifications, newest first (nobody reads another's)."""
     if not getattr(user, "is_authenticated", False):
         return Notification.objects.none()
     return Notification.objects.filter(recipient_user=user, channel=Channel.IN_APP).order_by("-created_at", "-id")
 
 
-def unread_notifications(*, user: Any, limit: int = 10) -> list[Notification]:
+def unread_notifications(*, user: User, limit: int = 10) -> list[Notification]:
     return list(user_notifications(user=user).filter(read_at__isnull=True)[:limit])
 
 
-def unread_count(*, user: Any) -> int:
+def unread_count(*, user: User) -> int:
     return user_notifications(user=user).filter(read_at__isnull=True).count()
 
 
-def notification_for_user(*, user: Any, notification_id: Any) -> Notification:
+def notification_for_user(*, user: User, notification_id: Any) -> Notification:
     try:
         return user_notifications(user=user).get(pk=int(notification_id))
     except (Notification.DoesNotExist, TypeError, ValueError):
@@ -36,7 +39,10 @@ def notification_for_user(*, user: Any, notification_id: Any) -> Notification:
 def chosen_channels(*, user_ids: Iterable[int], kinds: Iterable[str]) -> dict[tuple[int, str], set[str]]:
     """{(user id, kind): channels} from each user's preferences over the defaults (one query)."""
     user_ids, kinds = set(user_ids), set(kinds)
-    chosen = {(uid, kind): set(DEFAULT_CHANNELS.get(kind, {Channel.IN_APP})) for uid in user_ids for kind in kinds}
+    defaults: dict[str, set[Channel]] = {str(kind): channels for kind, channels in DEFAULT_CHANNELS.items()}
+    chosen: dict[tuple[int, str], set[str]] = {
+        (uid, kind): set(defaults.get(kind, {Channel.IN_APP})) for uid in user_ids for kind in kinds
+    }
     if not user_ids:
         return chosen
     rows = NotificationPreference.objects.filter(user_id__in=user_ids, kind__in=kinds).values_list(
@@ -50,7 +56,7 @@ def chosen_channels(*, user_ids: Iterable[int], kinds: Iterable[str]) -> dict[tu
     return chosen
 
 
-def preference_matrix(*, user: Any) -> list[dict[str, Any]]:
+def preference_matrix(*, user: User) -> list[dict[str, Any]]:
     """Rows for the preferences page: each kind with the channels currently on."""
     chosen = chosen_channels(user_ids=[user.pk], kinds=EMPLOYEE_KINDS)
     return [

@@ -23,7 +23,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
@@ -36,6 +36,9 @@ from apps.core.errors import DomainError
 from apps.customers.models import Customer, CustomerConsent
 from apps.notifications import channels
 from apps.notifications.models import EMPLOYEE_KINDS, Channel, Notification, NotificationPreference
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +290,8 @@ def _address(notification: Notification, customer: Customer | None) -> str:
         value = customer.email if notification.channel == Channel.EMAIL else customer.phone
     else:
         user = notification.recipient_user
+        if user is None:  # a row for nobody: there is no address to send to
+            return ""
         value = user.email if notification.channel == Channel.EMAIL else user.phone
     return (value or "").strip()
 
@@ -555,7 +560,7 @@ def settle_expired_claims(*, batch_size: int = 500) -> dict[str, int]:
 
 
 @transaction.atomic
-def mark_notification_read(*, user: Any, notification: Notification) -> Notification:
+def mark_notification_read(*, user: User, notification: Notification) -> Notification:
     """Read receipts are the user's own UI state, not bank data: no audit event."""
     if notification.recipient_user_id != user.pk:
         raise DomainError("This is not your notification.")
@@ -566,14 +571,14 @@ def mark_notification_read(*, user: Any, notification: Notification) -> Notifica
 
 
 @transaction.atomic
-def mark_all_notifications_read(*, user: Any) -> int:
+def mark_all_notifications_read(*, user: User) -> int:
     return Notification.objects.filter(recipient_user=user, channel=Channel.IN_APP, read_at__isnull=True).update(
         read_at=timezone.now(), updated_at=timezone.now()
     )
 
 
 @transaction.atomic
-def set_notification_preferences(*, actor: Any, user: Any, chosen: dict[str, set[str]]) -> None:
+def set_notification_preferences(*, actor: User, user: User, chosen: dict[str, set[str]]) -> None:
     """Store which channels `user` wants for each kind (only the user or an administrator)."""
     if actor.pk != user.pk and not actor.is_administrator:
         raise DomainError("You can only change your own notification settings.")
@@ -602,7 +607,7 @@ def set_notification_preferences(*, actor: Any, user: Any, chosen: dict[str, set
 
 
 @transaction.atomic
-def retry_notifications(*, actor: Any, notification_ids: Sequence[int]) -> int:
+def retry_notifications(*, actor: User, notification_ids: Sequence[int]) -> int:
     """Administrators give failed rows a fresh set of attempts (e.g. after fixing SMTP).
 
     A row whose outcome is unknown is sent again only this way, after an administrator checked

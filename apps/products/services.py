@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -22,8 +22,11 @@ from apps.core.templatetags.finpulse import format_amount, format_amount_range, 
 from apps.products.fields import PRODUCT_FIELDS
 from apps.products.models import Product, ProductFee, ProductRate
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
-def ensure_can_manage_catalog(actor: Any) -> None:
+
+def ensure_can_manage_catalog(actor: User | None) -> None:
     """Only administrators change the catalog; the system (None) may too."""
     if actor is not None and not (actor.is_active and actor.is_administrator):
         raise PermissionDenied("Only an administrator can change the product catalog.")
@@ -69,7 +72,7 @@ def _audit_value(value: Any) -> Any:
 
 @transaction.atomic
 def create_product(
-    *, actor: Any, code: str, name: str, category: str, branches: Iterable[Any] = (), **fields: Any
+    *, actor: User | None, code: str, name: str, category: str, branches: Iterable[Any] = (), **fields: Any
 ) -> Product:
     """Add a product to the catalog. `branches` empty means every branch offers it."""
     ensure_can_manage_catalog(actor)
@@ -109,7 +112,7 @@ def _overlaps(low_a: Decimal | int, high_a: Any, low_b: Decimal | int, high_b: A
 @transaction.atomic
 def add_product_rate(
     *,
-    actor: Any,
+    actor: User | None,
     product: Product,
     effective_from: dt.date,
     rate: Decimal,
@@ -193,7 +196,7 @@ def add_product_rate(
 @transaction.atomic
 def add_product_fee(
     *,
-    actor: Any,
+    actor: User | None,
     product: Product,
     name: str,
     amount: Decimal = Decimal("0"),
@@ -227,7 +230,9 @@ def add_product_fee(
 
 
 @transaction.atomic
-def update_product(*, actor: Any, product: Product, branches: Iterable[Any] | None = None, **changes: Any) -> Product:
+def update_product(
+    *, actor: User | None, product: Product, branches: Iterable[Any] | None = None, **changes: Any
+) -> Product:
     """Change a product's terms, eligibility or availability (its code and category stay).
 
     `branches` None leaves availability alone; an empty list means every branch offers it.

@@ -78,7 +78,7 @@ class Profile:
     today: dt.date
 
 
-def advice_customer(*, user: Any, customer_id: Any) -> Customer:
+def advice_customer(*, user: User, customer_id: Any) -> Customer:
     """A customer the user may see, with only the fields advice needs (404 otherwise)."""
     try:
         return visible_customers(user=user).only(*PROFILE_FIELDS).get(pk=int(customer_id))
@@ -204,7 +204,7 @@ class CustomerVersion:
     fingerprint: str  # changes whenever anything the profile (and so its hash) depends on changes
 
 
-def customer_version(*, user: Any, customer_id: Any, today: dt.date | None = None) -> CustomerVersion:
+def customer_version(*, user: User, customer_id: Any, today: dt.date | None = None) -> CustomerVersion:
     """The visibility check and a fingerprint of the customer's advice inputs, in one query.
 
     The panel's cache-hit path maps this fingerprint to the profile hash it produced, so it
@@ -283,12 +283,12 @@ def latest_advice(*, customer_id: int) -> Recommendation | None:
     )
 
 
-def visible_recommendations(*, user: Any) -> QuerySet[Recommendation]:
+def visible_recommendations(*, user: User) -> QuerySet[Recommendation]:
     """Advice on customers the user may see (the customer selector decides)."""
     return Recommendation.objects.filter(visible_scope(user=user, field="customer"))
 
 
-def recommendation_for_user(*, user: Any, recommendation_id: Any) -> Recommendation:
+def recommendation_for_user(*, user: User, recommendation_id: Any) -> Recommendation:
     try:
         return visible_recommendations(user=user).get(pk=int(recommendation_id))
     except (Recommendation.DoesNotExist, TypeError, ValueError):
@@ -328,8 +328,9 @@ def acceptance_by_product(*, recommendations: QuerySet[Recommendation]) -> list[
 def daily_costs(*, recommendations: QuerySet[Recommendation], days: int = 30) -> list[dict[str, Any]]:
     """Per day: how much advice was given, by which engine, the tokens and the estimated cost."""
     since = timezone.now() - dt.timedelta(days=days)
-    return list(
-        recommendations.filter(created_at__gte=since)
+    # values() rows are dicts; django-stubs types them as a TypedDict, which list[dict] does not accept.
+    rows: list[dict[str, Any]] = list(
+        recommendations.filter(created_at__gte=since)  # type: ignore[arg-type]
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(
@@ -343,6 +344,7 @@ def daily_costs(*, recommendations: QuerySet[Recommendation], days: int = 30) ->
         )
         .order_by("-day")
     )
+    return rows
 
 
 # --- the eligibility panel of the customer page: every product, eligible or not, and why ---
@@ -394,7 +396,8 @@ def customer_eligibility(*, user: User, customer_id: Any, today: dt.date | None 
         .values_list("holding__product_id", flat=True)
     )
     facts = facts_of(customer, today=today, held_product_ids=set(held))
-    eligible, not_eligible = [], []
+    eligible: list[ProductEligibility] = []
+    not_eligible: list[ProductEligibility] = []
     for product in active_products().prefetch_related("branches").order_by("category", "name", "id"):
         item = ProductEligibility(product=product, result=evaluate(facts, product))
         (eligible if item.result.eligible else not_eligible).append(item)

@@ -16,7 +16,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,6 +45,9 @@ from apps.recommendations.selectors import (
     stored_advice,
 )
 from apps.recommendations.validation import MalformedAnswer, validate_answer
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +94,7 @@ def _pending_seconds() -> int:
     return int(settings.OPENAI_TIMEOUT * max(settings.FINPULSE_LLM_MAX_ATTEMPTS, 1)) + 60
 
 
-def ensure_can_ask_for_advice(actor: Any) -> None:
+def ensure_can_ask_for_advice(actor: User | None) -> None:
     # Compliance reads advice but does not cause it (it costs money and writes records).
     if actor is not None and not may_edit_customers(actor):
         raise PermissionDenied("Your role may read advice but not ask for it.")
@@ -116,7 +119,7 @@ def from_cached(payload: dict[str, Any]) -> Recommendation:
 
 @transaction.atomic
 def record_recommendation(
-    *, actor: Any, customer: Customer, profile: Profile, fields: dict[str, Any]
+    *, actor: User | None, customer: Customer, profile: Profile, fields: dict[str, Any]
 ) -> Recommendation:
     """Store one piece of advice with its audit event (what was advised, by which engine)."""
     row = Recommendation.objects.create(
@@ -146,7 +149,7 @@ def record_recommendation(
     return row
 
 
-def _reuse(*, actor: Any, customer: Customer, profile: Profile) -> Recommendation | None:
+def _reuse(*, actor: User | None, customer: Customer, profile: Profile) -> Recommendation | None:
     payload = cache.get(advice_key(profile.profile_hash))
     if payload and payload.get("customer_id") == customer.pk:
         return from_cached(payload)
@@ -228,7 +231,7 @@ def _usage_fields(usage: llm.LlmUsage) -> dict[str, Any]:
     }
 
 
-def _compute(*, actor: Any, customer: Customer, profile: Profile) -> Recommendation:
+def _compute(*, actor: User | None, customer: Customer, profile: Profile) -> Recommendation:
     started = time.monotonic()
     catalog = advice_catalog(today=profile.today)
     found = candidates(facts=profile.facts, snapshot=profile.snapshot, catalog=catalog)
@@ -251,7 +254,7 @@ def _compute(*, actor: Any, customer: Customer, profile: Profile) -> Recommendat
 
 
 def recommend_for_customer(
-    *, actor: Any, customer: Customer, force: bool = False, profile: Profile | None = None
+    *, actor: User | None, customer: Customer, force: bool = False, profile: Profile | None = None
 ) -> Recommendation:
     """Advice for one customer: cached per profile hash, stored, never a vendor error.
 
@@ -296,7 +299,7 @@ def publish_refresh(*, customer_id: int, actor_id: int | None) -> bool:
     return True
 
 
-def request_refresh(*, actor: Any, customer: Customer, gates: Gates | None = None) -> bool:
+def request_refresh(*, actor: User | None, customer: Customer, gates: Gates | None = None) -> bool:
     """Queue fresh advice for a customer (after commit); False when one is already pending."""
     ensure_can_ask_for_advice(actor)
     gates = gates or current_profile(customer=customer).gates
@@ -330,7 +333,7 @@ def version_key(customer_id: int, fingerprint: str) -> str:
     return f"{CACHE_PREFIX}version:{customer_id}:{fingerprint}"
 
 
-def advice_panel(*, user: Any, customer_id: Any) -> AdvicePanel:
+def advice_panel(*, user: User, customer_id: Any) -> AdvicePanel:
     """What the customer page shows: current advice from the cache or its stored row.
 
     Cache-hit path: one query (visibility and a fingerprint of the advice inputs), the
@@ -391,7 +394,7 @@ REASON_MAX = 300
 
 @transaction.atomic
 def record_feedback(
-    *, actor: Any, recommendation: Recommendation, product_id: int, decision: str, reason: str = ""
+    *, actor: User | None, recommendation: Recommendation, product_id: int, decision: str, reason: str = ""
 ) -> RecommendationFeedback:
     """A manager accepts or dismisses one recommended product (a dismissal needs a reason).
 

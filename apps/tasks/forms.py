@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
@@ -11,6 +11,9 @@ from django.utils import timezone
 from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
 from apps.tasks.models import Task
 from apps.tasks.selectors import WHEN_CHOICES
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 _FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 NOT_ASSIGNABLE = "This person cannot see the customer, so the task cannot be assigned to them."
@@ -61,7 +64,7 @@ class TaskForm(_ScheduleMixin, forms.Form):
         required=False, max_length=DESCRIPTION_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args: Any, assignees: Any, user: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, assignees: Any, user: User | None = None, **kwargs: Any) -> None:
         """`assignees`: the users who may hold this customer's tasks (assignable_users)."""
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = assignees

@@ -18,19 +18,19 @@ if TYPE_CHECKING:
 WHEN_CHOICES = (("", "All open"), ("overdue", "Overdue"), ("today", "Due today"), ("upcoming", "Upcoming"))
 
 
-def visible_tasks(*, user: Any) -> QuerySet[Task]:
+def visible_tasks(*, user: User) -> QuerySet[Task]:
     """Tasks on customers the user may see (the customer selector decides)."""
     return Task.objects.filter(visible_scope(user=user)).select_related("customer", "assignee")
 
 
-def task_for_user(*, user: Any, task_id: Any) -> Task:
+def task_for_user(*, user: User, task_id: Any) -> Task:
     try:
         return visible_tasks(user=user).get(pk=int(task_id))
     except (Task.DoesNotExist, TypeError, ValueError):
         raise NotFound("No such task.") from None
 
 
-def open_tasks_for_customer(*, user: Any, customer: Customer) -> QuerySet[Task]:
+def open_tasks_for_customer(*, user: User, customer: Customer) -> QuerySet[Task]:
     """The customer's open tasks, soonest first, for anyone who may see the customer."""
     return (
         visible_tasks(user=user)
@@ -46,7 +46,7 @@ def business_day_bounds(day: dt.date | None = None) -> tuple[dt.datetime, dt.dat
     return start, start + dt.timedelta(days=1)
 
 
-def my_open_tasks(*, user: Any, when: str = "", today: dt.date | None = None) -> QuerySet[Task]:
+def my_open_tasks(*, user: User, when: str = "", today: dt.date | None = None) -> QuerySet[Task]:
     """Open tasks assigned to the user on customers they may see.
 
     Overdue: due before the business day began; today: due during it; upcoming: after it.
@@ -62,7 +62,7 @@ def my_open_tasks(*, user: Any, when: str = "", today: dt.date | None = None) ->
     return tasks.order_by("due_at", "-priority", "id")
 
 
-def my_task_counts(*, user: Any, today: dt.date | None = None) -> dict[str, int]:
+def my_task_counts(*, user: User, today: dt.date | None = None) -> dict[str, int]:
     """How many of the user's open tasks fall in each bucket (one query)."""
     start, end = business_day_bounds(today)
     return my_open_tasks(user=user, today=today).aggregate(
@@ -79,5 +79,5 @@ def assignable_users(*, customer: Customer) -> QuerySet[User]:
     return may_hold_work_on(customer=customer).order_by("first_name", "last_name", "username")
 
 
-def can_be_assigned(*, user: Any, customer: Customer) -> bool:
+def can_be_assigned(*, user: User, customer: Customer) -> bool:
     return assignable_users(customer=customer).filter(pk=user.pk).exists()

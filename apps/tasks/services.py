@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,6 +16,9 @@ from apps.customers.visibility import ensure_can_edit
 from apps.tasks.models import Task
 from apps.tasks.selectors import can_be_assigned
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
 
 def _validate(task: Task) -> None:
     if task.reminder_at and task.due_at and task.reminder_at > task.due_at:
@@ -26,7 +29,7 @@ def _validate(task: Task) -> None:
         raise_as_domain_error(error)
 
 
-def _ensure_assignable(assignee: Any, customer: Customer) -> None:
+def _ensure_assignable(assignee: User, customer: Customer) -> None:
     """A task is never handed to someone who cannot open its customer."""
     if not can_be_assigned(user=assignee, customer=customer):
         raise DomainError(
@@ -37,9 +40,9 @@ def _ensure_assignable(assignee: Any, customer: Customer) -> None:
 @transaction.atomic
 def create_task(
     *,
-    actor: Any,
+    actor: User | None,
     customer: Customer,
-    assignee: Any,
+    assignee: User,
     title: str,
     due_at: dt.datetime,
     priority: int = Task.Priority.NORMAL,
@@ -77,7 +80,7 @@ def create_task(
 
 
 @transaction.atomic
-def complete_task(*, actor: Any, task: Task, outcome: str = "") -> Task:
+def complete_task(*, actor: User | None, task: Task, outcome: str = "") -> Task:
     ensure_can_edit(actor)
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.status != Task.Status.OPEN:
@@ -91,7 +94,9 @@ def complete_task(*, actor: Any, task: Task, outcome: str = "") -> Task:
 
 
 @transaction.atomic
-def reschedule_task(*, actor: Any, task: Task, due_at: dt.datetime, reminder_at: dt.datetime | None = None) -> Task:
+def reschedule_task(
+    *, actor: User | None, task: Task, due_at: dt.datetime, reminder_at: dt.datetime | None = None
+) -> Task:
     ensure_can_edit(actor)
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.status != Task.Status.OPEN:
@@ -105,7 +110,7 @@ def reschedule_task(*, actor: Any, task: Task, due_at: dt.datetime, reminder_at:
 
 
 @transaction.atomic
-def reassign_task(*, actor: Any, task: Task, assignee: Any) -> Task:
+def reassign_task(*, actor: User | None, task: Task, assignee: User) -> Task:
     ensure_can_edit(actor)
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.status != Task.Status.OPEN:
@@ -122,7 +127,12 @@ def reassign_task(*, actor: Any, task: Task, assignee: Any) -> Task:
 
 @transaction.atomic
 def update_task_details(
-    *, actor: Any, task: Task, title: str | None = None, description: str | None = None, priority: int | None = None
+    *,
+    actor: User | None,
+    task: Task,
+    title: str | None = None,
+    description: str | None = None,
+    priority: int | None = None,
 ) -> Task:
     """Edit what a task says and how urgent it is; its customer and origin stay as recorded."""
     ensure_can_edit(actor)
@@ -147,7 +157,7 @@ def update_task_details(
 
 
 @transaction.atomic
-def cancel_task(*, actor: Any, task: Task, reason: str = "") -> Task:
+def cancel_task(*, actor: User | None, task: Task, reason: str = "") -> Task:
     """Cancel an open task (tasks are kept for the record, never deleted)."""
     ensure_can_edit(actor)
     task = Task.objects.select_for_update().get(pk=task.pk)

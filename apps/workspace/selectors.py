@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import F
 from django.utils import timezone
@@ -40,6 +40,9 @@ from apps.leads.selectors import new_leads_for
 from apps.notifications.models import Notification
 from apps.notifications.selectors import unread_notifications
 from apps.tasks.models import Task
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 SECTION_LIMIT = 10  # a day's list to act on; each section links to the full list
 RECENT_INTERACTIONS = 10
@@ -88,7 +91,7 @@ def _day_bounds(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def tasks_due(*, user: Any, today: dt.date, scope: CustomerScope | None = None) -> Section:
+def tasks_due(*, user: User, today: dt.date, scope: CustomerScope | None = None) -> Section:
     """Open tasks assigned to the user on customers they see (visible_tasks), due today or
     overdue, oldest first."""
     scope = scope or customer_scope(user=user)
@@ -128,7 +131,7 @@ def tasks_due(*, user: Any, today: dt.date, scope: CustomerScope | None = None) 
     return Section(title="Tasks due today and overdue", items=items, has_more=more)
 
 
-def maturing_holdings(*, user: Any, today: dt.date, scope: CustomerScope | None = None) -> Section:
+def maturing_holdings(*, user: User, today: dt.date, scope: CustomerScope | None = None) -> Section:
     """Active holdings of visible customers (as owner or joint holder) maturing in the window."""
     scope = scope or customer_scope(user=user)
     days = maturing_days()
@@ -177,7 +180,7 @@ def maturing_holdings(*, user: Any, today: dt.date, scope: CustomerScope | None 
     return Section(title=f"Maturing in the next {days} days", items=items, has_more=more)
 
 
-def expiring_documents(*, user: Any, today: dt.date, scope: CustomerScope | None = None) -> Section:
+def expiring_documents(*, user: User, today: dt.date, scope: CustomerScope | None = None) -> Section:
     """Identity documents of visible customers expiring soon, or lately expired."""
     scope = scope or customer_scope(user=user)
     since = today - dt.timedelta(days=DOCUMENT_EXPIRED_LOOKBACK_DAYS)
@@ -217,7 +220,7 @@ def expiring_documents(*, user: Any, today: dt.date, scope: CustomerScope | None
     return Section(title=title, items=items, has_more=more)
 
 
-def kyc_reviews_due(*, user: Any, today: dt.date, scope: CustomerScope | None = None) -> Section:
+def kyc_reviews_due(*, user: User, today: dt.date, scope: CustomerScope | None = None) -> Section:
     """Visible, not closed customers whose KYC review is due (same rule as the list filter)."""
     scope = scope or customer_scope(user=user)
     days = kyc_review_days()
@@ -258,7 +261,7 @@ def kyc_reviews_due(*, user: Any, today: dt.date, scope: CustomerScope | None = 
     return Section(title="KYC reviews due", items=items, has_more=more)
 
 
-def my_day(*, user: Any) -> MyDay:
+def my_day(*, user: User) -> MyDay:
     today = business_today()
     # Who sees which customer is decided once; every section filters by the same scope.
     scope = customer_scope(user=user)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.utils.dates import MONTHS_3
@@ -23,6 +23,9 @@ from django.utils.safestring import SafeString
 
 from apps.core import presentation
 from apps.core.masking import mask_email, mask_national_id, mask_phone, mask_tail
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 register = template.Library()
 
@@ -159,7 +162,7 @@ def masked(value: Any, kind: str = "tail") -> str:
 
 
 @register.filter
-def person_name(user: Any) -> str:
+def person_name(user: AbstractBaseUser) -> str:
     """An employee as people call them: full name, else username; '—' for nobody."""
     if user is None or user == "":
         return EMPTY

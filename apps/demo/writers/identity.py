@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,13 +16,16 @@ from apps.demo.report import SeedReport
 from apps.identity import roles
 from apps.identity.models import Branch
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
 
 def demo_password() -> str:
     return getattr(settings, "FINPULSE_DEMO_PASSWORD", "") or DEFAULT_DEMO_PASSWORD
 
 
 @transaction.atomic
-def create_demo_branch(*, actor: Any, spec: BranchSpec) -> Branch:
+def create_demo_branch(*, actor: User | None, spec: BranchSpec) -> Branch:
     """Open a demo branch (audited like every write)."""
     branch = Branch.objects.create(code=spec.code, name=spec.name, city=spec.city)
     record_audit_event(actor=actor, action="branch.created", target=branch, changes={"code": [None, spec.code]})
@@ -30,7 +33,7 @@ def create_demo_branch(*, actor: Any, spec: BranchSpec) -> Branch:
 
 
 @transaction.atomic
-def create_demo_user(*, actor: Any, spec: UserSpec, branch: Branch | None, password: str) -> Any:
+def create_demo_user(*, actor: User | None, spec: UserSpec, branch: Branch | None, password: str) -> Any:
     """Create a demo employee in their role group; the password is never audited or logged."""
     group = Group.objects.filter(name=spec.role).first()
     if group is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,8 +16,11 @@ from apps.leads.state import check_transition
 from apps.notifications.selectors import chosen_channels
 from apps.notifications.services import build_user_notifications, enqueue_notifications
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
-def _notify_assignee(lead: Lead, assignee: Any) -> None:
+
+def _notify_assignee(lead: Lead, assignee: User) -> None:
     """Tell the advisor through the notifications outbox."""
     kind = "lead_assigned"
     channels = chosen_channels(user_ids=[assignee.pk], kinds=[kind])[(assignee.pk, kind)]
@@ -40,7 +43,7 @@ def _notify_assignee(lead: Lead, assignee: Any) -> None:
     )
 
 
-def _ensure_can_assign(actor: Any, lead: Lead, assignee: Any) -> None:
+def _ensure_can_assign(actor: User | None, lead: Lead, assignee: User) -> None:
     if actor is None or actor.is_administrator:
         return
     if actor.is_branch_manager and actor.branch_id and lead.branch_id in (None, actor.branch_id):
@@ -51,7 +54,7 @@ def _ensure_can_assign(actor: Any, lead: Lead, assignee: Any) -> None:
 
 
 @transaction.atomic
-def assign_lead(*, actor: Any, lead: Lead, assignee: Any = None, reason: str = "") -> Lead:
+def assign_lead(*, actor: User | None, lead: Lead, assignee: User | None = None, reason: str = "") -> Lead:
     """qualified or needs_review → assigned, to `assignee` or to whoever routing chooses.
 
     Routing (apps.leads.routing) looks at the intent's specialists, the branch and each
@@ -92,7 +95,7 @@ def assign_lead(*, actor: Any, lead: Lead, assignee: Any = None, reason: str = "
 
 
 @transaction.atomic
-def reassign_lead(*, actor: Any, lead: Lead, assignee: Any, reason: str = "") -> Lead:
+def reassign_lead(*, actor: User | None, lead: Lead, assignee: User, reason: str = "") -> Lead:
     """Give an assigned lead to someone else (not a state change; audited and notified)."""
     ensure_can_act(actor, lead)
     lead = locked_lead(lead)
@@ -121,7 +124,7 @@ def reassign_lead(*, actor: Any, lead: Lead, assignee: Any, reason: str = "") ->
 
 
 @transaction.atomic
-def record_first_contact(*, actor: Any, lead: Lead) -> Lead:
+def record_first_contact(*, actor: User | None, lead: Lead) -> Lead:
     """The advisor reached the applicant: stops the response-target clock (once)."""
     ensure_can_act(actor, lead)
     lead = locked_lead(lead)

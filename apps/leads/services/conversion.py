@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 
@@ -14,6 +14,9 @@ from apps.leads.selectors import ENCRYPTED
 from apps.leads.services.moves import S, ensure_can_act, locked_lead, move
 from apps.leads.state import check_transition
 from apps.products.models import RiskProfile
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 
 def split_name(full_name: str) -> tuple[str, str]:
@@ -50,7 +53,9 @@ def _checked_details(details: NewCustomerDetails | None) -> NewCustomerDetails:
 
 
 @transaction.atomic
-def convert_lead(*, actor: Any, lead: Lead, customer: Any = None, details: NewCustomerDetails | None = None) -> Lead:
+def convert_lead(
+    *, actor: User | None, lead: Lead, customer: Any = None, details: NewCustomerDetails | None = None
+) -> Lead:
     """assigned → converted: link the lead to a customer, creating a prospect when there is none.
 
     The customer is, in order: the one given (which the actor must be able to see), one the
@@ -102,9 +107,9 @@ def convert_lead(*, actor: Any, lead: Lead, customer: Any = None, details: NewCu
         )
         # Conversion is the lead's advisor's own act: the new customer is theirs, recorded by the
         # system on the lead's authority (a relationship manager may not assign customers).
-        assign_customers(
-            actor=None, customer_ids=[customer.pk], manager=lead.assignee, reason=f"Converted lead #{lead.pk}"
-        )
+        # Only an assigned lead converts (the state machine), so it has an advisor.
+        advisor = cast("User", lead.assignee)
+        assign_customers(actor=None, customer_ids=[customer.pk], manager=advisor, reason=f"Converted lead #{lead.pk}")
         how = "created"
     lead.customer = customer
     return move(
@@ -119,7 +124,7 @@ def convert_lead(*, actor: Any, lead: Lead, customer: Any = None, details: NewCu
 
 
 @transaction.atomic
-def reject_lead(*, actor: Any, lead: Lead, reason: str) -> Lead:
+def reject_lead(*, actor: User | None, lead: Lead, reason: str) -> Lead:
     """→ rejected (spam, off-topic, not eligible, not reachable), with the reason kept."""
     if actor is None:
         raise PermissionDenied("A rejection is made by a person.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +15,9 @@ from apps.core.errors import Conflict, DomainError, PermissionDenied
 from apps.leads.fields import CORRECTABLE_FIELDS, SCORED_FIELDS
 from apps.leads.models import Constraint, Intent, Lead, LeadCorrection, LoanPurpose
 from apps.leads.services.moves import S, ensure_can_act, locked_lead
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 
 def _parse_correction(name: str, raw: Any) -> Any:
@@ -39,10 +42,10 @@ def _parse_correction(name: str, raw: Any) -> Any:
             raise DomainError("Choose a loan purpose from the list.", field=name)
         return raw
     if name == "currency":
-        value = (raw or "").strip().upper()
-        if value and not re.fullmatch(r"[A-Z]{3}", value):
+        code = (raw or "").strip().upper()
+        if code and not re.fullmatch(r"[A-Z]{3}", code):
             raise DomainError("Use a three-letter currency code such as GBP.", field=name)
-        return value
+        return code
     if name == "constraints":
         values = sorted(set(raw or []))
         unknown = [c for c in values if c not in Constraint.values]
@@ -61,7 +64,7 @@ def _as_text(value: Any) -> str:
 
 
 @transaction.atomic
-def correct_fields(*, actor: Any, lead: Lead, changes: Mapping[str, Any], note: str = "") -> Lead:
+def correct_fields(*, actor: User | None, lead: Lead, changes: Mapping[str, Any], note: str = "") -> Lead:
     """A person corrects what the extractor read; each changed field is kept as a LeadCorrection.
 
     A corrected field's confidence becomes 1.0 (a person said so). The state does not move:

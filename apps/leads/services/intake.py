@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,6 +30,9 @@ from apps.identity.models import Branch
 from apps.leads.models import Lead
 from apps.leads.selectors import ENCRYPTED
 from apps.leads.services.moves import S, actor_or_none
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +124,7 @@ def _new_lead(*, source: str, cleaned: Mapping[str, Any], received_at: dt.dateti
     )
 
 
-def _audit_entry(actor: Any, lead: Lead) -> AuditEntry:
+def _audit_entry(actor: User | None, lead: Lead) -> AuditEntry:
     return AuditEntry(
         action="lead.received",
         actor=actor_or_none(actor),
@@ -131,7 +134,7 @@ def _audit_entry(actor: Any, lead: Lead) -> AuditEntry:
 
 
 @transaction.atomic
-def submit_lead(*, actor: Any, source: str, data: LeadInput, received_at: dt.datetime | None = None) -> Lead:
+def submit_lead(*, actor: User | None, source: str, data: LeadInput, received_at: dt.datetime | None = None) -> Lead:
     """Take one lead in; a lead resent with the same source reference is returned, not doubled.
 
     Extraction is queued after commit (a lost message is picked up by the sweeper).
@@ -167,7 +170,7 @@ class BulkResult:
 
 @transaction.atomic
 def submit_leads(
-    *, actor: Any, source: str, rows: Sequence[LeadInput], received_at: dt.datetime | None = None
+    *, actor: User | None, source: str, rows: Sequence[LeadInput], received_at: dt.datetime | None = None
 ) -> BulkResult:
     """Take many leads in one transaction (batch files, campaign bursts): all or nothing.
 

@@ -9,7 +9,7 @@ nothing. Compliance officers read leads and change nothing (`ensure_can_act`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -20,14 +20,17 @@ from apps.leads.models import Lead, LeadTransition
 from apps.leads.selectors import ENCRYPTED, visible_leads
 from apps.leads.state import check_transition
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
 S = Lead.State
 
 
-def actor_or_none(actor: Any) -> Any:
+def actor_or_none(actor: User | None) -> Any:
     return actor if getattr(actor, "pk", None) else None
 
 
-def ensure_can_act(actor: Any, lead: Lead) -> None:
+def ensure_can_act(actor: User | None, lead: Lead) -> None:
     """The system (None) may act; a person must be allowed to write and able to see the lead."""
     if actor is None:
         return
@@ -49,7 +52,7 @@ def move(
     *,
     lead: Lead,
     to_state: str,
-    actor: Any,
+    actor: User | None,
     action: str,
     reason: str = "",
     fields: Sequence[str] = (),

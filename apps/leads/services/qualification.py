@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +29,9 @@ from apps.leads.services.assignment import assign_lead
 from apps.leads.services.intake import publish_extraction
 from apps.leads.services.moves import S, ensure_can_act, locked_lead, move
 from apps.leads.state import check_transition
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ class ExtractionDeferred(Exception):
 
 
 @transaction.atomic
-def start_qualification(*, actor: Any, lead: Lead, reason: str = "") -> Lead:
+def start_qualification(*, actor: User | None, lead: Lead, reason: str = "") -> Lead:
     """new → qualifying (the worker), or needs_review → qualifying (a reviewer asks for a new reading)."""
     ensure_can_act(actor, lead)
     lead = locked_lead(lead)
@@ -154,7 +157,7 @@ def review_reasons(extraction: Extraction) -> list[str]:
 
 
 @transaction.atomic
-def qualify_lead(*, actor: Any, lead: Lead, extraction: Extraction, fallback_reason: str = "") -> Lead:
+def qualify_lead(*, actor: User | None, lead: Lead, extraction: Extraction, fallback_reason: str = "") -> Lead:
     """qualifying → qualified, or → needs_review when review_reasons finds anything.
 
     Applied once: a lead no longer in qualifying (another worker finished it) is left alone and
@@ -244,7 +247,7 @@ def sweep_stuck_leads(*, limit: int = 1000) -> int:
 
 
 @transaction.atomic
-def approve_lead(*, actor: Any, lead: Lead, reason: str = "") -> Lead:
+def approve_lead(*, actor: User | None, lead: Lead, reason: str = "") -> Lead:
     """needs_review → qualified: a person has checked (and perhaps corrected) what was read."""
     ensure_can_act(actor, lead)
     lead = locked_lead(lead)
@@ -255,7 +258,7 @@ def approve_lead(*, actor: Any, lead: Lead, reason: str = "") -> Lead:
 
 
 @transaction.atomic
-def flag_for_review(*, actor: Any, lead: Lead, reason: str) -> Lead:
+def flag_for_review(*, actor: User | None, lead: Lead, reason: str) -> Lead:
     """qualified → needs_review: a manager wants a second look before it is routed."""
     ensure_can_act(actor, lead)
     reason = (reason or "").strip()
