@@ -14,6 +14,7 @@ from apps.core.models import AuditEvent
 from apps.customers.models import Customer, CustomerAssignment, CustomerUserObjectPermission
 from apps.imports.models import ImportRowError, ImportRun
 from tests.customers.factories import CustomerFactory
+from tests.identity.factories import BranchFactory
 from tests.imports.support import CUSTOMER_HEADER, customer_row, read_report, run_command, write_csv, write_jsonl
 
 
@@ -285,20 +286,26 @@ def test_queries_do_not_grow_with_the_number_of_rows(
 
 
 def _commit_once_the_import_waits_for_it(branch) -> None:  # type: ignore[no-untyped-def]
-    """A concurrent writer: insert a customer holding national id QQ900001A, keep the transaction
-    open until the import's COPY waits on that row's unique index entry, then commit."""
+    """A concurrent writer (another system writing straight to the table, so it holds no lock
+    the import needs before its COPY): insert a customer with national id QQ900001A, keep the
+    transaction open until the import's COPY waits on that row's unique index entry, commit."""
     try:
         with transaction.atomic():
-            CustomerFactory(external_id="EXISTING1", branch=branch, national_id="QQ900001A")
+            customer = Customer(external_id="EXISTING1", branch=branch, first_name="Early", last_name="Writer")
+            customer.set_pii("national_id", "QQ900001A")
+            customer.display_name = customer.compose_display_name()
+            customer.save()
             _writer_ready.set()
             deadline = time.monotonic() + 60
             with connection.cursor() as cursor:
                 while time.monotonic() < deadline:
+                    # Another backend waiting for this transaction to end: the COPY's unique check.
                     cursor.execute(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted "
+                        "AND transactionid = (txid_current() % 4294967296)::text::xid"
                     )
                     if cursor.fetchone()[0]:
+                        _writer_saw.append("the import waited")
                         return  # commits: the waiting COPY now fails on the unique index
                     time.sleep(0.05)
             raise AssertionError("the import never waited for the concurrent writer")
@@ -307,6 +314,7 @@ def _commit_once_the_import_waits_for_it(branch) -> None:  # type: ignore[no-unt
 
 
 _writer_ready = threading.Event()
+_writer_saw: list[str] = []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -318,18 +326,23 @@ def test_a_row_a_concurrent_writer_takes_after_the_checks_fails_alone(tmp_path, 
     rows.append(customer_row(3, branch_code=branch.code, manager=manager.username))
     path = write_csv(tmp_path / "race.csv", rows, header=CUSTOMER_HEADER)
     _writer_ready.clear()
-    writer = threading.Thread(target=_commit_once_the_import_waits_for_it, args=(branch,))
+    _writer_saw.clear()
+    # The writer's customer is in another branch: its row would otherwise hold the import's
+    # branch row (foreign-key share lock) and the import would wait before its checks.
+    writer = threading.Thread(target=_commit_once_the_import_waits_for_it, args=(BranchFactory(),))
     writer.start()
     assert _writer_ready.wait(30)
 
     result = run_command("import_customers", path, allow_partial=True)
     writer.join(60)
 
+    assert _writer_saw == ["the import waited"]  # the COPY met the uncommitted row: a real race
     assert result.returncode == 0
     run = ImportRun.objects.get()
     assert (run.created, run.failed) == (2, 1)
     error = ImportRowError.objects.get(run=run)
-    assert error.row_number == 3 and "customer_unique_national_id" in error.message
+    # Retried alone after the refused COPY, the row meets the now committed customer.
+    assert error.row_number == 3 and "duplicate of customer EXISTING1" in error.message
     assert set(Customer.objects.values_list("external_id", flat=True)) == {"EXISTING1", "IMP000001", "IMP000003"}
     # The refused batch was rolled back whole: each customer has its rows once, from the retry.
     assert CustomerAssignment.objects.filter(manager=manager).count() == 2
