@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -219,7 +219,8 @@ def _task_for_alert(alert: Alert, today: dt.date) -> Task | None:
     due = dt.date.fromisoformat(followup["due"]) if followup.get("due") else today
     return Task(
         customer_id=alert.customer_id,
-        assignee_id=alert.manager_id,
+        # settle_alerts marks alerts without a manager first, so every alert settled here has one.
+        assignee_id=cast(int, alert.manager_id),
         title=(alert.title or alert.reason)[:200],
         description=f"{alert.reason}\n\nRaised by the {alert.rule} rule at {alert.threshold} days.",
         due_at=business_day_end(max(due, today)),
@@ -236,7 +237,7 @@ def _customer_task(alerts: list[Alert], tasks: list[Task]) -> Task:
     lines = "\n".join(f"- {alert.title or alert.get_rule_display()}: {alert.reason}" for alert in alerts)
     return Task(
         customer_id=customer.pk,
-        assignee_id=alerts[0].manager_id,
+        assignee_id=cast(int, alerts[0].manager_id),  # as above: only alerts with a manager
         title=f"{customer.display_name}: {_plural(len(alerts), 'alert')} to review"[:200],
         description=f"Found together by the alert scan:\n{lines}",
         due_at=min(task.due_at for task in tasks),
