@@ -297,7 +297,7 @@ def _one_by_one(alerts: list[Alert], manager_id: int) -> list[Any]:
     return rows
 
 
-FOLLOW_UP_WORDS = {
+FOLLOW_UP_WORDS: dict[str, str] = {
     Kind.TASK_REMINDER: "follow-up reminder",
     Kind.TASK_DUE_SOON: "follow-up due soon",
     Kind.TASK_OVERDUE: "overdue follow-up",
