@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends sessions of deactivated users, re-syncs roles by silent SSO re-authentication (htmx-aware).
     "apps.identity.middleware.SessionRefreshMiddleware",
+    "apps.identity.middleware.SessionTouchMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -340,8 +341,28 @@ FINPULSE_BUSINESS_DATE = env.str("FINPULSE_BUSINESS_DATE", default="")
 FINPULSE_DEMO_PASSWORD = env.str("FINPULSE_DEMO_PASSWORD", default="finpulse-demo-2026")
 
 # Sessions: bank-grade defaults.
+# The idle timeout is the session's server-side expiry; apps.identity.middleware.SessionTouchMiddleware
+# renews it at most once a minute (FINPULSE_SESSION_TOUCH_SECONDS) instead of writing the session on
+# every request. Sessions live in the cache (Redis when REDIS_URL is set) and in the database behind it.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request extends the session
+SESSION_SAVE_EVERY_REQUEST = False
+FINPULSE_SESSION_TOUCH_SECONDS = env.int("FINPULSE_SESSION_TOUCH_SECONDS", default=60)
+
+# Password sign-in (demo users, administrators' break-glass): the hash's cost is a setting, and
+# sign-ins are bounded per account, per address and per web process (apps.identity.signin_guard).
+PASSWORD_HASHERS = [
+    "apps.identity.hashers.SettingsPBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+FINPULSE_PASSWORD_ITERATIONS = env.int("FINPULSE_PASSWORD_ITERATIONS", default=1_000_000)
+FINPULSE_SIGNIN_WINDOW_SECONDS = env.int("FINPULSE_SIGNIN_WINDOW_SECONDS", default=300)
+FINPULSE_SIGNIN_PER_ACCOUNT = env.int("FINPULSE_SIGNIN_PER_ACCOUNT", default=10)
+FINPULSE_SIGNIN_PER_ADDRESS = env.int("FINPULSE_SIGNIN_PER_ADDRESS", default=300)
+FINPULSE_SIGNIN_CONCURRENCY = env.int("FINPULSE_SIGNIN_CONCURRENCY", default=1)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -434,6 +455,10 @@ for _oidc_url in (OIDC_OP_LOGOUT_ENDPOINT, OIDC_OP_ISSUER, OIDC_OP_DISCOVERY_URL
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Client addresses behind a load balancer: how many proxies append to X-Forwarded-For (ALB: 1).
+# 0 trusts no header and uses the socket's address. Axes, DRF throttling and the sign-in guard read it.
+FINPULSE_PROXY_COUNT = env.int("FINPULSE_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = FINPULSE_PROXY_COUNT or None
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "identity/locked_out.html"
 
@@ -534,6 +559,7 @@ API_KEY_MAX_LIFETIME_DAYS = env.int("API_KEY_MAX_LIFETIME_DAYS", default=365)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_048_576)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 REST_FRAMEWORK = {
+    "NUM_PROXIES": FINPULSE_PROXY_COUNT or None,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.api.authentication.ApiKeyAuthentication",
         # The bank SSO's JWT access tokens, validated locally against the cached JWKS.

@@ -87,6 +87,9 @@ def rabbitmq_url() -> str:
 @pytest.fixture(autouse=True, scope="session")
 def _test_friendly_settings() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The whole suite signs in from 127.0.0.1 within minutes; tests of the limits set their own.
+    settings.FINPULSE_SIGNIN_PER_ACCOUNT = 10_000
+    settings.FINPULSE_SIGNIN_PER_ADDRESS = 10_000
     # Pages render {% static %}; the manifest storage needs `collectstatic` first, which the
     # test that checks hashed static names runs itself.
     settings.STORAGES = {

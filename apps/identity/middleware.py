@@ -96,3 +96,28 @@ class SessionRefreshMiddleware:
             return response
         messages.info(request, "Your session has ended. Please sign in again.")
         return redirect(login)
+
+
+TOUCHED_SESSION_KEY = "_touched"
+
+
+class SessionTouchMiddleware:
+    """Renew a signed-in session's idle timeout at most once per `FINPULSE_SESSION_TOUCH_SECONDS`.
+
+    The session's server-side expiry (SESSION_COOKIE_AGE from its last save) is the idle timeout.
+    Saving it on every request (SESSION_SAVE_EVERY_REQUEST) would write a row per page view; a
+    session used within the last minute is left as it is, so the timeout is exact to that minute.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is not None and user is not None and user.is_authenticated and not session.is_empty():
+            now = int(time.time())
+            if now - session.get(TOUCHED_SESSION_KEY, 0) >= settings.FINPULSE_SESSION_TOUCH_SECONDS:
+                session[TOUCHED_SESSION_KEY] = now
+        return response

@@ -10,4 +10,5 @@ urlpatterns = [
     path("logged-out/", views.logged_out, name="logged_out"),
     path("break-glass/", views.break_glass, name="break_glass"),
     path("two-factor/", views.two_factor, name="two_factor"),
+    path("session/", views.session_status, name="session_status"),
 ]

@@ -10,7 +10,8 @@ from django.contrib.auth import signals as auth_signals
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -32,6 +33,7 @@ from apps.identity.services import (
     record_login_succeeded,
     record_session_ended,
 )
+from apps.identity.signin_guard import SignInRefused, check_signin_rate, signin_slot
 
 ID_TOKEN_SESSION_KEY = "oidc_id_token"  # noqa: S105  # nosec B105
 
@@ -61,7 +63,15 @@ def login_page(request: HttpRequest) -> HttpResponse:
         if not settings.FINPULSE_LOCAL_LOGIN:
             messages.error(request, "Password sign-in is not available here: sign in with the bank's SSO.")
             return redirect("login")
-        if form.is_valid():
+        try:
+            check_signin_rate(request, username=request.POST.get("username", ""))
+            with signin_slot():
+                valid = form.is_valid()
+        except SignInRefused as refusal:
+            return _signin_refused(
+                request, refusal, form, template="registration/login.html", context=_login_context(request)
+            )
+        if valid:
             user = form.get_user()
             auth.login(request, user)
             record_login_succeeded(user=user, method="local", request=request)
@@ -71,6 +81,16 @@ def login_page(request: HttpRequest) -> HttpResponse:
                 reason="bad_credentials", method="local", request=request, username=request.POST.get("username", "")
             )
     return render(request, "registration/login.html", _login_context(request, form=form))
+
+
+def _signin_refused(
+    request: HttpRequest, refusal: SignInRefused, form: Form, *, template: str, context: dict[str, object]
+) -> HttpResponse:
+    """429 with the form and the reason on it: the sign-in was not even tried."""
+    form.add_error(None, str(refusal))
+    response = render(request, template, {**context, "form": form}, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 class SSOStartView(View):
@@ -189,6 +209,17 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@login_required
+@never_cache
+@require_GET
+def session_status(request: HttpRequest) -> JsonResponse:
+    """Who is signed in and how long the session lasts idle: for a page's timeout warning.
+
+    Also the capacity benchmark's floor: the cheapest signed-in view through every middleware.
+    """
+    return JsonResponse({"username": request.user.get_username(), "idle_timeout_seconds": settings.SESSION_COOKIE_AGE})
+
+
 def logged_out(request: HttpRequest) -> HttpResponse:
     return render(request, "identity/logged_out.html", _login_context(request))
 
@@ -207,7 +238,18 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        user = auth.authenticate(request, username=username, password=form.cleaned_data["password"])
+        try:
+            check_signin_rate(request, username=username)
+            with signin_slot():
+                user = auth.authenticate(request, username=username, password=form.cleaned_data["password"])
+        except SignInRefused as refusal:
+            return _signin_refused(
+                request,
+                refusal,
+                form,
+                template="identity/break_glass.html",
+                context={"next": request.GET.get("next", "")},
+            )
         if getattr(request, "axes_locked_out", False):
             record_login_failed(reason="locked_out", method="break_glass", request=request, username=username)
             return render(request, "identity/locked_out.html", status=429)  # axes middleware renders it too
