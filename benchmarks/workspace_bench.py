@@ -311,7 +311,8 @@ def _seed_interactions(batch: list[Any], *, rng: random.Random, now: dt.datetime
     )
 
 
-def run(*, customers: int, requests: int, reseed: bool) -> dict[str, Any]:
+def prepare_database(*, customers: int, reseed: bool) -> str:
+    """The benchmark bank with `customers` customers (built once, kept), Django set up on it; its URL."""
     url = bench_database_url(DB_NAME)
     if reseed:
         _reset_database(url)
@@ -327,6 +328,11 @@ def run(*, customers: int, requests: int, reseed: bool) -> dict[str, Any]:
             _setup_django(url)
         _log(f"Seeding {customers} customers into {DB_NAME} ...")
         seed(customers, rng=random.Random(20260302))
+    return url
+
+
+def run(*, customers: int, requests: int, reseed: bool) -> dict[str, Any]:
+    prepare_database(customers=customers, reseed=reseed)
 
     from django.conf import settings
     from django.db import connection

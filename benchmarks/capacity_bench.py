@@ -1,0 +1,361 @@
+"""Capacity over real HTTP: how many managers one machine serves, and what each page costs.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything REDIS_URL=redis://127.0.0.1:6379/5 \\
+        python -m benchmarks.capacity_bench [--customers 100000] [--users 200,500,1000] [--steady 60]
+
+1. Builds (once, shared with workspace_bench) a bank of --customers customers over 200
+   relationship managers of 500 customers each, with holdings, tasks, interactions.
+2. Starts gunicorn exactly as the Procfile does (`config/gunicorn.conf.py`, DEBUG off, static
+   files collected), against that database and REDIS_URL.
+3. Signs every simulated manager in through the real sign-in form (password, CSRF, session
+   cookie) once, before measuring: sign-ins are not in the page figures.
+4. Runs the Locust mix (benchmarks/locustfile.py: dashboard, customer list, search, 360 page,
+   tasks, API list, and the floor view `/accounts/session/`, 3–10 s think time) headless at each
+   user count; statistics are reset once every user is running, so figures are steady state.
+5. Writes per-endpoint p50/p95/p99, throughput and errors, web (gunicorn) and database CPU seconds
+   per 1,000 requests, database queries per request (counted once per page in-process), and each
+   page's median as a multiple of the floor's, to benchmarks/results/capacity.json.
+
+Targets (issue: capacity): 500 users p95 < 200 ms with 0 errors; 1,000 users p95 < 400 ms with
+0 errors; each page at most 4x the floor. Locust runs on the same 2-core machine as the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from benchmarks.common import summarise, write_results
+from benchmarks.workspace_bench import prepare_database
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PASSWORD = "capacity-bench-2026"  # noqa: S105  # nosec B105: bench users in a disposable database
+# The bench users' hashes are made with this cost (the server is told the same, so it keeps them).
+ITERATIONS = 20_000
+PAGES = ("dashboard", "customer list", "search", "customer 360", "tasks", "API customer list")
+TARGETS_P95_MS = {500: 200.0, 1000: 400.0}
+FLOOR_RATIO_TARGET = 4.0
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(database_url: str, port: int) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "finpulse.settings",
+        "FINPULSE_BIND": f"127.0.0.1:{port}",
+        "FINPULSE_PASSWORD_ITERATIONS": str(ITERATIONS),
+        # Every simulated manager signs in from 127.0.0.1, as an office behind one NAT would.
+        "FINPULSE_SIGNIN_PER_ADDRESS": "1000000",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("FINPULSE_CAPACITY_PLAN", None)
+    return env
+
+
+def _set_passwords() -> list[str]:
+    """Every bench relationship manager gets the bench password; their usernames."""
+    from django.conf import settings
+    from django.contrib.auth.hashers import make_password
+
+    from apps.identity.models import User
+
+    settings.FINPULSE_PASSWORD_ITERATIONS = ITERATIONS
+    managers = User.objects.filter(username__regex=r"^(bench\.manager|rm\d+)$", is_active=True)
+    managers.update(password=make_password(PASSWORD))
+    return list(managers.order_by("username").values_list("username", flat=True))
+
+
+def _work_of(usernames: list[str]) -> dict[str, dict[str, list[Any]]]:
+    """For each manager, some of their customers' ids and search words from their names."""
+    from apps.customers.models import Customer
+
+    work: dict[str, dict[str, list[Any]]] = {name: {"customers": [], "terms": []} for name in usernames}
+    rows = Customer.objects.filter(primary_manager__username__in=usernames).values_list(
+        "primary_manager__username", "pk", "last_name"
+    )
+    for username, pk, last_name in rows.iterator(chunk_size=5000):
+        mine = work[username]
+        if len(mine["customers"]) < 50:
+            mine["customers"].append(pk)
+            if last_name and len(last_name) >= 3:
+                mine["terms"].append(last_name)
+    return work
+
+
+def _sign_in(base: str, username: str) -> dict[str, str]:
+    import requests
+
+    session = requests.Session()
+    session.get(f"{base}/accounts/login/", timeout=30)
+    response = session.post(
+        f"{base}/accounts/login/",
+        data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": f"{base}/accounts/login/"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    if response.status_code != 302 or "sessionid" not in session.cookies:
+        raise SystemExit(f"sign-in of {username} failed: {response.status_code}")
+    return dict(session.cookies)
+
+
+def _query_counts() -> dict[str, int]:
+    """Database queries of one request of each page, as the bench relationship manager."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.customers.models import Customer
+    from apps.identity.models import User
+
+    user = User.objects.get(username="bench.manager")
+    customer = Customer.objects.filter(primary_manager=user).values_list("pk", "last_name").first()
+    client = Client()
+    client.force_login(user)
+    paths = {
+        "floor": "/accounts/session/",
+        "dashboard": "/",
+        "customer list": "/customers/?page=2",
+        "search": f"/customers/?q={customer[1]}",
+        "customer 360": f"/customers/{customer[0]}/",
+        "tasks": "/tasks/",
+        "API customer list": "/api/v1/customers/",
+    }
+    counts = {}
+    for name, path in paths.items():
+        client.get(path)  # warm caches, as a running server has them
+        with CaptureQueriesContext(connection) as queries:
+            status = client.get(path).status_code
+        if status != 200:
+            raise SystemExit(f"{status} for {path} in-process")
+        counts[name] = len(queries.captured_queries)
+    return counts
+
+
+def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _web_processes(master: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    parent = psutil.Process(master.pid)
+    return [parent, *parent.children(recursive=True)]
+
+
+def _database_processes() -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["name", "cmdline"]) if (p.info["name"] or "").startswith("postgres")]
+
+
+def _read_stats(prefix: Path) -> dict[str, dict[str, float]]:
+    stats: dict[str, dict[str, float]] = {}
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as stats_file:
+        for row in csv.DictReader(stats_file):
+            name = "total" if row["Name"] == "Aggregated" else row["Name"]
+            stats[name] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "p50_ms": float(row["50%"]),
+                "p95_ms": float(row["95%"]),
+                "p99_ms": float(row["99%"]),
+                "rps": round(float(row["Requests/s"]), 2),
+            }
+    return stats
+
+
+def _run_level(*, users: int, steady: int, base: str, plan: Path, workdir: Path, web: list[Any]) -> dict[str, Any]:
+    spawn_rate = max(10, users // 20)
+    ramp = users / spawn_rate
+    prefix = workdir / f"level_{users}"
+    env = {**os.environ, "FINPULSE_CAPACITY_PLAN": str(plan)}
+    command = [
+        str(BIN / "locust"),
+        "-f",
+        str(ROOT / "benchmarks" / "locustfile.py"),
+        "--headless",
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(spawn_rate),
+        "--run-time",
+        f"{int(ramp + steady)}s",
+        "--reset-stats",
+        "--host",
+        base,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+    ]
+    _log(f"{users} users: ramp {ramp:.0f} s at {spawn_rate}/s, then {steady} s steady ...")
+    locust = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))  # noqa: SIM115
+    time.sleep(ramp + 2)  # steady state: every user is running (Locust reset its statistics then too)
+    web_before, db_before, started = _cpu_seconds(web), _cpu_seconds(_database_processes()), time.monotonic()
+    loads = []
+    while locust.poll() is None:
+        loads.append(os.getloadavg()[0])
+        time.sleep(2)
+    elapsed = time.monotonic() - started
+    web_cpu = _cpu_seconds(web) - web_before
+    db_cpu = _cpu_seconds(_database_processes()) - db_before
+    stats = _read_stats(prefix)
+    total = stats["total"]["requests"]
+    return {
+        "users": users,
+        "steady_seconds": round(elapsed, 1),
+        "endpoints": stats,
+        "web_cpu_seconds_per_1000_requests": round(web_cpu / total * 1000, 2) if total else None,
+        "database_cpu_seconds_per_1000_requests": round(db_cpu / total * 1000, 2) if total else None,
+        "web_cpu_utilisation_cores": round(web_cpu / elapsed, 2),
+        "load_average_during": summarise(loads) if loads else None,
+    }
+
+
+def _floor_ratios(level: dict[str, Any]) -> dict[str, float]:
+    endpoints = level["endpoints"]
+    floor = endpoints.get("floor", {}).get("p50_ms") or 1.0
+    return {page: round(endpoints[page]["p50_ms"] / floor, 2) for page in PAGES if page in endpoints}
+
+
+def run(*, customers: int, levels: list[int], steady: int, reseed: bool) -> dict[str, Any]:
+    database_url = prepare_database(customers=customers, reseed=reseed)
+    usernames = _set_passwords()
+    queries = _query_counts()
+    work = _work_of(usernames)
+    from django.db import connections
+
+    connections.close_all()
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = _server_env(database_url, port)
+    workdir = Path(tempfile.mkdtemp(prefix="finpulse-capacity-"))
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    server_log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "finpulse.wsgi:application", "-c", "config/gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        import requests
+
+        for _ in range(120):
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        else:
+            raise SystemExit(f"gunicorn did not start: see {workdir / 'gunicorn.log'}")
+        web = _web_processes(server)
+        accounts = [usernames[n % len(usernames)] for n in range(max(levels))]
+        _log(f"Signing in {len(accounts)} sessions through /accounts/login/ ...")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            cookies = list(pool.map(lambda name: _sign_in(base, name), accounts))
+        rng = random.Random(11)
+        sessions = []
+        for username, jar in zip(accounts, cookies, strict=True):
+            mine = work[username]
+            terms = mine["terms"] or ["Smith"]
+            sessions.append({"cookies": jar, "customers": mine["customers"], "terms": rng.sample(terms, min(5, len(terms)))})
+        plan = workdir / "plan.json"
+        plan.write_text(json.dumps({"sessions": sessions}))
+        results = []
+        for users in levels:
+            level = _run_level(users=users, steady=steady, base=base, plan=plan, workdir=workdir, web=web)
+            level["floor_ratio_p50"] = _floor_ratios(level)
+            results.append(level)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        server_log.close()
+    gunicorn = {"workers": env.get("WEB_CONCURRENCY", "2"), "threads": env.get("WEB_THREADS", "4")}
+    return {
+        "benchmark": "capacity",
+        "customers": customers,
+        "gunicorn": gunicorn,
+        "levels": results,
+        "queries_per_request": queries,
+        "targets": {"p95_ms_by_users": TARGETS_P95_MS, "floor_ratio": FLOOR_RATIO_TARGET},
+        "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "work_folder": str(workdir),
+    }
+
+
+def _verdict(level: dict[str, Any]) -> str:
+    total = level["endpoints"]["total"]
+    target = TARGETS_P95_MS.get(level["users"])
+    if target is None:
+        return ""
+    met = total["p95_ms"] < target and total["failures"] == 0
+    return f"target p95 < {target:.0f} ms, 0 errors: {'met' if met else 'NOT met'}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--users", default="200,500,1000", help="comma-separated user counts")
+    parser.add_argument("--steady", type=int, default=60, help="seconds measured at each count, after the ramp")
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args(argv)
+    levels = [int(n) for n in args.users.split(",")]
+    figures = run(customers=args.customers, levels=levels, steady=args.steady, reseed=args.reseed)
+    path = write_results("capacity", figures)
+    print(f"Capacity over HTTP, {figures['customers']} customers, gunicorn {figures['gunicorn']}:")
+    for level in figures["levels"]:
+        total = level["endpoints"]["total"]
+        print(
+            f"  {level['users']:5} users: {total['rps']:7.1f} req/s  p50 {total['p50_ms']:6.0f}  p95 {total['p95_ms']:6.0f}"
+            f"  p99 {total['p99_ms']:6.0f} ms  errors {total['failures']}  web CPU {level['web_cpu_seconds_per_1000_requests']}"
+            f" s/1000 req  {_verdict(level)}"
+        )
+        for name, stats in level["endpoints"].items():
+            if name != "total":
+                ratio = level["floor_ratio_p50"].get(name, 1.0)
+                print(
+                    f"      {name:18} p50 {stats['p50_ms']:6.0f}  p95 {stats['p95_ms']:6.0f}  p99 {stats['p99_ms']:6.0f} ms"
+                    f"  {ratio:4.1f}x floor  {figures['queries_per_request'].get(name, '?')} queries"
+                )
+    print(f"Written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
