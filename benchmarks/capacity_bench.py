@@ -252,19 +252,19 @@ def _floor_ratios(level: dict[str, Any]) -> dict[str, float]:
 def run(*, customers: int, levels: list[int], steady: int, reseed: bool) -> dict[str, Any]:
     database_url = prepare_database(customers=customers, reseed=reseed)
     usernames = _set_passwords()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = _server_env(database_url, port)
+    # The hashed static names that the server and the in-process query count both read.
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
     queries = _query_counts()
     work = _work_of(usernames)
     from django.db import connections
 
     connections.close_all()
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = _server_env(database_url, port)
     workdir = Path(tempfile.mkdtemp(prefix="finpulse-capacity-"))
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
     server_log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "finpulse.wsgi:application", "-c", "config/gunicorn.conf.py"],
@@ -278,9 +278,9 @@ def run(*, customers: int, levels: list[int], steady: int, reseed: bool) -> dict
 
         for _ in range(120):
             try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.5)
         else:
             raise SystemExit(f"gunicorn did not start: see {workdir / 'gunicorn.log'}")

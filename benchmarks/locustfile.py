@@ -60,7 +60,7 @@ class Manager(HttpUser):
         self._get(f"/customers/{random.choice(self.customers)}/", "customer 360")
 
     @task(2)
-    def tasks(self) -> None:
+    def task_list(self) -> None:
         self._get("/tasks/", "tasks")
 
     @task(1)
