@@ -14,6 +14,7 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
@@ -92,3 +93,10 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps({**data, "machine": machine()}, indent=2, sort_keys=True, default=str) + "\n")
     return path
+
+
+def signed(category: str, amount: Decimal) -> Decimal:
+    """A bench balance under the bank's sign rule: what a customer owes (loans, cards) is negative."""
+    from apps.accounts.models import LIABILITY_CATEGORIES
+
+    return -amount if category in LIABILITY_CATEGORIES else amount

@@ -29,7 +29,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from benchmarks.common import bench_database_url, summarise, write_results
+from benchmarks.common import bench_database_url, signed, summarise, write_results
 
 DB_NAME = "finpulse_bench_reco"
 TARGET_P95_MS = 20.0
@@ -133,7 +133,7 @@ def _seed(customers: int) -> tuple[Any, list[Any]]:
                 currency="GBP",
                 opened_on=dt.date(2024, 1, 1),
                 number=f"GB00BENCH{n:06d}{h}",
-                balance=Decimal(rng.randint(0, 90000)),
+                balance=signed(holding_categories[product.category], Decimal(rng.randint(0, 90000))),
             )
         for i in range(rng.randint(1, 5)):
             log_interaction(

@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode, urlparse, urlunparse
 
-from benchmarks.common import bench_database_url, summarise, time_calls, write_results
+from benchmarks.common import bench_database_url, signed, summarise, time_calls, write_results
 
 DB_NAME = "finpulse_bench"
 MANAGERS = 200
@@ -227,7 +227,7 @@ def seed(customers: int, *, rng: random.Random) -> None:
                         category=category,
                         product=products[category],
                         currency=rng.choice(("GBP", "GBP", "GBP", "EUR", "USD")),
-                        balance=Decimal(rng.randrange(0, 5_000_000)) / 100,
+                        balance=signed(category, Decimal(rng.randrange(0, 5_000_000)) / 100),
                         opened_on=opened,
                         rate=Decimal("2.5000") if category != "current_account" else None,
                     )
