@@ -13,8 +13,8 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
