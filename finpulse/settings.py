@@ -141,6 +141,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # {% url %} with whole-number arguments from a cached route template (apps.core.urls_fast).
+            "builtins": ["apps.core.templatetags.fast_url"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

@@ -7,13 +7,13 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Upper
-from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps.core.blind_index import blind_index
 from apps.core.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 from apps.core.masking import mask_email, mask_national_id, mask_phone
 from apps.core.text_limits import ADDRESS_MAX_LENGTH
+from apps.core.urls_fast import fast_reverse
 from apps.customers.validation import validate_country, validate_external_id
 from apps.products.models import RiskProfile, Segment
 
@@ -152,7 +152,7 @@ class Customer(models.Model):
         return f"{self.display_name} ({self.external_id})"
 
     def get_absolute_url(self) -> str:
-        return reverse("customers:detail", args=[self.pk])
+        return fast_reverse("customers:detail", self.pk)
 
     def compose_display_name(self) -> str:
         if self.kind == self.Kind.BUSINESS:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
+
+from apps.core.urls_fast import fast_reverse
 
 from apps.core.text_limits import NOTE_MAX_LENGTH, bounded_text, text_length_check
 
@@ -62,7 +63,7 @@ class Interaction(models.Model):
         return f"{self.get_channel_display()}: {self.subject}"
 
     def get_absolute_url(self) -> str:
-        return reverse("interactions:detail", args=[self.pk])
+        return fast_reverse("interactions:detail", self.pk)
 
 
 class Attachment(models.Model):
@@ -89,4 +90,4 @@ class Attachment(models.Model):
         return self.original_name
 
     def get_absolute_url(self) -> str:
-        return reverse("interactions:attachment_download", args=[self.pk])
+        return fast_reverse("interactions:attachment_download", self.pk)

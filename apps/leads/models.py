@@ -13,10 +13,10 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 
 from apps.core.fields import EncryptedCharField, EncryptedTextField
 from apps.core.text_limits import INQUIRY_MAX_LENGTH
+from apps.core.urls_fast import fast_reverse
 
 
 class Intent(models.TextChoices):
@@ -166,7 +166,7 @@ class Lead(models.Model):
         return f"Lead #{self.pk} ({self.get_state_display()})"
 
     def get_absolute_url(self) -> str:
-        return reverse("leads:detail", args=[self.pk])
+        return fast_reverse("leads:detail", self.pk)
 
     @property
     def is_open(self) -> bool:
