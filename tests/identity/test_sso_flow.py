@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.backends.cached_db import SessionStore  # settings.SESSION_ENGINE
 
 from apps.core.models import AuditEvent
 from apps.customers.visibility import may_edit_customers
