@@ -173,6 +173,7 @@ ROUTES_WITHOUT_OBJECT = {
     "logged_out": "Static page.",
     "break_glass": "Administrators' emergency sign-in.",
     "two_factor": "The user's own second factor.",
+    "session_status": "The user's own session: their username and the idle timeout.",
     "oidc_authentication_callback": "SSO callback: checks state/nonce, no data.",
     "oidc_authentication_init": "Redirect to the provider.",
     "oidc_logout": "Ends the user's own session.",
