@@ -12,9 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from apps.core.urls_fast import fast_reverse
-
 from apps.core.text_limits import NOTE_MAX_LENGTH, bounded_text, text_length_check
+from apps.core.urls_fast import fast_reverse
 
 
 class Interaction(models.Model):
