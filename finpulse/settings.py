@@ -301,6 +301,12 @@ FINPULSE_LLM_BURST = env.int("FINPULSE_LLM_BURST", default=10)
 FINPULSE_LLM_RATE_MAX_WAIT_SECONDS = env.float("FINPULSE_LLM_RATE_MAX_WAIT_SECONDS", default=15.0)
 FINPULSE_LLM_PRICE_INPUT_PER_1K = env.str("FINPULSE_LLM_PRICE_INPUT_PER_1K", default="0.00015")
 FINPULSE_LLM_PRICE_OUTPUT_PER_1K = env.str("FINPULSE_LLM_PRICE_OUTPUT_PER_1K", default="0.0006")
+# Daily budget per LLM use, in the price's currency (empty: no cap). Past it the rule engine
+# serves until midnight and administrators are notified once that day (apps.core.llm_budget).
+FINPULSE_LLM_DAILY_BUDGET = {
+    "advice": env.str("FINPULSE_LLM_DAILY_BUDGET_ADVICE", default=""),
+    "leads": env.str("FINPULSE_LLM_DAILY_BUDGET_LEADS", default=""),
+}
 FINPULSE_LLM_PRICE_CURRENCY = env.str("FINPULSE_LLM_PRICE_CURRENCY", default="USD")
 # Product recommendations (apps.recommendations): cache lifetime per profile hash, and the
 # shorter one of a rule-engine fallback given while the LLM failed (so it is retried soon).

@@ -7,22 +7,33 @@ columns (inquiry and contact details): it shows the masked hints.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from apps.core.llm_budget import daily_budget
 
 from apps.core.admin import ReadOnlyInline, ServiceAdmin, without_ciphertext
 from apps.leads.fields import CLOCK_FIELDS, HINT_FIELDS, ORIGIN_FIELDS, READ_FIELDS
 from apps.leads.models import Lead, LeadCorrection, LeadTransition
-from apps.leads.selectors import visible_leads
+from apps.leads.selectors import llm_daily_costs, llm_spent_today, visible_leads
 
 SHOWN = (
     *ORIGIN_FIELDS,
     *READ_FIELDS,
     "extracted_by",
     "extraction_model",
+    "extracted_at",
+    "llm_prompt_tokens",
+    "llm_completion_tokens",
+    "llm_cost",
     "review_reasons",
     "extraction_attempts",
     "assignee",
@@ -47,7 +58,20 @@ class CorrectionInline(ReadOnlyInline):
 
 @admin.register(Lead)
 class LeadAdmin(ServiceAdmin):
-    list_display = ("id", "received_at", "source", "state", "intent", "requested_amount", "branch", "assignee")
+    list_display = (
+        "id",
+        "received_at",
+        "source",
+        "state",
+        "intent",
+        "requested_amount",
+        "branch",
+        "assignee",
+        "extracted_by",
+        "extraction_model",
+        "llm_tokens",
+        "llm_cost",
+    )
     list_filter = ("state", "intent", "source", "extracted_by")
     list_select_related = ("branch", "assignee")
     search_fields = ("=id", "=external_ref")
@@ -64,3 +88,36 @@ class LeadAdmin(ServiceAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="tokens")
+    def llm_tokens(self, obj: Lead) -> int:
+        return obj.llm_prompt_tokens + obj.llm_completion_tokens
+
+    def get_urls(self) -> list[Any]:
+        costs = path("llm-costs/", self.admin_site.admin_view(self.costs_view), name="leads_lead_llm_costs")
+        return [costs, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra = {"llm_costs_url": reverse("admin:leads_lead_llm_costs"), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def costs_view(self, request: HttpRequest) -> HttpResponse:
+        """Tokens, cost per lead and daily totals of lead extraction, with the day's budget."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        days = llm_daily_costs(leads=visible_leads(user=request.user))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Leads: extraction cost",
+            "days": days,
+            "total_cost": sum((day["cost"] or Decimal(0) for day in days), Decimal(0)),
+            "budget": daily_budget("leads"),
+            "spent_today": llm_spent_today(),
+            "currency": settings.FINPULSE_LLM_PRICE_CURRENCY,
+            "prices": {
+                "input": settings.FINPULSE_LLM_PRICE_INPUT_PER_1K,
+                "output": settings.FINPULSE_LLM_PRICE_OUTPUT_PER_1K,
+            },
+        }
+        return TemplateResponse(request, "admin/leads/llm_costs.html", context)

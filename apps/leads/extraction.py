@@ -42,6 +42,10 @@ class Extraction:
     extracted_by: str = "rules"
     model: str = ""
     notes: tuple[str, ...] = field(default=())
+    # What the LLM call cost (also when its answer was unusable and the rules served).
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: Decimal = Decimal("0")
 
     def confidences(self) -> dict[str, float]:
         return {

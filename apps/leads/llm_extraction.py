@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -165,4 +166,11 @@ def extract_with_llm(text: str, *, names: Iterable[str] = ()) -> Extraction:
         max_tokens=400,
         temperature=0,
     )
-    return parse_answer(result.data, model=result.model)
+    extraction = parse_answer(result.data, model=result.model)
+    usage = result.usage
+    return replace(
+        extraction,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cost=usage.cost if usage.total_tokens else Decimal("0"),
+    )

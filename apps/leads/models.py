@@ -112,6 +112,11 @@ class Lead(models.Model):
     constraints = models.JSONField(default=list, blank=True)
     extracted_by = models.CharField(max_length=8, choices=ExtractedBy.choices, blank=True)
     extraction_model = models.CharField(max_length=100, blank=True)
+    # What reading the inquiry cost (LLM tokens and the estimated vendor cost; 0 for the rules).
+    extracted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    llm_prompt_tokens = models.PositiveIntegerField(default=0)
+    llm_completion_tokens = models.PositiveIntegerField(default=0)
+    llm_cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     review_reasons = models.JSONField(default=list, blank=True)
     # Extraction bookkeeping: a lease so a duplicate message does not call the LLM twice, and
     # when the sweeper may pick the lead up again if the worker that held it died.

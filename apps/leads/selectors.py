@@ -10,9 +10,11 @@ Lists never load the encrypted columns: they show the masked hints.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.core.errors import NotFound
@@ -119,3 +121,33 @@ def time_in_states(*, lead: Lead, now: dt.datetime | None = None) -> dict[str, d
         state, since = to_state, at
     spent[state] = spent.get(state, dt.timedelta()) + (now - since if state in OPEN_STATES else dt.timedelta())
     return spent
+
+
+def llm_spent_today() -> Decimal:
+    """What reading inquiries with the LLM has cost since midnight (the leads budget counts this)."""
+    from apps.core.llm_budget import start_of_today
+
+    total = Lead.objects.filter(extracted_at__gte=start_of_today()).aggregate(cost=Sum("llm_cost"))["cost"]
+    return total or Decimal("0")
+
+
+def llm_daily_costs(*, leads: QuerySet[Lead], days: int = 30) -> list[dict[str, Any]]:
+    """Per day: leads read, by which engine, the tokens, the estimated cost and the cost per lead."""
+    since = timezone.now() - dt.timedelta(days=days)
+    rows = list(
+        leads.filter(extracted_at__gte=since)
+        .annotate(day=TruncDate("extracted_at"))
+        .values("day")
+        .annotate(
+            leads=Count("id"),
+            llm=Count("id", filter=Q(extracted_by=Lead.ExtractedBy.LLM)),
+            rules=Count("id", filter=Q(extracted_by=Lead.ExtractedBy.RULES)),
+            prompt_tokens=Sum("llm_prompt_tokens"),
+            completion_tokens=Sum("llm_completion_tokens"),
+            cost=Sum("llm_cost"),
+        )
+        .order_by("-day")
+    )
+    for row in rows:
+        row["cost_per_lead"] = (row["cost"] / row["leads"]).quantize(Decimal("0.000001")) if row["leads"] else None
+    return rows

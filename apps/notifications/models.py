@@ -34,6 +34,7 @@ class Kind(models.TextChoices):
     LEAD_ASSIGNED = "lead_assigned", "New lead assigned"
     CUSTOMER_MATURITY_NOTICE = "customer_maturity", "Maturity notice to the customer"
     ALERT_DIGEST = "alert_digest", "Digest of new alerts (first scan or a backlog)"
+    LLM_BUDGET = "llm_budget", "LLM daily budget reached (administrators)"
 
 
 # Kinds an employee receives, with the channels they get when they have chosen nothing.

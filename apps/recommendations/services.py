@@ -27,6 +27,7 @@ from apps.core import llm
 from apps.core.audit import record_audit_event
 from apps.core.dispatch import task_named
 from apps.core.errors import Conflict, DomainError, PermissionDenied
+from apps.core.llm_budget import BUDGET_EXHAUSTED, budget_exhausted, start_of_today
 from apps.customers.models import Customer
 from apps.customers.visibility import may_edit_customers
 from apps.recommendations.models import Recommendation, RecommendationFeedback
@@ -183,6 +184,9 @@ def _llm_fields(profile: Profile, found: list[Candidate], known_codes: set[str])
     user = user_prompt(snapshot=profile.snapshot, found=found, max_items=max_items)
     prompt = {"system": system, "user": user}
     fallback = {"source": Recommendation.Source.RULES, "items": rule_items(found, max_items=max_items)}
+    if budget_exhausted(use="advice", spent_today=advice_spent_today()):
+        # The day's advice budget is spent (admins were told once): the rule engine answers.
+        return {**fallback, **_usage_fields(llm.LlmUsage()), "fallback_reason": BUDGET_EXHAUSTED, "prompt": prompt}
     try:
         result = llm.complete_json(
             system=system,
@@ -214,6 +218,14 @@ def _llm_fields(profile: Profile, found: list[Candidate], known_codes: set[str])
         "dropped_items": answer.dropped,
         "response": response,
     }
+
+
+def advice_spent_today() -> Decimal:
+    """What advice from the LLM has cost since midnight (the advice budget counts this)."""
+    from django.db.models import Sum
+
+    total = Recommendation.objects.filter(created_at__gte=start_of_today()).aggregate(cost=Sum("cost"))["cost"]
+    return total or Decimal("0")
 
 
 def llm_json(data: Any) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -21,10 +22,12 @@ from django.utils import timezone
 
 from apps.core import llm
 from apps.core.errors import Conflict, DomainError
+from apps.core.llm_budget import BUDGET_EXHAUSTED, budget_exhausted
 from apps.leads.extraction import Extraction, extract
 from apps.leads.fields import READ_FIELDS
 from apps.leads.llm_extraction import extract_with_llm
 from apps.leads.models import Constraint, Intent, Lead
+from apps.leads.selectors import llm_spent_today
 from apps.leads.services.assignment import assign_lead
 from apps.leads.services.intake import publish_extraction
 from apps.leads.services.moves import S, ensure_can_act, locked_lead, move
@@ -122,16 +125,27 @@ def read_inquiry(*, lead: Lead) -> tuple[Extraction, str]:
     during the HTTP call).
     """
     names = [lead.full_name] if lead.full_name else []
-    if llm.llm_configured():
+    usage = llm.LlmUsage()
+    if not llm.llm_configured():
+        fallback = llm.NOT_CONFIGURED
+    elif budget_exhausted(use="leads", spent_today=llm_spent_today()):
+        fallback = BUDGET_EXHAUSTED  # the day's budget is spent: the rules serve until midnight
+    else:
         try:
             return extract_with_llm(lead.inquiry, names=names), ""
         except llm.LlmError as error:
             if error.reason in _TRANSIENT and lead.extraction_attempts < settings.FINPULSE_LEAD_LLM_MAX_ATTEMPTS:
                 raise _defer(lead, error.reason) from error
-            fallback = error.reason
-    else:
-        fallback = llm.NOT_CONFIGURED
-    return extract(lead.inquiry, names=names), fallback
+            fallback, usage = error.reason, error.usage
+    extraction = extract(lead.inquiry, names=names)
+    if usage.total_tokens:  # an unusable answer still cost its tokens
+        extraction = replace(
+            extraction,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost=usage.cost,
+        )
+    return extraction, fallback
 
 
 def review_reasons(extraction: Extraction) -> list[str]:
@@ -180,6 +194,10 @@ def qualify_lead(*, actor: User | None, lead: Lead, extraction: Extraction, fall
     lead.constraints = list(extraction.constraints)
     lead.extracted_by = extraction.extracted_by
     lead.extraction_model = extraction.model
+    lead.extracted_at = timezone.now()
+    lead.llm_prompt_tokens = extraction.prompt_tokens
+    lead.llm_completion_tokens = extraction.completion_tokens
+    lead.llm_cost = extraction.cost
     lead.review_reasons = reasons
     lead.extraction_lease_until = None
     to_state = S.NEEDS_REVIEW if reasons else S.QUALIFIED
@@ -193,12 +211,18 @@ def qualify_lead(*, actor: User | None, lead: Lead, extraction: Extraction, fall
             *READ_FIELDS,
             "extracted_by",
             "extraction_model",
+            "extracted_at",
+            "llm_prompt_tokens",
+            "llm_completion_tokens",
+            "llm_cost",
             "review_reasons",
             "extraction_lease_until",
         ],
         metadata={
             "extracted_by": extraction.extracted_by,
             "model": extraction.model,
+            "tokens": extraction.prompt_tokens + extraction.completion_tokens,
+            "cost": str(extraction.cost),
             **({"llm_unavailable": fallback_reason} if fallback_reason else {}),
             "confidence": extraction.confidences(),
         },
