@@ -18,9 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from apps.core.llm_budget import daily_budget
-
 from apps.core.admin import ReadOnlyInline, ServiceAdmin, without_ciphertext
+from apps.core.llm_budget import daily_budget
 from apps.leads.fields import CLOCK_FIELDS, HINT_FIELDS, ORIGIN_FIELDS, READ_FIELDS
 from apps.leads.models import Lead, LeadCorrection, LeadTransition
 from apps.leads.selectors import llm_daily_costs, llm_spent_today, visible_leads
