@@ -4,11 +4,15 @@ It serves when no LLM is configured or the LLM call fails, so it must never gues
 cannot read with some certainty is None, and its confidences are capped below what the LLM
 can report (RULES_MAX_CONFIDENCE), so a lead read only by rules reaches a person sooner.
 
-Amounts are read in the forms people write them: "2.5k", "€250,000", "£1,800 a month",
-"30k per year", "22.000 €", "1.450,00", "8 grand", "800 quid", "half a million", "thirty
-thousand". An amount with a period (a month, per annum, pcm, every two weeks) is income unless
-its context says it is a repayment, rent or fee; a salary without a period is yearly when it
-is five figures or more. Day rates and ranges ("2-4k") are not turned into a monthly income.
+Amounts are read in the forms people write them, in English, Italian, Spanish, French and
+German: "2.5k", "5,5k", "€250,000", "22.000 €", "310 000 €", "1'200 CHF", "1.450,00", "8 grand",
+"half a million", "trenta mila euro", "cent mille". An amount with a period (a month, "al
+mese", "par mois", "im Monat", per annum...) is income unless its context says it is a
+repayment, rent, fee or turnover; a salary without a period is yearly when it is five figures
+or more. A range ("2,000-4,000 a month") is read as its midpoint with a lower confidence; a
+day rate is not turned into a monthly income. For a loan, a price with a deposit or a
+percentage down gives the difference. docs/leads.md lists what is understood and the
+measured accuracy (benchmarks/lead_extraction_bench.py).
 """
 
 from __future__ import annotations
