@@ -27,9 +27,10 @@ from apps.core import llm
 from apps.core.audit import record_audit_event
 from apps.core.dispatch import task_named
 from apps.core.errors import Conflict, DomainError, PermissionDenied
-from apps.core.llm_budget import BUDGET_EXHAUSTED, budget_exhausted, start_of_today
+from apps.core.llm_budget import BUDGET_EXHAUSTED, start_of_today
 from apps.customers.models import Customer
 from apps.customers.visibility import may_edit_customers
+from apps.notifications.llm_budget import budget_exhausted
 from apps.recommendations.models import Recommendation, RecommendationFeedback
 from apps.recommendations.prompts import PROMPT_VERSION, response_schema, system_prompt, user_prompt
 from apps.recommendations.rules import Candidate, Gates, candidates, rule_items

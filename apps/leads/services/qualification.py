@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from apps.core import llm
 from apps.core.errors import Conflict, DomainError
-from apps.core.llm_budget import BUDGET_EXHAUSTED, budget_exhausted
+from apps.core.llm_budget import BUDGET_EXHAUSTED
 from apps.leads.extraction import Extraction, extract
 from apps.leads.fields import READ_FIELDS
 from apps.leads.llm_extraction import extract_with_llm
@@ -32,6 +32,7 @@ from apps.leads.services.assignment import assign_lead
 from apps.leads.services.intake import publish_extraction
 from apps.leads.services.moves import S, ensure_can_act, locked_lead, move
 from apps.leads.state import check_transition
+from apps.notifications.llm_budget import budget_exhausted
 
 if TYPE_CHECKING:
     from apps.identity.models import User
