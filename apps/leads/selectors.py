@@ -123,6 +123,9 @@ def time_in_states(*, lead: Lead, now: dt.datetime | None = None) -> dict[str, d
     return spent
 
 
+PER_LEAD = Decimal("0.000001")
+
+
 def llm_spent_today() -> Decimal:
     """What reading inquiries with the LLM has cost since midnight (the leads budget counts this)."""
     from apps.core.llm_budget import start_of_today
@@ -148,6 +151,7 @@ def llm_daily_costs(*, leads: QuerySet[Lead], days: int = 30) -> list[dict[str, 
         )
         .order_by("-day")
     )
-    for row in rows:
-        row["cost_per_lead"] = (row["cost"] / row["leads"]).quantize(Decimal("0.000001")) if row["leads"] else None
-    return rows
+    return [
+        {**dict(row), "cost_per_lead": (row["cost"] / row["leads"]).quantize(PER_LEAD) if row["leads"] else None}
+        for row in rows
+    ]
