@@ -18,6 +18,7 @@ BENCHMARKS = [
     "benchmarks.api_bench",
     "benchmarks.maturity_scan_bench",
     "benchmarks.import_bench",
+    "benchmarks.lead_extraction_bench",
 ]
 
 
