@@ -35,7 +35,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 @login_required
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
-    form = CustomerSearchForm(request.GET)
+    form = CustomerSearchForm(request.GET, user=request.user)
     page: CustomerPage | None = None
     cursor_error = ""
     params: dict[str, object] = {}

@@ -40,6 +40,15 @@ class CustomerSearchForm(forms.Form):
     )
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
 
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if user is not None and not getattr(user, "sees_all_customers", False):
+            from apps.customers.selectors import visible_customers
+
+            seen = visible_customers(user=user).values("branch_id")
+            branches = self.fields["branch"].queryset.filter(pk__in=seen)  # type: ignore[attr-defined]
+            self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
+
     def clean_q(self) -> str:
         term = " ".join(self.cleaned_data.get("q", "").split())
         if classify_search_term(term) == SearchKind.NAME and len(term) < NAME_SEARCH_MIN_LENGTH:
