@@ -254,6 +254,7 @@ class CustomerPage:
     is_first_page: bool = True
     # A name search shows only its closest matches; the page says so.
     capped_at: int | None = None
+    total: int = 0  # every customer matching the search and filters, on all pages
 
 
 def customer_list_page(
@@ -300,7 +301,7 @@ def customer_list_page(
                 ).order_by("-word_similarity", "-similarity", "display_name", "id")[:SEARCH_RESULT_LIMIT]
             )
             capped = SEARCH_RESULT_LIMIT if len(best) == SEARCH_RESULT_LIMIT else None
-            return CustomerPage(customers=best, sort=sort, capped_at=capped)
+            return CustomerPage(customers=best, sort=sort, capped_at=capped, total=len(best))
     order = SORTS.get(sort) or SORTS["name"]
     sort = sort if sort in SORTS else "name"
     if cursor:
@@ -309,9 +310,11 @@ def customer_list_page(
     rows = list(customers.order_by(*order.order_by())[: page_size + 1])
     has_more = len(rows) > page_size
     rows = rows[:page_size]
+    total = len(rows) if not (cursor or has_more) else customers.order_by().count()
     return CustomerPage(
         customers=rows,
         sort=sort,
         next_cursor=encode_cursor(sort, rows[-1]) if has_more else None,
         is_first_page=not cursor,
+        total=total,
     )

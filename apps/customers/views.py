@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core.audit import record_pii_reveal
 from apps.core.http import domain_errors_on
 from apps.customers.customer_360 import Customer360, customer_360, revealed_pii
-from apps.customers.customer_list import SORT_LABELS, CustomerPage, InvalidCursor, customer_list_page
+from apps.customers.customer_list import (
+    SORT_LABELS,
+    CustomerPage,
+    InvalidCursor,
+    customer_list_page,
+    is_pii_search,
+)
 from apps.customers.export import prepare_export
 from apps.customers.fields import PII_LABELS
 from apps.customers.visibility import can_reveal_pii
@@ -32,16 +38,35 @@ def _is_htmx(request: HttpRequest) -> bool:
     return bool(htmx) and not htmx.history_restore_request
 
 
+FILTERS_SESSION_KEY = "customer_list_filters"
+
+
+def _remembered_filters(request: HttpRequest) -> tuple[QueryDict | dict[str, object], bool]:
+    """The manager's last search and filters come back when they open the list again; "Reset"
+    (?reset=1) forgets them. Only the cleaned filter parameters are kept, never a page cursor."""
+    if "reset" in request.GET:
+        request.session.pop(FILTERS_SESSION_KEY, None)
+        return {}, False
+    if request.GET:
+        return request.GET, False
+    remembered = request.session.get(FILTERS_SESSION_KEY) or {}
+    return remembered, bool(remembered)
+
+
 @login_required
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
-    form = CustomerSearchForm(request.GET, user=request.user)
+    data, restored = _remembered_filters(request)
+    form = CustomerSearchForm(data, user=request.user)
     page: CustomerPage | None = None
     cursor_error = ""
     params: dict[str, object] = {}
     if form.is_valid():
         query = form.to_query()
         params = form.filter_params()
+        # An email, phone or id search is personal data: the session keeps the filters, not it.
+        kept = {k: str(v) for k, v in params.items() if not (k == "q" and is_pii_search(str(v)))}
+        request.session[FILTERS_SESSION_KEY] = kept
         try:
             page = customer_list_page(user=request.user, query=query, cursor=form.cleaned_data["cursor"])
         except InvalidCursor as error:
@@ -57,6 +82,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         if page and page.next_cursor
         else "",
         "export_params": params,
+        "filters_restored": restored,
+        "has_filters": bool(params),
+        # Column headers sort the list (same filters, first page).
+        "sort_links": {key: urlencode({**params, "sort": key}) for key in ("name", "kyc", "updated")},
         "can_export_pii": can_reveal_pii(user=request.user),
     }
     if _is_htmx(request) and request.htmx.target == "customer-results":
