@@ -179,6 +179,9 @@ class TimelineEntry:
     label: str = ""
     actor_label: str = ""
     detail: str = ""
+    # When it happened at the bank (a holding's opened date), when that differs from `at`, the
+    # time the row was recorded (an import or the demo seed records years of history at once).
+    happened_on: dt.date | None = None
 
     @property
     def is_interaction(self) -> bool:
@@ -212,10 +215,25 @@ def _timeline_actions() -> Q:
     return query
 
 
-def _event_detail(event: AuditEvent, task_titles: Mapping[str, str]) -> str:
+def _holdings_of(event_rows: list[AuditEvent]) -> dict[str, tuple[str, dt.date | None]]:
+    """Product name and opened date of the holdings the events name (one query)."""
+    from apps.accounts.models import Holding
+
+    ids = {e.object_id for e in event_rows if e.object_type == "accounts.holding" and e.object_id.isdigit()}
+    if not ids:
+        return {}
+    rows = Holding.objects.filter(pk__in=[int(i) for i in ids]).values_list("pk", "product__name", "opened_on")
+    return {str(pk): (name or "", opened_on) for pk, name, opened_on in rows}
+
+
+def _event_detail(
+    event: AuditEvent, task_titles: Mapping[str, str], holdings: Mapping[str, tuple[str, dt.date | None]]
+) -> str:
     """A short, PII-free description: only fields known to be safe are ever shown."""
     if event.object_type == "tasks.task":
         return task_titles.get(event.object_id, "")
+    if event.object_type == "accounts.holding" and event.object_id in holdings:
+        return holdings[event.object_id][0]  # the product's name, not its code
     if event.action.startswith("holding.") and isinstance(event.metadata.get("product"), str):
         return f"Product {event.metadata['product']}"
     if event.action == "document.added":
@@ -291,6 +309,7 @@ def customer_timeline(
                 "pk", "title"
             )
         }
+    holdings = _holdings_of(event_rows)
     entries += [
         TimelineEntry(
             at=event.occurred_at,
@@ -298,7 +317,10 @@ def customer_timeline(
             pk=event.pk,
             label=event_label(event.action),
             actor_label=event.actor_label,
-            detail=_event_detail(event, task_titles),
+            detail=_event_detail(event, task_titles, holdings),
+            happened_on=holdings[event.object_id][1]
+            if event.action == "holding.opened" and event.object_id in holdings
+            else None,
         )
         for event in event_rows
     ]

@@ -320,3 +320,32 @@ def test_every_interaction_page_renders_for_the_author_with_and_without_htmx(cli
             response = client.get(url, **headers)
             assert response.status_code == 200, url
             assert "<script>" not in response.content.decode()  # CSP: no inline scripts
+
+
+def test_the_timeline_shows_when_a_holding_was_opened_at_the_bank_and_its_products_name(client, manager):
+    from decimal import Decimal
+
+    from apps.accounts.services import open_holding
+    from tests.products.factories import ProductFactory
+
+    customer = CustomerFactory(assigned_to=manager)
+    product = ProductFactory(code="TD-12M-FIX", name="Twelve-month fixed saver", category="deposit")
+    open_holding(
+        actor=manager,
+        external_id="H-TIMELINE-1",
+        product=product,
+        category="term_deposit",
+        parties={customer: "owner"},
+        currency="GBP",
+        opened_on=dt.date(2019, 3, 12),
+        balance=Decimal("1000.00"),
+        maturity_date=dt.date(2027, 3, 12),
+        maturity_instruction="renew",
+    )
+    client.force_login(manager)
+
+    html = client.get(reverse("interactions:timeline", args=[customer.pk])).content.decode()
+
+    entry = html[html.index("Holding opened") - 200 : html.index("Holding opened") + 200]
+    assert '<time datetime="2019-03-12">12 Mar 2019</time>' in entry
+    assert "Twelve-month fixed saver" in entry and "TD-12M-FIX" not in entry
