@@ -43,7 +43,7 @@ class CustomerSearchForm(forms.Form):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if user is not None and not getattr(user, "sees_all_customers", False):
-            from apps.customers.selectors import visible_customers
+            from apps.customers.visibility import visible_customers
 
             seen = visible_customers(user=user).values("branch_id")
             branches = self.fields["branch"].queryset.filter(pk__in=seen)  # type: ignore[attr-defined]
