@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -15,10 +14,11 @@ from apps.core.errors import DomainError, NotFound
 READ_ONLY_MESSAGE = "Your role reads customer records but does not change them."
 
 
-def ensure_can_edit_customers(user: Any) -> None:
+def refuse_read_only(*, may_edit: bool) -> None:
     """Pages that only exist to change something (forms) refuse read-only roles with a 403 that
-    says why; the services refuse the write itself either way."""
-    if not getattr(user, "can_edit_customers", False):
+    says why (the caller asks apps.customers.visibility.may_edit_customers); the services refuse
+    the write itself either way."""
+    if not may_edit:
         raise PermissionDenied(READ_ONLY_MESSAGE)
 
 

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.errors import DomainError, NotFound
-from apps.core.http import domain_errors_on, ensure_can_edit_customers
+from apps.core.http import domain_errors_on, refuse_read_only
 from apps.customers.models import Customer
 from apps.customers.visibility import customer_for_user, may_edit_customers
 from apps.interactions import files
@@ -71,7 +71,7 @@ def timeline(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def interaction_create(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer(request, customer_id)
-    ensure_can_edit_customers(request.user)
+    refuse_read_only(may_edit=may_edit_customers(request.user))
     form = NewInteractionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         with domain_errors_on(form):
@@ -132,7 +132,7 @@ def interaction_edit(request: HttpRequest, interaction_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def interaction_correct(request: HttpRequest, interaction_id: int) -> HttpResponse:
     original = _interaction(request, interaction_id)
-    ensure_can_edit_customers(request.user)
+    refuse_read_only(may_edit=may_edit_customers(request.user))
     initial = {"channel": original.channel, "subject": f"Correction: {original.subject}"[:200]}
     form = NewInteractionForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():

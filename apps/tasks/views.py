@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.core.http import domain_errors_on, ensure_can_edit_customers
+from apps.core.http import domain_errors_on, refuse_read_only
 from apps.customers.models import Customer
 from apps.customers.visibility import customer_for_user, may_edit_customers, visible_customers
 from apps.tasks.forms import (
@@ -93,7 +93,7 @@ def customer_tasks(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def task_create(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer(request, customer_id)
-    ensure_can_edit_customers(request.user)
+    refuse_read_only(may_edit=may_edit_customers(request.user))
     if request.method == "GET":
         return render(request, "tasks/customer_tasks.html", _panel_context(request, customer))
     form = TaskForm(request.POST, assignees=assignable_users(customer=customer))
@@ -145,7 +145,7 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def task_reschedule(request: HttpRequest, task_id: int) -> HttpResponse:
     task = _task(request, task_id)
-    ensure_can_edit_customers(request.user)
+    refuse_read_only(may_edit=may_edit_customers(request.user))
     initial = {"due_at": task.due_at, "reminder_at": task.reminder_at}
     form = RescheduleTaskForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -166,7 +166,7 @@ def task_reschedule(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
     task = _task(request, task_id)
-    ensure_can_edit_customers(request.user)
+    refuse_read_only(may_edit=may_edit_customers(request.user))
     assignees = assignable_users(customer=task.customer)
     form = ReassignTaskForm(request.POST or None, assignees=assignees, initial={"assignee": task.assignee_id})
     if request.method == "POST" and form.is_valid():
@@ -223,7 +223,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def task_new(request: HttpRequest) -> HttpResponse:
     """Create a task for one of my customers by customer number (the dashboard's quick add)."""
-    ensure_can_edit_customers(request.user)
+    refuse_read_only(may_edit=may_edit_customers(request.user))
     form = NewTaskForm(request.POST or None, assignees=None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

@@ -26,3 +26,11 @@ def customer_link(context: template.Context, customer: Any) -> str:
     if not book_for(context["request"]).sees(customer.pk):
         return format_html('<span class="muted">{}</span>', OUTSIDE_BOOK)
     return format_html('<a href="{}">{}</a>', customer.get_absolute_url(), customer.display_name)
+
+
+@register.filter
+def may_edit_customers(user: Any) -> bool:
+    """`{% if user|may_edit_customers %}`: show write buttons only to roles that may use them."""
+    from apps.customers.visibility import may_edit_customers as rule
+
+    return rule(user)
