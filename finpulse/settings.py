@@ -351,8 +351,9 @@ FINPULSE_DEMO_PASSWORD = env.str("FINPULSE_DEMO_PASSWORD", default="finpulse-dem
 # Sessions: bank-grade defaults.
 # The idle timeout is the session's server-side expiry; apps.identity.middleware.SessionTouchMiddleware
 # renews it at most once a minute (FINPULSE_SESSION_TOUCH_SECONDS) instead of writing the session on
-# every request. Sessions live in the cache (Redis when REDIS_URL is set) and in the database behind it.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# every request. With Redis, sessions are read from it and written through to the database; without
+# it (the embedded default's database cache) a cache in front of the table would only add queries.
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = False
 FINPULSE_SESSION_TOUCH_SECONDS = env.int("FINPULSE_SESSION_TOUCH_SECONDS", default=60)

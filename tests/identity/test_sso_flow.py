@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.cached_db import SessionStore  # settings.SESSION_ENGINE
+from django.contrib.sessions.backends.base import SessionBase
 
 from apps.core.models import AuditEvent
 from apps.customers.visibility import may_edit_customers
@@ -18,8 +20,8 @@ from tests.identity.oidc_support import FormFollowingClient
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-def session_of(client: FormFollowingClient) -> SessionStore:
-    return SessionStore(session_key=client.http.cookies.get("sessionid"))
+def session_of(client: FormFollowingClient) -> SessionBase:
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key=client.http.cookies.get("sessionid"))
 
 
 def test_code_flow_signs_a_manager_in_with_groups_and_branch(sso, live_server):
@@ -184,7 +186,7 @@ def test_logout_ends_the_finpulse_session_and_the_providers(sso, live_server):
     location = to_provider.headers["Location"]
     assert location.startswith(f"{sso.url}/session/end?")
     assert parse_qs(urlsplit(location).query)["id_token_hint"][0].count(".") == 2
-    assert SESSION_KEY not in SessionStore(session_key=browser.http.cookies.get("sessionid"))
+    assert SESSION_KEY not in session_of(browser)
     # The provider asks to confirm, then returns to FinPulse's signed-out page.
     confirm = browser.http.get(location, timeout=10)
     signed_out = browser.submit(confirm, {"logout": "yes"})
