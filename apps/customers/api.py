@@ -28,6 +28,7 @@ from apps.core.audit import record_pii_reveal
 from apps.core.currencies import CURRENCY_CHOICES
 from apps.core.text_limits import ADDRESS_MAX_LENGTH
 from apps.customers import validation as customer_rules
+from apps.customers.book import OUTSIDE_BOOK, book_for
 from apps.customers.customer_360 import household_of, household_position, revealed_pii
 from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS
 from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
@@ -123,6 +124,9 @@ class PositionOut(serializers.Serializer):
     household_members = serializers.ListField(
         child=serializers.IntegerField(), help_text="Relatives you may see whose holdings the household totals add."
     )
+    household_outside_book = serializers.IntegerField(
+        help_text="How many relatives are outside your book: the household totals do not count them."
+    )
     household_positions = CurrencyPositionOut(
         many=True, help_text="The customer and those relatives; a joint holding counted once. Empty without relatives."
     )
@@ -134,8 +138,11 @@ class RelationshipOut(serializers.Serializer):
     direction = serializers.ChoiceField(
         choices=[("outgoing", "This customer → related"), ("incoming", "Related → this customer")]
     )
-    related_customer = serializers.IntegerField()
-    related_display_name = serializers.CharField()
+    related_customer = serializers.IntegerField(allow_null=True, help_text="Null when outside_book.")
+    related_display_name = serializers.CharField(allow_null=True, help_text="Null when outside_book.")
+    outside_book = serializers.BooleanField(
+        help_text=f'The related customer is outside your book ("{OUTSIDE_BOOK}"): no id or name is given.'
+    )
     created_at = serializers.DateTimeField()
 
 
@@ -372,24 +379,30 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
                 {
                     "counted_roles": list(COUNTED_ROLES),
                     "positions": position_of([customer.pk]),
-                    "household_members": [member.customer.pk for member in household],
+                    "household_members": [member.customer.pk for member in household if member.customer is not None],
+                    "household_outside_book": sum(member.outside_book for member in household),
                     "household_positions": household_position(customer=customer, household=household),
                 }
             ).data
         )
 
-    @extend_schema(summary="Relationships with customers you may also see", responses=RelationshipOut(many=True))
+    @extend_schema(
+        summary="Relationships; a related customer outside your book is flagged, with no id or name",
+        responses=RelationshipOut(many=True),
+    )
     @action(detail=True, methods=["get"], filter_backends=[])
     def relationships(self, request: Request, pk: str) -> Response:
         customer = self.get_object()
-        visible = visible_customers(user=request.user).values("pk")
-        links = CustomerRelationship.objects.filter(
-            Q(from_customer=customer, to_customer__in=visible) | Q(to_customer=customer, from_customer__in=visible)
-        ).select_related("from_customer", "to_customer")
-        links = links.defer(*(f"{side}__{f}" for side in ("from_customer", "to_customer") for f in PII_FIELDS))
+        links = CustomerRelationship.objects.filter(Q(from_customer=customer) | Q(to_customer=customer))
         page = self.paginate_queryset(links)
+        book = book_for(request._request)
+        others = [
+            link.to_customer_id if link.from_customer_id == customer.pk else link.from_customer_id for link in page
+        ]
+        seen = book.sees_ids(others)
+        names = dict(Customer.objects.filter(pk__in=seen).values_list("pk", "display_name")) if seen else {}
         return self.get_paginated_response(
-            RelationshipOut([_relationship(link, customer) for link in page], many=True).data
+            RelationshipOut([_relationship(link, customer, names) for link in page], many=True).data
         )
 
     @extend_schema(summary="Identity documents (numbers masked)", responses=DocumentOut(many=True))
@@ -401,14 +414,17 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
         return self.get_paginated_response(DocumentOut(page, many=True).data)
 
 
-def _relationship(link: CustomerRelationship, customer: Customer) -> dict[str, Any]:
+def _relationship(link: CustomerRelationship, customer: Customer, names: dict[int, str]) -> dict[str, Any]:
+    """One link; `names` holds the related customers the caller may see (by id), nobody else."""
     outgoing = link.from_customer_id == customer.pk
-    other = link.to_customer if outgoing else link.from_customer
+    other = link.to_customer_id if outgoing else link.from_customer_id
+    inside = other in names
     return {
         "id": link.pk,
         "kind": link.kind,
         "direction": "outgoing" if outgoing else "incoming",
-        "related_customer": other.pk,
-        "related_display_name": other.display_name,
+        "related_customer": other if inside else None,
+        "related_display_name": names[other] if inside else None,
+        "outside_book": not inside,
         "created_at": link.created_at,
     }

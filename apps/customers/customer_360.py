@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from apps.accounts.positions import LIABILITY_CATEGORIES, CurrencyPosition, counts_toward_position, position_of
 from apps.core.errors import NotFound
+from apps.customers.book import OUTSIDE_BOOK, Book, current_book
 from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
 from apps.customers.visibility import can_reveal_pii, visible_customers
 
@@ -35,8 +36,18 @@ class HoldingGroup:
 
 @dataclass
 class HouseholdMember:
-    customer: Customer
+    """A relative; `customer` is None for one outside the viewer's book (shown as OUTSIDE_BOOK)."""
+
+    customer: Customer | None
     relationships: list[str]
+
+    @property
+    def outside_book(self) -> bool:
+        return self.customer is None
+
+    @property
+    def outside_book_label(self) -> str:
+        return OUTSIDE_BOOK if self.customer is None else ""
 
 
 @dataclass
@@ -53,10 +64,19 @@ class Customer360:
     can_reveal_pii: bool = False
     revealed: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def household_outside_book(self) -> bool:
+        """Some relative is outside the viewer's book: the household totals leave them out."""
+        return any(member.outside_book for member in self.household)
+
 
 def household_of(*, user: User, customer: Customer) -> list[HouseholdMember]:
-    """The customer's household and spouse links in either direction, restricted to relatives
-    this user may see (two queries at most)."""
+    """The customer's household and spouse links in either direction (two or three queries).
+
+    Relatives the user may see come first, by name; each relative outside the user's book is a
+    member with no customer (no name, id, link or amounts: the page says OUTSIDE_BOOK), after
+    them. Which is which is asked of the viewer's Book (apps/customers/book.py), never re-derived.
+    """
     links = list(
         CustomerRelationship.objects.filter(
             Q(from_customer=customer) | Q(to_customer=customer), kind__in=CustomerRelationship.HOUSEHOLD_KINDS
@@ -70,20 +90,29 @@ def household_of(*, user: User, customer: Customer) -> list[HouseholdMember]:
             relation_of[other].append(kind_labels[kind])
     if not relation_of:
         return []
+    book = current_book()
+    if book is None or book.user != user:
+        book = Book(user=user)
+    seen = book.sees_ids(relation_of)
     relatives = (
-        visible_customers(user=user)
-        .filter(pk__in=list(relation_of))
+        Customer.objects.filter(pk__in=seen)
         .only("id", "display_name", "external_id", "segment", "kind", "status")
         .order_by("display_name", "id")
+        if seen
+        else []
     )
-    return [HouseholdMember(customer=c, relationships=relation_of[c.pk]) for c in relatives]
+    members = [HouseholdMember(customer=c, relationships=relation_of[c.pk]) for c in relatives]
+    outside = sorted((relation_of[pk] for pk in relation_of if pk not in seen), key=lambda kinds: kinds)
+    return members + [HouseholdMember(customer=None, relationships=kinds) for kinds in outside]
 
 
 def household_position(*, customer: Customer, household: list[HouseholdMember]) -> list[CurrencyPosition]:
-    """The household's held / owed / net: a holding two members own jointly counts once."""
-    if not household:
+    """The household's held / owed / net over the relatives the viewer may see (a relative outside
+    their book adds nothing); a holding two members own jointly counts once."""
+    seen = [member.customer.pk for member in household if member.customer is not None]
+    if not seen:
         return []
-    return position_of([customer.pk, *(member.customer.pk for member in household)])
+    return position_of([customer.pk, *seen])
 
 
 def customer_360(*, user: User, customer_id: Any) -> Customer360:
@@ -93,8 +122,9 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
     holdings the customer owns or holds jointly are grouped by category with totals per
     currency (active holdings only); holdings they are beneficiary or power of attorney of are
     listed apart and counted nowhere. Held / owed / net come from apps.accounts.positions. The
-    household is the household/spouse relationships in either direction, restricted to
-    relatives this user may see, and its totals count a joint holding once.
+    household is the household/spouse relationships in either direction (a relative outside
+    this user's book named only as such), and its totals count the relatives this user may
+    see, a joint holding once.
     """
     from apps.accounts.models import Holding, HoldingParty
 

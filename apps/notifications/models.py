@@ -35,10 +35,12 @@ class Kind(models.TextChoices):
     CUSTOMER_MATURITY_NOTICE = "customer_maturity", "Maturity notice to the customer"
     ALERT_DIGEST = "alert_digest", "Digest of new alerts (first scan or a backlog)"
     LLM_BUDGET = "llm_budget", "LLM daily budget reached (administrators)"
+    # To administrators, in the bell only: an email about an email that may not have gone.
+    DELIVERY_UNKNOWN = "delivery_unknown", "Delivery outcome unknown (administrators)"
 
 
 # Kinds an employee receives, with the channels they get when they have chosen nothing.
-EMPLOYEE_KINDS = [kind for kind in Kind if kind != Kind.CUSTOMER_MATURITY_NOTICE]
+EMPLOYEE_KINDS = [kind for kind in Kind if kind not in (Kind.CUSTOMER_MATURITY_NOTICE, Kind.DELIVERY_UNKNOWN)]
 DEFAULT_CHANNELS = {
     kind: (
         {Channel.IN_APP}

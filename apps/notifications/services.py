@@ -35,7 +35,7 @@ from apps.core.dispatch import task_named
 from apps.core.errors import DomainError
 from apps.customers.models import Customer, CustomerConsent
 from apps.notifications import channels
-from apps.notifications.models import EMPLOYEE_KINDS, Channel, Notification, NotificationPreference
+from apps.notifications.models import EMPLOYEE_KINDS, Channel, Kind, Notification, NotificationPreference
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -519,11 +519,13 @@ def settle_expired_claims(*, batch_size: int = 500) -> dict[str, int]:
     """Claims whose lease ran out without a result: never re-sent blindly.
 
     On a channel that dedupes by the message's id the row goes back to pending (the re-send
-    carries the same id); otherwise it becomes "outcome unknown", an audit event, and an
-    error line (`notifications.outcome_unknown`) that monitoring alerts on.
+    carries the same id); otherwise it becomes "outcome unknown", an audit event, an in-app
+    notification to each administrator (in the same transaction), and an error line
+    (`notifications.outcome_unknown`) that monitoring alerts on.
     """
     now = timezone.now()
     settled = {"resent": 0, "unknown": 0}
+    unknown: list[Notification] = []
     with transaction.atomic():
         rows = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
@@ -546,7 +548,9 @@ def settle_expired_claims(*, batch_size: int = 500) -> dict[str, int]:
                 customer_id=row.recipient_customer_id,
                 metadata={"kind": row.kind, "channel": row.channel, "message_id": row.message_id},
             )
+            unknown.append(row)
             settled["unknown"] += 1
+        enqueue_notifications(_tell_administrators(unknown))
     if settled["unknown"]:
         logger.error(
             "notifications.outcome_unknown count=%d: delivery outcome unknown, an administrator must decide "
@@ -554,6 +558,53 @@ def settle_expired_claims(*, batch_size: int = 500) -> dict[str, int]:
             settled["unknown"],
         )
     return settled
+
+
+def _tell_administrators(rows: Sequence[Notification]) -> list[Notification]:
+    """One in-app notification per outcome-unknown row for each active administrator.
+
+    In the bell only (never an email about an email that may not have gone). Its dedupe key
+    names the row and its attempt, so settling the same attempt again adds nothing, while a
+    retried row that ends unknown once more is reported once more. No address or customer
+    name is in it: the admin link shows the row to whoever may see it.
+    """
+    if not rows:
+        return []
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+    from django.urls import reverse
+
+    from apps.identity import roles
+
+    admins = list(
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(groups__name=roles.ADMINISTRATOR), is_active=True)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    site = settings.FINPULSE_SITE_URL.rstrip("/")
+    out: list[Notification] = []
+    for row in rows:
+        path = reverse("admin:notifications_notification_change", args=[row.pk])
+        channel = Channel(row.channel).label if row.channel in Channel.values else row.channel
+        for admin_id in admins:
+            out += build_user_notifications(
+                user_id=admin_id,
+                channels_on={Channel.IN_APP},
+                kind=Kind.DELIVERY_UNKNOWN,
+                obj=f"notification:{row.pk}",
+                threshold=row.attempts,
+                on="-",  # not a date: the same row and attempt is reported once, whenever settled
+                subject=f"{channel} delivery outcome unknown (notification #{row.pk})",
+                body=(
+                    f"The delivery attempt of notification #{row.pk} ({row.kind}, {channel}) ended without a "
+                    "result: the server may or may not have it. Check with the recipient or the mail log, then "
+                    "retry it or leave it from the admin."
+                ),
+                url=site + path,
+                extra={"path": path, "notification_id": row.pk},
+            )
+    return out
 
 
 # --- employee actions ---------------------------------------------------------------------

@@ -146,8 +146,15 @@ def test_nested_holdings_relationships_and_documents(manager, manager_api, other
 
     assert [h["holding"]["category"] for h in holdings] == ["term_deposit"]
     assert holdings[0]["role"] == "owner"
-    # The guarantor link to another manager's customer is not disclosed.
-    assert [(r["related_customer"], r["kind"]) for r in relationships] == [(spouse.pk, "spouse")]
+    # The guarantor link to another manager's customer is there, without its id or name.
+    assert sorted(
+        ((r["related_customer"], r["related_display_name"], r["kind"], r["outside_book"]) for r in relationships),
+        key=str,
+    ) == sorted(
+        [(spouse.pk, spouse.display_name, "spouse", False), (None, None, "guarantor", True)],
+        key=str,
+    )
+    assert stranger.display_name not in str(relationships) and stranger.external_id not in str(relationships)
     assert documents[0]["number_hint"] == "••••789"
     assert "123456789" not in str(documents)
 
@@ -232,3 +239,19 @@ def test_confidential_interactions_of_others_stay_hidden(manager, branch_manager
     assert client.get(f"/api/v1/interactions/{secret.pk}/").status_code == 404
     assert client.get("/api/v1/interactions/").json()["results"] == []
     TaskFactory(customer=customer)
+
+
+def test_the_household_position_counts_only_relatives_the_caller_may_see(manager, other_manager, manager_api):
+    customer = CustomerFactory(assigned_to=manager)
+    spouse = CustomerFactory(assigned_to=manager)
+    stranger = CustomerFactory(assigned_to=other_manager)
+    link_customers(actor=None, from_customer=customer, to_customer=spouse, kind="spouse")
+    link_customers(actor=None, from_customer=stranger, to_customer=customer, kind="household")
+    HoldingFactory(customer=spouse, currency="GBP", balance="40.00")
+    HoldingFactory(customer=stranger, currency="GBP", balance="777.00")
+
+    body = manager_api.get(f"/api/v1/customers/{customer.pk}/position/").json()
+
+    assert body["household_members"] == [spouse.pk]
+    assert body["household_outside_book"] == 1
+    assert [(p["currency"], p["held"]) for p in body["household_positions"]] == [("GBP", "40.00")]

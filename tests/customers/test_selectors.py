@@ -114,3 +114,27 @@ def test_assign_customers_stays_within_a_fixed_query_budget(manager, branch, siz
 
     with django_assert_max_num_queries(13):
         assign_customers(actor=None, customer_ids=ids, manager=target)
+
+
+@pytest.mark.django_db
+def test_the_household_names_a_relative_outside_the_book_only_as_such(manager, other_manager):
+    from apps.customers.customer_360 import household_of, household_position
+    from apps.customers.services import link_customers
+    from tests.accounts.factories import HoldingFactory
+
+    customer, mine = CustomerFactory(assigned_to=manager), CustomerFactory(assigned_to=manager)
+    theirs = CustomerFactory(assigned_to=other_manager)
+    link_customers(actor=None, from_customer=customer, to_customer=mine, kind="household")
+    link_customers(actor=None, from_customer=theirs, to_customer=customer, kind="spouse")
+    HoldingFactory(customer=theirs, currency="GBP", balance="500.00")
+
+    household = household_of(user=manager, customer=customer)
+
+    assert [(m.customer, m.relationships, m.outside_book) for m in household] == [
+        (mine, ["Same household"], False),
+        (None, ["Spouse or partner"], True),
+    ]
+    assert household[1].outside_book_label == "a customer outside your book"
+    assert all(p.held == 0 for p in household_position(customer=customer, household=household))
+    # Their own manager sees the same link with a name.
+    assert [m.customer for m in household_of(user=other_manager, customer=theirs)] == [None]

@@ -277,11 +277,31 @@ def test_the_household_shows_relatives_in_both_directions_with_totals(client, ma
     response = client.get(customer.get_absolute_url())
 
     view = response.context["view"]
-    assert [m.customer.display_name for m in view.household] == sorted([child.display_name, spouse.display_name])
-    relations = {m.customer.pk: m.relationships for m in view.household}
+    members = [m for m in view.household if not m.outside_book]
+    assert [m.customer.display_name for m in members] == sorted([child.display_name, spouse.display_name])
+    relations = {m.customer.pk: m.relationships for m in members}
     assert relations == {spouse.pk: ["Spouse or partner"], child.pk: ["Same household"]}
+    # The relative in another book is there, as such: kind only, no name, id, link or amounts.
+    assert [(m.customer, m.relationships) for m in view.household if m.outside_book] == [(None, ["Same household"])]
     assert [(p.currency, p.held) for p in view.household_positions] == [("GBP", Decimal("1015.00"))]
-    assert "Hidden" not in response.content.decode()
+    html = response.content.decode()
+    household = html[html.index('id="household"') : html.index('id="documents"')]
+    assert "a customer outside your book" in household
+    assert "members you may see" in household and "outside your book are not counted" in household
+    assert "Hidden" not in html and hidden.external_id not in html
+    assert f"/customers/{hidden.pk}/" not in html and "777" not in html
+
+
+def test_a_household_with_no_relative_outside_the_book_says_nothing_about_one(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    link_customers(
+        actor=None, from_customer=customer, to_customer=CustomerFactory(assigned_to=manager), kind="household"
+    )
+    client.force_login(manager)
+
+    html = client.get(customer.get_absolute_url()).content.decode()
+
+    assert "outside your book" not in html
 
 
 def test_another_managers_customer_or_a_missing_one_is_a_404(client, manager, other_manager):

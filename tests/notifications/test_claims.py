@@ -144,3 +144,41 @@ def test_an_unknown_outcome_is_counted_on_the_metrics_endpoint(client, manager, 
     text = client.get("/metrics").content.decode()
 
     assert "finpulse_outbox_outcome_unknown 1.0" in text
+
+
+def test_each_administrator_sees_an_unknown_outcome_in_the_bell_once(client, administrator, manager):
+    notification = _to_user(manager)
+    _abandoned_claim(notification)
+
+    settle_expired_claims()
+    # Settled again (a second sweeper, the same attempt): nothing new in the bell.
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.Status.SENDING, lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    settle_expired_claims()
+
+    told = Notification.objects.filter(kind=Kind.DELIVERY_UNKNOWN)
+    assert [(n.recipient_user_id, n.channel, n.status) for n in told] == [
+        (administrator.pk, Channel.IN_APP, Notification.Status.SENT)
+    ]
+    assert str(notification.pk) in told.get().subject
+    assert mail.outbox == []  # the bell only: no email about an email
+    client.force_login(administrator)
+    bell = client.get(reverse("notifications:bell")).content.decode()
+    assert f"notification #{notification.pk}" in bell
+    client.force_login(manager)
+    assert f"notification #{notification.pk}" not in client.get(reverse("notifications:bell")).content.decode()
+
+
+def test_an_unknown_outcome_after_an_administrators_retry_is_reported_again(administrator, manager):
+    notification = _to_user(manager)
+    _abandoned_claim(notification)
+    settle_expired_claims()
+    retry_notifications(actor=administrator, notification_ids=[notification.pk])
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.Status.SENDING, attempts=2, lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+
+    assert settle_expired_claims() == {"resent": 0, "unknown": 1}
+
+    assert Notification.objects.filter(kind=Kind.DELIVERY_UNKNOWN, recipient_user=administrator).count() == 2
