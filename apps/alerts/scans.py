@@ -48,6 +48,8 @@ from apps.core.windows import (
     maturing_within,
     maturity_thresholds_by_category,
     rate_slab_on,
+    relationship_cadence_days,
+    task_escalation_days,
 )
 from apps.customers.book import OUTSIDE_BOOK, visible_pairs
 from apps.customers.models import Customer, IdentityDocument
@@ -357,8 +359,8 @@ def scan_relationships(*, today: dt.date, batch_size: int, report: RuleReport) -
     last_contact = Subquery(
         Interaction.objects.filter(customer_id=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
     )
-    for segment, days in sorted(settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS.items()):
-        cutoff = today - dt.timedelta(days=int(days))
+    for segment, days in sorted(relationship_cadence_days().items()):
+        cutoff = today - dt.timedelta(days=days)
         customers = (
             Customer.objects.filter(segment=segment, status=Customer.Status.ACTIVE)
             .annotate(
@@ -503,8 +505,8 @@ def scan_followups(
 
 
 def _escalate(*, now: dt.datetime, batch_size: int, report: RuleReport) -> None:
-    """Follow-ups overdue for FINPULSE_TASK_ESCALATION_DAYS go to the branch manager."""
-    days = settings.FINPULSE_TASK_ESCALATION_DAYS
+    """Follow-ups overdue for task_escalation_days() go to the branch manager."""
+    days = task_escalation_days()
     overdue = Task.objects.filter(status=Task.Status.OPEN, due_at__lte=now - dt.timedelta(days=days)).select_related(
         "customer", "assignee"
     )

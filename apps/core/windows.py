@@ -13,6 +13,10 @@ is called (never at import), so changing a setting moves every surface at once:
   dashboard, the list filter and the advice snapshot).
 - FINPULSE_ADVICE_MATURITY_DAYS: how far ahead the advice snapshot looks for maturities (advice
   prepares a renewal earlier than the alerts chase it).
+- FINPULSE_RELATIONSHIP_CADENCE_DAYS: per segment, how long a customer may go without contact
+  before the relationship scan (and the demo's planted history) calls it overdue.
+- FINPULSE_TASK_ESCALATION_DAYS: an open follow-up this many days past due goes to the branch
+  manager.
 
 "Today" itself comes from apps.core.business_date; these take it as an argument.
 
@@ -101,6 +105,19 @@ def kyc_review_due_by(*, today: dt.date) -> dt.date:
 def kyc_review_is_due(review_date: dt.date | None, *, today: dt.date) -> bool:
     """The same rule for one date already loaded (the advice snapshot has no database)."""
     return review_date is not None and review_date <= kyc_review_due_by(today=today)
+
+
+# --- relationship cadence and task escalation ---------------------------------------------------
+
+
+def relationship_cadence_days() -> dict[str, int]:
+    """Per customer segment, the days without contact after which a relationship is overdue."""
+    return {segment: int(days) for segment, days in settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS.items()}
+
+
+def task_escalation_days() -> int:
+    """Days past due after which an open follow-up goes to the branch manager."""
+    return int(settings.FINPULSE_TASK_ESCALATION_DAYS)
 
 
 # --- the rate on a date ------------------------------------------------------------------------

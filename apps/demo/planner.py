@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
+from apps.core.windows import relationship_cadence_days
 from apps.customers.models import Customer, IdentityDocument
 from apps.demo.catalog import INDIVIDUAL_SEGMENTS, PRODUCTS_BY_CODE, USERS, WEALTH_SEGMENTS, UserSpec
 from apps.demo.names import (
@@ -649,7 +649,7 @@ class _Planner:
         """Past conversations, so the contact-cadence rule finds a few overdue relationships on the
         first morning, not the whole book (drawn last: the rest of the plan is unchanged)."""
         zone = timezone.get_default_timezone()
-        cadence = settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS
+        cadence = relationship_cadence_days()
         for customer in self.customers:
             interval = int(cadence.get(customer.profile["segment"], 180))
             known = (self.today - customer.profile["customer_since"]).days

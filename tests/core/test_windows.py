@@ -13,7 +13,7 @@ import pytest
 
 from apps.accounts.models import Holding
 from apps.alerts.models import Alert
-from apps.alerts.scans import run_scans
+from apps.alerts.scans import business_now, run_scans
 from apps.customers.customer_list import CustomerQuery, filtered_customers
 from apps.customers.services import add_identity_document
 from apps.recommendations.selectors import current_profile
@@ -22,6 +22,7 @@ from tests.accounts.factories import HoldingFactory
 from tests.api.conftest import issue_key, key_client
 from tests.customers.factories import CustomerFactory
 from tests.products.factories import ProductFactory, ProductRateFactory
+from tests.tasks.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +136,37 @@ def test_the_kyc_window_follows_the_setting_on_every_surface(manager, settings):
 
     settings.FINPULSE_KYC_REVIEW_NOTICE_DAYS = 45
     assert everywhere() == dict.fromkeys(("list filter", "dashboard", "scan", "snapshot"), True)
+
+
+def test_the_relationship_scan_follows_the_cadence_setting(manager, settings):
+    customer = CustomerFactory(
+        assigned_to=manager, branch=manager.branch, segment="premium", customer_since=TODAY - dt.timedelta(days=120)
+    )
+
+    def overdue() -> bool:
+        run_scans(only={"relationship"})
+        return Alert.objects.filter(rule=Alert.Rule.RELATIONSHIP, customer=customer).exists()
+
+    settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS = {"premium": 150}
+    assert overdue() is False
+
+    settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS = {"premium": 90}
+    assert overdue() is True
+    assert Alert.objects.get(rule=Alert.Rule.RELATIONSHIP, customer=customer).threshold == 90
+
+
+def test_the_escalation_scan_follows_the_escalation_setting(manager, branch_manager, settings):
+    now = business_now(TODAY)
+    task = TaskFactory(
+        customer=CustomerFactory(assigned_to=manager, branch=manager.branch), due_at=now - dt.timedelta(days=5)
+    )
+
+    def escalated() -> bool:
+        run_scans(only={"followups"})
+        return Alert.objects.filter(rule=Alert.Rule.TASK_ESCALATION, object_id=task.pk).exists()
+
+    settings.FINPULSE_TASK_ESCALATION_DAYS = 7
+    assert escalated() is False
+
+    settings.FINPULSE_TASK_ESCALATION_DAYS = 4
+    assert escalated() is True
