@@ -60,6 +60,34 @@ def dedupe_key(*, kind: str, obj: str, threshold: int | str, on: dt.date | str, 
     return f"{kind}:{obj}:{threshold}:{on}:{channel}:{recipient}"[:200]
 
 
+def _outbox_rows(
+    *,
+    recipient: dict[str, int],
+    recipient_key: str,
+    channels: Iterable[str],
+    kind: str,
+    obj: str,
+    threshold: int | str,
+    on: dt.date | str,
+    subject: str,
+    payload: dict[str, Any],
+) -> list[Notification]:
+    """One unsaved outbox row per channel: the dedupe key and the subject's length written once."""
+    return [
+        Notification(
+            **recipient,
+            channel=channel,
+            kind=kind,
+            dedupe_key=dedupe_key(
+                kind=kind, obj=obj, threshold=threshold, on=on, channel=channel, recipient=recipient_key
+            ),
+            subject=subject[:200],
+            payload=payload,
+        )
+        for channel in sorted(channels)
+    ]
+
+
 def build_user_notifications(
     *,
     user_id: int,
@@ -74,19 +102,17 @@ def build_user_notifications(
     extra: dict[str, Any] | None = None,
 ) -> list[Notification]:
     """Unsaved outbox rows for one employee, one per chosen channel (saved by enqueue_notifications)."""
-    return [
-        Notification(
-            recipient_user_id=user_id,
-            channel=channel,
-            kind=kind,
-            dedupe_key=dedupe_key(
-                kind=kind, obj=obj, threshold=threshold, on=on, channel=channel, recipient=f"u{user_id}"
-            ),
-            subject=subject[:200],
-            payload={"body": body, "url": url, **(extra or {})},
-        )
-        for channel in sorted(channels_on)
-    ]
+    return _outbox_rows(
+        recipient={"recipient_user_id": user_id},
+        recipient_key=f"u{user_id}",
+        channels=channels_on,
+        kind=kind,
+        obj=obj,
+        threshold=threshold,
+        on=on,
+        subject=subject,
+        payload={"body": body, "url": url, **(extra or {})},
+    )
 
 
 def build_customer_notifications(
@@ -101,20 +127,18 @@ def build_customer_notifications(
     body: str,
     extra: dict[str, Any] | None = None,
 ) -> list[Notification]:
-    return [
-        Notification(
-            recipient_customer_id=customer_id,
-            channel=channel,
-            kind=kind,
-            dedupe_key=dedupe_key(
-                kind=kind, obj=obj, threshold=threshold, on=on, channel=channel, recipient=f"c{customer_id}"
-            ),
-            subject=subject[:200],
-            payload={"body": body, **(extra or {})},
-        )
-        for channel in sorted(channels_on)
-        if channel in (Channel.EMAIL, Channel.SMS)
-    ]
+    """Unsaved outbox rows for one customer: email and SMS only (customers have no in-app inbox)."""
+    return _outbox_rows(
+        recipient={"recipient_customer_id": customer_id},
+        recipient_key=f"c{customer_id}",
+        channels=[channel for channel in channels_on if channel in (Channel.EMAIL, Channel.SMS)],
+        kind=kind,
+        obj=obj,
+        threshold=threshold,
+        on=on,
+        subject=subject,
+        payload={"body": body, **(extra or {})},
+    )
 
 
 def enqueue_notifications(rows: Sequence[Notification]) -> list[Notification]:
