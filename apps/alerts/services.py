@@ -27,6 +27,7 @@ from apps.alerts.models import Alert
 from apps.core.audit import AuditEntry, record_audit_event, record_audit_events
 from apps.core.business_date import business_day_end, business_today
 from apps.core.errors import Conflict, DomainError
+from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
 from apps.customers.visibility import ensure_can_edit
 from apps.notifications.models import Kind
 from apps.notifications.selectors import chosen_channels
@@ -234,12 +235,21 @@ def _task_for_alert(alert: Alert, today: dt.date) -> Task | None:
 def _customer_task(alerts: list[Alert], tasks: list[Task]) -> Task:
     """One follow-up for a customer's share of a backlog, listing its items (not one per item)."""
     customer = alerts[0].customer
-    lines = "\n".join(f"- {alert.title or alert.get_rule_display()}: {alert.reason}" for alert in alerts)
+    header = "Found together by the alert scan:\n"
+    lines: list[str] = []
+    room = DESCRIPTION_MAX_LENGTH - len(header) - 60  # keeps room for the "and N more" line
+    for n, alert in enumerate(alerts):
+        line = f"- {alert.title or alert.get_rule_display()}: {alert.reason}"
+        if len(line) + 1 > room:
+            lines.append(f"… and {_plural(len(alerts) - n, 'more alert')} on the alert list.")
+            break
+        lines.append(line)
+        room -= len(line) + 1
     return Task(
         customer_id=customer.pk,
         assignee_id=cast(int, alerts[0].manager_id),  # as above: only alerts with a manager
         title=f"{customer.display_name}: {_plural(len(alerts), 'alert')} to review"[:200],
-        description=f"Found together by the alert scan:\n{lines}",
+        description=header + "\n".join(lines),
         due_at=min(task.due_at for task in tasks),
         priority=max(task.priority for task in tasks),
         source=Task.Source.ALERTS,
