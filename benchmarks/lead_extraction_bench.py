@@ -27,6 +27,9 @@ from typing import Any
 LABELLED = Path(__file__).resolve().parent.parent / "tests" / "leads" / "labelled_inquiries.jsonl"
 # Written after the rules were frozen (commit 4b23d35) and scored once: the honest estimate.
 BLIND = LABELLED.with_name("labelled_inquiries_blind.jsonl")
+# Written and committed (69423c9) before the second pass changed the rules; the rules are not tuned
+# on its misses, so its figures are the estimate for unseen inquiries.
+FRESH = LABELLED.with_name("labelled_inquiries_fresh.jsonl")
 FIELDS = ("intent", "monthly_income", "requested_amount", "loan_purpose")
 LANGUAGES = ("en", "it", "es", "fr", "de")
 TARGET_OVERALL = 0.92
@@ -89,6 +92,9 @@ def _print(title: str, result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument(
+        "--show-fresh-misses", action="store_true", help="also the fresh blind set's (read them only when done tuning)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "finpulse.settings")
     import django
@@ -102,10 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         "heldout": evaluate([c for c in cases if c["split"] == "heldout"]),
         "all": evaluate(cases),
         "blind": evaluate(load_labelled(BLIND)),
+        "fresh": evaluate(load_labelled(FRESH)),
     }
     for name, result in results.items():
         _print(name, result)
-        if args.show_misses:
+        if args.show_misses and (name != "fresh" or args.show_fresh_misses):
             for miss in result["misses"]:
                 print(f"    {miss['id']:6} {miss['field']:17} expected {miss['expected']!s:10} read {miss['read']}")
     overall = results["all"]
@@ -123,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             **{name: {k: v for k, v in r.items() if k != "misses"} for name, r in results.items()},
             "misses_all": results["all"]["misses"],
             "misses_blind": results["blind"]["misses"],
+            "misses_fresh": results["fresh"]["misses"],
         },
     )
     print(f"written to {path}")

@@ -18,11 +18,30 @@ measured accuracy (benchmarks/lead_extraction_bench.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from text_to_num import alpha2digit
+
 from apps.leads.models import Constraint, Intent, LoanPurpose
+from apps.leads.vocabulary import (
+    BRIDGE_WORDS,
+    BUSINESS_CREDIT_WORDS,
+    BUSINESS_LENDING_WORDS,
+    BUSINESS_WORDS,
+    CAR_WORDS,
+    FRACTION_WORDS,
+    HOME_WORDS,
+    INTENT_WORDS,
+    LANGUAGE_MARKERS,
+    LANGUAGES,
+    MONTH_PHRASES,
+    PERIOD_GAP_WORDS,
+    PURPOSE_WORDS,
+    VOCAB,
+    YEAR_PHRASES,
+)
 
 RULES_MAX_CONFIDENCE = 0.85
 PENNY = Decimal("0.01")
@@ -78,393 +97,9 @@ def redact_contact_details(text: str, *, names: Iterable[str] = ()) -> str:
     return text
 
 
-# --- Vocabularies: what people write, per language ------------------------------------------
-#
-# Each concept lists regular-expression fragments per language. An inquiry is not tagged with
-# its language (and people mix them: "Kredit for my flat"), so one pipeline reads the union of
-# all languages; adding a language is adding its words here. Fragments are matched
-# case-insensitively between word boundaries.
-
-_VOCAB: dict[str, dict[str, tuple[str, ...]]] = {
-    # Words that say an amount is earned.
-    "income": {
-        "en": (
-            "earn\\w*",
-            "income",
-            "salary",
-            "salaries",
-            "take[- ]home",
-            "wages?",
-            "paid",
-            "pension",
-            "make",
-            "making",
-            "on",
-            "net pay",
-            "bring home",
-        ),
-        "it": ("guadagn\\w*", "stipendio", "reddito", "entrate", "prendo", "pensione", "percepisco"),
-        "es": ("gan[oa]\\w*", "cobr[oa]\\w*", "ingresos", "sueldo", "salario", "n[oó]mina", "pensi[oó]n"),
-        "fr": ("gagn\\w*", "salaire", "revenus?", "touch\\w*", "pension", "retraite de"),
-        "de": ("verdien\\w*", "\\w*gehalt", "\\w*einkommen", "rente", "lohn", "netto", "bekomme"),
-    },
-    # Words after which an amount without a period is a salary (monthly below 10,000, else yearly).
-    "salary": {
-        "en": ("earn\\w*", "income", "salary", "wages?", "job offer", "paid", "take[- ]home", "net pay"),
-        "it": ("guadagn\\w*", "stipendio", "reddito", "entrate", "pensione"),
-        "es": ("gan[oa]\\w*", "cobr[oa]\\w*", "ingresos", "sueldo", "salario", "n[oó]mina"),
-        "fr": ("gagn\\w*", "salaire", "revenus?", "touch\\w*"),
-        "de": ("verdien\\w*", "\\w*gehalt", "\\w*einkommen", "lohn"),
-    },
-    # A yearly figure said before the amount ("Jahresgehalt 54.000 €").
-    "yearly_before": {
-        "en": ("annual(?:ly)?", "yearly", "per annum"),
-        "it": ("annu[oa]", "annuale", "lordo annuo"),
-        "es": ("anual",),
-        "fr": ("annuel(?:le)?",),
-        "de": ("\\w*jahres\\w*", "j[äa]hrlich\\w*"),
-    },
-    # Money that goes out (a repayment, rent, a budget), never income.
-    "outgoing": {
-        "en": (
-            "repay\\w*",
-            "rent",
-            "tuition",
-            "fees?",
-            "costs?",
-            "bills?",
-            "spend\\w*",
-            "save",
-            "saving",
-            "instal+ments?",
-            "budget",
-            "afford\\w*",
-            "outgoings?",
-            "add",
-            "pay(?!\\w*\\s+off)",
-            "paying",
-        ),
-        "it": ("rata", "rate", "affitto", "pag\\w*", "spes[ae]"),
-        "es": ("cuota", "alquiler", "pag\\w*", "gastos?"),
-        "fr": ("mensualit[ée]s?", "loyer", "pay\\w*", "rembours\\w*", "d[ée]penses?"),
-        "de": ("rate", "miete", "zahl\\w*", "ausgaben"),
-    },
-    # An amount a business turns over is not anyone's income.
-    "not_income": {
-        "en": ("turnover", "revenue", "sales"),
-        "it": ("fatturato",),
-        "es": ("facturaci[oó]n", "factura\\w*"),
-        "fr": ("chiffre d'affaires",),
-        "de": ("umsatz",),
-    },
-    # Words around an amount that make it the one asked for.
-    "request": {
-        "en": (
-            "borrow\\w*",
-            "lend",
-            "loan",
-            "mortgage",
-            "financ\\w*",
-            "need\\w*",
-            "want\\w*",
-            "would like",
-            "like",
-            "looking (?:for|to)",
-            "limit",
-            "invest\\w*",
-            "put",
-            "putting",
-            "deposit",
-            "save",
-            "savings",
-            "balance",
-            "remaining",
-            "total",
-            "credit",
-            "cash",
-            "transfer",
-            "overdraft",
-            "facility",
-            "move",
-        ),
-        "it": (
-            "prestito",
-            "mutuo",
-            "finanziament\\w*",
-            "serv\\w*",
-            "vorrei",
-            "chiedo",
-            "chiedere",
-            "cerco",
-            "investire",
-            "mettere",
-            "fido",
-            "saldo",
-            "residuo",
-            "restano",
-            "limite",
-            "in tutto",
-            "bisogno",
-        ),
-        "es": (
-            "pr[ée]stamo",
-            "hipoteca",
-            "necesit\\w*",
-            "quiero",
-            "quisiera",
-            "financ\\w*",
-            "invertir",
-            "meter",
-            "descubierto",
-            "quedan",
-            "l[ií]mite",
-            "suman",
-            "en total",
-            "pedir",
-            "cr[ée]dito",
-        ),
-        "fr": (
-            "pr[êe]t",
-            "emprunt\\w*",
-            "besoin",
-            "faudrait",
-            "faut",
-            "cr[ée]dit",
-            "investir",
-            "placer",
-            "d[ée]couvert",
-            "reste",
-            "plafond",
-            "au total",
-            "financ\\w*",
-            "voudrais",
-            "souhaite",
-        ),
-        "de": (
-            "kredit\\w*",
-            "darlehen",
-            "brauch\\w*",
-            "ben[öo]tig\\w*",
-            "m[öo]chte",
-            "investieren",
-            "anlegen",
-            "dispo\\w*",
-            "restschuld",
-            "\\w*finanzierung",
-            "leihen",
-            "insgesamt",
-            "[üu]ber",
-            "verf[üu]gungsrahmen",
-        ),
-    },
-    # Words that make an amount a price or a value, not what is borrowed.
-    "price": {
-        "en": (
-            "value",
-            "valued",
-            "worth",
-            "price[ds]?",
-            "costs?",
-            "house",
-            "houses",
-            "home",
-            "homes",
-            "flat",
-            "property",
-            "townhouse",
-            "turnover",
-            "rent",
-            "place",
-        ),
-        "it": ("costa", "costo", "prezzo", "valore", "vale", "casa", "appartamento", "auto", "moto"),
-        "es": ("cuesta", "precio", "valor", "piso", "casa", "coche", "moto"),
-        "fr": ("co[ûu]te", "prix", "valeur", "maison", "appartement", "voiture", "moto"),
-        "de": ("kostet", "preis", "wert", "haus", "wohnung", "auto", "motorrad"),
-    },
-    # Buying: for a loan, the amount after these is a price ("buying a flat for 275k").
-    "buy": {
-        "en": ("buy\\w*", "purchas\\w*"),
-        "it": ("compr\\w*", "acquist\\w*"),
-        "es": ("compr\\w*",),
-        "fr": ("achet\\w*", "acqu[ée]r\\w*"),
-        "de": ("kauf\\w*",),
-    },
-    # Money the applicant already has towards a purchase (the loan is the price less this).
-    "down": {
-        "en": ("deposit", "down", "up ?front", "saved", "put down"),
-        "it": ("anticipo", "acconto", "da parte", "risparmiat\\w*"),
-        "es": ("entrada", "aport\\w*", "ahorrad\\w*"),
-        "fr": ("apport", "d'apport"),
-        "de": ("eigenkapital", "anzahlung", "angespart", "erspart\\w*"),
-    },
-    # "between 2,000 and 2,400": the word before a range.
-    "between": {
-        "en": ("between", "from"),
-        "it": ("tra", "fra", "da"),
-        "es": ("entre", "de"),
-        "fr": ("entre", "de"),
-        "de": ("zwischen", "von"),
-    },
-    "and": {"en": ("and", "to"), "it": ("e", "a"), "es": ("y", "a"), "fr": ("et", "à"), "de": ("und", "bis")},
-}
-
-# Periods right after an amount; words such as "net" or "lordi" may sit in between.
-_PERIOD_GAP_WORDS = (
-    "net",
-    "gross",
-    "after tax",
-    "before tax",
-    "take[- ]home",
-    "profit",
-    "nett[io]",
-    "lord[io]",
-    "netos?",
-    "brutos?",
-    "nets?",
-    "bruts?",
-    "brutto",
-    "\\w*einkommen",
-    "\\w*gehalt",
-)
-_MONTH_PHRASES = (
-    "(?:a|per|each|every|/)\\s*(?:calendar\\s+)?(?:month|mth|mo)\\b",
-    "pcm\\b",
-    "p\\.?m\\.?(?!\\w)",
-    "p/m\\b",
-    "monthly\\b",
-    "al mese\\b",
-    "mensil[ei]\\b",
-    "(?:al|por|cada) mes\\b",
-    "mensual(?:es)?\\b",
-    "(?:par|/)\\s*mois\\b",
-    "mensuel(?:le)?s?\\b",
-    "(?:im|pro|je|/)\\s*monat\\b",
-    "monatlich\\b",
-)
-_YEAR_PHRASES = (
-    "(?:a|per|each|every|/)\\s*(?:year|yr|annum)\\b",
-    "p\\.?a\\.?(?!\\w)",
-    "annually\\b",
-    "yearly\\b",
-    "all'anno\\b",
-    "(?:l'|l’)anno\\b",
-    "annu[ie]\\b",
-    "(?:al|por) a[ñn]o\\b",
-    "anual(?:es)?\\b",
-    "(?:par|/)\\s*an\\b",
-    "annuel(?:le)?s?\\b",
-    "(?:im|pro|je)\\s*jahr\\b",
-    "j[äa]hrlich\\b",
-)
-
-# Number words: units and tens per language, the words for a hundred and a thousand.
-_NUMBER_WORDS: dict[str, dict[str, int]] = {
-    "en": {
-        "one": 1,
-        "two": 2,
-        "three": 3,
-        "four": 4,
-        "five": 5,
-        "six": 6,
-        "seven": 7,
-        "eight": 8,
-        "nine": 9,
-        "ten": 10,
-        "eleven": 11,
-        "twelve": 12,
-        "thirteen": 13,
-        "fourteen": 14,
-        "fifteen": 15,
-        "sixteen": 16,
-        "seventeen": 17,
-        "eighteen": 18,
-        "nineteen": 19,
-        "twenty": 20,
-        "thirty": 30,
-        "forty": 40,
-        "fifty": 50,
-        "sixty": 60,
-        "seventy": 70,
-        "eighty": 80,
-        "ninety": 90,
-    },
-    "it": {
-        "due": 2,
-        "tre": 3,
-        "quattro": 4,
-        "cinque": 5,
-        "sei": 6,
-        "sette": 7,
-        "otto": 8,
-        "nove": 9,
-        "dieci": 10,
-        "venti": 20,
-        "trenta": 30,
-        "quaranta": 40,
-        "cinquanta": 50,
-        "sessanta": 60,
-        "settanta": 70,
-        "ottanta": 80,
-        "novanta": 90,
-    },
-    "es": {
-        "dos": 2,
-        "tres": 3,
-        "cuatro": 4,
-        "cinco": 5,
-        "seis": 6,
-        "siete": 7,
-        "ocho": 8,
-        "nueve": 9,
-        "diez": 10,
-        "veinte": 20,
-        "treinta": 30,
-        "cuarenta": 40,
-        "cincuenta": 50,
-        "sesenta": 60,
-        "setenta": 70,
-        "ochenta": 80,
-        "noventa": 90,
-    },
-    "fr": {
-        "deux": 2,
-        "trois": 3,
-        "quatre": 4,
-        "cinq": 5,
-        "sept": 7,
-        "huit": 8,
-        "neuf": 9,
-        "dix": 10,
-        "vingt": 20,
-        "trente": 30,
-        "quarante": 40,
-        "cinquante": 50,
-        "soixante": 60,
-    },
-    "de": {
-        "zwei": 2,
-        "drei": 3,
-        "vier": 4,
-        "f[üu]nf": 5,
-        "sechs": 6,
-        "sieben": 7,
-        "acht": 8,
-        "neun": 9,
-        "zehn": 10,
-        "zwanzig": 20,
-        "drei(?:ß|ss)ig": 30,
-        "vierzig": 40,
-        "f[üu]nfzig": 50,
-    },
-}
-_HUNDRED_WORDS = ("hundred", "cento", "cien", "ciento", "cent", "hundert")
-_THOUSAND_WORDS = ("thousand", "grand", "mila", "mille", "mil", "tausend")
-_MILLION_WORDS = ("million", "millions", "milion[ei]", "mill[oó]n(?:es)?", "millionen", "mio")
-
-
 def _words(concept: str) -> str:
     """The union of a concept's fragments in every language, as one alternation."""
-    fragments = sorted({f for words in _VOCAB[concept].values() for f in words}, key=len, reverse=True)
+    fragments = sorted({f for words in VOCAB[concept].values() for f in words}, key=len, reverse=True)
     return "(?:" + "|".join(fragments) + ")"
 
 
@@ -474,19 +109,6 @@ def _pattern(concept: str) -> re.Pattern[str]:
 
 # --- Amounts --------------------------------------------------------------------------------
 
-_UNIT_PATTERNS = [
-    (re.compile(rf"^{word}$", re.IGNORECASE), value) for lang in _NUMBER_WORDS.values() for word, value in lang.items()
-]
-_NUMBER_WORD = "|".join(sorted((w for lang in _NUMBER_WORDS.values() for w in lang), key=len, reverse=True))
-_HUNDRED = "|".join(_HUNDRED_WORDS)
-_WORD_NUMBER = re.compile(
-    rf"\b((?:(?:a|an|one|un|una|uno|ein)\s+(?={_HUNDRED}))?(?:{_NUMBER_WORD}|{_HUNDRED})"
-    rf"(?:(?:[\s-]+(?:and\s+)?|)(?:{_NUMBER_WORD}|{_HUNDRED}))*)\s*"
-    rf"({'|'.join(_THOUSAND_WORDS)}|million)\b",
-    re.IGNORECASE,
-)
-_FRACTION_MILLION = re.compile(r"\b(half|quarter)\s+(?:of\s+)?a\s+million\b", re.IGNORECASE)
-_A_MILLION = re.compile(r"\b(?:a|one|un|uno|ein(?:e)?)\s+(?:million|milione|mill[oó]n|million)\b", re.IGNORECASE)
 _MULTIPLIERS = {
     **dict.fromkeys(("k", "thousand", "grand", "mila", "mil", "mille", "tausend"), 1000),
     **dict.fromkeys(
@@ -495,46 +117,38 @@ _MULTIPLIERS = {
     ),
     "bn": 1000000000,
 }
+_FRACTIONS = [
+    (re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE), value)
+    for lang in LANGUAGES
+    for words, value in FRACTION_WORDS[lang]
+]
+_DIGITS_THEN_MULTIPLIER = re.compile(
+    rf"(\d)\s+({'|'.join(sorted((w for w in _MULTIPLIERS if len(w) > 2), key=len, reverse=True))})\b", re.I
+)
+_MARKERS = {lang: frozenset(LANGUAGE_MARKERS[lang]) for lang in LANGUAGES}
 
 
-def _unit_value(word: str) -> int | None:
-    for pattern, value in _UNIT_PATTERNS:
-        if pattern.match(word):
-            return value
-    return None
+def guess_language(text: str) -> str:
+    """The inquiry's language by its frequent words (ties and no hit: English)."""
+    tokens = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text.lower())
+    hits = {lang: sum(token in _MARKERS[lang] for token in tokens) for lang in LANGUAGES}
+    return max(LANGUAGES, key=lambda lang: (hits[lang], lang == "en"))
 
 
-def _words_value(words: str) -> int | None:
-    """'one hundred and fifty' → 150, 'trenta' → 30, 'cent' → 100 (the thousand is applied after)."""
-    hundred = re.compile(rf"^(?:{_HUNDRED})$", re.IGNORECASE)
-    tokens = re.findall(rf"{_HUNDRED}|{_NUMBER_WORD}|\w+", words, re.IGNORECASE)
-    current = 0
-    for word in tokens:
-        if word.lower() in ("and", "a", "an", "one", "un", "una", "uno", "ein"):
-            current = current or (1 if word.lower() != "and" else 0)
-            continue
-        if hundred.match(word):
-            current = max(current, 1) * 100
-            continue
-        value = _unit_value(word)
-        if value is None:
-            return None
-        current += value
-    return current or None
+def _spell_out(text: str, language: str) -> str:
+    """Numbers written as words become digits: 'trenta mila' → '30000', 'half a million' → '500000'.
 
-
-def _spell_out(text: str) -> str:
-    """'half a million' → '500000', 'thirty thousand' → '30000', 'trenta mila' → '30000'."""
-    text = _FRACTION_MILLION.sub(lambda m: "500000" if m.group(1).lower() == "half" else "250000", text)
-    text = _A_MILLION.sub("1000000", text)
-
-    def number(match: re.Match[str]) -> str:
-        value = _words_value(match.group(1).strip())
-        if value is None:
-            return match.group(0)
-        return f"{value * _MULTIPLIERS[match.group(2).lower()]}"
-
-    return _WORD_NUMBER.sub(number, text)
+    text2num reads one language at a time ("un" is a number in French, "due" one in Italian),
+    so the guessed language's rules apply; fractions of a million are read from the vocabulary.
+    """
+    for pattern, value in _FRACTIONS:
+        text = pattern.sub(str(value), text)
+    # "30 mil": digits with a multiplier word are read by _MONEY; text2num would read "mil" alone.
+    text = _DIGITS_THEN_MULTIPLIER.sub(r"\1\2", text)
+    try:
+        return str(alpha2digit(text, language))
+    except (ValueError, RuntimeError):  # text2num refuses some inputs; the digits stay as written
+        return text
 
 
 _CURRENCY_SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD"}
@@ -566,8 +180,8 @@ _YEAR_BEFORE = re.compile(r"\b(?:in|since|until|till|by|from|of|nel|en|dal|desde
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d+)?)\s?%")
 
 _PERIODS = [
-    ("month", re.compile(rf"^\s*(?:(?:{'|'.join(_PERIOD_GAP_WORDS)})\s*)*(?:{'|'.join(_MONTH_PHRASES)})", re.I)),
-    ("year", re.compile(rf"^\s*(?:(?:{'|'.join(_PERIOD_GAP_WORDS)})\s*)*(?:{'|'.join(_YEAR_PHRASES)})", re.I)),
+    ("month", re.compile(rf"^\s*(?:(?:{'|'.join(PERIOD_GAP_WORDS)})\s*)*(?:{'|'.join(MONTH_PHRASES)})", re.I)),
+    ("year", re.compile(rf"^\s*(?:(?:{'|'.join(PERIOD_GAP_WORDS)})\s*)*(?:{'|'.join(YEAR_PHRASES)})", re.I)),
     (
         "fortnight",
         re.compile(r"^\s*(?:net\s*)?(?:every\s+(?:two|2)\s+weeks|fortnightly|bi-?weekly|a\s+fortnight)\b", re.I),
@@ -617,6 +231,9 @@ _DOWN_WORDS = _words("down")
 _DOWN_BEFORE = re.compile(rf"(?<!\w){_DOWN_WORDS}(?!\w)\W*(?:\w+\W+){{0,2}}$", re.IGNORECASE)
 # Right after the amount ("4,000 down", "60.000 € di anticipo"), so a price followed by "with 10% down" is not one.
 _DOWN_AFTER = re.compile(rf"^\W*(?:[^\W\d]+\W+)?{_DOWN_WORDS}(?!\w)", re.IGNORECASE)
+_DOWN_SHARE_AFTER = re.compile(
+    rf"^\W*(?:[^\W\d]+\W+)?{_DOWN_WORDS}\W+(?:[^\W\d]+\W+){{0,2}}\d{{1,2}}(?:[.,]\d+)?\s?%", re.IGNORECASE
+)
 _RANGE_JOIN = re.compile(rf"^\s*(?:-|–|—|to|bis|{_words('and')})\s*$", re.IGNORECASE)
 _RANGE_DASH = re.compile(r"^\s*(?:-|–|—|to|bis)\s*$", re.IGNORECASE)
 _RANGE_START = re.compile(rf"(?<!\w){_words('between')}\s*$", re.IGNORECASE)
@@ -805,6 +422,8 @@ def _is_down(amount: _Amount, following: _Amount | None) -> bool:
     if _DOWN_BEFORE.search(amount.before[-30:]):
         return True
     introduces_next = following is not None and _DOWN_BEFORE.search(following.before[-30:])
+    if _DOWN_SHARE_AFTER.match(amount.after):
+        return False  # "240.000 €, anticipo del 25%": the down word introduces a share of this price
     return bool(_DOWN_AFTER.match(amount.after)) and not introduces_next
 
 
@@ -829,13 +448,16 @@ def _requested(
     prices: list[_Amount] = []
     downs: list[_Amount] = []
     for index, amount in enumerate(amounts):
-        if amount is income or amount.period or amount.is_range:
+        if amount is income or amount.period:
             continue
+        if amount.is_range and _INCOME_WORDS.search(amount.before):
+            continue  # a range of earnings that was not taken as the income is still not a request
         if _SALARY_WORDS.search(amount.before) and amount.value >= 10000 and intent != Intent.INVESTMENT:
             continue
         request = bool(_REQUEST_BEFORE.search(amount.before) or _REQUEST_AFTER.match(amount.after))
         price = bool(
             _PRICE_BEFORE.search(amount.before)
+            or _PRICED_BEFORE.search(amount.before)
             or _PRICE_AFTER.match(amount.after)
             or (borrowing and _BUY_BEFORE.search(amount.before))
         )
@@ -851,17 +473,19 @@ def _requested(
     best = max(score for score, _ in scored)
     if borrowing and prices and best < 2:
         share = _percent_down(text)
-        price = max(prices, key=lambda a: a.value)
-        if downs and downs[0].value < price.value:
-            return price.value - downs[0].value, price.currency or downs[0].currency, 0.7
+        top_price = max(prices, key=lambda a: a.value)
+        if downs and downs[0].value < top_price.value:
+            return top_price.value - downs[0].value, top_price.currency or downs[0].currency, 0.7
         if share is not None:
-            return price.value * (100 - share) / 100, price.currency, 0.7
+            return top_price.value * (100 - share) / 100, top_price.currency, 0.7
     top = [amount for score, amount in scored if score == best]
     if best >= 1:
         chosen = top[-1]  # "value 350k ... so we'd need 300k": the later request refines the earlier
+        if chosen.is_range:
+            return chosen.value, chosen.currency, 0.5  # "30-40 mila": the midpoint, and a person looks
         return chosen.value, chosen.currency, 0.85 if chosen.explicit else 0.75
     if len(scored) == 1 and best >= 0:
-        return scored[0][1].value, scored[0][1].currency, 0.55
+        return scored[0][1].value, scored[0][1].currency, 0.5 if scored[0][1].is_range else 0.55
     return None, "", 0.3
 
 
@@ -872,287 +496,41 @@ def _any(*fragments: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(fragments) + r")(?!\w)", re.IGNORECASE)
 
 
-_CAR_WORDS = (
-    "car",
-    "cars",
-    "vehicle",
-    "van",
-    "motorbike",
-    "motorcycle",
-    "tesla",
-    "ford",
-    "bmw",
-    "audi",
-    "toyota",
-    "volkswagen",
-    "vw",
-    "golf",
-    "auto",
-    "automobile",
-    "macchina",
-    "moto",
-    "coche",
-    "voiture",
-    "motorrad",
+def _union(table: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
+    """Every language's fragments of one table, longest first (so alternation prefers them)."""
+    return tuple(sorted({fragment for words in table.values() for fragment in words}, key=len, reverse=True))
+
+
+_HOMES = "|".join(_union(HOME_WORDS))
+_CARS = "|".join(_union(CAR_WORDS))
+_BUYING = _words("buy")
+# "comprar un ático", "we're buying a 3-bed", "kaufen eine Eigentumswohnung": buying a home.
+_BUYING_A_HOME = re.compile(rf"(?<!\w){_BUYING}(?!\w)\W+(?:[^\W\d]+\W+){{0,3}}?(?:{_HOMES})(?!\w)", re.I)
+# "a 3-bed at 285k", "un studio à 160 000 €", "Gebrauchtwagen für 15.000 €": a home or a car's price.
+_PRICED_BEFORE = re.compile(
+    rf"(?<!\w)(?:{_HOMES}|{_CARS})\W+(?:[^\W\d]+\W+)?(?:for|at|costing|worth|da|di|de|del|à|a|pour|für|zu|um|von)"
+    r"\W*(?:eur|chf|gbp|usd)?\W*$",
+    re.I,
 )
-_BRIDGE = (
-    "bridg(?:e|ing) loan",
-    "bridging finance",
-    "prestito ponte",
-    "pr[ée]stamo puente",
-    "pr[êe]t[- ]relais",
-    "zwischenfinanzierung",
-    "[üu]berbr[üu]ckungskredit",
-)
+_BRIDGING = "|".join(_union(BRIDGE_WORDS))
 _INTENT_RULES: list[tuple[str, int, re.Pattern[str]]] = [
-    (
-        Intent.MORTGAGE,
-        3,
-        _any(
-            "(?:re-?)?mortgages?",
-            "home loans?",
-            "buy[- ]to[- ]let",
-            *_BRIDGE,
-            "mutuo",
-            "surroga\\w*",
-            "ipoteca",
-            "hipoteca",
-            "pr[êe]t immobilier",
-            "cr[ée]dit immobilier",
-            "baufinanzierung",
-            "hypothek\\w*",
-            "immobilienkredit",
-            "immobilienfinanzierung",
-            "zinsbindung",
-            "anschlussfinanzierung",
-        ),
-    ),
+    (intent, weight, _any(*_union(words))) for intent, weight, words in INTENT_WORDS
+] + [
+    (Intent.MORTGAGE, 2, _BUYING_A_HOME),
     (
         Intent.MORTGAGE,
         2,
-        _any(
-            "first[- ]time buyers?",
-            "buy(?:ing)? (?:a |my |our )?(?:first )?(?:house|home|flat|property|place)",
-            "comprare casa",
-            "piso",
-            "appartamento",
-            "maison",
-            "appartement",
-            "haus",
-            "wohnung",
-        ),
-    ),
-    (
-        Intent.CAR_LOAN,
-        3,
-        _any(
-            "car (?:loan|finance)",
-            "auto loan",
-            "vehicle finance",
-            "finanziamento auto",
-            "prestito auto",
-            "pr[ée]stamo (?:de|para el|para un) coche",
-            "cr[ée]dit auto",
-            "autokredit",
-            "autofinanzierung",
-        ),
-    ),
-    (Intent.CAR_LOAN, 2, _any(*_CAR_WORDS)),
-    (
-        Intent.CREDIT_CARD,
-        3,
-        _any(
-            "credit cards?",
-            "balance transfer",
-            "carta di credito",
-            "tarjeta de cr[ée]dito",
-            "carte de cr[ée]dit",
-            "kreditkarte",
-        ),
-    ),
-    (
-        Intent.DEPOSIT,
-        3,
-        _any(
-            "savings account",
-            "fixed(?:[- ]term)? deposit",
-            "term deposit",
-            "deposit account",
-            "fixed[- ]rate bond",
-            "cash isa",
-            "savings rate",
-            "isa",
-            "conto deposito",
-            "deposito",
-            "dep[óo]sito",
-            "plazo fijo",
-            "cuenta remunerada",
-            "compte [àa] terme",
-            "livret\\w*",
-            "d[ée]p[ôo]t [àa] terme",
-            "festgeld\\w*",
-            "tagesgeld\\w*",
-            "sparkonto",
-            "sparbuch",
-        ),
-    ),
-    (
-        Intent.DEPOSIT,
-        1,
-        _any(
-            "savings",
-            "save",
-            "put away",
-            "risparmi\\w*",
-            "ahorr\\w*",
-            "[ée]pargne",
-            "[ée]conomis\\w*",
-            "gespart",
-            "sparen",
-        ),
-    ),
-    (
-        Intent.INVESTMENT,
-        3,
-        _any(
-            "invest(?:ing|ment|ments)?",
-            "portfolio",
-            "investire",
-            "investimento",
-            "portafoglio",
-            "invertir",
-            "inversi[oó]n",
-            "carteras?",
-            "investir",
-            "placement",
-            "portefeuille",
-            "investieren",
-            "wertpapier\\w*",
-        ),
-    ),
-    (
-        Intent.INVESTMENT,
-        2,
-        _any(
-            "shares",
-            "stocks",
-            "funds",
-            "bonds",
-            "equities",
-            "etfs?",
-            "fondi",
-            "azioni",
-            "obbligazion\\w*",
-            "fondos",
-            "bolsa",
-            "acciones",
-            "fonds",
-            "bourse",
-            "assurance[- ]vie",
-            "aktien",
-        ),
-    ),
-    (
-        Intent.PERSONAL_LOAN,
-        3,
-        _any(
-            "personal loan",
-            "consolidat\\w*",
-            "prestito personale",
-            "consolidare",
-            "pr[ée]stamo personal",
-            "reunificar",
-            "pr[êe]t personnel",
-            "regrouper",
-            "rachat de cr[ée]dits?",
-            "privatkredit",
-            "ratenkredit",
-            "zusammenfassen",
-        ),
-    ),
-    (Intent.PERSONAL_LOAN, 2, _any("overdraft", "fido", "descubierto", "d[ée]couvert", "dispo\\w*")),
-    (
-        Intent.PERSONAL_LOAN,
-        1,
-        _any(
-            "loans?",
-            "borrow\\w*",
-            "lend",
-            "cash",
-            "kredit\\w*",
-            "darlehen",
-            "leihen",
-            "cr[ée]dito",
-            "prestito",
-            "finanziamento",
-            "pr[ée]stamos?",
-            "financiaci[oó]n",
-            "pr[êe]t",
-            "cr[ée]dits?",
-            "emprunt\\w*",
+        re.compile(
+            rf"(?<!\w)(?:{_HOMES})\b.{{0,40}}?"
+            rf"(?<!\w)(?:{_words('down')})(?!\w)",
+            re.I,
         ),
     ),
 ]
-# Lending to a business goes to business banking, never as a personal loan.
-_BUSINESS_LENDING = _any(
-    "business (?:loan|lending|finance|overdraft|credit)",
-    "commercial loan",
-    "working capital",
-    "prestito aziendale",
-    "fido aziendale",
-    "finanziamento aziendale",
-    "pr[ée]stamo empresarial",
-    "pr[êe]t professionnel",
-    "gesch[äa]ftskredit",
-    "firmenkredit",
-    "betriebsmittel\\w*",
-)
-_BUSINESS_NOUN = _any(
-    "business",
-    "company",
-    "firm",
-    "restaurant",
-    "shop",
-    "salon",
-    "my (?:shop|company|firm)",
-    "azienda",
-    "attivit[àa]",
-    "negozio",
-    "srl",
-    "impresa",
-    "empresa",
-    "negocio",
-    "sociedad",
-    "restaurante",
-    "soci[ée]t[ée]",
-    "entreprise",
-    "sarl",
-    "artisan",
-    "firma",
-    "betrieb",
-    "gmbh",
-    "gesch[äa]ft",
-)
-_BUSINESS_CREDIT = _any(
-    "loans?",
-    "lending",
-    "financ\\w*",
-    "overdraft",
-    "credit",
-    "capital",
-    "prestito",
-    "finanziamento",
-    "fido",
-    "pr[ée]stamo",
-    "financiaci[oó]n",
-    "l[ií]nea de cr[ée]dito",
-    "pr[êe]t",
-    "cr[ée]dit",
-    "ligne de cr[ée]dit",
-    "kredit\\w*",
-    "darlehen",
-)
-_INTENT_ORDER = [
+_BUSINESS_LENDING = _any(*_union(BUSINESS_LENDING_WORDS))
+_BUSINESS_NOUN = _any(*_union(BUSINESS_WORDS))
+_BUSINESS_CREDIT = _any(*_union(BUSINESS_CREDIT_WORDS))
+_INTENT_ORDER: list[str] = [
     Intent.MORTGAGE,
     Intent.CAR_LOAN,
     Intent.CREDIT_CARD,
@@ -1160,171 +538,16 @@ _INTENT_ORDER = [
     Intent.INVESTMENT,
     Intent.PERSONAL_LOAN,
 ]
-
+_HOME_PURCHASE = re.compile(
+    rf"{_BUYING_A_HOME.pattern}|\bfirst[- ]time buyers?\b|\bbuy[- ]to[- ]let\b|\bpurchase\b|"
+    rf"\blooking at (?:homes|houses|flats|properties)\b|(?<!\w)(?:{_BRIDGING})(?!\w)|"
+    rf"(?<!\w)(?:for|pour|für|per|para)\s+(?:\w+\s+)?(?:{_HOMES})(?!\w)",
+    re.I,
+)
 _PURPOSE_RULES: list[tuple[str, re.Pattern[str]]] = [
-    (
-        LoanPurpose.DEBT_CONSOLIDATION,
-        _any(
-            "consolidat\\w*",
-            "pay off",
-            "clear (?:my |our )?(?:\\w+ )?debts?",
-            "balance transfer",
-            "refinanc\\w*",
-            "consolidare",
-            "debiti",
-            "rifinanzia\\w*",
-            "reunificar",
-            "deudas",
-            "refinanciar",
-            "regrouper",
-            "rachat de cr[ée]dits?",
-            "ren[ée]goci\\w*",
-            "zusammenfassen",
-            "umschulden",
-            "umschuldung",
-        ),
-    ),
-    (
-        LoanPurpose.EDUCATION,
-        _any(
-            "universit\\w+",
-            "tuition",
-            "college",
-            "course",
-            "school fees",
-            "degree",
-            "studies",
-            "master",
-            "m[áa]ster",
-            "studi",
-            "estudios",
-            "[ée]tudes",
-            "studium",
-            "studiengeb[üu]hren",
-        ),
-    ),
-    (
-        LoanPurpose.MEDICAL,
-        _any(
-            "medical",
-            "dental",
-            "surgery",
-            "hospital",
-            "treatment",
-            "dentist\\w*",
-            "medic\\w*",
-            "m[ée]dic\\w*",
-            "operaci[oó]n",
-            "soins",
-            "dentaires?",
-            "zahn\\w*",
-            "operation",
-        ),
-    ),
-    (
-        LoanPurpose.WEDDING,
-        _any(
-            "wedding",
-            "married",
-            "marry",
-            "matrimonio",
-            "spos\\w*",
-            "boda",
-            "casamos",
-            "mariage",
-            "marions",
-            "hochzeit",
-            "heirat\\w*",
-        ),
-    ),
-    (
-        LoanPurpose.TRAVEL,
-        _any(
-            "holiday",
-            "trip",
-            "travel\\w*",
-            "vacation",
-            "viaggio",
-            "vacanz\\w*",
-            "viaje",
-            "vacaciones",
-            "voyage",
-            "vacances",
-            "reise",
-            "urlaub",
-        ),
-    ),
-    (LoanPurpose.BUSINESS, _BUSINESS_NOUN),
-    (
-        LoanPurpose.HOME_IMPROVEMENT,
-        _any(
-            "renovat\\w*",
-            "extension",
-            "kitchen",
-            "bathroom",
-            "roof",
-            "boiler",
-            "refurbish\\w*",
-            "home improvements?",
-            "repairs?",
-            "loft",
-            "ristruttur\\w*",
-            "bagno",
-            "cucina",
-            "tetto",
-            "caldaia",
-            "reform\\w*",
-            "cocina",
-            "caldera",
-            "ba[ñn]o",
-            "tejado",
-            "refaire",
-            "salle de bains?",
-            "cuisine",
-            "chaudi[èe]re",
-            "toit",
-            "travaux",
-            "k[üu]che",
-            "heizung",
-            "dach",
-            "badezimmer",
-            "renovier\\w*",
-            "sanier\\w*",
-        ),
-    ),
-    (
-        LoanPurpose.REMORTGAGE,
-        _any(
-            "re-?mortgag\\w*",
-            "current deal",
-            "switch (?:my|our) mortgage",
-            "(?:fixed rate|deal) ends",
-            "move it to you",
-            "surroga\\w*",
-            "rinegozi\\w*",
-            "cambiar (?:mi|la) hipoteca",
-            "racheter",
-            "rachat",
-            "ren[ée]goci\\w*",
-            "umschulden",
-            "zinsbindung",
-            "anschlussfinanzierung",
-            "refinanc\\w*",
-        ),
-    ),
-    (LoanPurpose.CAR_PURCHASE, _any(*_CAR_WORDS, "autokredit", "finanziamento auto")),
-    (
-        LoanPurpose.HOME_PURCHASE,
-        re.compile(
-            r"\bbuy(?:ing)?\b.{0,20}\b(?:house|home|flat|property|apartment|place)\b|"
-            r"\bfirst[- ]time buyers?\b|\bbuy[- ]to[- ]let\b|\bpurchase\b|"
-            r"\blooking at (?:homes|houses|flats|properties)\b|"
-            r"\b(?:compr\w*|acquist\w*|achet\w*|kauf\w*)\b|\bpour une maison\b|\bf[üu]r ein haus\b|"
-            rf"(?<!\w)(?:{'|'.join(_BRIDGE)})(?!\w)",
-            re.I,
-        ),
-    ),
-]
+    (purpose, _any(*_union(words))) for purpose, words in PURPOSE_WORDS
+] + [(LoanPurpose.HOME_PURCHASE, _HOME_PURCHASE)]
+
 _LOAN_INTENTS = {Intent.MORTGAGE, Intent.PERSONAL_LOAN, Intent.CAR_LOAN, Intent.CREDIT_CARD, Intent.OTHER}
 _MORTGAGE_PURPOSES = (LoanPurpose.HOME_IMPROVEMENT, LoanPurpose.REMORTGAGE, LoanPurpose.HOME_PURCHASE)
 _CONSTRAINT_RULES: list[tuple[str, re.Pattern[str]]] = [
@@ -1392,7 +615,7 @@ _CONSTRAINT_RULES: list[tuple[str, re.Pattern[str]]] = [
 
 
 def _intent(text: str) -> tuple[str, float]:
-    scores = dict.fromkeys(_INTENT_ORDER, 0)
+    scores: dict[str, int] = dict.fromkeys(_INTENT_ORDER, 0)
     for intent, weight, pattern in _INTENT_RULES:
         if pattern.search(text):
             scores[intent] = max(scores[intent], weight) if weight < 3 else scores[intent] + weight
@@ -1429,7 +652,7 @@ def _purpose(text: str, intent: str) -> tuple[str | None, float]:
         hits = [LoanPurpose.CAR_PURCHASE]
     if intent == Intent.MORTGAGE:
         hits = [p for p in hits if p in _MORTGAGE_PURPOSES]
-        if not hits and re.search(rf"(?<!\w){_DOWN_WORDS}(?!\w)", text, re.I):
+        if not hits and re.search(rf"(?<!\w)(?:{_DOWN_WORDS}|{_BUYING})(?!\w)", text, re.I):
             hits = [LoanPurpose.HOME_PURCHASE]  # a deposit is put down to buy
     if not hits:
         return None, 0.6
@@ -1437,22 +660,22 @@ def _purpose(text: str, intent: str) -> tuple[str | None, float]:
 
 
 def _constraints(text: str) -> tuple[str, ...]:
-    return tuple(constraint.value for constraint, pattern in _CONSTRAINT_RULES if pattern.search(text))
+    return tuple(str(constraint) for constraint, pattern in _CONSTRAINT_RULES if pattern.search(text))
 
 
 def extract(text: str, *, names: Iterable[str] = ()) -> Extraction:
     """Read one inquiry by rule. Confidences are capped at RULES_MAX_CONFIDENCE."""
     text = redact_contact_details(text or "", names=names)
-    spelled = _spell_out(text)
-    intent, intent_confidence = _intent(spelled)
+    spelled = _spell_out(text, guess_language(text))
+    intent, intent_confidence = _intent(text)
     amounts = _amounts(spelled)
     _contexts(spelled, amounts)
     income_amount, monthly_income, income_confidence = _income(amounts)
     requested, requested_currency, requested_confidence = _requested(spelled, amounts, income_amount, intent)
-    purpose, purpose_confidence = _purpose(spelled, intent)
+    purpose, purpose_confidence = _purpose(text, intent)
     if intent == Intent.OTHER and requested is not None and intent_confidence < 0.65:
         # "I need £7,500 to fix my roof": no product named, but money asked for a loan purpose.
-        loan_purpose, loan_confidence = _purpose(spelled, Intent.PERSONAL_LOAN)
+        loan_purpose, loan_confidence = _purpose(text, Intent.PERSONAL_LOAN)
         if loan_purpose == LoanPurpose.BUSINESS:
             intent, intent_confidence = Intent.BUSINESS_LOAN, 0.6
             purpose, purpose_confidence = loan_purpose, loan_confidence
@@ -1471,6 +694,6 @@ def extract(text: str, *, names: Iterable[str] = ()) -> Extraction:
         currency=currency,
         loan_purpose=purpose,
         loan_purpose_confidence=min(purpose_confidence, cap),
-        constraints=_constraints(spelled),
+        constraints=_constraints(text),
         extracted_by="rules",
     )
