@@ -534,6 +534,12 @@ FINPULSE_SCAN_ON_WORKER_START = env.bool("FINPULSE_SCAN_ON_WORKER_START", defaul
 FINPULSE_RELATIONSHIP_CADENCE_DAYS = env.json(
     "FINPULSE_RELATIONSHIP_CADENCE_DAYS", default={"private": 30, "premium": 90, "affluent": 180, "corporate": 90}
 )
+# Book reports (apps.workspace.book_report): the currency totals are converted to, by default, and
+# how old the newest loaded FX rate may be before a report calls it missing (apps.core.fx).
+FINPULSE_REPORTING_CURRENCY = env.str("FINPULSE_REPORTING_CURRENCY", default="EUR")
+FINPULSE_FX_RATE_MAX_AGE_DAYS = env.int("FINPULSE_FX_RATE_MAX_AGE_DAYS", default=7)
+# How far back a book report looks by default for tasks done and advice decided (days).
+FINPULSE_REPORT_PERIOD_DAYS = env.int("FINPULSE_REPORT_PERIOD_DAYS", default=90)
 # Customer-facing maturity notices: off unless channels are listed; sent only with the
 # customer's recorded service consent for the channel, outside quiet hours (local time).
 FINPULSE_CUSTOMER_NOTICE_CHANNELS = env.list("FINPULSE_CUSTOMER_NOTICE_CHANNELS", default=[])

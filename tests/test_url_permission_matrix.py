@@ -162,6 +162,8 @@ SHARED_OBJECT_ROUTES = {
 
 ROUTES_WITHOUT_OBJECT = {
     "workspace:dashboard": "The user's own day, built from the selectors.",
+    "workspace:book_report": "Aggregates of the user's customer_scope (tests/workspace/test_book_report.py).",
+    "workspace:book_report_export": "The same aggregates as CSV, audited.",
     # Probes are public or token-protected by design (apps.core.middleware.ProbeMiddleware): they
     # name no customer and show no data; tests/core/test_probes.py covers them.
     "healthz": "Liveness probe, no data.",
@@ -199,6 +201,8 @@ ROUTES_WITHOUT_OBJECT = {
 # Pages a manager opens with GET, checked for leaks of the other manager's customer.
 LEAK_CHECKED_PAGES = [
     "workspace:dashboard",
+    "workspace:book_report",
+    "workspace:book_report_export",
     "customers:list",
     "customers:export",
     "tasks:list",
@@ -229,6 +233,7 @@ ADMIN_NOT_CUSTOMER_DATA = {
     "axes.accesslog": "Sign-in attempts; administrators only.",
     "core.auditevent": "Compliance and administrators only (tests/core/test_admin.py).",
     "core.businesscalendar": "Administrators only.",
+    "core.fxrate": "The bank's FX rates; administrators only.",
     "django_celery_beat.clockedschedule": "Schedules; administrators only.",
     "django_celery_beat.crontabschedule": "Schedules; administrators only.",
     "django_celery_beat.intervalschedule": "Schedules; administrators only.",

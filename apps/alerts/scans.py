@@ -49,6 +49,7 @@ from apps.core.windows import (
     maturity_thresholds_by_category,
     rate_slab_on,
     relationship_cadence_days,
+    relationship_contact_cutoff,
     task_escalation_days,
 )
 from apps.customers.book import OUTSIDE_BOOK, visible_pairs
@@ -360,7 +361,7 @@ def scan_relationships(*, today: dt.date, batch_size: int, report: RuleReport) -
         Interaction.objects.filter(customer_id=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
     )
     for segment, days in sorted(relationship_cadence_days().items()):
-        cutoff = today - dt.timedelta(days=days)
+        cutoff = relationship_contact_cutoff(segment=segment, today=today)
         customers = (
             Customer.objects.filter(segment=segment, status=Customer.Status.ACTIVE)
             .annotate(

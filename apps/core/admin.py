@@ -21,8 +21,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from apps.core.errors import DomainError, NotFound
 from apps.core.fields import encrypted_fields
-from apps.core.models import AuditEvent, BusinessCalendar
-from apps.core.services import set_business_date
+from apps.core.models import AuditEvent, BusinessCalendar, FxRate
+from apps.core.services import save_fx_rate, set_business_date
 
 _REJECTION = "_finpulse_service_rejection"
 
@@ -223,6 +223,34 @@ class BusinessCalendarAdmin(ServiceAdmin):
                 "precedence over the date pinned here.",
                 messages.WARNING,
             )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        return None
+
+
+@admin.register(FxRate)
+class FxRateAdmin(ServiceAdmin):
+    """The bank's FX rates (bulk: `import_fx_rates`); a correction here is audited with the old rate."""
+
+    list_display = ("rate_date", "base_currency", "quote_currency", "rate", "source", "updated_at")
+    list_filter = ("quote_currency", "base_currency")
+    date_hierarchy = "rate_date"
+    search_fields = ("base_currency", "quote_currency")
+    fields = ("rate_date", "base_currency", "quote_currency", "rate", "source", "updated_at")
+    readonly_fields = ("updated_at",)
+
+    def save_model(self, request: HttpRequest, obj: FxRate, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        saved = save_fx_rate(
+            actor=request.user,
+            rate_date=data["rate_date"],
+            base_currency=data["base_currency"],
+            quote_currency=data["quote_currency"],
+            rate=data["rate"],
+            source=data.get("source") or "",
+            fx_rate=obj if change else None,
+        )
+        adopt(obj, saved)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         return None

@@ -80,3 +80,57 @@ class Lease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder} until {self.expires_at:%H:%M:%S}"
+
+
+class FxRate(models.Model):
+    """One exchange rate the bank loaded: on `rate_date`, 1 `base_currency` = `rate` `quote_currency`.
+
+    Reference data from the bank's treasury or market-data feed, loaded by `import_fx_rates` or
+    entered in Django admin; FinPulse never derives one (no inverse, no cross rate), so a report
+    can only convert what the bank stated (apps/core/fx.py). One rate per pair and date.
+    """
+
+    rate_date = models.DateField()
+    base_currency = models.CharField(max_length=3)
+    quote_currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=20, decimal_places=10)
+    source = models.CharField(max_length=80, blank=True, help_text="Where the rate came from (feed, file).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-rate_date", "base_currency", "quote_currency"]
+        verbose_name = "FX rate"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quote_currency", "base_currency", "rate_date"], name="fx_rate_one_per_day"
+            ),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="fx_rate_positive"),
+            models.CheckConstraint(
+                condition=~models.Q(base_currency=models.F("quote_currency")), name="fx_rate_two_currencies"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(base_currency__regex=r"^[A-Z]{3}$", quote_currency__regex=r"^[A-Z]{3}$"),
+                name="fx_rate_currency_iso",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.base_currency} = {self.rate} {self.quote_currency} on {self.rate_date}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from apps.core.currencies import ISO_CURRENCIES
+
+        errors = {}
+        for name in ("base_currency", "quote_currency"):
+            value = getattr(self, name)
+            if value and value not in ISO_CURRENCIES:
+                errors[name] = f"{value!r} is not a currency code we deal in (ISO 4217)."
+        if self.base_currency and self.base_currency == self.quote_currency:
+            errors["quote_currency"] = "A rate converts between two different currencies."
+        if self.rate is not None and self.rate <= 0:
+            errors["rate"] = "A rate is a positive number."
+        if errors:
+            raise ValidationError(errors)

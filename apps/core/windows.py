@@ -115,6 +115,25 @@ def relationship_cadence_days() -> dict[str, int]:
     return {segment: int(days) for segment, days in settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS.items()}
 
 
+def relationship_contact_cutoff(*, segment: str, today: dt.date) -> dt.date | None:
+    """A customer of this segment last contacted before this date is overdue; None: no cadence."""
+    days = relationship_cadence_days().get(segment)
+    return None if days is None else today - dt.timedelta(days=days)
+
+
+def relationship_overdue(*, today: dt.date, last_contact: str, since: str, segment: str = "segment") -> Q:
+    """Customers whose relationship is overdue, as a filter: no contact (the date in the
+    `last_contact` column) since their segment's cutoff, or none at all and a customer since
+    before it (`since`). Segments without a cadence are never overdue."""
+    overdue = Q(pk__in=[])
+    for name in sorted(relationship_cadence_days()):
+        cutoff = relationship_contact_cutoff(segment=name, today=today)
+        overdue |= Q(**{segment: name}) & (
+            Q(**{f"{last_contact}__lt": cutoff}) | Q(**{f"{last_contact}__isnull": True, f"{since}__lt": cutoff})
+        )
+    return overdue
+
+
 def task_escalation_days() -> int:
     """Days past due after which an open follow-up goes to the branch manager."""
     return int(settings.FINPULSE_TASK_ESCALATION_DAYS)

@@ -118,6 +118,24 @@ class CustomerQuery:
     kyc_due: bool = False
     maturing: bool = False
     sort: str = "name"
+    # Drill-down from the book report (apps/workspace/book_report.py): the customers behind a bar.
+    holding_category: str = ""  # owns an active holding of this category ...
+    currency: str = ""  # ... or in this currency (both: of this category in this currency)
+    matures_from: dt.date | None = None  # owns an active holding maturing in this range
+    matures_to: dt.date | None = None
+    contact_overdue: bool = False  # overdue for contact by their segment's cadence
+    manager_id: int | None = None  # whose primary manager this is (0: none)
+
+    @property
+    def is_drill_down(self) -> bool:
+        return bool(
+            self.holding_category
+            or self.currency
+            or self.matures_from
+            or self.matures_to
+            or self.contact_overdue
+            or self.manager_id is not None
+        )
 
     @property
     def search_kind(self) -> str:
@@ -243,7 +261,73 @@ def filtered_customers(*, user: User, query: CustomerQuery, today: dt.date | Non
         customers = customers.filter(kyc_review_due(today=today))
     if query.maturing:
         customers = customers.filter(maturing_within_window(today=today))
+    return _drill_down(customers, query=query, today=today)
+
+
+def owns_holding(
+    *, category: str = "", currency: str = "", matures_from: dt.date | None = None, matures_to: dt.date | None = None
+) -> Exists:
+    """Customers who own (owner or joint: apps.accounts.positions) an active holding of this
+    category, currency and maturity range: the customers behind a bar of the book report."""
+    from apps.accounts.models import Holding, HoldingParty
+    from apps.accounts.positions import COUNTED_ROLES
+
+    holdings = Q(customer_id=OuterRef("pk"), role__in=COUNTED_ROLES, holding__status=Holding.Status.ACTIVE)
+    if category:
+        holdings &= Q(holding__category=category)
+    if currency:
+        holdings &= Q(holding__currency=currency)
+    if matures_from:
+        holdings &= Q(holding__maturity_date__gte=matures_from)
+    if matures_to:
+        holdings &= Q(holding__maturity_date__lte=matures_to)
+    return Exists(HoldingParty.objects.filter(holdings))
+
+
+def _drill_down(customers: QuerySet[Customer], *, query: CustomerQuery, today: dt.date) -> QuerySet[Customer]:
+    if query.holding_category or query.currency or query.matures_from or query.matures_to:
+        customers = customers.filter(
+            owns_holding(
+                category=query.holding_category,
+                currency=query.currency,
+                matures_from=query.matures_from,
+                matures_to=query.matures_to,
+            )
+        )
+    if query.manager_id is not None:
+        customers = customers.filter(primary_manager_id=query.manager_id or None)
+    if query.contact_overdue:
+        customers = customers.filter(pk__in=contact_overdue_ids(today=today)).filter(status=Customer.Status.ACTIVE)
     return customers
+
+
+def with_contact_dates(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Customers with `last_contact` (the date of their latest interaction, in the bank's time
+    zone) and `since` (the date they became customers): what the cadence rule reads."""
+    from django.db.models.functions import Coalesce, TruncDate
+    from django.utils import timezone
+
+    from apps.interactions.models import Interaction
+
+    zone = timezone.get_current_timezone()
+    latest = Interaction.objects.filter(customer_id=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+    return customers.annotate(
+        last_contact=TruncDate(Subquery(latest), tzinfo=zone),
+        since=Coalesce(F("customer_since"), TruncDate(F("created_at"), tzinfo=zone)),
+    )
+
+
+def contact_overdue(*, today: dt.date) -> Q:
+    """On with_contact_dates: overdue for contact by the segment's cadence (apps.core.windows)."""
+    from apps.core.windows import relationship_overdue
+
+    return relationship_overdue(today=today, last_contact="last_contact", since="since")
+
+
+def contact_overdue_ids(*, today: dt.date) -> QuerySet[Customer, Any]:  # Any: rows of a values() subquery
+    """Ids of customers overdue for contact: the rule the book report counts with, so the list
+    shows the customers behind its bar."""
+    return with_contact_dates(Customer.objects.all()).filter(contact_overdue(today=today)).values("pk")
 
 
 @dataclass

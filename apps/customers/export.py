@@ -75,6 +75,18 @@ def _audit_filters(query: CustomerQuery) -> dict[str, Any]:
         "branch": query.branch_id,
         "kyc_due": query.kyc_due,
         "maturing": query.maturing,
+        **(
+            {
+                "holding_category": query.holding_category,
+                "currency": query.currency,
+                "matures_from": query.matures_from.isoformat() if query.matures_from else None,
+                "matures_to": query.matures_to.isoformat() if query.matures_to else None,
+                "contact_overdue": query.contact_overdue,
+                "manager": query.manager_id,
+            }
+            if query.is_drill_down
+            else {}
+        ),
     }
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from apps.accounts.models import Holding
+from apps.core.currencies import CURRENCY_CHOICES
 from apps.customers.customer_list import (
     NAME_SEARCH_MIN_LENGTH,
     SORT_LABELS,
@@ -39,6 +41,15 @@ class CustomerSearchForm(forms.Form):
         choices=[("", "Default"), *SORT_LABELS.items()],
     )
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
+    # Drill-down from the book report: the customers behind one bar (hidden; the page names them).
+    holding_category = forms.ChoiceField(
+        required=False, widget=forms.HiddenInput, choices=[("", ""), *Holding.Category.choices]
+    )
+    currency = forms.ChoiceField(required=False, widget=forms.HiddenInput, choices=[("", ""), *CURRENCY_CHOICES])
+    matures_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    matures_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    contact_overdue = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    manager = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,7 +84,34 @@ class CustomerSearchForm(forms.Form):
             kyc_due=bool(data.get("kyc_due")),
             maturing=bool(data.get("maturing")),
             sort=sort,
+            holding_category=data.get("holding_category") or "",
+            currency=data.get("currency") or "",
+            matures_from=data.get("matures_from"),
+            matures_to=data.get("matures_to"),
+            contact_overdue=bool(data.get("contact_overdue")),
+            manager_id=data.get("manager"),
         )
+
+    def drill_down_labels(self) -> list[str]:
+        """The report's drill-down filters in words, for the line above the results."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        labels = []
+        if data.get("holding_category"):
+            labels.append(f"own a {dict(Holding.Category.choices)[data['holding_category']].lower()}")
+        if data.get("currency"):
+            labels.append(f"hold {data['currency']}")
+        if data.get("matures_from") or data.get("matures_to"):
+            first, last = data.get("matures_from"), data.get("matures_to")
+            labels.append(
+                "have a holding maturing"
+                + (f" from {first:%d %b %Y}" if first else "")
+                + (f" to {last:%d %b %Y}" if last else "")
+            )
+        if data.get("contact_overdue"):
+            labels.append("are overdue for contact")
+        if data.get("manager") is not None:
+            labels.append("are in one manager's book" if data["manager"] else "have no relationship manager")
+        return labels
 
     def filter_params(self) -> dict[str, Any]:
         """The cleaned filters as query parameters (for links to the export, page 1, ...)."""
@@ -84,9 +122,17 @@ class CustomerSearchForm(forms.Form):
                 params[name] = data[name]
         if data.get("branch"):
             params["branch"] = data["branch"].pk
-        for name in ("kyc_due", "maturing"):
+        for name in ("kyc_due", "maturing", "contact_overdue"):
             if data.get(name):
                 params[name] = "on"
+        for name in ("holding_category", "currency"):
+            if data.get(name):
+                params[name] = data[name]
+        for name in ("matures_from", "matures_to"):
+            if data.get(name):
+                params[name] = data[name].isoformat()
+        if data.get("manager") is not None:
+            params["manager"] = data["manager"]
         return params
 
 

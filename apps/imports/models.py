@@ -20,6 +20,7 @@ class ImportRun(models.Model):
         HOLDINGS = "holdings", "Holdings"
         PRODUCTS = "products", "Products"
         INTERACTIONS = "interactions", "Interactions"
+        FX_RATES = "fx_rates", "FX rates"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"

@@ -426,9 +426,33 @@ class InteractionSchema(Schema):
     )
 
 
+class FxRateSchema(Schema):
+    """A rate the bank states: on `rate_date`, 1 `base_currency` = `rate` `quote_currency`."""
+
+    entity = "fx_rates"
+    key = "pair_on_date"  # not a column: set by parse, so a pair and date twice in a file is a duplicate
+    columns = (
+        Column("rate_date", date, required=True),
+        Column("base_currency", currency, required=True),
+        Column("quote_currency", currency, required=True),
+        Column("rate", decimal(20, 10, minimum=Decimal("0.0000000001")), required=True),
+        Column("source", text(80)),
+    )
+
+    def parse(self, number: int, raw: dict[str, Any], *, defaults: dict[str, Any] | None = None) -> ParsedRow:
+        row = super().parse(number, raw, defaults=defaults)
+        data = row.data
+        if data.get("base_currency") and data.get("base_currency") == data.get("quote_currency"):
+            row.fail("quote_currency", "A rate converts between two different currencies.")
+        if row.ok:
+            data["pair_on_date"] = (data["rate_date"], data["base_currency"], data["quote_currency"])
+        return row
+
+
 SCHEMAS: dict[str, type[Schema]] = {
     "customers": CustomerSchema,
     "holdings": HoldingSchema,
     "products": ProductSchema,
     "interactions": InteractionSchema,
+    "fx_rates": FxRateSchema,
 }

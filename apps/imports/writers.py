@@ -32,6 +32,7 @@ from apps.accounts.models import Holding, HoldingParty
 from apps.core.audit import AuditEntry, change_set, record_audit_events
 from apps.core.bulk import copy_insert
 from apps.core.business_date import business_today
+from apps.core.models import FxRate
 from apps.customers.fields import NAME_FIELDS, PII_LABELS, PROFILE_FIELDS
 from apps.customers.models import (
     INDEXED_PII,
@@ -751,12 +752,76 @@ def write_interactions(*, context: ImportContext, rows: list[ParsedRow]) -> list
     return outcomes
 
 
+# --- FX rates --------------------------------------------------------------------------------
+
+
+def write_fx_rates(*, context: ImportContext, rows: list[ParsedRow]) -> list[Outcome]:
+    """FX rates are what the bank stated on a day: a pair and date already loaded with the same
+    rate is unchanged; with another rate the row fails (reports already used it: an
+    administrator corrects it in Django admin, audited, rather than a file silently rewriting it)."""
+    outcomes = [Outcome(row) for row in rows]
+    good = [o for o in outcomes if o.row.ok]
+    if not good:
+        return outcomes
+    wanted = Q(pk__in=[])
+    for outcome in good:
+        rate_date, base, quote = outcome.row.data["pair_on_date"]
+        wanted |= Q(rate_date=rate_date, base_currency=base, quote_currency=quote)
+    stored = {(rate.rate_date, rate.base_currency, rate.quote_currency): rate for rate in FxRate.objects.filter(wanted)}
+    plans = []
+    for outcome in good:
+        data = outcome.row.data
+        previous = stored.get(data["pair_on_date"])
+        if previous is not None:
+            if previous.rate != data["rate"]:
+                outcome.row.fail(
+                    "rate",
+                    f"A different rate ({previous.rate}) is already loaded for this pair and date; "
+                    "correct it in Django admin (audited).",
+                )
+            else:
+                outcome.status = UNCHANGED
+            continue
+        rate = FxRate(
+            rate_date=data["rate_date"],
+            base_currency=data["base_currency"],
+            quote_currency=data["quote_currency"],
+            rate=data["rate"],
+            source=data.get("source") or context.run.file_name[:80],
+        )
+        _full_clean(rate, outcome.row, exclude=[])
+        if outcome.row.ok:
+            plans.append((outcome, rate))
+    if plans and not context.dry_run:
+        FxRate.objects.bulk_create([rate for _, rate in plans])
+    for outcome, _ in plans:
+        outcome.status = CREATED
+    context.audit(
+        AuditEntry(
+            action="fx_rate.loaded",
+            actor=context.actor,
+            object_type="core.fxrate",
+            object_id=rate.pk or "",
+            changes={"rate": [None, str(rate.rate)]},
+            metadata={
+                "import_run": context.run.pk,
+                "row": outcome.row.number,
+                "pair": f"{rate.base_currency}/{rate.quote_currency}",
+                "rate_date": rate.rate_date.isoformat(),
+            },
+        )
+        for outcome, rate in plans
+    )
+    return outcomes
+
+
 # The tables each import grows (their planner statistics are refreshed as they grow).
 GROWN_MODELS: dict[str, tuple[type[models.Model], ...]] = {
     "customers": (Customer, CustomerUserObjectPermission, CustomerAssignment),
     "holdings": (Holding, HoldingParty),
     "products": (Product, ProductRate),
     "interactions": (Interaction, ExternalReference),
+    "fx_rates": (FxRate,),
 }
 
 WRITERS: dict[str, Callable[..., list[Outcome]]] = {
@@ -764,6 +829,7 @@ WRITERS: dict[str, Callable[..., list[Outcome]]] = {
     "holdings": write_holdings,
     "products": write_products,
     "interactions": write_interactions,
+    "fx_rates": write_fx_rates,
 }
 
 

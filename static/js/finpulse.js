@@ -38,7 +38,7 @@
     if (typeof window.Chart === "undefined" || !root.querySelectorAll) {
       return;
     }
-    var canvases = root.querySelectorAll("canvas[data-chart-source]");
+    var canvases = root.querySelectorAll("canvas[data-chart-source]:not([data-chart-key])");
     Array.prototype.forEach.call(canvases, function (canvas) {
       if (canvas.getAttribute("data-chart-drawn") === "true") {
         return;
@@ -75,10 +75,61 @@
     });
   }
 
+  // Report charts: <canvas data-chart-source="<json id>" data-chart-key="<name>">, where the
+  // named entry has labels, datasets [{label, values}] and links (one per bar: the customers
+  // behind it). Stacked bars; selecting a bar opens its link (the table beside it has the same
+  // links for keyboard and screen-reader users).
+  function drawReportCharts(root) {
+    if (typeof window.Chart === "undefined" || !root.querySelectorAll) {
+      return;
+    }
+    var canvases = root.querySelectorAll("canvas[data-chart-source][data-chart-key]");
+    Array.prototype.forEach.call(canvases, function (canvas) {
+      if (canvas.getAttribute("data-chart-drawn") === "true") {
+        return;
+      }
+      var data = readJson(canvas.getAttribute("data-chart-source"));
+      var chart = data && data[canvas.getAttribute("data-chart-key")];
+      if (!chart || !chart.datasets) {
+        return;
+      }
+      canvas.setAttribute("data-chart-drawn", "true");
+      new window.Chart(canvas, {
+        type: "bar",
+        data: {
+          labels: chart.labels,
+          datasets: chart.datasets.map(function (dataset, i) {
+            return {
+              label: dataset.label,
+              data: dataset.values.map(Number),
+              backgroundColor: PALETTE[i % PALETTE.length],
+            };
+          }),
+        },
+        options: {
+          animation: false,
+          responsive: true,
+          maintainAspectRatio: false,
+          scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
+          onClick: function (event, elements) {
+            if (elements.length && chart.links && chart.links[elements[0].index]) {
+              window.location.assign(chart.links[elements[0].index]);
+            }
+          },
+          onHover: function (event, elements) {
+            canvas.style.cursor = elements.length ? "pointer" : "default";
+          },
+        },
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     drawCharts(document);
+    drawReportCharts(document);
   });
   document.addEventListener("htmx:load", function (event) {
     drawCharts(event.target);
+    drawReportCharts(event.target);
   });
 })();
