@@ -111,12 +111,10 @@ def _row(request: HttpRequest, task: Task, **extra: Any) -> HttpResponse:
     """One task row again (after a change or an error), as the panel it came from shows it."""
     context: dict[str, Any] = {
         "task": task,
-        "place": request.POST.get("place", ""),
+        "place": request.POST.get("place") or request.GET.get("place", ""),
         "can_edit": may_edit_customers(request.user),
         **extra,
     }
-    if context["place"] == "customer":
-        context["assignees"] = list(assignable_users(customer=task.customer))
     return render(request, "tasks/_task_row.html", context)
 
 
@@ -157,7 +155,7 @@ def task_reschedule(request: HttpRequest, task_id: int) -> HttpResponse:
             response = _row(request, task_for_user(user=request.user, task_id=task.pk))
             response["HX-Trigger"] = "task-updated"
             return response
-    if request.method == "POST" and request.htmx:
+    if request.htmx:  # the row asks for its form, or gets it back with the errors
         return _row(request, task, reschedule_form=form)
     return render(request, "tasks/reschedule.html", {"task": task, "form": form, "next": _next_of(request)})
 
@@ -179,7 +177,7 @@ def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
             response = _row(request, task_for_user(user=request.user, task_id=task.pk))
             response["HX-Trigger"] = "task-updated"
             return response
-    if request.method == "POST" and request.htmx:
+    if request.htmx:  # the row asks for its form, or gets it back with the errors
         return _row(request, task, reassign_form=form)
     return render(request, "tasks/reassign.html", {"task": task, "form": form, "next": _next_of(request)})
 

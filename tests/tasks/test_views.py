@@ -142,6 +142,24 @@ def test_rescheduling_moves_the_due_time(client, manager, task):
     assert f'id="task-{task.pk}"' in response.content.decode()
 
 
+def test_a_row_fetches_its_reschedule_and_reassign_forms_when_asked(client, manager, task):
+    """The list renders no per-row date pickers or assignee menus; a row asks for them over htmx
+    and gets itself back with the form open, filled with the task's values."""
+    client.force_login(manager)
+
+    listing = client.get(reverse("tasks:list")).content.decode()
+    reschedule = client.get(reverse("tasks:reschedule", args=[task.pk]), {"place": "list"}, **HTMX)
+    reassign = client.get(reverse("tasks:reassign", args=[task.pk]), {"place": "list"}, **HTMX)
+
+    assert 'name="due_at"' not in listing and 'name="assignee"' not in listing
+    assert f'hx-get="{reverse("tasks:reschedule", args=[task.pk])}?place=list"' in listing
+    row = reschedule.content.decode()
+    assert "<html" not in row and f'id="task-{task.pk}"' in row
+    assert f'name="due_at" value="{_local(task.due_at)}"' in row
+    assert '<input type="hidden" name="place" value="list">' in row
+    assert f'<option value="{manager.pk}" selected>' in reassign.content.decode()
+
+
 def test_a_bad_reschedule_shows_the_error_in_the_row(client, manager, task):
     client.force_login(manager)
 
