@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "apps.core",
     "apps.identity",
+    "apps.approvals",
     "apps.products",
     "apps.customers",
     "apps.accounts",
@@ -451,6 +452,15 @@ FINPULSE_OIDC_BRANCH_CLAIM = env.str("FINPULSE_OIDC_BRANCH_CLAIM", default="bran
 # SSO plus the break-glass login for administrators with TOTP.
 FINPULSE_LOCAL_LOGIN = not IS_PRODUCTION and env.bool("FINPULSE_LOCAL_LOGIN", default=True)
 FINPULSE_ADMIN_REQUIRE_TOTP = env.bool("FINPULSE_ADMIN_REQUIRE_TOTP", default=IS_PRODUCTION)
+# Step-up (apps/identity/step_up.py, docs/compliance.md): privileged actions need a second factor
+# verified this recently, by the IdP (amr/acr of the ID token) or by the person's TOTP device.
+FINPULSE_STEP_UP_MAX_AGE_SECONDS = env.int("FINPULSE_STEP_UP_MAX_AGE_SECONDS", default=10 * 60)
+FINPULSE_STEP_UP_AMR_VALUES = env.list("FINPULSE_STEP_UP_AMR_VALUES", default=["mfa", "otp", "hwk", "swk", "sc"])
+FINPULSE_STEP_UP_ACR_VALUES = env.list("FINPULSE_STEP_UP_ACR_VALUES", default=[])
+# Four eyes (apps/approvals): an undecided request expires after this many hours.
+FINPULSE_FOUR_EYES_EXPIRY_HOURS = env.int("FINPULSE_FOUR_EYES_EXPIRY_HOURS", default=72)
+# Break-glass access to a customer outside one's book: how long an approved grant lasts.
+FINPULSE_BREAK_GLASS_HOURS = env.int("FINPULSE_BREAK_GLASS_HOURS", default=2)
 if IS_PRODUCTION and OIDC_RP_CLIENT_ID and not (OIDC_OP_DISCOVERY_URL or OIDC_OP_ISSUER):
     raise ImproperlyConfigured("Set OIDC_OP_DISCOVERY_URL or OIDC_OP_ISSUER (and the endpoints) for SSO.")
 # The logout form posts to FinPulse, which redirects to the provider: CSP form-action must allow it.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("apps.identity.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("portfolio/", include("apps.customers.portfolio_urls")),
+    path("approvals/", include("apps.approvals.urls")),
     path("customers/", include("apps.customers.urls")),
     # Interactions, tasks and products own their full paths (customers/<id>/timeline/, tasks/, …),
     # distinct from the customers app's own, so they are included at the root.

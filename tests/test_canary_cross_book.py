@@ -242,6 +242,24 @@ class World:
         self.advice = recommend_for_customer(actor=self.viewer, customer=self.mine)
         recommend_for_customer(actor=self.other, customer=self.canary)
 
+        # Four eyes: a pending change about the canary customer, with a canary reason.
+        from apps.approvals.services import propose_change
+        from apps.products.four_eyes import RATE_CHANGE
+
+        maker = UserFactory(roles=[roles.ADMINISTRATOR], is_staff=True, username="canary.admin")
+        self.change = propose_change(
+            maker=maker,
+            action=RATE_CHANGE,
+            payload={
+                "product_id": canary_product.pk,
+                "product_code": "RATE1",
+                "effective_from": "2099-01-01",
+                "rate": "3.1",
+            },
+            reason="Qzcanary reason for a change",
+            customer_id=self.canary.pk,
+        )
+
     def _notify(self, user: Any, subject: str) -> Any:
         from apps.notifications.services import build_user_notifications, enqueue_notifications
 
@@ -275,6 +293,7 @@ KEYWORDS: dict[str, Callable[[World], Any]] = {
     "lead_id": lambda w: w.lead.pk,
     "recommendation_id": lambda w: w.advice.pk,
     "product_id": lambda w: w.joint.product_id,
+    "change_id": lambda w: w.change.pk,
 }
 # API detail routes name their object `pk`: by the router's basename.
 API_OBJECTS: dict[str, Callable[[World], Any]] = {

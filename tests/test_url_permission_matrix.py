@@ -141,6 +141,24 @@ def _lead(other: Other) -> dict[str, int]:
     return {"lead_id": lead.pk}
 
 
+def _change_request(other: Other) -> dict[str, int]:
+    """A four-eyes request about the other manager's customer: neither made by nor for the viewer."""
+    from apps.approvals.services import propose_change
+    from apps.products.four_eyes import RATE_CHANGE
+    from tests.products.factories import ProductFactory
+
+    maker = UserFactory(roles=[roles.ADMINISTRATOR], is_staff=True)
+    product = ProductFactory()
+    change = propose_change(
+        maker=maker,
+        action=RATE_CHANGE,
+        payload={"product_id": product.pk, "product_code": product.code, "effective_from": "2099-01-01", "rate": "3.5"},
+        reason=f"About {SECRET_NAME}",
+        customer_id=other.customer.pk,
+    )
+    return {"change_id": change.pk}
+
+
 # route name -> builder of the other manager's object(s) for its URL keywords
 OBJECT_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "customer_id": _customer,
@@ -150,6 +168,7 @@ OBJECT_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "alert_id": _alert,
     "notification_id": _notification,
     "lead_id": _lead,
+    "change_id": _change_request,
 }
 # Routes whose keywords need a combined builder (several objects of one owner).
 ROUTE_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
@@ -175,6 +194,9 @@ ROUTES_WITHOUT_OBJECT = {
     "logged_out": "Static page.",
     "break_glass": "Administrators' emergency sign-in.",
     "two_factor": "The user's own second factor.",
+    "step_up": "The user's own second factor (step-up), then back to a same-site page.",
+    "step_up_sso": "Redirect to the provider for the user's own step-up.",
+    "approvals:inbox": "The user's own proposals and those they may approve (tests/approvals).",
     "session_status": "The user's own session: their username and the idle timeout.",
     "oidc_authentication_callback": "SSO callback: checks state/nonce, no data.",
     "oidc_authentication_init": "Redirect to the provider.",
@@ -203,6 +225,7 @@ LEAK_CHECKED_PAGES = [
     "workspace:dashboard",
     "workspace:book_report",
     "workspace:book_report_export",
+    "approvals:inbox",
     "customers:list",
     "customers:export",
     "tasks:list",

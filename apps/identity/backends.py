@@ -85,6 +85,8 @@ class FinPulseOIDCBackend(OIDCAuthenticationBackend):
 
     def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]) -> Any:
         claims = dict(payload)
+        # The callback view reads acr/amr/auth_time from here for step-up (apps.identity.step_up).
+        self.request.finpulse_id_claims = dict(payload)  # type: ignore[attr-defined]
         if self.OIDC_OP_USER_ENDPOINT:
             userinfo = self.get_userinfo(access_token, id_token, payload)
             if not isinstance(userinfo, dict) or userinfo.get("sub") != payload["sub"]:

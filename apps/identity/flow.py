@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
@@ -28,7 +29,9 @@ def safe_next(request: HttpRequest, candidate: str | None, default: str = "/") -
     return default
 
 
-def authorization_url(request: HttpRequest, *, next_url: str, prompt: str | None = None) -> str:
+def authorization_url(
+    request: HttpRequest, *, next_url: str, prompt: str | None = None, extra: Mapping[str, str] | None = None
+) -> str:
     """The provider's authorize URL for a new code flow; the secrets stay in the session."""
     state = get_random_string(32)
     nonce = get_random_string(32)
@@ -46,6 +49,7 @@ def authorization_url(request: HttpRequest, *, next_url: str, prompt: str | None
     params.update(oidc_setting("OIDC_AUTH_REQUEST_EXTRA_PARAMS", {}))
     if prompt:
         params["prompt"] = prompt
+    params.update(extra or {})
     add_state_and_verifier_and_nonce_to_session(request, state, params, code_verifier)
     request.session["oidc_login_next"] = next_url
     request.session[REFRESH_SESSION_KEY] = prompt == "none"

@@ -212,6 +212,14 @@ def record_break_glass_login(*, user: User, request: HttpRequest | None = None) 
 
 
 @transaction.atomic
+def record_second_factor_verified(*, user: User, method: str, request: HttpRequest | None = None) -> None:
+    """A step-up (apps.identity.step_up): the privileged actions that follow are on its record."""
+    record_audit_event(
+        actor=user, action="second_factor.verified", target=user, metadata={"method": method, "ip": client_ip(request)}
+    )
+
+
+@transaction.atomic
 def record_session_ended(*, user: User, reason: str, request: HttpRequest | None = None) -> None:
     record_audit_event(
         actor=user if getattr(user, "pk", None) else None,
@@ -227,8 +235,10 @@ def enrol_totp_device(*, actor: User | None, user: User, name: str = "Authentica
 
     Earlier devices are removed: one device per person, so a lost phone is replaced, not added.
     """
-    if not (user.is_staff or user.is_superuser):
-        raise DomainError("Only staff (administrators) need an authenticator app.")
+    # Staff need one for the admin and break-glass; anyone with a FinPulse role for step-up
+    # (approving four-eyes requests, portfolio moves, exports) when SSO is off.
+    if not (user.is_staff or user.is_superuser or user.groups.exists()):
+        raise DomainError("Only staff and people with a FinPulse role need an authenticator app.")
     removed = TOTPDevice.objects.filter(user=user).delete()[0]
     device = TOTPDevice.objects.create(user=user, name=name, confirmed=True)
     record_audit_event(

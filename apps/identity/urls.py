@@ -10,5 +10,7 @@ urlpatterns = [
     path("logged-out/", views.logged_out, name="logged_out"),
     path("break-glass/", views.break_glass, name="break_glass"),
     path("two-factor/", views.two_factor, name="two_factor"),
+    path("step-up/", views.step_up, name="step_up"),
+    path("step-up/sso/", views.step_up_sso, name="step_up_sso"),
     path("session/", views.session_status, name="session_status"),
 ]

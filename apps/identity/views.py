@@ -31,9 +31,16 @@ from apps.identity.services import (
     record_break_glass_login,
     record_login_failed,
     record_login_succeeded,
+    record_second_factor_verified,
     record_session_ended,
 )
 from apps.identity.signin_guard import SignInRefused, check_signin_rate, signin_slot
+from apps.identity.step_up import (
+    has_recent_second_factor,
+    remember_second_factor,
+    second_factor_verified_at,
+    sso_second_factor_time,
+)
 
 ID_TOKEN_SESSION_KEY = "oidc_id_token"  # noqa: S105  # nosec B105
 
@@ -183,7 +190,12 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
             return self.refuse(request, LoginRefused("not_authenticated", "The sign-in could not be completed."))
         self.user = user
         record_login_succeeded(user=user, method="sso_refresh" if was_refresh else "sso", request=request)
-        return self.login_success()
+        response = self.login_success()
+        verified_at = sso_second_factor_time(getattr(request, "finpulse_id_claims", {}))
+        if verified_at is not None and verified_at != second_factor_verified_at(request):
+            remember_second_factor(request, method="sso", at=verified_at)
+            record_second_factor_verified(user=user, method="sso", request=request)
+        return response
 
 
 @require_POST
@@ -277,6 +289,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
             else:
                 auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 otp_login(request, device)
+                remember_second_factor(request, method="totp")
                 record_break_glass_login(user=user, request=request)
                 return redirect(safe_next(request, request.GET.get("next"), default=reverse("admin:index")))
     return render(request, "identity/break_glass.html", {"form": form, "next": request.GET.get("next", "")})
@@ -302,6 +315,60 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             form.add_error("otp_token", "That code is wrong or has expired.")
         else:
             otp_login(request, device)
+            remember_second_factor(request, method="totp")
             record_login_succeeded(user=request.user, method="two_factor", request=request)
             return redirect(safe_next(request, request.GET.get("next"), default=reverse("admin:index")))
     return render(request, "identity/two_factor.html", {"form": form, "has_device": has_device})
+
+
+@sensitive_post_parameters("otp_token")
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def step_up(request: HttpRequest) -> HttpResponse:
+    """Confirm a second factor for privileged actions (apps.identity.step_up), then go back."""
+    next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"), default="/")
+    form = TwoFactorForm(request.POST or None)
+    has_device = user_has_device(request.user, confirmed=True)
+    if request.method == "POST" and has_device and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["otp_token"])
+        if device is None:
+            _second_factor_failed(request, request.user.get_username())
+            record_login_failed(
+                reason="bad_totp", method="step_up", request=request, username=request.user.get_username()
+            )
+            form.add_error("otp_token", "That code is wrong or has expired.")
+        else:
+            otp_login(request, device)
+            remember_second_factor(request, method="totp")
+            record_second_factor_verified(user=request.user, method="totp", request=request)
+            messages.success(request, "Second factor confirmed: you can go on.")
+            return redirect(next_url)
+    context = {
+        "form": form,
+        "has_device": has_device,
+        "next": next_url,
+        "sso_enabled": oidc_enabled(),
+        "sso_step_up_url": f"{reverse('step_up_sso')}?{urlencode({'next': next_url})}",
+        "recent": has_recent_second_factor(request),
+        "max_age_minutes": max(1, settings.FINPULSE_STEP_UP_MAX_AGE_SECONDS // 60),
+    }
+    return render(request, "identity/step_up.html", context)
+
+
+@login_required
+@require_GET
+def step_up_sso(request: HttpRequest) -> HttpResponse:
+    """Step up through the bank's SSO: a fresh sign-in (prompt=login, max_age=0) asking for the
+    configured authentication context; the callback reads acr/amr from the new ID token."""
+    if not oidc_enabled():
+        messages.error(request, "Single sign-on is not configured here.")
+        return redirect("step_up")
+    next_url = safe_next(request, request.GET.get("next"), default="/")
+    extra = {"max_age": "0"}
+    if settings.FINPULSE_STEP_UP_ACR_VALUES:
+        extra["acr_values"] = " ".join(settings.FINPULSE_STEP_UP_ACR_VALUES)
+    try:
+        return HttpResponseRedirect(authorization_url(request, next_url=next_url, prompt="login", extra=extra))
+    except ProviderUnavailable:
+        return render(request, "identity/sso_unavailable.html", status=503)

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from apps.core.admin import ReadOnlyInline, ServiceAdmin, adopt
 from apps.products.fields import FEE_FIELDS, PRODUCT_FIELDS, RATE_FIELDS
+from apps.products.four_eyes import propose_rate_change
 from apps.products.models import Product, ProductFee, ProductRate
-from apps.products.services import add_product_fee, add_product_rate, create_product, update_product
+from apps.products.services import add_product_fee, create_product, update_product
+
+PROPOSED = "Rate change proposed: it applies when a second administrator approves it ({summary})."
 
 
 class ProductRateHistoryInline(ReadOnlyInline):
@@ -80,7 +84,11 @@ def _add_rows(request: HttpRequest, product: Product, formsets: Any) -> None:
                 continue
             data = form.cleaned_data
             if formset.model is ProductRate:
-                add_product_rate(actor=request.user, product=product, **{name: data[name] for name in RATE_FIELDS})
+                # Four eyes (docs/compliance.md): the new slab waits for a second administrator.
+                change = propose_rate_change(
+                    actor=request.user, product=product, **{name: data[name] for name in RATE_FIELDS}
+                )
+                messages.info(request, PROPOSED.format(summary=change.summary))
             elif formset.model is ProductFee:
                 add_product_fee(actor=request.user, product=product, **{name: data[name] for name in FEE_FIELDS})
 
@@ -133,11 +141,21 @@ class ProductRateAdmin(ServiceAdmin):
         return False  # append-only: a new dated row replaces a rate
 
     def save_model(self, request: HttpRequest, obj: ProductRate, form: Any, change: bool) -> None:
+        # Four eyes: nothing is saved here; the slab is added when a second administrator approves.
         data = form.cleaned_data
-        rate = add_product_rate(
+        request.four_eyes_change = propose_rate_change(  # type: ignore[attr-defined]
             actor=request.user, product=data["product"], **{name: data[name] for name in RATE_FIELDS}
         )
-        adopt(obj, rate)
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None  # nothing was added yet: the proposal has its own audit event
+
+    def response_add(
+        self, request: HttpRequest, obj: ProductRate, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        change = request.four_eyes_change  # type: ignore[attr-defined]
+        messages.info(request, PROPOSED.format(summary=change.summary))
+        return HttpResponseRedirect(reverse("approvals:detail", args=[change.pk]))
 
 
 @admin.register(ProductFee)

@@ -9,8 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from apps.approvals.selectors import pending_changes
 from apps.core.business_date import business_today
 from apps.products.eligibility import describe_rules
+from apps.products.four_eyes import PRODUCT_TARGET
 from apps.products.models import Product, Segment
 from apps.products.selectors import current_slabs, product_catalog, product_detail
 
@@ -44,5 +46,11 @@ def product_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
     detail = product_detail(product_id=product_id)
-    context = {"detail": detail, "product": detail.product, "rules": describe_rules(detail.product)}
+    context = {
+        "detail": detail,
+        "product": detail.product,
+        "rules": describe_rules(detail.product),
+        # Four eyes: rate changes proposed but not yet approved are shown where they will apply.
+        "pending": pending_changes(target_type=PRODUCT_TARGET, target_id=detail.product.pk),
+    }
     return render(request, "products/detail.html", context)

@@ -136,10 +136,21 @@ def test_enrol_totp_prints_a_url_and_replaces_the_old_device(administrator, caps
     assert AuditEvent.objects.filter(action="totp.enrolled").count() == 1
 
 
-def test_enrol_totp_refuses_a_manager(manager):
+def test_enrol_totp_refuses_someone_without_a_role(db):
     from django.core.management import CommandError, call_command
+
+    nobody = UserFactory(roles=[])
+    with pytest.raises(CommandError, match="Only staff"):
+        call_command("enrol_totp", nobody.username)
+
+
+def test_enrol_totp_gives_a_manager_a_device_for_step_up(manager):
+    from django.core.management import call_command
 
     manager.is_staff = False  # as SSO leaves a relationship manager
     manager.save(update_fields=["is_staff"])
-    with pytest.raises(CommandError, match="Only staff"):
-        call_command("enrol_totp", manager.username)
+    call_command("enrol_totp", manager.username)
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert TOTPDevice.objects.filter(user=manager, confirmed=True).count() == 1

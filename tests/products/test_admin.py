@@ -7,10 +7,14 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from apps.approvals.models import ChangeRequest
+from apps.approvals.services import approve_change
 from apps.core.business_date import business_today
 from apps.core.models import AuditEvent
+from apps.identity import roles
 from apps.products.models import Product, ProductRate
 from tests.admin_support import admin_is_closed_to, admin_ready, management_data  # noqa: F401
+from tests.identity.factories import UserFactory
 from tests.products.factories import ProductFactory, ProductRateFactory
 
 
@@ -31,7 +35,7 @@ def product_data(product: Product, **overrides: object) -> dict[str, object]:
     return data
 
 
-def test_a_new_rate_is_added_below_the_read_only_history(client, administrator):
+def test_a_new_rate_is_proposed_below_the_read_only_history_and_applies_on_approval(client, administrator):
     product = ProductFactory()
     old = ProductRateFactory(product=product, rate=Decimal("3.2500"))
     client.force_login(administrator)
@@ -55,9 +59,34 @@ def test_a_new_rate_is_added_below_the_read_only_history(client, administrator):
     assert response.status_code == 302, response.context and response.context["errors"]
     old.refresh_from_db()
     assert old.rate == Decimal("3.2500")
+    # Four eyes: nothing changes until a second administrator approves.
+    assert not ProductRate.objects.filter(product=product, effective_from=starts).exists()
+    change = ChangeRequest.objects.get(action="product.rate_change", maker=administrator)
+    approve_change(checker=UserFactory(roles=[roles.ADMINISTRATOR], is_staff=True), change=change)
     new = ProductRate.objects.get(product=product, effective_from=starts)
     assert new.rate == Decimal("3.7500")
     assert AuditEvent.objects.filter(action="product_rate.added", object_id=str(new.pk)).count() == 1
+
+
+def test_the_rate_admin_proposes_and_shows_the_request(client, administrator):
+    product = ProductFactory()
+    client.force_login(administrator)
+    starts = business_today() + dt.timedelta(days=2)
+
+    response = client.post(
+        reverse("admin:products_productrate_add"),
+        {
+            "product": product.pk,
+            "effective_from": starts.isoformat(),
+            "min_amount": "0",
+            "min_term_months": "0",
+            "rate": "2.5",
+        },
+    )
+
+    change = ChangeRequest.objects.get(action="product.rate_change")
+    assert response.status_code == 302 and response["Location"] == reverse("approvals:detail", args=[change.pk])
+    assert not ProductRate.objects.filter(product=product).exists()
 
 
 def test_a_back_dated_rate_is_refused_on_the_form(client, administrator):
