@@ -31,16 +31,27 @@ from apps.leads.vocabulary import (
     BUSINESS_LENDING_WORDS,
     BUSINESS_WORDS,
     CAR_WORDS,
+    CURRENCY_WORDS,
+    DAY_PHRASES,
+    FOR_A_HOME,
+    FORTNIGHT_PHRASES,
     FRACTION_WORDS,
     HOME_WORDS,
     INTENT_WORDS,
     LANGUAGE_MARKERS,
     LANGUAGES,
     MONTH_PHRASES,
+    MULTIPLIERS,
+    NOT_MONEY_UNITS,
+    OUTGOING_AFTER,
     PERIOD_GAP_WORDS,
+    PRICE_PREPOSITIONS,
     PURPOSE_WORDS,
+    REQUEST_AFTER,
     VOCAB,
+    WEEK_PHRASES,
     YEAR_PHRASES,
+    YEAR_PREPOSITIONS,
 )
 
 RULES_MAX_CONFIDENCE = 0.85
@@ -107,16 +118,16 @@ def _pattern(concept: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){_words(concept)}(?!\w)", re.IGNORECASE)
 
 
+def _union(table: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
+    """Every language's fragments of one table, longest first (so alternation prefers them)."""
+    return tuple(sorted({fragment for words in table.values() for fragment in words}, key=len, reverse=True))
+
+
+_HOMES = "|".join(_union(HOME_WORDS))
+_CARS = "|".join(_union(CAR_WORDS))
 # --- Amounts --------------------------------------------------------------------------------
 
-_MULTIPLIERS = {
-    **dict.fromkeys(("k", "thousand", "grand", "mila", "mil", "mille", "tausend"), 1000),
-    **dict.fromkeys(
-        ("m", "mn", "million", "millions", "milione", "milioni", "millon", "millón", "millones", "millionen", "mio"),
-        1000000,
-    ),
-    "bn": 1000000000,
-}
+_MULTIPLIERS = MULTIPLIERS
 _FRACTIONS = [
     (re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE), value)
     for lang in LANGUAGES
@@ -152,12 +163,8 @@ def _spell_out(text: str, language: str) -> str:
 
 
 _CURRENCY_SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD"}
-_CURRENCY_WORDS = {
-    **dict.fromkeys(("gbp", "pound", "pounds", "quid", "sterling"), "GBP"),
-    **dict.fromkeys(("eur", "euro", "euros"), "EUR"),
-    **dict.fromkeys(("usd", "dollar", "dollars"), "USD"),
-    **dict.fromkeys(("chf", "fr.", "franken", "francs", "franchi"), "CHF"),
-}
+_CURRENCY_WORDS = CURRENCY_WORDS
+_CURRENCY_WORD = "|".join(sorted(CURRENCY_WORDS, key=len, reverse=True))
 # Thousands separators: comma, period, (narrow) no-break space, space, apostrophe (Swiss "1'200").
 _SEP = "[,. '\u2019\u00a0\u202f]"
 _MULT_WORDS = "|".join(sorted(_MULTIPLIERS, key=len, reverse=True))
@@ -167,32 +174,23 @@ _MONEY = re.compile(
     rf"(?P<num>(?<![\d.,])\d{{1,3}}(?:(?P<sep>{_SEP})\d{{3}})(?:(?P=sep)\d{{3}})*(?:[.,]\d{{1,2}})?(?!\d)"
     r"|(?<![\d.,])\d+(?:[.,]\d+)?)"
     rf"(?:\s?(?P<mult>{_MULT_WORDS})\b)?"
-    r"(?:\s?(?P<post>[£€$]|(?:euros?|eur|pounds?|quid|gbp|dollars?|usd|chf|franken|francs|franchi)\b))?",
+    rf"(?:\s?(?P<post>[£€$]|(?:{_CURRENCY_WORD})\b))?",
     re.IGNORECASE,
 )
 # A number followed by one of these is a duration, an age, a share, not money.
 _NOT_MONEY_AFTER = re.compile(
-    r"^\s*-?\s*(?:years?|yrs?|year-old|months?|mths?|weeks?|days?|hours?|%|percent|per\s?cent|miles?|km|"
-    r"people|times|kids|children|cards|loans|anni|mesi|a[ñn]os|meses|ans|mois|jahre\w*|monate\w*)\b|^\s?%",
+    rf"^\s*-?\s*(?:{'|'.join(_union(NOT_MONEY_UNITS))})\b|^\s?%",
     re.IGNORECASE,
 )
-_YEAR_BEFORE = re.compile(r"\b(?:in|since|until|till|by|from|of|nel|en|dal|desde|depuis|seit|im)\s*$", re.I)
+_YEAR_BEFORE = re.compile(rf"\b(?:{'|'.join(_union(YEAR_PREPOSITIONS))})\s*$", re.I)
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d+)?)\s?%")
 
 _PERIODS = [
     ("month", re.compile(rf"^\s*(?:(?:{'|'.join(PERIOD_GAP_WORDS)})\s*)*(?:{'|'.join(MONTH_PHRASES)})", re.I)),
     ("year", re.compile(rf"^\s*(?:(?:{'|'.join(PERIOD_GAP_WORDS)})\s*)*(?:{'|'.join(YEAR_PHRASES)})", re.I)),
-    (
-        "fortnight",
-        re.compile(r"^\s*(?:net\s*)?(?:every\s+(?:two|2)\s+weeks|fortnightly|bi-?weekly|a\s+fortnight)\b", re.I),
-    ),
-    ("week", re.compile(r"^\s*(?:net\s*)?(?:(?:a|per|each|every|/)\s*(?:week|wk)\b|weekly\b|p\.?w\.?(?!\w))", re.I)),
-    (
-        "day",
-        re.compile(
-            r"^\s*(?:(?:a|per|each|every|/)\s*day\b|daily\b|al giorno\b|al d[ií]a\b|par jour\b|pro tag\b)", re.I
-        ),
-    ),
+    ("fortnight", re.compile(rf"^\s*(?:(?:{'|'.join(PERIOD_GAP_WORDS)})\s*)*(?:{'|'.join(FORTNIGHT_PHRASES)})", re.I)),
+    ("week", re.compile(rf"^\s*(?:(?:{'|'.join(PERIOD_GAP_WORDS)})\s*)*(?:{'|'.join(WEEK_PHRASES)})", re.I)),
+    ("day", re.compile(rf"^\s*(?:{'|'.join(DAY_PHRASES)})", re.I)),
 ]
 # "monthly income of 2,000": a period said before the amount, right before it.
 _MONTHLY_BEFORE = re.compile(
@@ -212,21 +210,19 @@ _SALARY_WORDS = _pattern("salary")
 _YEARLY_BEFORE = re.compile(rf"(?<!\w){_words('yearly_before')}(?!\w)[^.?!]{{0,25}}$", re.IGNORECASE)
 _OUTGOING_BEFORE = _pattern("outgoing")
 _OUTGOING_AFTER = re.compile(
-    r"^\W*(?:\w+\s+){0,3}?(?:repayments?|rent|instal+ments?|fees|outgoings?|di rata|de cuota|de loyer|miete)\b",
+    rf"^\W*(?:\w+\s+){{0,3}}?(?:{'|'.join(_union(OUTGOING_AFTER))})\b",
     re.IGNORECASE,
 )
 _NOT_INCOME_BEFORE = _pattern("not_income")
 
 _REQUEST_BEFORE = _pattern("request")
 _REQUEST_AFTER = re.compile(
-    r"^\W*(?:\w+\s+){0,2}?(?:loan|mortgage|limit|left|outstanding|owing|in total|to (?:put|invest|borrow|deposit|"
-    r"save|start)|into|balance|verf[üu]gungsrahmen|finanzieren|investieren|anlegen|leihen|[àa] rembourser|"
-    r"por pagar|da pagare)\b",
+    rf"^\W*(?:\w+\s+){{0,2}}?(?:{'|'.join(_union(REQUEST_AFTER))})\b",
     re.IGNORECASE,
 )
 _PRICE_BEFORE = _pattern("price")
 _BUY_BEFORE = _pattern("buy")
-_PRICE_AFTER = re.compile(r"^\W*(?:home|house|flat|property|apartment|car)\b", re.IGNORECASE)
+_PRICE_AFTER = re.compile(rf"^\W*(?:{_HOMES}|{_CARS})\b", re.IGNORECASE)
 _DOWN_WORDS = _words("down")
 _DOWN_BEFORE = re.compile(rf"(?<!\w){_DOWN_WORDS}(?!\w)\W*(?:\w+\W+){{0,2}}$", re.IGNORECASE)
 # Right after the amount ("4,000 down", "60.000 € di anticipo"), so a price followed by "with 10% down" is not one.
@@ -496,19 +492,12 @@ def _any(*fragments: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(fragments) + r")(?!\w)", re.IGNORECASE)
 
 
-def _union(table: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
-    """Every language's fragments of one table, longest first (so alternation prefers them)."""
-    return tuple(sorted({fragment for words in table.values() for fragment in words}, key=len, reverse=True))
-
-
-_HOMES = "|".join(_union(HOME_WORDS))
-_CARS = "|".join(_union(CAR_WORDS))
 _BUYING = _words("buy")
 # "comprar un ático", "we're buying a 3-bed", "kaufen eine Eigentumswohnung": buying a home.
 _BUYING_A_HOME = re.compile(rf"(?<!\w){_BUYING}(?!\w)\W+(?:[^\W\d]+\W+){{0,3}}?(?:{_HOMES})(?!\w)", re.I)
 # "a 3-bed at 285k", "un studio à 160 000 €", "Gebrauchtwagen für 15.000 €": a home or a car's price.
 _PRICED_BEFORE = re.compile(
-    rf"(?<!\w)(?:{_HOMES}|{_CARS})\W+(?:[^\W\d]+\W+)?(?:for|at|costing|worth|da|di|de|del|à|a|pour|für|zu|um|von)"
+    rf"(?<!\w)(?:{_HOMES}|{_CARS})\W+(?:[^\W\d]+\W+)?(?:{'|'.join(_union(PRICE_PREPOSITIONS))})"
     r"\W*(?:eur|chf|gbp|usd)?\W*$",
     re.I,
 )
@@ -541,7 +530,7 @@ _INTENT_ORDER: list[str] = [
 _HOME_PURCHASE = re.compile(
     rf"{_BUYING_A_HOME.pattern}|\bfirst[- ]time buyers?\b|\bbuy[- ]to[- ]let\b|\bpurchase\b|"
     rf"\blooking at (?:homes|houses|flats|properties)\b|(?<!\w)(?:{_BRIDGING})(?!\w)|"
-    rf"(?<!\w)(?:for|pour|für|per|para)\s+(?:\w+\s+)?(?:{_HOMES})(?!\w)",
+    rf"(?<!\w)(?:{'|'.join(_union(FOR_A_HOME))})\s+(?:\w+\s+)?(?:{_HOMES})(?!\w)",
     re.I,
 )
 _PURPOSE_RULES: list[tuple[str, re.Pattern[str]]] = [

@@ -317,6 +317,14 @@ LANGUAGE_MARKERS: dict[str, tuple[str, ...]] = {
         "much",
         "what",
         "can",
+        "an",
+        "at",
+        "we've",
+        "i've",
+        "it's",
+        "be",
+        "will",
+        "made",
         "could",
         "please",
         "loan",
@@ -406,7 +414,6 @@ LANGUAGE_MARKERS: dict[str, tuple[str, ...]] = {
         "sur",
         "qui",
         "à",
-        "on",
     ),
     "de": (
         "der",
@@ -974,3 +981,133 @@ PURPOSE_WORDS: list[tuple[str, dict[str, tuple[str, ...]]]] = [
         {**CAR_WORDS, "de": (*CAR_WORDS["de"], "autokredit"), "it": (*CAR_WORDS["it"], "finanziamento auto")},
     ),
 ]
+
+# --- Words around amounts -------------------------------------------------------------------
+
+# Words after a number that multiply it ("5k", "150 mila", "30 mil", "2 Mio").
+MULTIPLIERS: dict[str, int] = {
+    **dict.fromkeys(("k", "thousand", "grand", "mila", "mil", "mille", "tausend"), 1000),
+    **dict.fromkeys(
+        ("m", "mn", "million", "millions", "milione", "milioni", "millon", "millón", "millones", "millionen", "mio"),
+        1000000,
+    ),
+    "bn": 1000000000,
+}
+# Currency words, written before or after the amount.
+CURRENCY_WORDS: dict[str, str] = {
+    **dict.fromkeys(("gbp", "pound", "pounds", "quid", "sterling"), "GBP"),
+    **dict.fromkeys(("eur", "euro", "euros"), "EUR"),
+    **dict.fromkeys(("usd", "dollar", "dollars"), "USD"),
+    **dict.fromkeys(("chf", "franken", "francs", "franchi"), "CHF"),
+}
+# A number followed by one of these is a duration, an age or a count, not money.
+NOT_MONEY_UNITS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "years?",
+        "yrs?",
+        "year-old",
+        "months?",
+        "mths?",
+        "weeks?",
+        "days?",
+        "hours?",
+        "percent",
+        "per\\s?cent",
+        "miles?",
+        "km",
+        "people",
+        "times",
+        "kids",
+        "children",
+        "cards",
+        "loans",
+    ),
+    "it": ("anni", "mesi", "giorni", "figli"),
+    "es": ("a[ñn]os", "meses", "d[íi]as", "hijos"),
+    "fr": ("ans", "mois", "jours", "enfants"),
+    "de": ("jahre\\w*", "monate\\w*", "tage\\w*", "kinder"),
+}
+# "in 2019", "seit 2020": a four-digit year after these is not money.
+YEAR_PREPOSITIONS: dict[str, tuple[str, ...]] = {
+    "en": ("in", "since", "until", "till", "by", "from", "of"),
+    "it": ("nel", "dal"),
+    "es": ("en", "desde"),
+    "fr": ("depuis", "en"),
+    "de": ("seit", "im"),
+}
+# Right after an amount: it is what is asked for ("200k mortgage", "15.000 € da pagare").
+REQUEST_AFTER: dict[str, tuple[str, ...]] = {
+    "en": (
+        "loan",
+        "mortgage",
+        "limit",
+        "left",
+        "outstanding",
+        "owing",
+        "in total",
+        "into",
+        "balance",
+        "to (?:put|invest|borrow|deposit|save|start)",
+    ),
+    "it": ("da pagare", "di prestito", "di mutuo"),
+    "es": ("por pagar", "de pr[ée]stamo", "de hipoteca"),
+    "fr": ("[àa] rembourser", "de pr[êe]t"),
+    "de": ("verf[üu]gungsrahmen", "finanzieren", "investieren", "anlegen", "leihen"),
+}
+# Right after an amount: money going out ("500 in repayments", "800 € de loyer").
+OUTGOING_AFTER: dict[str, tuple[str, ...]] = {
+    "en": ("repayments?", "rent", "instal+ments?", "fees", "outgoings?"),
+    "it": ("di rata", "di affitto"),
+    "es": ("de cuota", "de alquiler"),
+    "fr": ("de loyer", "de mensualit[ée]"),
+    "de": ("miete", "rate"),
+}
+# A home or vehicle word then one of these then a number is a price ("a 3-bed at 285k").
+PRICE_PREPOSITIONS: dict[str, tuple[str, ...]] = {
+    "en": ("for", "at", "costing", "worth"),
+    "it": ("da", "di", "a"),
+    "es": ("de", "del", "por"),
+    "fr": ("[àa]", "de", "pour"),
+    "de": ("f[üu]r", "zu", "um", "von"),
+}
+# "a mortgage for a flat", "pour une maison", "für ein Haus": a loan for a home is to buy it.
+FOR_A_HOME: dict[str, tuple[str, ...]] = {
+    "en": ("for",),
+    "it": ("per",),
+    "es": ("para",),
+    "fr": ("pour",),
+    "de": ("f[üu]r",),
+}
+# Periods right after an amount, besides months and years (a day rate is recognised so that it is
+# not taken for a monthly income).
+FORTNIGHT_PHRASES = (
+    "every\\s+(?:two|2)\\s+weeks\\b",
+    "fortnightly\\b",
+    "bi-?weekly\\b",
+    "a\\s+fortnight\\b",
+    "ogni\\s+(?:due|2)\\s+settimane\\b",
+    "cada\\s+(?:dos|2)\\s+semanas\\b",
+    "toutes\\s+les\\s+(?:deux|2)\\s+semaines\\b",
+    "alle\\s+(?:zwei|2)\\s+wochen\\b",
+)
+WEEK_PHRASES = (
+    "(?:a|per|each|every|/)\\s*(?:week|wk)\\b",
+    "weekly\\b",
+    "p\\.?w\\.?(?!\\w)",
+    "(?:a|alla|per|ogni)\\s+settimana\\b",
+    "settimanali\\b",
+    "(?:a\\s+la|por|cada)\\s+semana\\b",
+    "semanales\\b",
+    "(?:par|/)\\s*semaine\\b",
+    "hebdo(?:madaires?)?\\b",
+    "(?:pro|die|je|/)\\s*woche\\b",
+    "w[öo]chentlich\\b",
+)
+DAY_PHRASES = (
+    "(?:a|per|each|every|/)\\s*day\\b",
+    "daily\\b",
+    "al giorno\\b",
+    "al d[ií]a\\b",
+    "par jour\\b",
+    "(?:pro|am)\\s*tag\\b",
+)
