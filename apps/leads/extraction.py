@@ -222,7 +222,7 @@ _REQUEST_AFTER = re.compile(
 )
 _PRICE_BEFORE = _pattern("price")
 _BUY_BEFORE = _pattern("buy")
-_PRICE_AFTER = re.compile(rf"^\W*(?:{_HOMES}|{_CARS})\b", re.IGNORECASE)
+_PRICE_AFTER = re.compile(rf"^[\s£€$]*(?:{_HOMES}|{_CARS})\b", re.IGNORECASE)  # "a 300k house", not ", house"
 _DOWN_WORDS = _words("down")
 _DOWN_BEFORE = re.compile(rf"(?<!\w){_DOWN_WORDS}(?!\w)\W*(?:\w+\W+){{0,2}}$", re.IGNORECASE)
 # Right after the amount ("4,000 down", "60.000 € di anticipo"), so a price followed by "with 10% down" is not one.
