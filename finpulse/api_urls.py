@@ -14,9 +14,8 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from apps.accounts.api import HoldingViewSet
+from apps.accounts.api import CustomerWithHoldingsViewSet, HoldingViewSet
 from apps.api.exceptions import api_not_found
-from apps.customers.api import CustomerViewSet
 from apps.interactions.api import InteractionViewSet
 from apps.leads.api import LeadViewSet
 from apps.products.api import ProductViewSet
@@ -24,8 +23,10 @@ from apps.recommendations.api import RecommendationViewSet
 from apps.tasks.api import TaskViewSet
 
 # (prefix, viewset, basename). Notifications, recommendations and leads register here too.
+# /customers/ is the customers app's viewset with the holdings and position actions that
+# apps.accounts adds (apps.customers does not import apps.accounts).
 RESOURCES = [
-    ("customers", CustomerViewSet, "customer"),
+    ("customers", CustomerWithHoldingsViewSet, "customer"),
     ("holdings", HoldingViewSet, "holding"),
     ("interactions", InteractionViewSet, "interaction"),
     ("products", ProductViewSet, "product"),

@@ -16,7 +16,7 @@ urlpatterns = [
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("portfolio/", include("apps.customers.portfolio_urls")),
     path("approvals/", include("apps.approvals.urls")),
-    path("customers/", include("apps.customers.urls")),
+    path("customers/", include("apps.workspace.customer_urls")),
     # Interactions, tasks and products own their full paths (customers/<id>/timeline/, tasks/, …),
     # distinct from the customers app's own, so they are included at the root.
     path("", include("apps.interactions.urls")),
@@ -26,7 +26,7 @@ urlpatterns = [
     path("alerts/", include("apps.alerts.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("leads/", include("apps.leads.urls")),
-    path("audit/", include("apps.core.urls")),
+    path("audit/", include("apps.workspace.audit_urls")),
     path("api/v1/", include("finpulse.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -68,3 +68,26 @@ def test_importing_another_apps_views_breaks_the_contracts(tmp_path):
 
     assert result.returncode != 0
     assert "Only tasks imports its views and admin BROKEN" in result.stdout
+
+
+def test_customers_importing_accounts_breaks_the_layers(tmp_path):
+    # The customer pages that show holdings live in apps.workspace (and the holdings actions of
+    # the customer API in apps.accounts.api): apps.customers itself never reads accounts.
+    root = _copy_of_the_code(tmp_path)
+    services = root / "apps" / "customers" / "services.py"
+    services.write_text(services.read_text() + "\nfrom apps.accounts.models import Holding  # noqa\n")
+
+    result = _lint_imports(root)
+
+    assert result.returncode != 0
+    assert "apps.customers is not allowed to import apps.accounts" in result.stdout
+
+
+def test_no_contract_carries_an_exception():
+    # Every import goes the layers' way; a back-arrow is moved to the layer that composes, not
+    # written down as an exception (docs/architecture.md, "Layers").
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+
+    assert [c["name"] for c in contracts if c.get("ignore_imports")] == []

@@ -12,7 +12,8 @@ PEOPLE = {"user", "actor", "assignee", "manager", "owner", "to_manager", "from_m
 def _modules() -> list[Path]:
     apps = ROOT / "apps"
     found = [*apps.glob("*/services.py"), *apps.glob("*/services/*.py"), *apps.glob("*/selectors.py")]
-    found += [apps / "customers" / "visibility.py", apps / "customers" / "customer_list.py"]
+    found += [apps / "customers" / "visibility.py", apps / "customers" / "household.py"]
+    found += [apps / "workspace" / name for name in ("customer_list.py", "customer_360.py", "customer_export.py")]
     return sorted(found)
 
 

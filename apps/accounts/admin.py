@@ -80,6 +80,12 @@ class HoldingAdmin(ServiceAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Holding]:
         return without_ciphertext(visible_holdings(user=request.user).select_related("product"))
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # The customer admin links here for one customer's holdings (?parties__customer__id__exact=).
+        if lookup == "parties__customer__id__exact":
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return super().has_add_permission(request) and may_edit_customers(request.user)
 

@@ -22,12 +22,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connections
 from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
 
 from apps.accounts.models import ASSET_CATEGORIES, LIABILITY_CATEGORIES, Holding, HoldingParty
+
+if TYPE_CHECKING:
+    from apps.customers.household import HouseholdMember
+    from apps.customers.models import Customer
 
 __all__ = [
     "ASSET_CATEGORIES",
@@ -38,6 +42,7 @@ __all__ = [
     "book_positions",
     "counted_holdings",
     "counts_toward_position",
+    "household_position",
     "position_of",
     "positions_by_customer",
 ]
@@ -182,3 +187,12 @@ def book_positions(parties: QuerySet[HoldingParty], **groups: Any) -> list[BookP
             )
         )
     return result
+
+
+def household_position(*, customer: Customer, household: list[HouseholdMember]) -> list[CurrencyPosition]:
+    """The household's held / owed / net over the relatives the viewer may see (a relative outside
+    their book adds nothing); a holding two members own jointly counts once."""
+    seen = [member.customer.pk for member in household if member.customer is not None]
+    if not seen:
+        return []
+    return position_of([customer.pk, *seen])

@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.api.models import ApiKey, Scope
 from apps.core.audit import record_audit_event
 from apps.core.errors import Conflict, DomainError, PermissionDenied
-from apps.customers.visibility import may_edit_customers
+from apps.identity.roles import may_edit_customers
 
 if TYPE_CHECKING:
     from apps.identity.models import User

@@ -146,7 +146,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     """The audit trail, read-only for everyone (the database refuses UPDATE and DELETE anyway).
 
     Django admin is for administrators (docs/decisions.md 37); compliance officers read the
-    trail on their own page (/audit/, apps.core.audit_trail). Managers see none of it: the
+    trail on their own page (/audit/, apps.workspace.audit_trail). Managers see none of it: the
     trail holds events of every customer and of the bank's own configuration, and filtering
     it by the customer selector would still show events about colleagues; a manager reads
     their customers' history on the customer's timeline instead.

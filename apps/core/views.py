@@ -1,23 +1,14 @@
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib.auth.decorators import login_required
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseBadRequest,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
-from apps.core.audit_trail import audit_page, can_read_audit_trail, prepare_audit_export
-from apps.core.forms import AuditSearchForm
 from apps.core.health import run_readiness_checks
 from apps.core.metrics import metrics_allowed, render_metrics
 
@@ -84,43 +75,3 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # No request context: the failure may be the database the user or the session live in.
     page = loader.get_template("500.html").render({"request_id": current_request_id() or ""})
     return HttpResponse(page, status=500)
-
-
-# --- The audit trail for compliance (apps.core.audit_trail) -----------------------------------
-
-
-@login_required
-@require_GET
-def audit_trail(request: HttpRequest) -> HttpResponse:
-    """Compliance's audit trail: search by customer, actor, action and dates; newest first."""
-    if not can_read_audit_trail(user=request.user):
-        raise Http404("No such page.")
-    form = AuditSearchForm(request.GET)
-    page = None
-    if form.is_valid():
-        page = audit_page(user=request.user, query=form.to_query(), before=form.cleaned_data.get("before"))
-    params = form.search_params() if form.is_valid() else {}
-    context = {
-        "form": form,
-        "page": page,
-        "search_query": urlencode(params),
-        "next_query": urlencode({**params, "before": page.next_before}) if page and page.next_before else "",
-        "is_first_page": not request.GET.get("before"),
-    }
-    return render(request, "core/audit_trail.html", context)
-
-
-@login_required
-@require_GET
-def audit_trail_export(request: HttpRequest) -> HttpResponse:
-    """The search as CSV; the export is recorded in the trail before the first byte is sent."""
-    if not can_read_audit_trail(user=request.user):
-        raise Http404("No such page.")
-    form = AuditSearchForm(request.GET)
-    if not form.is_valid():
-        return HttpResponseBadRequest("Fix the search before exporting it.")
-    lines = prepare_audit_export(user=request.user, query=form.to_query())
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.csv"'
-    return response

@@ -17,8 +17,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.accounts.models import HoldingParty
-from apps.accounts.positions import COUNTED_ROLES, position_of
 from apps.api.conditional import conditional
 from apps.api.filters import DateTimeFilter, TextFilter
 from apps.api.idempotency import idempotent
@@ -29,9 +27,9 @@ from apps.core.currencies import CURRENCY_CHOICES
 from apps.core.text_limits import ADDRESS_MAX_LENGTH
 from apps.customers import validation as customer_rules
 from apps.customers.book import OUTSIDE_BOOK, book_for
-from apps.customers.customer_360 import household_of, household_position, revealed_pii
 from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS
 from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
+from apps.customers.pii import revealed_pii
 from apps.customers.services import create_customer, update_customer
 from apps.customers.validation import (
     EXTERNAL_ID_MAX_LENGTH,
@@ -78,58 +76,6 @@ class CustomerPiiOut(serializers.Serializer):
     email = serializers.CharField(allow_blank=True)
     phone = serializers.CharField(allow_blank=True)
     address = serializers.CharField(allow_blank=True)
-
-
-class HoldingSummaryOut(serializers.Serializer):
-    """A holding without its parties (used where the customer is already known)."""
-
-    id = serializers.IntegerField()
-    external_id = serializers.CharField()
-    category = serializers.CharField()
-    product = serializers.CharField(source="product.code", help_text="Product code.")
-    number_hint = serializers.CharField()
-    currency = serializers.CharField()
-    balance = serializers.DecimalField(max_digits=18, decimal_places=2)
-    credit_limit = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
-    rate = serializers.DecimalField(max_digits=7, decimal_places=4, allow_null=True)
-    opened_on = serializers.DateField()
-    maturity_date = serializers.DateField(allow_null=True)
-    maturity_instruction = serializers.CharField(allow_blank=True)
-    status = serializers.CharField()
-
-
-class CustomerHoldingOut(serializers.Serializer):
-    id = serializers.IntegerField(help_text="Id of the customer's party to the holding.")
-    role = serializers.ChoiceField(choices=HoldingParty.Role.choices)
-    holding = HoldingSummaryOut()
-
-
-class CurrencyPositionOut(serializers.Serializer):
-    currency = serializers.CharField()
-    held = serializers.DecimalField(max_digits=20, decimal_places=2, help_text="Money the customer has with the bank.")
-    owed = serializers.DecimalField(
-        max_digits=20, decimal_places=2, help_text="Money the customer owes the bank, as a positive amount."
-    )
-    net = serializers.DecimalField(max_digits=20, decimal_places=2, help_text="held - owed.")
-
-
-class PositionOut(serializers.Serializer):
-    """Held, owed and net per currency, as the customer page shows them."""
-
-    counted_roles = serializers.ListField(
-        child=serializers.CharField(),
-        help_text="Roles (owner, joint) whose holdings count, a joint holding in full; other roles are not counted.",
-    )
-    positions = CurrencyPositionOut(many=True, help_text="The customer's own active holdings.")
-    household_members = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Relatives you may see whose holdings the household totals add."
-    )
-    household_outside_book = serializers.IntegerField(
-        help_text="How many relatives are outside your book: the household totals do not count them."
-    )
-    household_positions = CurrencyPositionOut(
-        many=True, help_text="The customer and those relatives; a joint holding counted once. Empty without relatives."
-    )
 
 
 class RelationshipOut(serializers.Serializer):
@@ -294,8 +240,6 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
         "read": Scope.CUSTOMERS_READ,
         "write": Scope.CUSTOMERS_WRITE,
         "pii": Scope.CUSTOMERS_PII,
-        "holdings": Scope.HOLDINGS_READ,
-        "position": Scope.HOLDINGS_READ,
     }
 
     def get_queryset(self) -> QuerySet[Customer]:
@@ -358,33 +302,6 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
         )
         values = revealed_pii(customer=customer, fields=list(PII_FIELDS))
         return Response(CustomerPiiOut(values).data)
-
-    @extend_schema(summary="The customer's holdings and their role in each", responses=CustomerHoldingOut(many=True))
-    @action(detail=True, methods=["get"], filter_backends=[])
-    def holdings(self, request: Request, pk: str) -> Response:
-        customer = self.get_object()
-        parties = (
-            HoldingParty.objects.filter(customer=customer).select_related("holding__product").defer("holding__number")
-        )
-        page = self.paginate_queryset(parties)
-        return self.get_paginated_response(CustomerHoldingOut(page, many=True).data)
-
-    @extend_schema(summary="Held, owed and net per currency (customer and household)", responses=PositionOut)
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def position(self, request: Request, pk: str) -> Response:
-        customer = self.get_object()
-        household = household_of(user=request.user, customer=customer)
-        return Response(
-            PositionOut(
-                {
-                    "counted_roles": list(COUNTED_ROLES),
-                    "positions": position_of([customer.pk]),
-                    "household_members": [member.customer.pk for member in household if member.customer is not None],
-                    "household_outside_book": sum(member.outside_book for member in household),
-                    "household_positions": household_position(customer=customer, household=household),
-                }
-            ).data
-        )
 
     @extend_schema(
         summary="Relationships; a related customer outside your book is flagged, with no id or name",

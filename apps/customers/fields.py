@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from apps.customers.models import INDEXED_PII, PII_FIELDS
 
-__all__ = ["BANKING_FIELDS", "HINT_FIELDS", "NAME_FIELDS", "PII_FIELDS", "PII_LABELS", "PROFILE_FIELDS"]
+__all__ = ["BANKING_FIELDS", "EXPORTED_PII", "HINT_FIELDS", "NAME_FIELDS", "PII_FIELDS", "PII_LABELS", "PROFILE_FIELDS"]
 
 NAME_FIELDS = ("first_name", "last_name", "company_name")
 PII_LABELS = {
@@ -20,6 +20,9 @@ PII_LABELS = {
 }
 # The masked hints stored beside the encrypted values, so lists and exports never decrypt.
 HINT_FIELDS = tuple(f"{name}_hint" for name in INDEXED_PII)
+# Personal data in an export that includes it: the indexed fields first, where their masked
+# hints sit in an export without it.
+EXPORTED_PII = (*INDEXED_PII, *(name for name in PII_FIELDS if name not in INDEXED_PII))
 # What the bank records about the relationship (not personal data).
 BANKING_FIELDS = (
     "segment",

@@ -11,10 +11,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.audit import AuditEntry, change_set, record_audit_event, record_audit_events, snapshot
+from apps.core.audit import (
+    AuditEntry,
+    change_set,
+    clean_reveal_reason,
+    record_audit_event,
+    record_audit_events,
+    snapshot,
+)
 from apps.core.bulk import copy_rows
 from apps.core.errors import DomainError, PermissionDenied, raise_as_domain_error
-from apps.customers.fields import PROFILE_FIELDS
+from apps.customers.fields import EXPORTED_PII, PROFILE_FIELDS
 from apps.customers.models import (
     PII_FIELDS,
     Customer,
@@ -24,7 +31,7 @@ from apps.customers.models import (
     CustomerUserObjectPermission,
     IdentityDocument,
 )
-from apps.customers.visibility import ensure_can_edit
+from apps.customers.visibility import can_reveal_pii, ensure_can_edit
 from apps.identity import roles
 
 if TYPE_CHECKING:
@@ -109,6 +116,34 @@ def update_customer(*, actor: User | None, customer: Customer, **profile: Any) -
     _validate_and_save(customer)
     record_audit_event(actor=actor, action="customer.updated", target=customer, changes=changes)
     return customer
+
+
+@transaction.atomic
+def record_customer_export(
+    *, actor: User | None, filters: Mapping[str, Any], rows: int, include_pii: bool, reason: str = "", **details: Any
+) -> None:
+    """Exports (page or command) are audited: who, which filters, how many rows, and whether
+    PII left the bank's systems. Only a user who may reveal PII may export it, and says why."""
+    if include_pii and (actor is None or not can_reveal_pii(user=actor)):
+        raise PermissionDenied("Your role may not export personal data.")
+    if include_pii:
+        details["reason"] = clean_reveal_reason(reason)
+    record_audit_events(
+        [
+            AuditEntry(
+                action="customer.exported",
+                actor=actor,
+                object_type="customers.customer",
+                metadata={
+                    "filters": dict(filters),
+                    "rows": rows,
+                    "include_pii": include_pii,
+                    "pii_fields": list(EXPORTED_PII) if include_pii else [],
+                    **details,
+                },
+            )
+        ]
+    )
 
 
 def _ensure_can_assign(

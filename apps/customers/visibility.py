@@ -5,6 +5,8 @@ starts from `customer_scope`; every write checks `may_edit_customers` (services 
 `ensure_can_edit`); every surface that shows personal data in clear asks `can_reveal_pii`;
 every list of people who can be given customers, tasks or leads starts from `active_managers`.
 Roles are identity's (groups filled from the SSO claims); what they mean for customers is here.
+`may_edit_customers` is the one role rule written in apps/identity/roles.py, because the API
+platform (a layer below customers) asks it for an API key's write scopes; import it from here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from apps.core.errors import NotFound, PermissionDenied
 from apps.customers.models import Customer, CustomerUserObjectPermission
 from apps.identity import roles
+from apps.identity.roles import may_edit_customers
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -37,23 +40,6 @@ def _signed_in(user: User) -> bool:  # Any: AnonymousUser as well as User
 def sees_every_customer(user: User) -> bool:
     """Administrators and compliance officers see every customer (compliance read-only)."""
     return _signed_in(user) and (user.is_administrator or user.is_compliance_officer)
-
-
-def may_edit_customers(user: User) -> bool:
-    """Who may change customers and anything under them (holdings, tasks, notes, leads, advice).
-
-    Administrators, branch managers and relationship managers. A compliance officer never
-    edits, even when they also hold a manager role: they review what managers did, so they
-    must not be able to do it themselves (an administrator's role wins: administrators run
-    the bank's configuration and hold every permission anyway).
-    """
-    if not _signed_in(user):
-        return False
-    if user.is_administrator:
-        return True
-    if user.is_compliance_officer:
-        return False
-    return user.is_branch_manager or user.is_relationship_manager
 
 
 def ensure_can_edit(actor: User | None) -> None:

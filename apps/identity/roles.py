@@ -7,6 +7,11 @@ migration. Object visibility is decided by apps.customers.visibility, not by the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
 RELATIONSHIP_MANAGER = "Relationship manager"
 BRANCH_MANAGER = "Branch manager"
 COMPLIANCE_OFFICER = "Compliance officer"
@@ -23,6 +28,23 @@ ADMIN_SITE_ROLES = frozenset({ADMINISTRATOR})
 def is_staff_for(role_names: frozenset[str] | set[str] | list[str] | tuple[str, ...], *, is_superuser: bool) -> bool:
     """Django's is_staff for someone with these roles: the one rule SSO sync and migrations apply."""
     return bool(is_superuser or ADMIN_SITE_ROLES & set(role_names))
+
+
+def may_edit_customers(user: User) -> bool:
+    """Who may change customers and anything under them (holdings, tasks, notes, leads, advice).
+
+    Administrators, branch managers and relationship managers. A compliance officer never
+    edits, even when they also hold a manager role: they review what managers did, so they
+    must not be able to do it themselves (an administrator's role wins: administrators run
+    the bank's configuration and hold every permission anyway).
+    """
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    if user.is_administrator:
+        return True
+    if user.is_compliance_officer:
+        return False
+    return user.is_branch_manager or user.is_relationship_manager
 
 
 MANAGER_PERMISSIONS = (

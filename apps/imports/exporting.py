@@ -6,7 +6,7 @@ customers.reveal_pii; masked exports name their columns *_hint, so loading one b
 overwrite a stored national id, email or phone with its mask. Rows start from
 visible_customers(user=actor), like every other read. Every export is audited before the first
 row is written ("customer.exported": who, filters, rows, whether PII left). CSV cells that a
-spreadsheet would run as a formula are neutralised with the workspace export's escaping.
+spreadsheet would run as a formula are neutralised (apps.core.csv_export).
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from django.db.models import QuerySet
 
+from apps.core.csv_export import escape_cell
 from apps.core.errors import DomainError, PermissionDenied
-from apps.customers.export import escape_cell, record_customer_export
 from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS, PII_FIELDS
 from apps.customers.models import Customer
+from apps.customers.services import record_customer_export
 from apps.customers.visibility import visible_customers
 from apps.products.models import Segment
 

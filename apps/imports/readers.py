@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from apps.customers.export import FORMULA_TRIGGERS
+from apps.core.csv_export import FORMULA_TRIGGERS
 
 CSV_DELIMITERS = ",;\t|"
 SNIFF_BYTES = 64 * 1024

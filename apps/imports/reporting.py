@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from apps.customers.export import escape_cell
+from apps.core.csv_export import escape_cell
 from apps.imports.models import ImportRowError, ImportRun
 
 REPORT_HEADER = ["row", "column", "value", "message"]

@@ -33,7 +33,7 @@ from apps.accounts.positions import BookPosition, book_positions
 from apps.core.business_date import business_today
 from apps.core.fx import Conversion, conversions_on, reporting_currency
 from apps.core.windows import relationship_cadence_days
-from apps.customers.customer_list import contact_overdue, with_contact_dates
+from apps.workspace.customer_list import contact_overdue, with_contact_dates
 from apps.customers.models import Customer
 from apps.customers.visibility import CustomerScope, customer_scope
 from apps.products.models import Segment

@@ -29,8 +29,6 @@ from apps.core.windows import (
     maturing_days,
     maturing_within,
 )
-from apps.customers.customer_360 import Money
-from apps.customers.customer_list import kyc_review_due
 from apps.customers.models import Customer, IdentityDocument
 from apps.customers.visibility import CustomerScope, customer_scope
 from apps.interactions.models import Interaction
@@ -40,6 +38,8 @@ from apps.leads.selectors import new_leads_for
 from apps.notifications.models import Notification
 from apps.notifications.selectors import unread_notifications
 from apps.tasks.models import Task
+from apps.workspace.customer_360 import Money
+from apps.workspace.customer_list import kyc_review_due
 
 if TYPE_CHECKING:
     from apps.identity.models import User

@@ -127,12 +127,18 @@ def test_a_holding_cannot_be_deleted_in_the_admin(client, administrator, manager
     assert client.get(reverse("admin:accounts_holding_delete", args=[holding.pk])).status_code == 403
 
 
-def test_the_customer_page_lists_holdings_masked(client, administrator, manager):
+def test_the_customer_page_links_to_their_holdings_listed_masked(client, administrator, manager):
     customer = CustomerFactory(assigned_to=manager)
-    HoldingFactory(customer=customer, number="GB29NWBK60161331926819")
+    HoldingFactory(customer=customer, number="GB29NWBK60161331926819", external_id="HOLD-OF-THIS-ONE")
+    HoldingFactory(customer=CustomerFactory(assigned_to=manager), external_id="HOLD-OF-ANOTHER")
     client.force_login(administrator)
 
-    response = client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    page = client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    link = f"{reverse('admin:accounts_holding_changelist')}?parties__customer__id__exact={customer.pk}"
+    holdings = client.get(link)
 
-    assert "••••6819" in response.text
-    assert "GB29NWBK60161331926819" not in response.text
+    assert link in page.text
+    assert holdings.status_code == 200
+    assert "HOLD-OF-THIS-ONE" in holdings.text and "HOLD-OF-ANOTHER" not in holdings.text
+    assert "••••6819" in holdings.text
+    assert "GB29NWBK60161331926819" not in page.text + holdings.text

@@ -8,8 +8,8 @@ import pytest
 
 from apps.core.blind_index import blind_index
 from apps.core.errors import DomainError
-from apps.customers.customer_list import customers_by_pii
 from apps.customers.models import Customer
+from apps.workspace.customer_list import customers_by_pii
 from tests.customers.factories import CustomerFactory
 
 KEY_A = "rotation-test-key-A-0123456789abcdefghijklmnopqrstuvwxyz"

@@ -14,9 +14,9 @@ from django.core.management.base import CommandError
 from apps.core.blind_index import blind_index
 from apps.core.models import AuditEvent
 from apps.core.phones import e164
-from apps.customers.customer_list import customers_by_pii
 from apps.customers.models import Customer
 from apps.imports.schemas import phone as import_phone
+from apps.workspace.customer_list import customers_by_pii
 from tests.customers.factories import CustomerFactory
 
 FORMS = ("07700 900059", "+44 7700 900059", "447700900059", "0044 7700 900059", "+44 (0)7700-900059")

@@ -14,9 +14,9 @@ import pytest
 from apps.accounts.models import Holding
 from apps.alerts.models import Alert
 from apps.alerts.scans import business_now, run_scans
-from apps.customers.customer_list import CustomerQuery, filtered_customers
 from apps.customers.services import add_identity_document
 from apps.recommendations.selectors import current_profile
+from apps.workspace.customer_list import CustomerQuery, filtered_customers
 from apps.workspace.selectors import expiring_documents, kyc_reviews_due, maturing_holdings
 from tests.accounts.factories import HoldingFactory
 from tests.api.conftest import issue_key, key_client

@@ -8,8 +8,8 @@ import io
 import pytest
 from django.urls import reverse
 
+from apps.core.csv_export import escape_cell
 from apps.core.models import AuditEvent
-from apps.customers.export import escape_cell
 from tests.customers.factories import CustomerFactory
 from tests.workspace.support import (
     pinned_today,  # noqa: F401  (fixture)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from apps.customers.customer_list import PAGE_SIZE
+from apps.workspace.customer_list import PAGE_SIZE
 from tests.customers.factories import CustomerFactory
 from tests.workspace.support import (
     pinned_today,  # noqa: F401  (fixture)

@@ -118,7 +118,8 @@ def test_assign_customers_stays_within_a_fixed_query_budget(manager, branch, siz
 
 @pytest.mark.django_db
 def test_the_household_names_a_relative_outside_the_book_only_as_such(manager, other_manager):
-    from apps.customers.customer_360 import household_of, household_position
+    from apps.accounts.positions import household_position
+    from apps.customers.household import household_of
     from apps.customers.services import link_customers
     from tests.accounts.factories import HoldingFactory
 

@@ -13,10 +13,10 @@ from django.urls import reverse
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.models import AuditEvent
-from apps.customers.customer_list import PAGE_SIZE, CustomerQuery, customer_list_page
 from apps.customers.models import Customer, CustomerRelationship, CustomerUserObjectPermission
 from apps.customers.services import link_customers
 from apps.identity import roles
+from apps.workspace.customer_list import PAGE_SIZE, CustomerQuery, customer_list_page
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory

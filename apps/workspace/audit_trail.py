@@ -22,8 +22,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.core.audit import record_audit_event
+from apps.core.csv_export import Echo, escape_cell
 from apps.core.errors import NotFound
 from apps.core.models import AuditEvent
+from apps.customers.models import Customer
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -32,8 +34,6 @@ if TYPE_CHECKING:
 
 AUDIT_PAGE_SIZE = 50
 EXPORT_CHUNK_SIZE = 2000
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = (
     "id",
     "occurred_at",
@@ -80,8 +80,6 @@ def _ensure_reader(user: AbstractBaseUser) -> None:
 
 
 def _customer_ids(term: str) -> list[int]:
-    from apps.customers.models import Customer
-
     term = term.strip()
     ids = list(Customer.objects.filter(external_id=term).values_list("pk", flat=True))
     if term.isdigit():
@@ -126,13 +124,7 @@ def _cell(value: Any) -> str:
         value = json.dumps(value, sort_keys=True, ensure_ascii=False)
     elif isinstance(value, dt.datetime):
         value = value.isoformat()
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+    return escape_cell(value)
 
 
 @transaction.atomic
@@ -153,7 +145,7 @@ def prepare_audit_export(*, user: User, query: AuditQuery) -> Iterator[str]:
 
 
 def _csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
     for event in events:
         yield writer.writerow([_cell(getattr(event, name)) for name in EXPORT_COLUMNS])

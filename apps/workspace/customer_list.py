@@ -14,13 +14,19 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.core import signing
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import Exact
+from django.utils import timezone
 
+from apps.accounts.models import Holding, HoldingParty
+from apps.accounts.positions import COUNTED_ROLES
 from apps.core.blind_index import blind_index
+from apps.core.business_date import business_today
 from apps.core.errors import DomainError
-from apps.core.windows import kyc_review_due_by, maturing_within
+from apps.core.windows import kyc_review_due_by, maturing_within, relationship_overdue
 from apps.customers.models import Customer, external_id_tail, external_id_tail_of
 from apps.customers.visibility import visible_customers
+from apps.interactions.models import Interaction
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -97,8 +103,6 @@ def kyc_review_due(*, today: dt.date) -> Q:
 
 
 def maturing_within_window(*, today: dt.date) -> Exists:
-    from apps.accounts.models import Holding, HoldingParty
-
     return Exists(
         HoldingParty.objects.filter(
             customer_id=OuterRef("pk"),
@@ -245,8 +249,6 @@ def external_id_matches(term: str) -> Q:
 
 def filtered_customers(*, user: User, query: CustomerQuery, today: dt.date | None = None) -> QuerySet[Customer]:
     """The customer list's rows before sorting and paging (also what the CSV export writes)."""
-    from apps.core.business_date import business_today
-
     if query.search_kind == SearchKind.NAME and len(query.term.strip()) < NAME_SEARCH_MIN_LENGTH:
         raise DomainError(
             f"Type at least {NAME_SEARCH_MIN_LENGTH} characters to search by name.", field="q"
@@ -269,9 +271,6 @@ def owns_holding(
 ) -> Exists:
     """Customers who own (owner or joint: apps.accounts.positions) an active holding of this
     category, currency and maturity range: the customers behind a bar of the book report."""
-    from apps.accounts.models import Holding, HoldingParty
-    from apps.accounts.positions import COUNTED_ROLES
-
     holdings = Q(customer_id=OuterRef("pk"), role__in=COUNTED_ROLES, holding__status=Holding.Status.ACTIVE)
     if category:
         holdings &= Q(holding__category=category)
@@ -304,11 +303,6 @@ def _drill_down(customers: QuerySet[Customer], *, query: CustomerQuery, today: d
 def with_contact_dates(customers: QuerySet[Customer]) -> QuerySet[Customer]:
     """Customers with `last_contact` (the date of their latest interaction, in the bank's time
     zone) and `since` (the date they became customers): what the cadence rule reads."""
-    from django.db.models.functions import Coalesce, TruncDate
-    from django.utils import timezone
-
-    from apps.interactions.models import Interaction
-
     zone = timezone.get_current_timezone()
     latest = Interaction.objects.filter(customer_id=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
     return customers.annotate(
@@ -319,8 +313,6 @@ def with_contact_dates(customers: QuerySet[Customer]) -> QuerySet[Customer]:
 
 def contact_overdue(*, today: dt.date) -> Q:
     """On with_contact_dates: overdue for contact by the segment's cadence (apps.core.windows)."""
-    from apps.core.windows import relationship_overdue
-
     return relationship_overdue(today=today, last_contact="last_contact", since="since")
 
 
@@ -350,9 +342,6 @@ def customer_list_page(
     (trigram similarity) and no further pages; every other order pages with a signed cursor.
     Raises InvalidCursor for a tampered or stale cursor.
     """
-    from apps.accounts.models import Holding, HoldingParty
-    from apps.core.business_date import business_today
-
     today = business_today()
     customers = (
         filtered_customers(user=user, query=query, today=today)

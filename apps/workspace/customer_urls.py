@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.customers import views
+from apps.workspace import customer_views as views
 
 app_name = "customers"
 urlpatterns = [

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.core import views
+from apps.workspace import audit_views as views
 
 app_name = "audit"
 urlpatterns = [

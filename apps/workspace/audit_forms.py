@@ -1,4 +1,4 @@
-"""The audit-trail search form: shapes input for apps.core.audit_trail, never saves."""
+"""The audit-trail search form: shapes input for apps.workspace.audit_trail, never saves."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from apps.core.audit_trail import AuditQuery
+from apps.workspace.audit_trail import AuditQuery
 
 
 class AuditSearchForm(forms.Form):

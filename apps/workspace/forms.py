@@ -8,16 +8,16 @@ from django import forms
 
 from apps.accounts.models import Holding
 from apps.core.currencies import CURRENCY_CHOICES
-from apps.customers.customer_list import (
+from apps.customers.fields import PII_FIELDS, PII_LABELS
+from apps.identity.models import Branch
+from apps.products.models import Segment
+from apps.workspace.customer_list import (
     NAME_SEARCH_MIN_LENGTH,
     SORT_LABELS,
     CustomerQuery,
     SearchKind,
     classify_search_term,
 )
-from apps.customers.fields import PII_FIELDS, PII_LABELS
-from apps.identity.models import Branch
-from apps.products.models import Segment
 
 
 class CustomerSearchForm(forms.Form):

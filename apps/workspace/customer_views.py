@@ -18,18 +18,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.audit import record_pii_reveal
 from apps.core.http import domain_errors_on
-from apps.customers.customer_360 import Customer360, customer_360, revealed_pii
-from apps.customers.customer_list import (
+from apps.customers.fields import PII_LABELS
+from apps.customers.pii import revealed_pii
+from apps.customers.visibility import can_reveal_pii
+from apps.workspace.customer_360 import Customer360, customer_360
+from apps.workspace.customer_export import prepare_export
+from apps.workspace.customer_list import (
     SORT_LABELS,
     CustomerPage,
     InvalidCursor,
     customer_list_page,
     is_pii_search,
 )
-from apps.customers.export import prepare_export
-from apps.customers.fields import PII_LABELS
-from apps.customers.visibility import can_reveal_pii
-from apps.customers.workspace_forms import CustomerExportForm, CustomerSearchForm, RevealPiiForm
+from apps.workspace.forms import CustomerExportForm, CustomerSearchForm, RevealPiiForm
 
 
 def _is_htmx(request: HttpRequest) -> bool:

@@ -3,34 +3,30 @@
 Masked hints unless the user holds customers.reveal_pii *and* asked for personal data; either
 way one "customer.exported" audit event records who exported what (filters, row count, whether
 PII left the building) before the first byte is sent. Cells that a spreadsheet would run as a
-formula are neutralised (OWASP "CSV injection"). Rows are streamed from a server-side cursor,
+formula are neutralised (apps.core.csv_export). Rows are streamed from a server-side cursor,
 so memory and the number of queries do not grow with the list.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 
 from apps.accounts.positions import CurrencyPosition, positions_by_customer
-from apps.core.audit import AuditEntry, clean_reveal_reason, record_audit_events
-from apps.core.errors import PermissionDenied
+from apps.core.csv_export import Echo, escape_cell
 from apps.core.masking import mask_value
-from apps.customers.customer_list import LIST_FIELDS, CustomerQuery, filtered_customers, is_pii_search
-from apps.customers.fields import PII_FIELDS, PII_LABELS
+from apps.customers.fields import EXPORTED_PII, PII_LABELS
 from apps.customers.models import INDEXED_PII, Customer
-from apps.customers.visibility import can_reveal_pii
+from apps.customers.services import record_customer_export
+from apps.workspace.customer_list import LIST_FIELDS, CustomerQuery, filtered_customers, is_pii_search
 
 if TYPE_CHECKING:
     from apps.identity.models import User
 
-# A spreadsheet treats a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
 BASE_COLUMNS = [
     ("external_id", "External id"),
@@ -48,22 +44,7 @@ BASE_COLUMNS = [
 POSITION_COLUMNS = [("held", "Held"), ("owed", "Owed"), ("net", "Net")]
 MASKED_COLUMNS = [(f"{name}_hint", PII_LABELS[name]) for name in INDEXED_PII]
 # The indexed personal data first, in the same columns as their masked hints.
-PII_COLUMNS = [(name, PII_LABELS[name]) for name in (*INDEXED_PII, *(f for f in PII_FIELDS if f not in INDEXED_PII))]
-
-
-def escape_cell(value: Any) -> str:
-    """The cell as text, with a leading quote when a spreadsheet would run it as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
-
-
-class _Echo:
-    """csv.writer wants a file; this one hands each line straight back."""
-
-    def write(self, value: str) -> str:
-        return value
+PII_COLUMNS = [(name, PII_LABELS[name]) for name in EXPORTED_PII]
 
 
 def _audit_filters(query: CustomerQuery) -> dict[str, Any]:
@@ -88,34 +69,6 @@ def _audit_filters(query: CustomerQuery) -> dict[str, Any]:
             else {}
         ),
     }
-
-
-@transaction.atomic
-def record_customer_export(
-    *, actor: User | None, filters: Mapping[str, Any], rows: int, include_pii: bool, reason: str = "", **details: Any
-) -> None:
-    """Exports (page or command) are audited: who, which filters, how many rows, and whether
-    PII left the bank's systems. Only a user who may reveal PII may export it, and says why."""
-    if include_pii and not can_reveal_pii(user=actor):
-        raise PermissionDenied("Your role may not export personal data.")
-    if include_pii:
-        details["reason"] = clean_reveal_reason(reason)
-    record_audit_events(
-        [
-            AuditEntry(
-                action="customer.exported",
-                actor=actor,
-                object_type="customers.customer",
-                metadata={
-                    "filters": dict(filters),
-                    "rows": rows,
-                    "include_pii": include_pii,
-                    "pii_fields": [name for name, _ in PII_COLUMNS] if include_pii else [],
-                    **details,
-                },
-            )
-        ]
-    )
 
 
 def export_rows(*, user: User, query: CustomerQuery) -> QuerySet[Customer]:
@@ -154,7 +107,7 @@ def _with_positions(customers: Iterable[Customer]) -> Iterator[tuple[Customer, l
 
 def csv_lines(customers: Iterable[Customer], *, include_pii: bool) -> Iterator[str]:
     personal = PII_COLUMNS if include_pii else MASKED_COLUMNS
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     # The byte-order mark makes spreadsheet programs read the file as UTF-8 (names with accents).
     yield "\ufeff" + writer.writerow([label for _, label in BASE_COLUMNS + POSITION_COLUMNS + personal])
     for customer, positions in _with_positions(customers):

@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q
-
-from apps.accounts.positions import LIABILITY_CATEGORIES, CurrencyPosition, counts_toward_position, position_of
+from apps.accounts.models import Holding, HoldingParty
+from apps.accounts.positions import (
+    LIABILITY_CATEGORIES,
+    CurrencyPosition,
+    counts_toward_position,
+    household_position,
+    position_of,
+)
 from apps.core.errors import NotFound
-from apps.customers.book import OUTSIDE_BOOK, Book, current_book
-from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
+from apps.customers.household import HouseholdMember, household_of
+from apps.customers.models import PII_FIELDS, Customer, IdentityDocument
 from apps.customers.visibility import can_reveal_pii, visible_customers
 
 if TYPE_CHECKING:
@@ -35,22 +40,6 @@ class HoldingGroup:
 
 
 @dataclass
-class HouseholdMember:
-    """A relative; `customer` is None for one outside the viewer's book (shown as OUTSIDE_BOOK)."""
-
-    customer: Customer | None
-    relationships: list[str]
-
-    @property
-    def outside_book(self) -> bool:
-        return self.customer is None
-
-    @property
-    def outside_book_label(self) -> str:
-        return OUTSIDE_BOOK if self.customer is None else ""
-
-
-@dataclass
 class Customer360:
     customer: Customer
     holding_groups: list[HoldingGroup]
@@ -70,51 +59,6 @@ class Customer360:
         return any(member.outside_book for member in self.household)
 
 
-def household_of(*, user: User, customer: Customer) -> list[HouseholdMember]:
-    """The customer's household and spouse links in either direction (two or three queries).
-
-    Relatives the user may see come first, by name; each relative outside the user's book is a
-    member with no customer (no name, id, link or amounts: the page says OUTSIDE_BOOK), after
-    them. Which is which is asked of the viewer's Book (apps/customers/book.py), never re-derived.
-    """
-    links = list(
-        CustomerRelationship.objects.filter(
-            Q(from_customer=customer) | Q(to_customer=customer), kind__in=CustomerRelationship.HOUSEHOLD_KINDS
-        ).values_list("from_customer_id", "to_customer_id", "kind")
-    )
-    kind_labels = dict(CustomerRelationship.Kind.choices)
-    relation_of: dict[int, list[str]] = defaultdict(list)
-    for from_id, to_id, kind in links:
-        other = to_id if from_id == customer.pk else from_id
-        if kind_labels[kind] not in relation_of[other]:
-            relation_of[other].append(kind_labels[kind])
-    if not relation_of:
-        return []
-    book = current_book()
-    if book is None or book.user != user:
-        book = Book(user=user)
-    seen = book.sees_ids(relation_of)
-    relatives = (
-        Customer.objects.filter(pk__in=seen)
-        .only("id", "display_name", "external_id", "segment", "kind", "status")
-        .order_by("display_name", "id")
-        if seen
-        else []
-    )
-    members = [HouseholdMember(customer=c, relationships=relation_of[c.pk]) for c in relatives]
-    outside = sorted((relation_of[pk] for pk in relation_of if pk not in seen), key=lambda kinds: kinds)
-    return members + [HouseholdMember(customer=None, relationships=kinds) for kinds in outside]
-
-
-def household_position(*, customer: Customer, household: list[HouseholdMember]) -> list[CurrencyPosition]:
-    """The household's held / owed / net over the relatives the viewer may see (a relative outside
-    their book adds nothing); a holding two members own jointly counts once."""
-    seen = [member.customer.pk for member in household if member.customer is not None]
-    if not seen:
-        return []
-    return position_of([customer.pk, *seen])
-
-
 def customer_360(*, user: User, customer_id: Any) -> Customer360:
     """Everything the customer page shows, in a fixed number of queries.
 
@@ -126,8 +70,6 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
     this user's book named only as such), and its totals count the relatives this user may
     see, a joint holding once.
     """
-    from apps.accounts.models import Holding, HoldingParty
-
     try:
         customer = (
             visible_customers(user=user)
@@ -206,12 +148,3 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
         other_holdings=other_holdings,
         can_reveal_pii=can_reveal_pii(user=user),
     )
-
-
-def revealed_pii(*, customer: Customer, fields: list[str]) -> dict[str, Any]:
-    """Decrypt the asked PII fields of one customer (the caller has recorded the reveal)."""
-    fields = [f for f in PII_FIELDS if f in fields]
-    if not fields:
-        return {}
-    row = Customer.objects.filter(pk=customer.pk).values(*fields).get()
-    return {name: row[name] for name in fields}

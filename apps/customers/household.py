@@ -1,0 +1,72 @@
+"""A customer's household: relatives by household and spouse links, as the viewer's book allows.
+
+The 360 page, its household totals (apps.accounts.positions.household_position) and the
+customer API's position read it; which relative is inside the viewer's book is asked of the
+Book (apps/customers/book.py), never re-derived.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from apps.customers.book import OUTSIDE_BOOK, Book, current_book
+from apps.customers.models import Customer, CustomerRelationship
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
+
+@dataclass
+class HouseholdMember:
+    """A relative; `customer` is None for one outside the viewer's book (shown as OUTSIDE_BOOK)."""
+
+    customer: Customer | None
+    relationships: list[str]
+
+    @property
+    def outside_book(self) -> bool:
+        return self.customer is None
+
+    @property
+    def outside_book_label(self) -> str:
+        return OUTSIDE_BOOK if self.customer is None else ""
+
+
+def household_of(*, user: User, customer: Customer) -> list[HouseholdMember]:
+    """The customer's household and spouse links in either direction (two or three queries).
+
+    Relatives the user may see come first, by name; each relative outside the user's book is a
+    member with no customer (no name, id, link or amounts: the page says OUTSIDE_BOOK), after
+    them. Which is which is asked of the viewer's Book (apps/customers/book.py), never re-derived.
+    """
+    links = list(
+        CustomerRelationship.objects.filter(
+            Q(from_customer=customer) | Q(to_customer=customer), kind__in=CustomerRelationship.HOUSEHOLD_KINDS
+        ).values_list("from_customer_id", "to_customer_id", "kind")
+    )
+    kind_labels = dict(CustomerRelationship.Kind.choices)
+    relation_of: dict[int, list[str]] = defaultdict(list)
+    for from_id, to_id, kind in links:
+        other = to_id if from_id == customer.pk else from_id
+        if kind_labels[kind] not in relation_of[other]:
+            relation_of[other].append(kind_labels[kind])
+    if not relation_of:
+        return []
+    book = current_book()
+    if book is None or book.user != user:
+        book = Book(user=user)
+    seen = book.sees_ids(relation_of)
+    relatives = (
+        Customer.objects.filter(pk__in=seen)
+        .only("id", "display_name", "external_id", "segment", "kind", "status")
+        .order_by("display_name", "id")
+        if seen
+        else []
+    )
+    members = [HouseholdMember(customer=c, relationships=relation_of[c.pk]) for c in relatives]
+    outside = sorted((relation_of[pk] for pk in relation_of if pk not in seen), key=lambda kinds: kinds)
+    return members + [HouseholdMember(customer=None, relationships=kinds) for kinds in outside]
