@@ -33,12 +33,12 @@ from apps.accounts.positions import BookPosition, book_positions
 from apps.core.business_date import business_today
 from apps.core.fx import Conversion, conversions_on, reporting_currency
 from apps.core.windows import relationship_cadence_days
-from apps.workspace.customer_list import contact_overdue, with_contact_dates
 from apps.customers.models import Customer
 from apps.customers.visibility import CustomerScope, customer_scope
 from apps.products.models import Segment
 from apps.recommendations.models import RecommendationFeedback
 from apps.tasks.models import Task
+from apps.workspace.customer_list import contact_overdue, with_contact_dates
 
 if TYPE_CHECKING:
     from apps.identity.models import User
