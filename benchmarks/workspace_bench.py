@@ -357,6 +357,8 @@ def run(*, customers: int, requests: int, reseed: bool) -> dict[str, Any]:
             "dashboard": lambda i: "/",
             "customer_search": lambda i: "/customers/?" + urlencode({"q": _search_term(rng, mine)}),
             "customer_360": lambda i: f"/customers/{rng.choice(mine)[0]}/",
+            # The book report: the manager's book; for compliance the whole bank, per manager.
+            "book_report": lambda i: "/reports/book/",
         }
         results[label] = {}
         query_counts[label] = {}
@@ -378,7 +380,14 @@ def run(*, customers: int, requests: int, reseed: bool) -> dict[str, Any]:
         "target_p95_ms": TARGET_P95_MS,
         "results": results,
         "queries_per_request": query_counts,
-        "within_target": all(r["p95_ms"] < TARGET_P95_MS for pages in results.values() for r in pages.values()),
+        # The target is for the pages a manager opens all day; the book report is measured beside
+        # them (its query count is the figure issue 21 asks for: at most 15 at any size).
+        "within_target": all(
+            r["p95_ms"] < TARGET_P95_MS
+            for pages in results.values()
+            for page, r in pages.items()
+            if page != "book_report"
+        ),
         "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 

@@ -259,6 +259,15 @@ class World:
             reason="Qzcanary reason for a change",
             customer_id=self.canary.pk,
         )
+        # Saved views: the viewer's own (shared with their branch), and the other manager's,
+        # shared with the other branch and named after the canary: never listed to the viewer.
+        from apps.workspace.services import pin_view, save_view
+
+        self.saved_view = save_view(actor=self.viewer, name="Viewer view", params={"segment": "mass"}, sharing="branch")
+        canary_view = save_view(
+            actor=self.other, name=f"{CANARY['last_name']} view", params={"segment": "mass"}, sharing="branch"
+        )
+        pin_view(actor=self.other, view=canary_view, pinned=True)
 
     def _notify(self, user: Any, subject: str) -> Any:
         from apps.notifications.services import build_user_notifications, enqueue_notifications
@@ -294,6 +303,7 @@ KEYWORDS: dict[str, Callable[[World], Any]] = {
     "recommendation_id": lambda w: w.advice.pk,
     "product_id": lambda w: w.joint.product_id,
     "change_id": lambda w: w.change.pk,
+    "view_id": lambda w: w.saved_view.pk,
 }
 # API detail routes name their object `pk`: by the router's basename.
 API_OBJECTS: dict[str, Callable[[World], Any]] = {

@@ -159,6 +159,13 @@ def _change_request(other: Other) -> dict[str, int]:
     return {"change_id": change.pk}
 
 
+def _saved_view(other: Other) -> dict[str, int]:
+    from apps.workspace.services import save_view
+
+    view = save_view(actor=other.manager, name="Their view", params={"segment": "mass"}, sharing="branch")
+    return {"view_id": view.pk}
+
+
 # route name -> builder of the other manager's object(s) for its URL keywords
 OBJECT_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "customer_id": _customer,
@@ -169,6 +176,7 @@ OBJECT_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "notification_id": _notification,
     "lead_id": _lead,
     "change_id": _change_request,
+    "view_id": _saved_view,
 }
 # Routes whose keywords need a combined builder (several objects of one owner).
 ROUTE_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
@@ -183,6 +191,10 @@ ROUTES_WITHOUT_OBJECT = {
     "workspace:dashboard": "The user's own day, built from the selectors.",
     "workspace:book_report": "Aggregates of the user's customer_scope (tests/workspace/test_book_report.py).",
     "workspace:book_report_export": "The same aggregates as CSV, audited.",
+    "workspace:saved_views": "The user's own views and those shared with their branch (visible_views).",
+    "workspace:list_tools": "The user's saved views and the bulk-action bar; no customer data.",
+    "workspace:save_view": "Saves the user's own view.",
+    "workspace:bulk_action": "Each ticked customer through visible_customers; any other makes it a no-op (tested).",
     # Probes are public or token-protected by design (apps.core.middleware.ProbeMiddleware): they
     # name no customer and show no data; tests/core/test_probes.py covers them.
     "healthz": "Liveness probe, no data.",

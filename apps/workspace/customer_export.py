@@ -64,6 +64,7 @@ def _audit_filters(query: CustomerQuery) -> dict[str, Any]:
                 "matures_to": query.matures_to.isoformat() if query.matures_to else None,
                 "contact_overdue": query.contact_overdue,
                 "manager": query.manager_id,
+                "customers": list(query.customer_ids),
             }
             if query.is_drill_down
             else {}

@@ -129,6 +129,7 @@ class CustomerQuery:
     matures_to: dt.date | None = None
     contact_overdue: bool = False  # overdue for contact by their segment's cadence
     manager_id: int | None = None  # whose primary manager this is (0: none)
+    customer_ids: tuple[int, ...] = ()  # rows ticked on the list (export of the ticked rows)
 
     @property
     def is_drill_down(self) -> bool:
@@ -139,6 +140,7 @@ class CustomerQuery:
             or self.matures_to
             or self.contact_overdue
             or self.manager_id is not None
+            or bool(self.customer_ids)
         )
 
     @property
@@ -293,6 +295,8 @@ def _drill_down(customers: QuerySet[Customer], *, query: CustomerQuery, today: d
                 matures_to=query.matures_to,
             )
         )
+    if query.customer_ids:
+        customers = customers.filter(pk__in=query.customer_ids)
     if query.manager_id is not None:
         customers = customers.filter(primary_manager_id=query.manager_id or None)
     if query.contact_overdue:

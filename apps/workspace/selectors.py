@@ -16,11 +16,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.business_date import business_today
+from apps.core.errors import NotFound
 from apps.core.windows import (
     DOCUMENT_EXPIRED_LOOKBACK_DAYS,
     document_expiry_days,
@@ -40,6 +41,7 @@ from apps.notifications.selectors import unread_notifications
 from apps.tasks.models import Task
 from apps.workspace.customer_360 import Money
 from apps.workspace.customer_list import kyc_review_due
+from apps.workspace.models import SavedView
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -275,3 +277,27 @@ def my_day(*, user: User) -> MyDay:
         unread_notifications=unread_notifications(user=user, limit=SECTION_LIMIT),
         new_leads=new_leads_for(user=user, limit=SECTION_LIMIT),
     )
+
+
+# --- saved views of the customer list -------------------------------------------------------
+
+
+def visible_views(*, user: User) -> QuerySet[SavedView]:
+    """Saved views a user may open: their own, and those shared with their branch."""
+    if not getattr(user, "is_authenticated", False):
+        return SavedView.objects.none()
+    shared = Q(sharing=SavedView.Sharing.BRANCH, branch_id=user.branch_id) if user.branch_id else Q(pk__in=[])
+    return SavedView.objects.filter(Q(owner=user) | shared)
+
+
+def view_for_user(*, user: User, view_id: Any) -> SavedView:
+    """One saved view the user may open; missing and someone else's private one look alike (404)."""
+    try:
+        return visible_views(user=user).select_related("owner").get(pk=int(view_id))
+    except (SavedView.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such saved view.") from None
+
+
+def pinned_views(*, user: User) -> list[SavedView]:
+    """The views the user pinned on their dashboard (still visible to them), by name. One query."""
+    return list(visible_views(user=user).filter(pinned_by=user).order_by("name", "pk"))

@@ -7,10 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps.workspace.selectors import my_day
+from apps.workspace.selectors import my_day, pinned_views
 
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "workspace/dashboard.html", {"day": my_day(user=request.user)})
+    context = {"day": my_day(user=request.user), "pinned_views": pinned_views(user=request.user)}
+    return render(request, "workspace/dashboard.html", context)

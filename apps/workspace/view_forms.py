@@ -1,0 +1,70 @@
+"""Forms of saved views and bulk actions on the customer list: shape input, never save."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from apps.workspace.models import SavedView
+from apps.workspace.services import BULK_LIMIT, VIEW_NAME_MAX
+
+
+class SaveViewForm(forms.Form):
+    name = forms.CharField(label="Name of this view", max_length=VIEW_NAME_MAX)
+    sharing = forms.ChoiceField(label="Who sees it", choices=SavedView.Sharing.choices, initial="private")
+
+
+class PinForm(forms.Form):
+    pinned = forms.BooleanField(required=False)
+
+
+class IdListField(forms.Field):
+    """Ticked rows: customer ids as the checkboxes send them (many values of one name)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        try:
+            ids = sorted({int(v) for v in values})
+        except (TypeError, ValueError):
+            raise forms.ValidationError("Select customers from the list.") from None
+        if len(ids) > BULK_LIMIT:
+            raise forms.ValidationError(f"Select at most {BULK_LIMIT} customers at a time.")
+        return ids
+
+    def validate(self, value: Any) -> None:
+        if not value:
+            raise forms.ValidationError("Select at least one customer.")
+
+
+class BulkActionForm(forms.Form):
+    ACTIONS = [("task", "Create a task"), ("assign", "Assign to a colleague"), ("export", "Export")]
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    customer = IdListField()
+    title = forms.CharField(label="Task", required=False, max_length=200)
+    due_on = forms.DateField(label="Due on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    manager = forms.IntegerField(label="Colleague", required=False, min_value=1)
+    include_pii = forms.BooleanField(label="Include personal data (recorded in the audit trail)", required=False)
+    reason = forms.CharField(label="Reason for including personal data", required=False, max_length=200)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        action = data.get("action")
+        if action == "task":
+            if not (data.get("title") or "").strip():
+                self.add_error("title", "Say what the task is.")
+            if not data.get("due_on"):
+                self.add_error("due_on", "Give a due date.")
+        if action == "assign" and not data.get("manager"):
+            self.add_error("manager", "Choose the colleague.")
+        return data
+
+    def due_at(self) -> dt.datetime:
+        """End of the chosen business day in the bank's time zone (a day's task is due that day)."""
+        day = self.cleaned_data["due_on"]
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(17, 0)))
