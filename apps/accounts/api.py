@@ -11,7 +11,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -22,7 +22,7 @@ from apps.accounts.positions import COUNTED_ROLES, household_position, position_
 from apps.accounts.selectors import visible_holdings
 from apps.api.filters import IdFilter
 from apps.api.models import Scope
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.business_date import business_today
 from apps.core.windows import maturing_within
 from apps.customers.api import CustomerViewSet
@@ -168,14 +168,10 @@ HOLDING_EXAMPLE = {
 }
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List holdings of customers you may see",
-        examples=[OpenApiExample("A page of holdings", value=[HOLDING_EXAMPLE], response_only=True)],
-    ),
-    retrieve=extend_schema(
-        summary="One holding", examples=[OpenApiExample("A term deposit", value=HOLDING_EXAMPLE, response_only=True)]
-    ),
+@documented_reads(
+    HOLDING_EXAMPLE,
+    listed=("List holdings of customers you may see", "A page of holdings"),
+    one=("One holding", "A term deposit"),
 )
 class HoldingViewSet(ListRetrieveMixin, ApiViewSet):
     """Holdings of customers you may see: accounts, deposits, loans, cards and investments."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -11,7 +9,7 @@ from django.http import HttpRequest
 from apps.alerts.models import Alert
 from apps.alerts.selectors import visible_alerts
 from apps.alerts.services import acknowledge_alert
-from apps.core.admin import ServiceAdmin, without_ciphertext
+from apps.core.admin import ReadOnlyAdmin, without_ciphertext
 from apps.core.errors import DomainError
 from apps.customers.visibility import may_edit_customers
 
@@ -36,7 +34,7 @@ FIELDS = (
 
 
 @admin.register(Alert)
-class AlertAdmin(ServiceAdmin):
+class AlertAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "rule", "threshold", "customer", "manager", "fires_on", "status")
     list_filter = ("status", "rule", "threshold")
     list_select_related = ("customer", "manager")
@@ -48,12 +46,6 @@ class AlertAdmin(ServiceAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
         return without_ciphertext(visible_alerts(user=request.user), "customer")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Acknowledge the selected alerts")
     def acknowledge(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:

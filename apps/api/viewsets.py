@@ -2,15 +2,20 @@
 
 A resource's viewset declares its selector in `get_queryset`, its output serializer in
 `serializer_class`, its scopes in `required_scopes`, and decorates writes with
-`idempotent()` (POSTs that create) or `conditional()` (changes to one object).
+`idempotent()` (POSTs that create) or `conditional()` (changes to one object). Writes read
+their input with `validated()` and answer a creation with `respond_created()`;
+`documented_reads()` gives the list and detail operations their summaries and examples.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
-from rest_framework import viewsets
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +38,19 @@ class ApiViewSet(viewsets.GenericViewSet):
     def respond_with(self, instance: Model, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         data = self.represent(instance)
         return Response(data, status=status, headers={**(headers or {}), "ETag": etag_for(data)})
+
+    def validated(
+        self, serializer_class: type[serializers.Serializer], data: Any = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """The request body (or `data`) as `serializer_class` validates it; invalid input is a 400 problem."""
+        serializer = serializer_class(data=self.request.data if data is None else data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def respond_created(self, instance: Model) -> Response:
+        """201 with the representation and its ETag; Location is the new object's detail URL."""
+        location = reverse(f"api:{self.basename}-detail", args=[instance.pk])
+        return self.respond_with(instance, status=201, headers={"Location": location})
 
     def get_object(self) -> Model:
         if self._locked_object is not None:
@@ -59,3 +77,23 @@ class ListRetrieveMixin:
 
     def retrieve(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.respond_with(self.get_object())
+
+
+ViewSetT = TypeVar("ViewSetT", bound=type)
+
+
+def documented_reads(
+    example: dict[str, Any], *, listed: tuple[str, str], one: tuple[str, str]
+) -> Callable[[ViewSetT], ViewSetT]:
+    """The OpenAPI summaries of a resource's list and detail operations, with their example
+    responses: `listed` and `one` are (summary, example name); the list's example is a page
+    holding `example`, the detail's `example` itself."""
+    (list_summary, page_name), (one_summary, one_name) = listed, one
+    return extend_schema_view(
+        list=extend_schema(
+            summary=list_summary, examples=[OpenApiExample(page_name, value=[example], response_only=True)]
+        ),
+        retrieve=extend_schema(
+            summary=one_summary, examples=[OpenApiExample(one_name, value=example, response_only=True)]
+        ),
+    )

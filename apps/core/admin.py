@@ -123,6 +123,17 @@ class ServiceAdmin(admin.ModelAdmin):
         return super().construct_change_message(request, form, formsets, add)
 
 
+class ReadOnlyAdmin(ServiceAdmin):
+    """Rows that only services and jobs write (alerts, the outbox, advice, leads): read here, never
+    added, changed or deleted; admin actions still call their services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     """An inline that only shows rows; they change through their services elsewhere."""
 

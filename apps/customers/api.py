@@ -11,7 +11,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -21,7 +21,7 @@ from apps.api.conditional import conditional
 from apps.api.filters import DateTimeFilter, TextFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.audit import record_pii_reveal
 from apps.core.currencies import CURRENCY_CHOICES
 from apps.core.text_limits import ADDRESS_MAX_LENGTH
@@ -221,15 +221,10 @@ CUSTOMER_EXAMPLE = {
 }
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List customers you may see",
-        examples=[OpenApiExample("A page of customers", value=[CUSTOMER_EXAMPLE], response_only=True)],
-    ),
-    retrieve=extend_schema(
-        summary="One customer (masked personal data)",
-        examples=[OpenApiExample("A customer", value=CUSTOMER_EXAMPLE, response_only=True)],
-    ),
+@documented_reads(
+    CUSTOMER_EXAMPLE,
+    listed=("List customers you may see", "A page of customers"),
+    one=("One customer (masked personal data)", "A customer"),
 )
 class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
     """Customers you may see (assigned to you, your branch, or all for compliance). Personal data is masked."""
@@ -266,9 +261,7 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
     )
     @idempotent()
     def create(self, request: Request) -> Response:
-        data = CustomerCreateIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = self.validated(CustomerCreateIn)
         branch = fields.pop("branch", None) or request.user.branch
         manager = fields.pop("manager", None)
         if branch is None:
@@ -276,16 +269,13 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
         customer = create_customer(
             actor=request.user, external_id=fields.pop("external_id"), branch=branch, manager=manager, **fields
         )
-        return self.respond_with(
-            customer, status=201, headers={"Location": f"{request.path.rstrip('/')}/{customer.pk}/"}
-        )
+        return self.respond_created(customer)
 
     @extend_schema(summary="Change a customer (close it with status=closed)", request=CustomerChangeIn)
     @conditional()
     def partial_update(self, request: Request, pk: str) -> Response:
-        data = CustomerChangeIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        customer = update_customer(actor=request.user, customer=self.get_object(), **data.validated_data)
+        changes = self.validated(CustomerChangeIn, partial=True)
+        customer = update_customer(actor=request.user, customer=self.get_object(), **changes)
         return self.respond_with(customer)
 
     @extend_schema(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +21,7 @@ from apps.api.filters import DateTimeFilter, IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
 from apps.api.schema import MAX_ID
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.text_limits import NOTE_MAX_LENGTH
 from apps.customers.models import PII_FIELDS
 from apps.customers.visibility import visible_customers
@@ -108,15 +108,10 @@ INTERACTION_EXAMPLE = {
 }
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="Interactions you may read",
-        examples=[OpenApiExample("A page of interactions", value=[INTERACTION_EXAMPLE], response_only=True)],
-    ),
-    retrieve=extend_schema(
-        summary="One interaction",
-        examples=[OpenApiExample("A phone call", value=INTERACTION_EXAMPLE, response_only=True)],
-    ),
+@documented_reads(
+    INTERACTION_EXAMPLE,
+    listed=("Interactions you may read", "A page of interactions"),
+    one=("One interaction", "A phone call"),
 )
 class InteractionViewSet(ListRetrieveMixin, ApiViewSet):
     """Calls, emails, meetings and notes with customers you may see (confidential ones: author, manager, compliance)."""
@@ -142,9 +137,7 @@ class InteractionViewSet(ListRetrieveMixin, ApiViewSet):
     )
     @idempotent()
     def create(self, request: Request) -> Response:
-        data = InteractionCreateIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = self.validated(InteractionCreateIn)
         customer = visible_customers(user=request.user).defer(*PII_FIELDS).filter(pk=fields.pop("customer")).first()
         if customer is None:
             raise serializers.ValidationError({"customer": ["No such customer."]})
@@ -155,14 +148,11 @@ class InteractionViewSet(ListRetrieveMixin, ApiViewSet):
             if corrects is None:
                 raise serializers.ValidationError({"corrects": ["No such interaction."]})
         interaction = log_interaction(actor=request.user, customer=customer, corrects=corrects, **fields)
-        return self.respond_with(
-            interaction, status=201, headers={"Location": f"{request.path.rstrip('/')}/{interaction.pk}/"}
-        )
+        return self.respond_created(interaction)
 
     @extend_schema(summary="Fix your own interaction within the edit window", request=InteractionChangeIn)
     @conditional()
     def partial_update(self, request: Request, pk: str) -> Response:
-        data = InteractionChangeIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        interaction = edit_interaction(actor=request.user, interaction=self.get_object(), **data.validated_data)
+        changes = self.validated(InteractionChangeIn, partial=True)
+        interaction = edit_interaction(actor=request.user, interaction=self.get_object(), **changes)
         return self.respond_with(interaction)

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from apps.core.admin import ReadOnlyInline, ServiceAdmin, without_ciphertext
+from apps.core.admin import ReadOnlyAdmin, ReadOnlyInline, without_ciphertext
 from apps.core.llm_budget import daily_budget
 from apps.leads.fields import CLOCK_FIELDS, HINT_FIELDS, ORIGIN_FIELDS, READ_FIELDS
 from apps.leads.models import Lead, LeadCorrection, LeadTransition
@@ -56,7 +56,7 @@ class CorrectionInline(ReadOnlyInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(ServiceAdmin):
+class LeadAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "received_at",
@@ -81,12 +81,6 @@ class LeadAdmin(ServiceAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
         return without_ciphertext(visible_leads(user=request.user))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="tokens")
     def llm_tokens(self, obj: Lead) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,7 +20,7 @@ from apps.api.conditional import etag_for
 from apps.api.filters import DateTimeFilter, IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.customers.book import BookCustomerIdField
 from apps.leads.fields import CLOCK_FIELDS, HINT_FIELDS, ORIGIN_FIELDS, READ_FIELDS
 from apps.leads.models import Lead
@@ -122,14 +122,10 @@ LEAD_EXAMPLE = {
 }
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="Leads you may see",
-        examples=[OpenApiExample("A page of leads", value=[LEAD_EXAMPLE], response_only=True)],
-    ),
-    retrieve=extend_schema(
-        summary="One lead", examples=[OpenApiExample("A lead", value=LEAD_EXAMPLE, response_only=True)]
-    ),
+@documented_reads(
+    LEAD_EXAMPLE,
+    listed=("Leads you may see", "A page of leads"),
+    one=("One lead", "A lead"),
 )
 class LeadViewSet(ListRetrieveMixin, ApiViewSet):
     """Leads: created by the bank's website, read by staff through the lead selector."""
@@ -161,9 +157,7 @@ class LeadViewSet(ListRetrieveMixin, ApiViewSet):
     )
     @idempotent()
     def create(self, request: Request) -> Response:
-        data = LeadCreateIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = self.validated(LeadCreateIn)
         lead = submit_lead(
             actor=request.user,
             source=Lead.Source.API,

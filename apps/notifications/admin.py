@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.core.admin import ServiceAdmin
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.notifications.models import FailedNotification, Notification, NotificationPreference
 from apps.notifications.selectors import failed_notifications
@@ -40,7 +40,7 @@ FIELDS = (
 )
 
 
-class _OutboxAdmin(ServiceAdmin):
+class _OutboxAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "kind",
@@ -65,12 +65,6 @@ class _OutboxAdmin(ServiceAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_module_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Retry the selected failed or outcome-unknown notifications")
     def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from apps.api.filters import TextFilter
 from apps.api.models import Scope
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.products.fields import FEE_FIELDS, RATE_FIELDS, TERMS_FIELDS
 from apps.products.models import Product, ProductFee, ProductRate
 
@@ -92,14 +92,10 @@ PRODUCT_EXAMPLE = {
 }
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="The product catalog",
-        examples=[OpenApiExample("A page of products", value=[PRODUCT_EXAMPLE], response_only=True)],
-    ),
-    retrieve=extend_schema(
-        summary="One product", examples=[OpenApiExample("A deposit", value=PRODUCT_EXAMPLE, response_only=True)]
-    ),
+@documented_reads(
+    PRODUCT_EXAMPLE,
+    listed=("The product catalog", "A page of products"),
+    one=("One product", "A deposit"),
 )
 class ProductViewSet(ListRetrieveMixin, ApiViewSet):
     """The bank's product catalog, readable by every employee."""

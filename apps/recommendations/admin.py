@@ -13,17 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from apps.core.admin import ServiceAdmin, without_ciphertext
+from apps.core.admin import ReadOnlyAdmin, without_ciphertext
 from apps.recommendations.models import Recommendation, RecommendationFeedback
 from apps.recommendations.selectors import acceptance_by_product, daily_costs, visible_recommendations
-
-
-class ReadOnlyAdmin(ServiceAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Recommendation)

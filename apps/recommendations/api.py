@@ -13,7 +13,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -23,7 +23,7 @@ from apps.api.filters import IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
 from apps.api.schema import ID_SCHEMA, MAX_ID
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.errors import NotFound
 from apps.customers.visibility import visible_customers
 from apps.recommendations.models import Recommendation
@@ -130,14 +130,10 @@ def documents_problems(*statuses: int) -> Any:
 CUSTOMER_PARAM = OpenApiParameter("customer", ID_SCHEMA, required=True, description="The customer's id.")
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="Advice given on customers you may see (newest id last)",
-        examples=[OpenApiExample("A page of advice", value=[EXAMPLE], response_only=True)],
-    ),
-    retrieve=extend_schema(
-        summary="One piece of advice", examples=[OpenApiExample("Advice", value=EXAMPLE, response_only=True)]
-    ),
+@documented_reads(
+    EXAMPLE,
+    listed=("Advice given on customers you may see (newest id last)", "A page of advice"),
+    one=("One piece of advice", "Advice"),
 )
 class RecommendationViewSet(ListRetrieveMixin, ApiViewSet):
     """Product advice for relationship managers (never advice addressed to the customer)."""
@@ -157,14 +153,8 @@ class RecommendationViewSet(ListRetrieveMixin, ApiViewSet):
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def latest(self, request: Request) -> Response:
-        data = RefreshIn(data={"customer": request.query_params.get("customer")})
-        data.is_valid(raise_exception=True)
-        advice = (
-            self.get_queryset()
-            .filter(customer_id=data.validated_data["customer"])
-            .order_by("-created_at", "-id")
-            .first()
-        )
+        asked = self.validated(RefreshIn, data={"customer": request.query_params.get("customer")})
+        advice = self.get_queryset().filter(customer_id=asked["customer"]).order_by("-created_at", "-id").first()
         if advice is None:
             raise NotFound("No advice for this customer yet (or no such customer).")
         return self.respond_with(advice)
@@ -179,18 +169,12 @@ class RecommendationViewSet(ListRetrieveMixin, ApiViewSet):
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     @idempotent()
     def refresh(self, request: Request) -> Response:
-        data = RefreshIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        customer = (
-            visible_customers(user=request.user)
-            .only(*PROFILE_FIELDS)
-            .filter(pk=data.validated_data["customer"])
-            .first()
-        )
+        asked = self.validated(RefreshIn)
+        customer = visible_customers(user=request.user).only(*PROFILE_FIELDS).filter(pk=asked["customer"]).first()
         if customer is None:
             # Missing and forbidden look alike.
             raise NotFound("No such customer.")
         ensure_can_ask_for_advice(request.user)
         advice = recommend_for_customer(actor=request.user, customer=customer, force=True)
         advice = self.get_queryset().get(pk=advice.pk)
-        return self.respond_with(advice, status=201, headers={"Location": f"/api/v1/recommendations/{advice.pk}/"})
+        return self.respond_created(advice)

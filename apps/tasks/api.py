@@ -10,7 +10,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -21,7 +21,7 @@ from apps.api.filters import DateTimeFilter, IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
 from apps.api.schema import MAX_ID
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin
+from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
 from apps.customers.models import PII_FIELDS
 from apps.customers.visibility import visible_customers
@@ -131,14 +131,10 @@ def _not_assignable() -> serializers.ValidationError:
     return serializers.ValidationError({"assignee": ["This person cannot see the customer, so cannot own the task."]})
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="Tasks on customers you may see",
-        examples=[OpenApiExample("A page of tasks", value=[TASK_EXAMPLE], response_only=True)],
-    ),
-    retrieve=extend_schema(
-        summary="One task", examples=[OpenApiExample("A task", value=TASK_EXAMPLE, response_only=True)]
-    ),
+@documented_reads(
+    TASK_EXAMPLE,
+    listed=("Tasks on customers you may see", "A page of tasks"),
+    one=("One task", "A task"),
 )
 class TaskViewSet(ListRetrieveMixin, ApiViewSet):
     """Follow-up tasks on customers you may see."""
@@ -165,9 +161,7 @@ class TaskViewSet(ListRetrieveMixin, ApiViewSet):
     )
     @idempotent()
     def create(self, request: Request) -> Response:
-        data = TaskCreateIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = self.validated(TaskCreateIn)
         customer = visible_customers(user=request.user).filter(pk=fields.pop("customer")).first()
         if customer is None:
             # Missing and forbidden look alike.
@@ -181,14 +175,12 @@ class TaskViewSet(ListRetrieveMixin, ApiViewSet):
         elif not can_be_assigned(user=assignee, customer=customer):
             raise _not_assignable()
         task = create_task(actor=request.user, customer=customer, assignee=assignee, **fields)
-        return self.respond_with(task, status=201, headers={"Location": f"{request.path.rstrip('/')}/{task.pk}/"})
+        return self.respond_created(task)
 
     @extend_schema(summary="Change, reschedule or reassign an open task", request=TaskChangeIn)
     @conditional()
     def partial_update(self, request: Request, pk: str) -> Response:
-        data = TaskChangeIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        changes: dict[str, Any] = dict(data.validated_data)
+        changes: dict[str, Any] = self.validated(TaskChangeIn, partial=True)
         task = self.get_object()
         details = {name: changes[name] for name in ("title", "description", "priority") if name in changes}
         if details:
@@ -210,18 +202,16 @@ class TaskViewSet(ListRetrieveMixin, ApiViewSet):
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     @conditional(required=False)
     def complete(self, request: Request, pk: str) -> Response:
-        data = TaskCompleteIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        task = complete_task(actor=request.user, task=self.get_object(), **data.validated_data)
+        changes = self.validated(TaskCompleteIn)
+        task = complete_task(actor=request.user, task=self.get_object(), **changes)
         return self.respond_with(_reloaded(task))
 
     @extend_schema(summary="Cancel an open task (kept for the record)", request=TaskCancelIn, responses={200: TaskOut})
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     @conditional(required=False)
     def cancel(self, request: Request, pk: str) -> Response:
-        data = TaskCancelIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        task = cancel_task(actor=request.user, task=self.get_object(), **data.validated_data)
+        changes = self.validated(TaskCancelIn)
+        task = cancel_task(actor=request.user, task=self.get_object(), **changes)
         return self.respond_with(_reloaded(task))
 
 

@@ -79,12 +79,19 @@ def create_task(
     return task
 
 
-@transaction.atomic
-def complete_task(*, actor: User | None, task: Task, outcome: str = "") -> Task:
+def _locked_open_task(*, actor: User | None, task: Task, refusal: str) -> Task:
+    """The task, locked for the caller's transaction, when the actor may edit and it is still
+    open; a task done or cancelled meanwhile is a Conflict saying `refusal`."""
     ensure_can_edit(actor)
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.status != Task.Status.OPEN:
-        raise Conflict("This task is no longer open.")
+        raise Conflict(refusal)
+    return task
+
+
+@transaction.atomic
+def complete_task(*, actor: User | None, task: Task, outcome: str = "") -> Task:
+    task = _locked_open_task(actor=actor, task=task, refusal="This task is no longer open.")
     task.status = Task.Status.DONE
     task.outcome = outcome
     task.completed_at = timezone.now()
@@ -97,10 +104,7 @@ def complete_task(*, actor: User | None, task: Task, outcome: str = "") -> Task:
 def reschedule_task(
     *, actor: User | None, task: Task, due_at: dt.datetime, reminder_at: dt.datetime | None = None
 ) -> Task:
-    ensure_can_edit(actor)
-    task = Task.objects.select_for_update().get(pk=task.pk)
-    if task.status != Task.Status.OPEN:
-        raise Conflict("Only an open task can be rescheduled.")
+    task = _locked_open_task(actor=actor, task=task, refusal="Only an open task can be rescheduled.")
     before = task.due_at
     task.due_at, task.reminder_at = due_at, reminder_at
     _validate(task)
@@ -111,10 +115,7 @@ def reschedule_task(
 
 @transaction.atomic
 def reassign_task(*, actor: User | None, task: Task, assignee: User) -> Task:
-    ensure_can_edit(actor)
-    task = Task.objects.select_for_update().get(pk=task.pk)
-    if task.status != Task.Status.OPEN:
-        raise Conflict("Only an open task can be reassigned.")
+    task = _locked_open_task(actor=actor, task=task, refusal="Only an open task can be reassigned.")
     if not assignee.is_active:
         raise DomainError("Tasks can only be assigned to an active employee.", field="assignee")
     _ensure_assignable(assignee, task.customer)
@@ -135,10 +136,7 @@ def update_task_details(
     priority: int | None = None,
 ) -> Task:
     """Edit what a task says and how urgent it is; its customer and origin stay as recorded."""
-    ensure_can_edit(actor)
-    task = Task.objects.select_for_update().get(pk=task.pk)
-    if task.status != Task.Status.OPEN:
-        raise Conflict("Only an open task can be edited.")
+    task = _locked_open_task(actor=actor, task=task, refusal="Only an open task can be edited.")
     before = {"title": task.title, "description": task.description, "priority": task.priority}
     if title is not None:
         task.title = title.strip()
@@ -159,10 +157,7 @@ def update_task_details(
 @transaction.atomic
 def cancel_task(*, actor: User | None, task: Task, reason: str = "") -> Task:
     """Cancel an open task (tasks are kept for the record, never deleted)."""
-    ensure_can_edit(actor)
-    task = Task.objects.select_for_update().get(pk=task.pk)
-    if task.status != Task.Status.OPEN:
-        raise Conflict("This task is no longer open.")
+    task = _locked_open_task(actor=actor, task=task, refusal="This task is no longer open.")
     task.status = Task.Status.CANCELLED
     task.outcome = reason
     task.save(update_fields=["status", "outcome", "updated_at"])

@@ -118,6 +118,17 @@ def _row(request: HttpRequest, task: Task, **extra: Any) -> HttpResponse:
     return render(request, "tasks/_task_row.html", context)
 
 
+def _changed(request: HttpRequest, task: Task, message: str) -> HttpResponse:
+    """After a change: the page goes back with `message`; htmx gets the row re-read through the
+    selector, and the page is told ("task-updated") so its other panels refresh."""
+    if not request.htmx:
+        messages.success(request, message)
+        return _back(request, task)
+    response = _row(request, task_for_user(user=request.user, task_id=task.pk))
+    response["HX-Trigger"] = "task-updated"
+    return response
+
+
 @login_required
 @require_POST
 def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
@@ -149,12 +160,7 @@ def task_reschedule(request: HttpRequest, task_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with domain_errors_on(form):
             task = reschedule_task(actor=request.user, task=task, **form.cleaned_data)
-            if not request.htmx:
-                messages.success(request, "Task rescheduled.")
-                return _back(request, task)
-            response = _row(request, task_for_user(user=request.user, task_id=task.pk))
-            response["HX-Trigger"] = "task-updated"
-            return response
+            return _changed(request, task, "Task rescheduled.")
     if request.htmx:  # the row asks for its form, or gets it back with the errors
         return _row(request, task, reschedule_form=form)
     return render(request, "tasks/reschedule.html", {"task": task, "form": form, "next": _next_of(request)})
@@ -171,12 +177,7 @@ def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
         assignee = form.cleaned_data["assignee"]
         with domain_errors_on(form):
             task = reassign_task(actor=request.user, task=task, assignee=assignee)
-            if not request.htmx:
-                messages.success(request, f"Task given to {assignee.get_full_name() or assignee.get_username()}.")
-                return _back(request, task)
-            response = _row(request, task_for_user(user=request.user, task_id=task.pk))
-            response["HX-Trigger"] = "task-updated"
-            return response
+            return _changed(request, task, f"Task given to {assignee.get_full_name() or assignee.get_username()}.")
     if request.htmx:  # the row asks for its form, or gets it back with the errors
         return _row(request, task, reassign_form=form)
     return render(request, "tasks/reassign.html", {"task": task, "form": form, "next": _next_of(request)})

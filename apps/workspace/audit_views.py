@@ -18,13 +18,18 @@ from apps.workspace.audit_forms import AuditSearchForm
 from apps.workspace.audit_trail import audit_page, can_read_audit_trail, prepare_audit_export
 
 
+def _search_form(request: HttpRequest) -> AuditSearchForm:
+    """The search a compliance reader asked for; anyone else gets the 404 of a page they may not see."""
+    if not can_read_audit_trail(user=request.user):
+        raise Http404("No such page.")
+    return AuditSearchForm(request.GET)
+
+
 @login_required
 @require_GET
 def audit_trail(request: HttpRequest) -> HttpResponse:
     """Compliance's audit trail: search by customer, actor, action and dates; newest first."""
-    if not can_read_audit_trail(user=request.user):
-        raise Http404("No such page.")
-    form = AuditSearchForm(request.GET)
+    form = _search_form(request)
     page = None
     if form.is_valid():
         page = audit_page(user=request.user, query=form.to_query(), before=form.cleaned_data.get("before"))
@@ -43,9 +48,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
 @require_GET
 def audit_trail_export(request: HttpRequest) -> HttpResponse:
     """The search as CSV; the export is recorded in the trail before the first byte is sent."""
-    if not can_read_audit_trail(user=request.user):
-        raise Http404("No such page.")
-    form = AuditSearchForm(request.GET)
+    form = _search_form(request)
     if not form.is_valid():
         return HttpResponseBadRequest("Fix the search before exporting it.")
     lines = prepare_audit_export(user=request.user, query=form.to_query())

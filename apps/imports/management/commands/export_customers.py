@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tempfile
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -68,25 +69,16 @@ class Command(BaseCommand):
             self._export_to_storage(actor, filters, options["include_pii"], file_format, options["reason"])
             return
         try:
-            if output is None:
+            target = nullcontext(self.stdout._out) if output is None else output.open("w", encoding="utf-8", newline="")
+            with target as handle:
                 rows = export_customers(
                     actor=actor,
                     filters=filters,
                     include_pii=options["include_pii"],
                     reason=options["reason"],
                     file_format=file_format,
-                    out=self.stdout._out,
+                    out=handle,
                 )
-            else:
-                with output.open("w", encoding="utf-8", newline="") as handle:
-                    rows = export_customers(
-                        actor=actor,
-                        filters=filters,
-                        include_pii=options["include_pii"],
-                        reason=options["reason"],
-                        file_format=file_format,
-                        out=handle,
-                    )
         except PermissionDenied as error:
             if output is not None:
                 output.unlink(missing_ok=True)
