@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "apps.leads",
     "apps.imports",
     "apps.demo",
+    "apps.break_glass",
 ]
 
 MIDDLEWARE = [

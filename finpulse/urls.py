@@ -16,6 +16,7 @@ urlpatterns = [
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("portfolio/", include("apps.customers.portfolio_urls")),
     path("approvals/", include("apps.approvals.urls")),
+    path("break-glass/", include("apps.break_glass.urls")),
     path("customers/", include("apps.workspace.customer_urls")),
     # Interactions, tasks and products own their full paths (customers/<id>/timeline/, tasks/, …),
     # distinct from the customers app's own, so they are included at the root.

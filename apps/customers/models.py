@@ -308,3 +308,32 @@ class CustomerRelationship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_customer_id} {self.kind} {self.to_customer_id}"
+
+
+class BreakGlassGrant(models.Model):
+    """Time-limited access to one customer outside a manager's book (break-glass).
+
+    Granted only when a second person approves the manager's stated reason (four eyes), for
+    FINPULSE_BREAK_GLASS_HOURS; read by the one visibility rule (apps/customers/visibility.py),
+    so it opens that customer everywhere the manager's book would, and nothing else, until
+    `expires_at`. Rows are kept as the record of who looked where and why.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_grants")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="break_glass_grants")
+    reason = models.CharField(max_length=500)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    change_request_id = models.BigIntegerField(null=True, blank=True)
+    starts_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["user", "expires_at"], name="break_glass_user_expiry_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=F("starts_at")), name="break_glass_ends_after_start"),
+            models.CheckConstraint(condition=~Q(approved_by=F("user")), name="break_glass_approved_by_another"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → customer {self.customer_id} until {self.expires_at:%Y-%m-%d %H:%M}"

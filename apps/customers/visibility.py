@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from apps.core.errors import NotFound, PermissionDenied
-from apps.customers.models import Customer, CustomerUserObjectPermission
+from apps.customers.models import BreakGlassGrant, Customer, CustomerUserObjectPermission
 from apps.identity import roles
 from apps.identity.roles import may_edit_customers
 
@@ -109,17 +110,23 @@ def portfolio_managers(*, user: User) -> QuerySet[User]:
 def users_who_see(*, customer: Customer) -> QuerySet[User]:
     """The reverse of customer_scope for one customer: every active user who may open it.
 
-    Administrators and compliance officers, the branch managers of its branch, and whoever
-    holds the view permission on it (its primary manager and anyone granted access).
+    Administrators and compliance officers, the branch managers of its branch, whoever holds
+    the view permission on it (its primary manager and anyone granted access), and whoever
+    holds a break-glass grant on it in force now.
     """
+    now = timezone.now()
     granted = CustomerUserObjectPermission.objects.filter(
         content_object_id=customer.pk, permission__codename="view_customer"
     ).values("user_id")
+    break_glass = BreakGlassGrant.objects.filter(customer=customer, starts_at__lte=now, expires_at__gt=now).values(
+        "user_id"
+    )
     group = Group.objects.filter(user=OuterRef("pk"))
     sees = (
         Q(is_superuser=True)
         | Q(Exists(group.filter(name__in=[roles.ADMINISTRATOR, roles.COMPLIANCE_OFFICER])))
         | Q(pk__in=granted)
+        | Q(pk__in=break_glass)
     )
     if customer.branch_id is not None:
         sees |= Q(Exists(group.filter(name=roles.BRANCH_MANAGER)), branch_id=customer.branch_id)
@@ -142,7 +149,8 @@ class CustomerScope:
     compliance officers; a branch manager's branch (a role filter, not per-object rows) plus
     what is assigned to them; anyone else, the customers they hold the view object
     permission on in guardian's direct foreign-key table (user permissions only: FinPulse
-    grants no group object permissions and no global view permission to managers).
+    grants no group object permissions and no global view permission to managers). Managers
+    also see a customer they hold a break-glass grant on, while it is in force (granted_ids).
 
     Decided once, it can be put on several tables (the dashboard filters five sections by
     one scope). guardian's get_objects_for_user would wrap the direct table in two more
@@ -177,6 +185,30 @@ class CustomerScope:
             permission__codename="view_customer",
         ).values("content_object_id")
 
+    @cached_property
+    def granted_ids(self) -> QuerySet[BreakGlassGrant, Any]:  # Any: rows of a values() subquery
+        """Ids of the customers opened to the user by a break-glass grant in force now.
+
+        Approved by a second person for a stated reason, for FINPULSE_BREAK_GLASS_HOURS
+        (apps/break_glass); once `expires_at` has passed the customer is outside the book again,
+        with nothing to revoke.
+        """
+        now = timezone.now()
+        return (
+            BreakGlassGrant.objects.filter(user_id=self.user_id or 0, starts_at__lte=now, expires_at__gt=now)
+            .order_by()
+            .values("customer_id")
+        )
+
+    @cached_property
+    def held_ids(self) -> QuerySet[CustomerUserObjectPermission, Any]:  # Any: rows of a values() subquery
+        """The user's own customers: assigned (object permission) or opened by break-glass.
+
+        One UNION ALL subquery, so each query still starts from the manager's few rows (see
+        assigned_ids) and the grant table adds an index range that is empty for nearly everyone.
+        """
+        return self.assigned_ids.union(self.granted_ids, all=True)
+
     def rows(self, field: str = "customer") -> Q:
         """A filter on `field` (a foreign key to Customer) for rows under the visible customers."""
         if self.sees_all:
@@ -185,7 +217,7 @@ class CustomerScope:
             return Q(**{f"{field}_id__in": []})  # matches nothing; Django sends no query at all
         if self.branch_id is not None:
             return Q(**{f"{field}__in": self.customers().values("pk")})
-        return Q(**{f"{field}_id__in": self.assigned_ids})
+        return Q(**{f"{field}_id__in": self.held_ids})
 
     def customers(self) -> QuerySet[Customer]:
         customers = Customer.objects.all()
@@ -194,8 +226,8 @@ class CustomerScope:
         if self.sees_none:
             return customers.none()
         if self.branch_id is not None:
-            return customers.filter(Q(branch_id=self.branch_id) | Q(pk__in=self.assigned_ids))
-        return customers.filter(pk__in=self.assigned_ids)
+            return customers.filter(Q(branch_id=self.branch_id) | Q(pk__in=self.held_ids))
+        return customers.filter(pk__in=self.held_ids)
 
 
 def customer_scope(*, user: User) -> CustomerScope:  # Any: AnonymousUser sees nothing

@@ -37,6 +37,8 @@ class Kind(models.TextChoices):
     LLM_BUDGET = "llm_budget", "LLM daily budget reached (administrators)"
     # To administrators, in the bell only: an email about an email that may not have gone.
     DELIVERY_UNKNOWN = "delivery_unknown", "Delivery outcome unknown (administrators)"
+    # Break-glass access to a customer: its manager, compliance and the person who asked.
+    BREAK_GLASS = "break_glass", "Break-glass access to a customer"
 
 
 # Kinds an employee receives, with the channels they get when they have chosen nothing.
