@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
-from apps.accounts.positions import BookPosition, book_positions
+from apps.accounts.positions import BookPosition, book_positions, holding_positions
 from apps.core.business_date import business_today
 from apps.core.fx import Conversion, conversions_on, reporting_currency
 from apps.core.windows import relationship_cadence_days
@@ -260,7 +260,7 @@ def ladder_week_dates(today: dt.date, index: int) -> tuple[dt.date, dt.date]:
 
 
 def _week_of_maturity(today: dt.date) -> Any:  # Any: a query expression
-    return DaysFrom(F("holding__maturity_date"), Value(today, output_field=DateField())) / Value(7)
+    return DaysFrom(F("maturity_date"), Value(today, output_field=DateField())) / Value(7)
 
 
 def _maturing(parties: QuerySet[HoldingParty], today: dt.date) -> QuerySet[HoldingParty]:
@@ -342,8 +342,10 @@ def book_report(
     per_manager = shows_managers(user)
     parties = _parties(scope)
 
-    positions = book_positions(parties, category=F("holding__category"))
-    maturing = book_positions(_maturing(parties, today), week=_week_of_maturity(today))
+    positions = holding_positions(parties, fp_category=F("category"))
+    maturing = holding_positions(
+        parties, Q(maturity_date__range=maturity_ladder_window(today)), fp_week=_week_of_maturity(today)
+    )
     manager_key = Coalesce(F("customer__primary_manager_id"), Value(UNASSIGNED))
     by_manager = book_positions(parties, manager=manager_key) if per_manager else []
     maturing_by_manager = book_positions(_maturing(parties, today), manager=manager_key) if per_manager else []
@@ -361,13 +363,13 @@ def book_report(
         for side, total in (("held", held), ("owed", owed)):
             money = _money(position, side, conversions)
             if money.amount:
-                category = position.group["category"]
+                category = position.group["fp_category"]
                 rows.append(PositionRow(category, labels.get(category, category), side, money, position.holdings))
                 total.add(money)
 
     ladder = [LadderWeek(index, *ladder_week_dates(today, index)) for index in range(LADDER_WEEKS)]
     for position in maturing:
-        week = ladder[int(position.group["week"])]
+        week = ladder[int(position.group["fp_week"])]
         week.holdings += position.holdings
         for side, amounts, total in (("held", week.held, week.held_total), ("owed", week.owed, week.owed_total)):
             money = _money(position, side, conversions)
