@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.core.presentation import count_noun
+
 
 class Alert(models.Model):
     class Rule(models.TextChoices):
@@ -86,7 +88,7 @@ class Alert(models.Model):
         return (self.due_on - today).days if self.due_on else None
 
     def when(self, today: dt.date) -> str:
-        """The deadline in words, as the list shows it: "due today", "in 3 days", "2 days ago"."""
+        """The deadline in words, as the list shows it: "due today", "in 3 days", "overdue by 2 days"."""
         days = self.days_left(today)
         if days is None:
             return ""
@@ -96,7 +98,11 @@ class Alert(models.Model):
             return "due tomorrow"
         if days > 1:
             return f"in {days} days"
-        return "1 day ago" if days == -1 else f"{-days} days ago"
+        return f"overdue by {count_noun(-days, 'day')}"
+
+    def is_overdue(self, today: dt.date) -> bool:
+        """Past its deadline and still waiting for the manager."""
+        return self.due_on is not None and self.due_on < today and self.is_actionable
 
     @property
     def is_actionable(self) -> bool:

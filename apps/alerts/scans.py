@@ -36,7 +36,7 @@ from apps.alerts.services import (
     wake_snoozed_alerts,
 )
 from apps.core.business_date import business_today
-from apps.core.presentation import count_noun, days_from_today
+from apps.core.presentation import count_noun, days_from_today, with_article
 from apps.core.templatetags.finpulse import format_rate
 from apps.core.windows import (
     RATE_PRECEDENCE,
@@ -58,7 +58,7 @@ from apps.identity import roles
 from apps.identity.models import User
 from apps.interactions.models import Interaction
 from apps.notifications.models import Kind
-from apps.products.models import ProductRate
+from apps.products.models import ProductRate, Segment
 from apps.tasks.models import Task
 from apps.tasks.selectors import business_day_bounds
 
@@ -97,6 +97,11 @@ class ScanReport:
 
     def total(self, what: str) -> int:
         return sum(getattr(report, what) for report in self.rules.values())
+
+
+def segment_label(segment: str) -> str:
+    """A segment as a reason sentence names it: 'affluent', 'private banking'."""
+    return str(Segment(segment).label).lower() if segment in Segment.values else segment
 
 
 def business_now(today: dt.date) -> dt.datetime:
@@ -397,7 +402,8 @@ def scan_relationships(*, today: dt.date, batch_size: int, report: RuleReport) -
                         manager_id=customer.primary_manager_id,
                         title=f"{customer.display_name}: overdue relationship contact",
                         reason=(
-                            f"A {segment} customer should be contacted every {days} days; "
+                            f"{with_article(segment_label(segment)).capitalize()} customer should be contacted "
+                            f"every {count_noun(int(days), 'day')}; "
                             f"this customer was {contacted}."
                         ),
                         notification_kind=Kind.RELATIONSHIP,

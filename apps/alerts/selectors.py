@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Case, DateField, F, Q, QuerySet, Value, When
+from django.db.models import F, Q, QuerySet
 
 from apps.alerts.models import Alert
-from apps.core.business_date import business_today
 from apps.core.errors import NotFound
 from apps.customers.visibility import visible_customers
 
@@ -25,8 +24,8 @@ def visible_alerts(*, user: User) -> QuerySet[Alert]:
 def my_alerts(*, user: User, status: str = "", rule: str = "", customer: str = "") -> QuerySet[Alert]:
     """A manager's list: alerts addressed to them on customers they still see, most urgent first.
 
-    Urgent means the nearest deadline (days left, past due counting as today), then the most
-    money at stake, so a deposit maturing today always heads the first page. Active alerts unless a state is asked for;
+    Urgent means the fewest days left, past due first (most overdue at the top), then the most
+    money at stake. Active alerts unless a state is asked for;
     `rule` narrows to one rule, `customer` to a customer number (external id) or part of a name.
     """
     alerts = visible_alerts(user=user).filter(manager=user)
@@ -38,13 +37,9 @@ def my_alerts(*, user: User, status: str = "", rule: str = "", customer: str = "
         alerts = alerts.filter(
             Q(customer__external_id__iexact=customer) | Q(customer__display_name__icontains=customer)
         )
-    # Past due counts as due today: a review overdue for weeks is no more urgent than money
-    # moving today, so a deposit maturing today is never pushed down the list by old backlog.
-    today = business_today()
-    urgency = Case(When(due_on__lt=today, then=Value(today)), default=F("due_on"), output_field=DateField())
-    return alerts.order_by(
-        urgency.asc(nulls_last=True), F("amount").desc(nulls_last=True), F("due_on").asc(nulls_last=True), "pk"
-    )
+    # Past due first, most overdue first (docs/decisions.md): a banker works the backlog before
+    # what falls due later; the list marks those alerts overdue. Same deadline: most money first.
+    return alerts.order_by(F("due_on").asc(nulls_last=True), F("amount").desc(nulls_last=True), "pk")
 
 
 def alert_for_user(*, user: User, alert_id: Any) -> Alert:

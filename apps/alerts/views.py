@@ -38,6 +38,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     for alert in page:
         alert.due_text = alert.when(today)
         alert.is_urgent = alert.due_on is not None and alert.due_on <= today + dt.timedelta(days=URGENT_DAYS)
+        alert.overdue = alert.is_overdue(today)
     # The pager keeps the filters: page 2 of "maturities" is still maturities.
     query = urlencode({name: value for name, value in chosen.items() if value})
     context = {

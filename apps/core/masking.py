@@ -30,4 +30,20 @@ def mask_national_id(value: str | None) -> str:
 
 def mask_value(value: object) -> str:
     """Generic mask for audit change sets of PII fields: length-free, never reversible."""
-    return "" if value in (None, "") else "[redacted]"
+    return "" if value in (None, "") else REDACTED
+
+
+# Personal data an audit record may name (apps.customers' PII fields, plus the names of a
+# reveal). A value recorded under one of these keys is shown masked even if a writer forgot to
+# mask it; a test keeps this in step with apps.customers.models.PII_FIELDS.
+AUDIT_PII_KEYS = frozenset({"date_of_birth", "national_id", "email", "phone", "address", "number"})
+REDACTED = "[redacted]"
+
+
+def mask_audit_value(key: str, value: object) -> object:
+    """A recorded value as the trail may show it: PII keys masked, anything else as recorded."""
+    if key not in AUDIT_PII_KEYS or value in (None, "", REDACTED):
+        return value
+    if isinstance(value, list | tuple):
+        return [mask_audit_value(key, item) for item in value]
+    return mask_value(value)

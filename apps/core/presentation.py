@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from apps.core.masking import mask_audit_value
+
 # What each rule is about, by the code rules and tasks record (source_rule "maturity:30d").
 _RULES = {
     "maturity": ("Matures", "within {n} days"),
@@ -32,6 +34,16 @@ _RULE_CODE = re.compile(r"^(?P<rule>[a-z_]+):(?P<arg>[a-z0-9_]+)$")
 def count_noun(count: int, singular: str, plural: str | None = None) -> str:
     """'1 day', '2 days', '0 days'."""
     return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def with_article(phrase: str) -> str:
+    """'an affluent', 'a premium': the indefinite article that agrees with the phrase's sound.
+
+    The vowel-letter rule fits the bank's words (segments, product kinds); a phrase that needs
+    another article is written out where it is used.
+    """
+    phrase = phrase.strip()
+    return f"{'an' if phrase[:1].lower() in 'aeiou' and phrase else 'a'} {phrase}".rstrip()
 
 
 def days_from_today(days: int) -> str:
@@ -81,3 +93,39 @@ def rule_label(code: str | None) -> str:
             return f"{subject} today"
         return f"{subject} {window.format(n=days)}".replace(" 1 days", " 1 day")
     return f"{rule.replace('_', ' ').capitalize()} ({arg.replace('_', ' ')})"
+
+
+def _audit_text(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{field_words(str(k))}: {_audit_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_audit_text(item) for item in value) if value else "none"
+    return str(value)
+
+
+def field_words(key: str) -> str:
+    """'primary_manager' reads 'Primary manager'."""
+    return key.replace("_", " ").strip().capitalize()
+
+
+def audit_lines(record: object, *, changes: bool = False) -> list[tuple[str, str]]:
+    """An audit event's changes or metadata as (label, text) lines, PII keys masked.
+
+    A change set's [old, new] reads "old → new"; nested values read "key: value; ...".
+    Never a Python repr: the audit trail is read by people.
+    """
+    if not isinstance(record, dict):
+        return [] if record in (None, "", [], {}) else [("Value", _audit_text(record))]
+    lines = []
+    for key, value in record.items():
+        value = mask_audit_value(str(key), value)
+        if changes and isinstance(value, list | tuple) and len(value) == 2:
+            text = f"{_audit_text(value[0])} → {_audit_text(value[1])}"
+        else:
+            text = _audit_text(value)
+        lines.append((field_words(str(key)), text))
+    return lines

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 
 from apps.core.audit import change_set, record_audit_event
 from apps.core.business_date import business_today
@@ -64,6 +64,47 @@ def _check_terms(product: Product) -> None:
         product.full_clean(exclude=["branches"])
     except ValidationError as error:
         raise_as_domain_error(error)
+
+
+def minimum_and_slabs_problem(*, minimum: Decimal | None, lowest_slab: Decimal, currency: str) -> str:
+    """The one rule between a product's minimum amount and its rate slabs of one date.
+
+    No slab starts below the minimum, and the lowest slab starts at it: the catalog never
+    quotes a rate for an amount the product does not take, nor takes an amount it has no rate
+    for. Adding a slab (add_product_rate) and changing the minimum (update_product) both ask
+    this; '' means they agree.
+    """
+    minimum = minimum or Decimal("0")
+    if lowest_slab < minimum:
+        return f"The product takes {format_amount_range(minimum, None, currency)}: a slab cannot start below that."
+    if lowest_slab != minimum:
+        return f"The lowest slab must start at the product's minimum amount ({format_amount(minimum)} {currency})"
+    return ""
+
+
+def _check_minimum_against_slabs(product: Product) -> None:
+    """The minimum agrees with the slabs in force today and every slab dated later.
+
+    Slabs superseded before today are history (what customers were quoted) and are not judged
+    against today's minimum.
+    """
+    rates = ProductRate.objects.filter(product=product)
+    in_force = rates.filter(effective_from__lte=business_today()).order_by("-effective_from")
+    since = in_force.values_list("effective_from", flat=True).first()
+    if since is not None:
+        rates = rates.filter(effective_from__gte=since)
+    lowest_by_date = rates.values("effective_from").annotate(lowest=Min("min_amount")).order_by("effective_from")
+    for row in lowest_by_date:
+        problem = minimum_and_slabs_problem(
+            minimum=product.min_amount, lowest_slab=row["lowest"], currency=product.currency
+        )
+        if problem:
+            # Whichever way the minimum misses, the slabs of that date do not start at it.
+            raise DomainError(
+                f"The lowest slab must start at the product's minimum amount: the slabs from {row['effective_from'].day} {row['effective_from']:%b %Y} start at "
+                f"{format_amount(row['lowest'])} {product.currency}. Add slabs that start at the new minimum first.",
+                field="min_amount",
+            )
 
 
 def _audit_value(value: Any) -> Any:
@@ -157,18 +198,16 @@ def add_product_rate(
         raise DomainError("The slab's upper amount must be above its lower amount.", field="max_amount")
     # Lock the product so two slabs for the same date cannot both pass the overlap check.
     product_min = Product.objects.select_for_update().filter(pk=product.pk).values_list("min_amount", flat=True).get()
-    product_min = product_min or Decimal("0")
-    minimum = format_amount_range(product_min, None, product.currency)
-    if min_amount < product_min:
-        raise DomainError(f"The product takes {minimum}: a slab cannot start below that.", field="min_amount")
     same_day = ProductRate.objects.filter(product=product, effective_from=effective_from)
     lowest = same_day.order_by("min_amount").values_list("min_amount", flat=True).first()
-    if (lowest is None or min_amount < lowest) and min_amount != product_min:
-        raise DomainError(
-            f"The lowest slab must start at the product's minimum amount ({format_amount(product_min)}"
-            f" {product.currency}); add that slab first.",
-            field="min_amount",
-        )
+    problem = minimum_and_slabs_problem(
+        minimum=product_min,
+        lowest_slab=min_amount if lowest is None else min(min_amount, lowest),
+        currency=product.currency,
+    )
+    if problem:
+        below = min_amount < (product_min or Decimal("0"))
+        raise DomainError(problem if below else f"{problem}; add that slab first.", field="min_amount")
     for other in same_day.filter(Q(max_amount__isnull=True) | Q(max_amount__gt=min_amount)):
         amounts_meet = _overlaps(min_amount, max_amount, other.min_amount, other.max_amount, inclusive=False)
         terms_meet = _overlaps(
@@ -248,6 +287,8 @@ def update_product(
         setattr(product, name, value)
     _tidy(product, changes)
     _check_terms(product)
+    if "min_amount" in changes:
+        _check_minimum_against_slabs(product)
     diff = change_set(before, {name: _audit_value(getattr(product, name)) for name in changes})
     metadata: dict[str, Any] = {}
     if branches is not None:

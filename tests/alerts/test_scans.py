@@ -305,3 +305,17 @@ def test_only_branch_managers_of_the_customers_branch_get_escalations(manager):
 
     assert Alert.objects.filter(rule=Alert.Rule.TASK_ESCALATION).count() == 0
     assert report.rules["task_escalation"].unassigned == 1
+
+
+@pytest.mark.parametrize(
+    ("segment", "opening"),
+    [("affluent", "An affluent"), ("premium", "A premium"), ("private", "A private banking")],
+)
+def test_a_relationship_reason_reads_as_a_sentence(manager, settings, segment, opening):
+    settings.FINPULSE_RELATIONSHIP_CADENCE_DAYS = {segment: 90}
+    customer(manager, segment=segment, customer_since=TODAY - dt.timedelta(days=120))
+
+    run_scans(only={"relationship"})
+
+    reason = Alert.objects.get(rule=Alert.Rule.RELATIONSHIP).reason
+    assert reason.startswith(f"{opening} customer should be contacted every 90 days; ")

@@ -100,8 +100,9 @@ def test_the_pager_keeps_the_filters(client, manager):
     assert len(second) == 5
 
 
-def test_old_overdue_reviews_do_not_push_a_deposit_maturing_today_down(client, manager):
-    for weeks in range(1, 31):
+def test_past_due_alerts_come_first_most_overdue_first_and_are_marked_overdue(client, manager):
+    # Decision 55: a banker works what is already late before what falls due today.
+    for weeks in (1, 3, 2):
         customer(manager, kyc_review_date=TODAY - dt.timedelta(weeks=weeks))
     today = deposit(customer(manager), deposit_product(), 0)
     tomorrow = deposit(customer(manager), deposit_product(), 1)
@@ -110,7 +111,27 @@ def test_old_overdue_reviews_do_not_push_a_deposit_maturing_today_down(client, m
 
     response, alerts = _listed(client)
 
-    assert response.context["page"].paginator.count == 32
-    assert [a.object_id for a in alerts[:1]] == [today.pk]
-    assert all(a.rule == Alert.Rule.KYC_REVIEW for a in alerts[1:25])
-    assert tomorrow.pk not in [a.object_id for a in alerts]  # due tomorrow: after everything due by today
+    assert [a.rule for a in alerts[:3]] == [Alert.Rule.KYC_REVIEW] * 3
+    assert [a.due_on for a in alerts[:3]] == sorted(a.due_on for a in alerts[:3])
+    assert [a.object_id for a in alerts[3:]] == [today.pk, tomorrow.pk]
+    body = response.content.decode()
+    assert body.count('class="badge badge--overdue">Overdue</span>') == 3
+    assert "overdue by 21 days" in body and "overdue by 7 days" in body
+
+
+def test_the_pager_numbers_its_pages_and_keeps_the_filters(client, manager):
+    product = deposit_product()
+    owner = customer(manager)
+    for days in range(0, 30):
+        deposit(owner, product, days)
+        deposit(owner, product, days)
+    run_scans(only={"maturity"})
+    client.force_login(manager)
+
+    response, _ = _listed(client, rule=Alert.Rule.MATURITY, page=2)
+
+    body = response.content.decode()
+    assert '<span aria-current="page">2</span>' in body
+    assert 'href="?rule=maturity&amp;page=1" aria-label="Page 1"' in body
+    assert 'href="?rule=maturity&amp;page=3" aria-label="Page 3"' in body
+    assert "Page 2 of 3" in body

@@ -137,3 +137,26 @@ def test_the_nav_links_the_audit_trail_for_compliance_only(client, compliance_of
 
     client.force_login(manager)
     assert reverse("audit:trail") not in client.get(reverse("customers:list")).text
+
+
+def test_the_trail_shows_changes_and_details_as_key_value_lines_with_pii_masked(client, compliance_officer):
+    from apps.core.masking import AUDIT_PII_KEYS
+    from apps.customers.models import PII_FIELDS
+
+    record_audit_event(
+        actor=None,
+        action="customer.updated",
+        changes={"segment": ["mass", "premium"], "email": ["[redacted]", "[redacted]"]},
+        metadata={"reason": "Annual review", "phone": "+447700900059", "filters": {"branch": "LON"}},
+    )
+    client.force_login(compliance_officer)
+
+    body = client.get(reverse("audit:trail")).content.decode()
+
+    assert "<dt>Segment:</dt><dd>mass → premium</dd>" in body
+    assert "<dt>Reason:</dt><dd>Annual review</dd>" in body
+    assert "<dt>Filters:</dt><dd>Branch: LON</dd>" in body
+    assert "<dt>Phone:</dt><dd>[redacted]</dd>" in body
+    assert "+447700900059" not in body
+    assert "{&#x27;" not in body and "{'" not in body and "['mass'" not in body
+    assert set(PII_FIELDS) <= AUDIT_PII_KEYS

@@ -102,3 +102,44 @@ def test_the_demo_catalogs_slabs_start_at_each_products_minimum():
         for day in {rate.days_ago for rate in spec.rates}:
             lowest = min(D(rate.min_amount) for rate in spec.rates if rate.days_ago == day)
             assert lowest == minimum, (spec.code, day)
+
+
+def test_raising_a_products_minimum_above_its_slabs_is_refused(loan, today):
+    from apps.products.services import update_product
+
+    with pytest.raises(DomainError, match="lowest slab must start at the product's minimum") as error:
+        update_product(actor=None, product=loan, min_amount=D("5000"))
+
+    assert error.value.field == "min_amount"
+    loan.refresh_from_db()
+    assert loan.min_amount == D("1000")
+
+
+def test_lowering_a_products_minimum_below_its_slabs_is_refused(loan, today):
+    from apps.products.services import update_product
+
+    with pytest.raises(DomainError, match="lowest slab must start at the product's minimum"):
+        update_product(actor=None, product=loan, min_amount=D("500"))
+
+
+def test_a_minimum_that_matches_the_slabs_in_force_and_later_is_accepted(loan, today):
+    from apps.products.services import update_product
+
+    later = dt.date(2026, 7, 1)
+    add_product_rate(actor=None, product=loan, effective_from=later, rate=D("9"), min_amount=D("1000"))
+
+    update_product(actor=None, product=loan, min_amount=D("1000"), max_amount=D("60000"))
+
+    loan.refresh_from_db()
+    assert loan.max_amount == D("60000")
+
+
+def test_a_future_dated_slab_set_holds_the_minimum_too(loan, today):
+    from apps.products.services import update_product
+
+    # Today's slabs start at 1,000; a later set starting at 1,000 also exists. Moving the
+    # minimum to 2,000 breaks both, and the message names the first date that disagrees.
+    add_product_rate(actor=None, product=loan, effective_from=dt.date(2026, 7, 1), rate=D("9"), min_amount=D("1000"))
+
+    with pytest.raises(DomainError, match="slabs from 1 Jan 2026 start at 1,000"):
+        update_product(actor=None, product=loan, min_amount=D("2000"))

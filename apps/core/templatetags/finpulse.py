@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.utils.dates import MONTHS_3
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from apps.core import presentation
@@ -184,6 +184,22 @@ def time_tag(value: Any) -> SafeString | str:
     if isinstance(value, dt.datetime):
         text += f" {value.hour:02d}:{value.minute:02d}"
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), text)
+
+
+@register.filter
+def audit_details(record: Any, kind: str = "") -> SafeString | str:
+    """`{{ event.changes|audit_details:"changes" }}`: key: value lines (PII masked), never a dict repr."""
+    lines = presentation.audit_lines(record, changes=kind == "changes")
+    if not lines:
+        return ""
+    rows = format_html_join("", "<dt>{}:</dt><dd>{}</dd>", lines)
+    return format_html('<dl class="audit-details">{}</dl>', rows)
+
+
+@register.filter
+def page_numbers(page: Any) -> list[int | str]:
+    """`{% for n in page|page_numbers %}`: 1 2 … 6 7 [8] 9 10 … 40 41, Django's elided range."""
+    return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
 
 
 @register.filter

@@ -1,0 +1,85 @@
+"""Issue #15's screenshot defects, checked where they show: in Chromium at 1366 px.
+
+A timeline event reads "Holding opened: <product>" (no space before the colon: a bare text node
+in the flex row got the row's gap); the export's reason box shows its whole placeholder; a
+relationship manager sees no "Admin" link. Screenshots go to test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.identity import roles
+from tests.accounts.factories import HoldingFactory
+from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
+from tests.customers.factories import CustomerFactory
+from tests.identity.factories import BranchFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct-horse-battery"
+# Direct text children of a flex row are anonymous flex items: the row's gap lands before them.
+BARE_TEXT_IN_TIMELINE = """
+() => [...document.querySelectorAll('.timeline-head')].flatMap(head =>
+  [...head.childNodes].filter(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim()).map(n => n.textContent.trim()))
+"""
+# The placeholder's width in the input's own font against the room the input gives its text.
+PLACEHOLDER_FITS = """
+input => {
+  const style = getComputedStyle(input);
+  const context = document.createElement('canvas').getContext('2d');
+  context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return {text: context.measureText(input.placeholder).width, room};
+}
+"""
+
+
+def _sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_the_screens_a_manager_sees_on_the_first_day(live_server, chromium_path, settings, monkeypatch):
+    from playwright.sync_api import expect, sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.FINPULSE_ADMIN_REQUIRE_TOTP = False
+    manager = UserFactory(
+        username="rm.firstday", roles=[roles.RELATIONSHIP_MANAGER], branch=BranchFactory(code="LDN77", name="London")
+    )
+    customer = CustomerFactory(assigned_to=manager, first_name="Penelope", last_name="Ashcroft")
+    HoldingFactory(customer=customer, actor=manager)
+    BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            expect.set_options(timeout=10_000)
+            _sign_in(page, live_server.url, manager.username)
+
+            # No Admin link for a relationship manager: they could not use it.
+            expect(page.locator("header nav a", has_text="Admin")).to_have_count(0)
+
+            # The 360 timeline: "Holding opened: <product>", the colon against the label.
+            page.goto(f"{live_server.url}{customer.get_absolute_url()}")
+            entry = page.locator(".timeline-entry.event", has_text="Holding opened").first
+            expect(entry).to_be_visible()
+            assert page.evaluate(BARE_TEXT_IN_TIMELINE) == []
+            assert "Holding opened:" in entry.inner_text()
+            entry.scroll_into_view_if_needed()
+            page.screenshot(path=str(BROWSER_ARTIFACTS / "first-day-timeline.png"), full_page=True)
+
+            # The customer list: the export reason's placeholder is not cut at 1366 px.
+            page.goto(f"{live_server.url}/customers/")
+            reason = page.locator("#export-reason")
+            expect(reason).to_be_visible()
+            fit = reason.evaluate(PLACEHOLDER_FITS)
+            assert fit["text"] <= fit["room"], fit
+            page.screenshot(path=str(BROWSER_ARTIFACTS / "first-day-customer-list.png"), full_page=True)
+        finally:
+            browser.close()
