@@ -14,7 +14,7 @@ urlpatterns = [
     # Sign-in: SSO (mozilla-django-oidc under /oidc/), break-glass, logout (apps.identity).
     path("accounts/", include("apps.identity.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
-    path("portfolio/", include("apps.customers.portfolio_urls")),
+    path("portfolio/", include("apps.workspace.portfolio_urls")),
     path("approvals/", include("apps.approvals.urls")),
     path("break-glass/", include("apps.break_glass.urls")),
     path("customers/", include("apps.workspace.customer_urls")),

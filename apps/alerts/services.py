@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -595,3 +595,47 @@ def grouped_by_rule(candidates: Sequence[Candidate]) -> dict[tuple[str, str], li
     for candidate in candidates:
         groups[(candidate.rule, candidate.object_type)].append(candidate)
     return groups
+
+
+ACTIVE_STATES = (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED, Alert.Status.SNOOZED)
+
+
+def handed_over_alerts(*, previous_managers: dict[int, int | None]) -> QuerySet[Alert]:
+    """Active alerts that follow their customer to a new manager: those addressed to the previous one."""
+    by_manager: dict[int, list[int]] = {}
+    for customer_id, manager_id in previous_managers.items():
+        if manager_id is not None:
+            by_manager.setdefault(manager_id, []).append(customer_id)
+    if not by_manager:
+        return Alert.objects.none()
+    addressed = Q()
+    for manager_id, customer_ids in by_manager.items():
+        addressed |= Q(manager_id=manager_id, customer_id__in=customer_ids)
+    return Alert.objects.filter(addressed, status__in=ACTIVE_STATES)
+
+
+@transaction.atomic
+def hand_over_alerts(*, actor: User | None, previous_managers: dict[int, int | None], manager: User) -> int:
+    """Address the previous manager's active alerts on these customers to the new manager (audited)."""
+    alerts = list(
+        handed_over_alerts(previous_managers=previous_managers)
+        .exclude(manager=manager)
+        .select_for_update()
+        .values_list("pk", "customer_id", "manager_id")
+    )
+    if not alerts:
+        return 0
+    Alert.objects.filter(pk__in=[pk for pk, _, _ in alerts]).update(manager=manager)
+    record_audit_events(
+        AuditEntry(
+            action="alert.reassigned",
+            actor=actor,
+            customer_id=customer_id,
+            object_type="alerts.alert",
+            object_id=pk,
+            changes={"manager": [before, manager.pk]},
+            metadata={"reason": "portfolio move"},
+        )
+        for pk, customer_id, before in alerts
+    )
+    return len(alerts)

@@ -100,9 +100,11 @@ def _check_minimum_against_slabs(product: Product) -> None:
         )
         if problem:
             # Whichever way the minimum misses, the slabs of that date do not start at it.
+            day = row["effective_from"]
             raise DomainError(
-                f"The lowest slab must start at the product's minimum amount: the slabs from {row['effective_from'].day} {row['effective_from']:%b %Y} start at "
-                f"{format_amount(row['lowest'])} {product.currency}. Add slabs that start at the new minimum first.",
+                "The lowest slab must start at the product's minimum amount: the slabs from "
+                f"{day.day} {day:%b %Y} start at {format_amount(row['lowest'])} {product.currency}. "
+                "Add slabs that start at the new minimum first.",
                 field="min_amount",
             )
 

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from apps.core.audit import record_audit_event
+from apps.core.audit import AuditEntry, record_audit_event, record_audit_events
 from apps.core.errors import Conflict, DomainError, raise_as_domain_error
 from apps.customers.models import Customer
 from apps.customers.visibility import ensure_can_edit
@@ -163,3 +164,52 @@ def cancel_task(*, actor: User | None, task: Task, reason: str = "") -> Task:
     task.save(update_fields=["status", "outcome", "updated_at"])
     record_audit_event(actor=actor, action="task.cancelled", target=task, metadata={"reason": reason})
     return task
+
+
+def handed_over_tasks(*, previous_managers: dict[int, int | None]) -> QuerySet[Task]:
+    """Open tasks that follow their customer to a new manager: those the previous manager held.
+
+    `previous_managers` maps a customer id to its manager before the move. A task someone else
+    holds (a branch manager's escalation, a colleague's call) stays where it is.
+    """
+    by_manager: dict[int, list[int]] = {}
+    for customer_id, manager_id in previous_managers.items():
+        if manager_id is not None:
+            by_manager.setdefault(manager_id, []).append(customer_id)
+    if not by_manager:
+        return Task.objects.none()
+    held = Q()
+    for manager_id, customer_ids in by_manager.items():
+        held |= Q(assignee_id=manager_id, customer_id__in=customer_ids)
+    return Task.objects.filter(held, status=Task.Status.OPEN)
+
+
+@transaction.atomic
+def hand_over_tasks(*, actor: User | None, previous_managers: dict[int, int | None], manager: User) -> int:
+    """Give the new manager the open tasks the previous manager held on these customers.
+
+    Part of a portfolio move (apps.workspace.portfolio): the previous manager no longer sees the
+    customer, so a task left with them would be worked by nobody. One audit event per task.
+    """
+    tasks = list(
+        handed_over_tasks(previous_managers=previous_managers)
+        .exclude(assignee=manager)
+        .select_for_update()
+        .values_list("pk", "customer_id", "assignee_id")
+    )
+    if not tasks:
+        return 0
+    Task.objects.filter(pk__in=[pk for pk, _, _ in tasks]).update(assignee=manager, updated_at=timezone.now())
+    record_audit_events(
+        AuditEntry(
+            action="task.reassigned",
+            actor=actor,
+            customer_id=customer_id,
+            object_type="tasks.task",
+            object_id=pk,
+            changes={"assignee": [before, manager.pk]},
+            metadata={"reason": "portfolio move"},
+        )
+        for pk, customer_id, before in tasks
+    )
+    return len(tasks)

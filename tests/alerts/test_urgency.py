@@ -101,7 +101,7 @@ def test_the_pager_keeps_the_filters(client, manager):
 
 
 def test_past_due_alerts_come_first_most_overdue_first_and_are_marked_overdue(client, manager):
-    # Decision 55: a banker works what is already late before what falls due today.
+    # Decision 61: a banker works what is already late before what falls due today.
     for weeks in (1, 3, 2):
         customer(manager, kyc_review_date=TODAY - dt.timedelta(weeks=weeks))
     today = deposit(customer(manager), deposit_product(), 0)

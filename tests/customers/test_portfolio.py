@@ -32,6 +32,14 @@ def bulk_customers(count: int, *, branch, manager=None, segment: str = "mass", t
     return ids
 
 
+def preview_and_confirm(client, url: str, data: dict):  # type: ignore[no-untyped-def, type-arg]
+    """Post the form (the preview: nothing moves), then confirm what it showed."""
+    preview = client.post(url, data)
+    assert preview.status_code == 200, preview.content.decode()[:500]
+    fingerprint = preview.context["preview"].fingerprint
+    return client.post(url, {**data, "confirm": "1", "fingerprint": fingerprint})
+
+
 @pytest.mark.parametrize("size", [3, 1000])
 def test_a_portfolio_transfer_moves_every_customer_and_permission_in_constant_queries(
     client, administrator, manager, other_manager, branch, size, django_assert_max_num_queries
@@ -39,11 +47,12 @@ def test_a_portfolio_transfer_moves_every_customer_and_permission_in_constant_qu
     ids = bulk_customers(size, branch=branch, manager=manager)
     client.force_login(administrator)
 
-    with django_assert_max_num_queries(30):
-        response = client.post(
-            reverse("portfolio:transfer"),
-            {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Manager leaving the bank"},
-        )
+    data = {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Manager leaving the bank"}
+    preview = client.post(reverse("portfolio:transfer"), data)
+    fingerprint = preview.context["preview"].fingerprint
+
+    with django_assert_max_num_queries(40):
+        response = client.post(reverse("portfolio:transfer"), {**data, "confirm": "1", "fingerprint": fingerprint})
 
     assert response.status_code == 302
     assert Customer.objects.filter(pk__in=ids, primary_manager=other_manager).count() == size
@@ -66,7 +75,8 @@ def test_bulk_assign_moves_the_filtered_customers_only(client, administrator, ma
     other_segment = bulk_customers(2, branch=branch, segment="mass")
     client.force_login(administrator)
 
-    response = client.post(
+    response = preview_and_confirm(
+        client,
         reverse("portfolio:assign"),
         {"current_manager": "unassigned", "segment": "premium", "to_manager": manager.pk, "reason": "New book"},
     )
@@ -86,8 +96,10 @@ def test_a_branch_manager_sees_and_moves_only_their_branch(client, branch_manage
     refused = client.post(
         reverse("portfolio:transfer"), {"from_manager": manager.pk, "to_manager": elsewhere.pk, "reason": "x"}
     )
-    done = client.post(
-        reverse("portfolio:transfer"), {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Cover"}
+    done = preview_and_confirm(
+        client,
+        reverse("portfolio:transfer"),
+        {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Cover"},
     )
 
     usernames = [m.username for m in page.context["managers"]]
@@ -144,3 +156,119 @@ def test_the_transfer_query_count_does_not_grow_with_the_portfolio(administrator
         counts.append(len(queries))
 
     assert counts[1] == counts[2]
+
+
+def _alert_for(customer, manager):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from apps.alerts.models import Alert
+
+    return Alert.objects.create(
+        customer=customer,
+        rule=Alert.Rule.KYC_REVIEW,
+        threshold=30,
+        object_type="customers.customer",
+        object_id=customer.pk,
+        fires_on=dt.date(2026, 3, 1),
+        due_on=dt.date(2026, 3, 20),
+        reason="KYC review due soon.",
+        manager=manager,
+    )
+
+
+@pytest.fixture
+def leaving_book(manager, other_manager):  # type: ignore[no-untyped-def]
+    """Two customers of `manager`, with an open task and an alert each, a done task, a colleague's task."""
+    from apps.tasks.services import complete_task
+    from tests.customers.factories import CustomerFactory
+    from tests.tasks.factories import TaskFactory
+
+    first = CustomerFactory(assigned_to=manager, first_name="Ada", last_name="Moving")
+    second = CustomerFactory(assigned_to=manager, first_name="Bea", last_name="Moving")
+    open_tasks = [TaskFactory(customer=first, title="Call Ada"), TaskFactory(customer=second, title="Call Bea")]
+    done = complete_task(actor=None, task=TaskFactory(customer=first, title="Old call"), outcome="Called")
+    colleague = TaskFactory(customer=first, title="Colleague's task", assignee=other_manager)
+    alerts = [_alert_for(first, manager), _alert_for(second, manager)]
+    return {"customers": [first, second], "tasks": open_tasks, "done": done, "colleague": colleague, "alerts": alerts}
+
+
+def test_the_preview_lists_customers_open_tasks_and_alerts_and_changes_nothing(
+    client, administrator, manager, other_manager, leaving_book
+):
+    client.force_login(administrator)
+    events_before = AuditEvent.objects.count()
+
+    response = client.post(
+        reverse("portfolio:transfer"),
+        {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Manager leaving"},
+    )
+
+    assert response.status_code == 200
+    preview = response.context["preview"]
+    assert (preview.customer_count, preview.task_count, preview.alert_count) == (2, 2, 2)
+    body = response.content.decode()
+    for text in ("Ada Moving", "Bea Moving", "Call Ada", "Call Bea", "KYC review due soon.", "Confirm the move"):
+        assert text in body
+    assert "Old call" not in body and "Colleague&#x27;s task" not in body
+    assert "Nothing has changed yet" in body
+    assert Customer.objects.filter(primary_manager=manager).count() == 2
+    assert AuditEvent.objects.count() == events_before
+
+
+def test_confirming_moves_the_customers_with_their_open_tasks_and_alerts_audited(
+    client, administrator, manager, other_manager, leaving_book
+):
+    client.force_login(administrator)
+
+    response = preview_and_confirm(
+        client,
+        reverse("portfolio:transfer"),
+        {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Manager leaving"},
+    )
+
+    assert response.status_code == 302
+    for task in leaving_book["tasks"]:
+        task.refresh_from_db()
+        assert task.assignee == other_manager
+    leaving_book["done"].refresh_from_db()
+    assert leaving_book["done"].assignee == manager  # history stays with who did it
+    for alert in leaving_book["alerts"]:
+        alert.refresh_from_db()
+        assert alert.manager == other_manager
+    assert AuditEvent.objects.filter(action="task.reassigned", actor=administrator).count() == 2
+    assert AuditEvent.objects.filter(action="alert.reassigned", actor=administrator).count() == 2
+    assert AuditEvent.objects.filter(action="portfolio.transferred").count() == 1
+
+
+def test_a_confirm_for_a_book_that_changed_since_the_preview_moves_nothing(
+    client, administrator, manager, other_manager, leaving_book
+):
+    from tests.customers.factories import CustomerFactory
+
+    client.force_login(administrator)
+    data = {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Manager leaving"}
+    fingerprint = client.post(reverse("portfolio:transfer"), data).context["preview"].fingerprint
+    CustomerFactory(assigned_to=manager, first_name="Cy", last_name="Late")
+
+    response = client.post(reverse("portfolio:transfer"), {**data, "confirm": "1", "fingerprint": fingerprint})
+
+    assert response.status_code == 200
+    assert "changed since the preview" in response.content.decode()
+    assert response.context["preview"].customer_count == 3
+    assert Customer.objects.filter(primary_manager=manager).count() == 3
+    assert not AuditEvent.objects.filter(action="customer.reassigned", metadata__reason="Manager leaving").exists()
+
+
+def test_assign_previews_only_the_filtered_customers_then_moves_them(
+    client, administrator, manager, other_manager, leaving_book
+):
+    client.force_login(administrator)
+    data = {"current_manager": str(manager.pk), "to_manager": other_manager.pk, "reason": "Rebalance"}
+
+    preview = client.post(reverse("portfolio:assign"), data)
+    done = preview_and_confirm(client, reverse("portfolio:assign"), data)
+
+    assert preview.context["preview"].task_count == 2
+    assert done.status_code == 302
+    assert Customer.objects.filter(primary_manager=other_manager).count() == 2
+    assert {a.manager_id for a in leaving_book["alerts"][0].__class__.objects.all()} == {other_manager.pk}

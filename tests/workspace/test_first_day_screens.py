@@ -21,7 +21,9 @@ PASSWORD = "correct-horse-battery"
 # Direct text children of a flex row are anonymous flex items: the row's gap lands before them.
 BARE_TEXT_IN_TIMELINE = """
 () => [...document.querySelectorAll('.timeline-head')].flatMap(head =>
-  [...head.childNodes].filter(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim()).map(n => n.textContent.trim()))
+  [...head.childNodes]
+    .filter(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim())
+    .map(n => n.textContent.trim()))
 """
 # The placeholder's width in the input's own font against the room the input gives its text.
 PLACEHOLDER_FITS = """

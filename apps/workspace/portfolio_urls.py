@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.customers import portfolio_views
+from apps.workspace import portfolio_views
 
 app_name = "portfolio"
 urlpatterns = [

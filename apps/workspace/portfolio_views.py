@@ -1,0 +1,147 @@
+"""Portfolio pages (mounted at /portfolio/): administrators and branch managers move customers.
+
+Each move is two steps on the same URL: the form posts a preview (what moves: customers, their
+open tasks, their alerts; nothing changes), and the preview's "Confirm" posts it again with
+`confirm` and the preview's fingerprint, which performs the move (apps.workspace.portfolio).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.core.errors import Conflict
+from apps.core.http import domain_errors_on
+from apps.customers.forms import BulkAssignForm, TransferPortfolioForm
+from apps.customers.visibility import can_manage_portfolios, portfolio_managers
+from apps.workspace.portfolio import (
+    MovePreview,
+    MoveResult,
+    assign_with_follow_ups,
+    customers_of,
+    customers_to_assign,
+    move_preview,
+    transfer_with_follow_ups,
+)
+
+
+def _portfolio_user(request: HttpRequest) -> None:
+    if not can_manage_portfolios(request.user):
+        raise PermissionDenied("Only administrators and branch managers manage portfolios.")
+
+
+def _render_portfolio(request: HttpRequest, *, status: int = 400, **forms: object) -> HttpResponse:
+    managers = portfolio_managers(user=request.user)
+    context = {
+        "managers": managers,
+        "assign_form": BulkAssignForm(managers=managers),
+        "transfer_form": TransferPortfolioForm(managers=managers),
+        **forms,
+    }
+    return render(request, "customers/portfolio.html", context, status=status)
+
+
+def _render_preview(
+    request: HttpRequest, *, form: Any, preview: MovePreview, action: str, title: str, warning: str = ""
+) -> HttpResponse:
+    context = {"form": form, "preview": preview, "action": action, "title": title, "warning": warning}
+    return render(request, "customers/portfolio_preview.html", context)
+
+
+def _moved_message(result: MoveResult, to_manager: object) -> str:
+    return (
+        f"{result.customers} customer(s) moved to {to_manager}, with {result.tasks} open task(s) "
+        f"and {result.alerts} alert(s)."
+    )
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    return request.POST.get("confirm") == "1"
+
+
+@login_required
+@require_GET
+def portfolio(request: HttpRequest) -> HttpResponse:
+    """Managers (branch-scoped for a branch manager) with their customer counts, and the two forms."""
+    _portfolio_user(request)
+    return _render_portfolio(request, status=200)
+
+
+@login_required
+@require_POST
+def portfolio_assign(request: HttpRequest) -> HttpResponse:
+    """Preview, then assign every visible customer matching the filter to one manager."""
+    _portfolio_user(request)
+    form = BulkAssignForm(request.POST, managers=portfolio_managers(user=request.user))
+    if not form.is_valid():
+        return _render_portfolio(request, assign_form=form)
+    data = form.cleaned_data
+    customers = customers_to_assign(
+        user=request.user, current=data["current_manager"], segment=data["segment"], branch=data["branch"]
+    )
+    warning = ""
+    if _confirmed(request):
+        with domain_errors_on(form):
+            try:
+                result = assign_with_follow_ups(
+                    actor=request.user,
+                    customers=customers,
+                    to_manager=data["to_manager"],
+                    reason=data["reason"],
+                    fingerprint=request.POST.get("fingerprint", ""),
+                )
+            except Conflict as error:
+                warning = str(error)
+            else:
+                messages.success(request, _moved_message(result, data["to_manager"]))
+                return redirect("portfolio:index")
+        if form.errors:
+            return _render_portfolio(request, assign_form=form)
+    preview = move_preview(customers=customers, to_manager=data["to_manager"])
+    return _render_preview(
+        request, form=form, preview=preview, action="portfolio:assign", title="Assign customers", warning=warning
+    )
+
+
+@login_required
+@require_POST
+def portfolio_transfer(request: HttpRequest) -> HttpResponse:
+    """Preview, then move a whole portfolio (e.g. a manager leaving) to another manager."""
+    _portfolio_user(request)
+    form = TransferPortfolioForm(request.POST, managers=portfolio_managers(user=request.user))
+    if not form.is_valid():
+        return _render_portfolio(request, transfer_form=form)
+    data = form.cleaned_data
+    warning = ""
+    if _confirmed(request):
+        with domain_errors_on(form):
+            try:
+                result = transfer_with_follow_ups(
+                    actor=request.user,
+                    from_manager=data["from_manager"],
+                    to_manager=data["to_manager"],
+                    reason=data["reason"],
+                    fingerprint=request.POST.get("fingerprint", ""),
+                )
+            except Conflict as error:
+                warning = str(error)
+            else:
+                messages.success(request, _moved_message(result, data["to_manager"]))
+                return redirect("portfolio:index")
+        if form.errors:
+            return _render_portfolio(request, transfer_form=form)
+    preview = move_preview(customers=customers_of(manager=data["from_manager"]), to_manager=data["to_manager"])
+    return _render_preview(
+        request,
+        form=form,
+        preview=preview,
+        action="portfolio:transfer",
+        title=f"Transfer the portfolio of {data['from_manager']}",
+        warning=warning,
+    )
