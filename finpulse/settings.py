@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.humanize",
+    "django.forms",  # Django's widget templates, for the project's form renderer below
     "guardian",
     "pgtrigger",
     "django_htmx",
@@ -153,6 +154,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Every form field renders through templates/components/field.html (apps.core.form_rendering).
+FORM_RENDERER = "apps.core.form_rendering.FinPulseFormRenderer"
 
 # Database: DATABASE_URL, or the embedded PostgreSQL under var/ when unset.
 if env.str("DATABASE_URL", default=""):

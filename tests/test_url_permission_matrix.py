@@ -221,6 +221,7 @@ ROUTES_WITHOUT_OBJECT = {
     "customers:export": "Filtered by visible_customers.",
     "tasks:list": "The user's own tasks.",
     "tasks:new": "Creates on a customer looked up through the selector.",
+    "tasks:customer_options": "Suggestions from visible_customers (test below and tests/tasks/test_views.py).",
     "products:list": "The catalog.",
     "alerts:list": "The user's own alerts.",
     "notifications:list": "The user's own notifications.",
@@ -398,6 +399,9 @@ def test_searching_for_another_managers_customer_finds_nothing(other, signed_in)
     for term in ("Quintavalle", "SECRET-0001", other.customer.email, other.customer.phone):
         response = signed_in.get(reverse("customers:list"), {"q": term})
         assert SECRET_NAME not in response.content.decode(), term
+        suggestions = signed_in.get(reverse("tasks:customer_options"), {"customer": term})
+        assert suggestions.status_code == 200
+        assert SECRET_NAME not in suggestions.content.decode(), term
 
 
 @pytest.mark.parametrize("label", sorted(ADMIN_OBJECTS))

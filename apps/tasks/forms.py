@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
@@ -97,12 +98,28 @@ class TaskFilterForm(forms.Form):
 
 
 class NewTaskForm(TaskForm):
-    """From the task list or the dashboard: the customer is named by their customer number."""
+    """From the task list or the dashboard: the customer is found by name (or number) as one types."""
 
-    customer = forms.CharField(label="Customer number", max_length=64, help_text="The customer's external id.")
+    customer = forms.CharField(
+        label="Customer",
+        max_length=300,
+        help_text="Type part of the name or the customer number, then choose the customer from the list.",
+    )
     field_order = ["customer", "title", "due_at", "priority", "reminder_at", "description"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The customer is not known until the form is read: the task goes to its author.
         del self.fields["assignee"]
+        # Suggestions as one types (htmx fills the datalist from tasks:customer_options, which
+        # asks visible_customers); a browser without scripts still submits a typed name or number.
+        self.fields["customer"].widget.attrs.update(
+            {
+                "list": "task-customer-options",
+                "autocomplete": "off",
+                "hx-get": reverse("tasks:customer_options"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": "#task-customer-options",
+                "hx-swap": "innerHTML",
+            }
+        )

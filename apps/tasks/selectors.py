@@ -81,3 +81,45 @@ def assignable_users(*, customer: Customer) -> QuerySet[User]:
 
 def can_be_assigned(*, user: User, customer: Customer) -> bool:
     return assignable_users(customer=customer).filter(pk=user.pk).exists()
+
+
+TASK_CUSTOMER_CHOICES = 10  # suggestions under the new-task page's customer box
+CHOICE_SEPARATOR = " · "  # "Penelope Ashcroft · CB00012345": the name to read, the number to resolve
+
+
+def task_customer_label(customer: Customer) -> str:
+    return f"{customer.display_name}{CHOICE_SEPARATOR}{customer.external_id}"
+
+
+def task_customer_choices(*, user: User, term: str, limit: int = TASK_CUSTOMER_CHOICES) -> list[Customer]:
+    """Customers the new-task page suggests for what was typed: a name (or a word of it) or a number.
+
+    Only customers `user` may see: the customer list's search over `visible_customers`, best
+    match first. Fewer than three characters suggest nothing (a trigram matches nearly anyone).
+    """
+    from apps.customers.customer_list import NAME_SEARCH_MIN_LENGTH, CustomerQuery, customer_list_page
+
+    term = term.strip()
+    if len(term) < NAME_SEARCH_MIN_LENGTH:
+        return []
+    page = customer_list_page(user=user, query=CustomerQuery(term=term, sort="relevance"), page_size=limit)
+    return page.customers[:limit]
+
+
+def task_customer_for(*, user: User, text: str) -> Customer | None:
+    """The customer a submitted new-task box names, among those `user` may see; None if none or several.
+
+    A chosen suggestion carries the customer number after the separator; a number typed alone,
+    or a name that matches exactly one visible customer, also names them.
+    """
+    from apps.customers.visibility import visible_customers
+
+    text = text.strip()
+    customers = visible_customers(user=user)
+    if CHOICE_SEPARATOR in text:
+        return customers.filter(external_id=text.rsplit(CHOICE_SEPARATOR, 1)[1].strip()).first()
+    by_number = customers.filter(external_id__iexact=text).first()
+    if by_number is not None:
+        return by_number
+    by_name = list(customers.filter(display_name__iexact=text)[:2])
+    return by_name[0] if len(by_name) == 1 else None

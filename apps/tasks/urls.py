@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/tasks/new/", views.task_create, name="create"),
     path("tasks/", views.task_list, name="list"),
     path("tasks/new/", views.task_new, name="new"),
+    path("tasks/new/customers/", views.task_customer_options, name="customer_options"),
     path("tasks/<int:task_id>/complete/", views.task_complete, name="complete"),
     path("tasks/<int:task_id>/reschedule/", views.task_reschedule, name="reschedule"),
     path("tasks/<int:task_id>/reassign/", views.task_reassign, name="reassign"),

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.core.http import domain_errors_on, refuse_read_only
 from apps.customers.models import Customer
-from apps.customers.visibility import customer_for_user, may_edit_customers, visible_customers
+from apps.customers.visibility import customer_for_user, may_edit_customers
 from apps.tasks.forms import (
     CompleteTaskForm,
     NewTaskForm,
@@ -37,6 +37,9 @@ from apps.tasks.selectors import (
     my_open_tasks,
     my_task_counts,
     open_tasks_for_customer,
+    task_customer_choices,
+    task_customer_for,
+    task_customer_label,
     task_for_user,
 )
 from apps.tasks.services import complete_task, create_task, reassign_task, reschedule_task
@@ -226,9 +229,9 @@ def task_new(request: HttpRequest) -> HttpResponse:
     form = NewTaskForm(request.POST or None, assignees=None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        customer = visible_customers(user=request.user).filter(external_id=data.pop("customer").strip()).first()
+        customer = task_customer_for(user=request.user, text=data.pop("customer"))
         if customer is None:
-            form.add_error("customer", "None of your customers has this customer number.")
+            form.add_error("customer", "Choose one of your customers from the list (type part of the name).")
         elif not can_be_assigned(user=request.user, customer=customer):
             form.add_error("customer", "You cannot hold tasks on this customer; open the customer to assign one.")
         else:
@@ -237,3 +240,13 @@ def task_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Task created.")
                 return redirect(customer.get_absolute_url())
     return render(request, "tasks/new.html", {"form": form})
+
+
+@login_required
+@require_GET
+def task_customer_options(request: HttpRequest) -> HttpResponse:
+    """The new-task page's suggestions (htmx): `<option>`s of visible customers matching `customer`."""
+    refuse_read_only(may_edit=may_edit_customers(request.user))
+    customers = task_customer_choices(user=request.user, term=request.GET.get("customer", ""))
+    options = [task_customer_label(customer) for customer in customers]
+    return render(request, "tasks/_customer_options.html", {"options": options})

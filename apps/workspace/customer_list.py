@@ -168,6 +168,19 @@ class SortOrder:
             condition |= Q(**{f"{self.column}__isnull": True})
         return condition
 
+    def before(self, value: Any, pk: int) -> Q:
+        """Rows that come before (value, pk) in this order: the keyset condition of a previous page."""
+        if value is None:  # a NULL key sits among the last rows: everything not NULL, then lower ids
+            return Q(**{f"{self.column}__isnull": False}) | Q(**{f"{self.column}__isnull": True, "id__lt": pk})
+        beyond = "gt" if self.descending else "lt"
+        return Q(**{f"{self.column}__{beyond}": value}) | Q(**{self.column: value, f"id__{beyond}": pk})
+
+    def reversed_order_by(self) -> list[Any]:
+        """This order backwards (NULLs first where they were last), to read a previous page."""
+        if self.descending:
+            return [F(self.column).asc(nulls_last=True), F("id").asc()]
+        return [F(self.column).desc(nulls_first=True), F("id").desc()]
+
     def parse(self, raw: Any) -> Any:
         if raw is None:
             return None
@@ -195,19 +208,27 @@ class InvalidCursor(DomainError):
     """A page link that was edited, or signed with another key."""
 
 
-def encode_cursor(sort: str, customer: Customer) -> str:
+# A cursor's direction, as DRF's CursorPagination carries its `reverse` flag: the rows after the
+# row it names (the next page) or before it (the previous page).
+AFTER, BEFORE = "after", "before"
+
+
+def encode_cursor(sort: str, customer: Customer, *, direction: str = AFTER) -> str:
     order = SORTS[sort]
     value = getattr(customer, order.column)
     raw = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
-    return signing.dumps([sort, raw, customer.pk], salt=_CURSOR_SALT, compress=True)
+    payload = [sort, raw, customer.pk] if direction == AFTER else [sort, raw, customer.pk, BEFORE]
+    return signing.dumps(payload, salt=_CURSOR_SALT, compress=True)
 
 
-def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
+def decode_cursor(sort: str, cursor: str) -> tuple[Any, int, str]:
+    """(the row's sort value, its id, AFTER or BEFORE); links made before pages went both ways read AFTER."""
     try:
-        cursor_sort, raw, pk = signing.loads(cursor, salt=_CURSOR_SALT)
-        if cursor_sort != sort:
+        cursor_sort, raw, pk, *rest = signing.loads(cursor, salt=_CURSOR_SALT)
+        direction = rest[0] if rest else AFTER
+        if cursor_sort != sort or direction not in (AFTER, BEFORE) or len(rest) > 1:
             raise ValueError(cursor_sort)
-        return SORTS[sort].parse(raw), int(pk)
+        return SORTS[sort].parse(raw), int(pk), direction
     except (signing.BadSignature, ValueError, TypeError, KeyError):
         raise InvalidCursor("That page link is not valid any more; here is the first page.", field="cursor") from None
 
@@ -331,6 +352,7 @@ class CustomerPage:
     customers: list[Customer]
     sort: str
     next_cursor: str | None = None
+    previous_cursor: str | None = None  # None on the first page
     is_first_page: bool = True
     # A name search shows only its closest matches; the page says so.
     capped_at: int | None = None
@@ -343,7 +365,9 @@ def customer_list_page(
     """One page of the customer list, keyset-paginated on (sort column, id).
 
     A name search sorted by best match returns the SEARCH_RESULT_LIMIT closest names
-    (trigram similarity) and no further pages; every other order pages with a signed cursor.
+    (trigram similarity) and no further pages; every other order pages with a signed cursor
+    that goes either way (next: the rows after the page's last row; previous: the rows before
+    its first row, read backwards and put back in order).
     Raises InvalidCursor for a tampered or stale cursor.
     """
     today = business_today()
@@ -381,17 +405,26 @@ def customer_list_page(
             return CustomerPage(customers=best, sort=sort, capped_at=capped, total=len(best))
     order = SORTS.get(sort) or SORTS["name"]
     sort = sort if sort in SORTS else "name"
+    direction = AFTER
+    page_rows = customers
     if cursor:
-        value, pk = decode_cursor(sort, cursor)
-        customers = customers.filter(order.after(value, pk))
-    rows = list(customers.order_by(*order.order_by())[: page_size + 1])
-    has_more = len(rows) > page_size
-    rows = rows[:page_size]
-    total = len(rows) if not (cursor or has_more) else customers.order_by().count()
+        value, pk, direction = decode_cursor(sort, cursor)
+        page_rows = customers.filter(order.before(value, pk) if direction == BEFORE else order.after(value, pk))
+    if direction == BEFORE:
+        # Read backwards from the row, then put the page back in order.
+        rows = list(page_rows.order_by(*order.reversed_order_by())[: page_size + 1])
+        has_earlier, has_later = len(rows) > page_size, True
+        rows = rows[:page_size][::-1]
+    else:
+        rows = list(page_rows.order_by(*order.order_by())[: page_size + 1])
+        has_earlier, has_later = bool(cursor), len(rows) > page_size
+        rows = rows[:page_size]
+    total = len(rows) if not (cursor or has_later) else customers.order_by().count()
     return CustomerPage(
         customers=rows,
         sort=sort,
-        next_cursor=encode_cursor(sort, rows[-1]) if has_more else None,
-        is_first_page=not cursor,
+        next_cursor=encode_cursor(sort, rows[-1]) if has_later and rows else None,
+        previous_cursor=encode_cursor(sort, rows[0], direction=BEFORE) if has_earlier and rows else None,
+        is_first_page=not has_earlier,
         total=total,
     )

@@ -82,6 +82,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "next_page_query": urlencode({**params, "sort": page.sort, "cursor": page.next_cursor})
         if page and page.next_cursor
         else "",
+        # The previous page keeps the filters and the sort, like the next one.
+        "previous_page_query": urlencode({**params, "sort": page.sort, "cursor": page.previous_cursor})
+        if page and page.previous_cursor
+        else "",
         "export_params": params,
         "filters_restored": restored,
         "has_filters": bool(params),

@@ -161,6 +161,60 @@ def test_keyset_pages_walk_every_customer_once_in_order(manager, sort):
     assert len(seen) == 7
 
 
+@pytest.mark.parametrize("sort", ["name", "updated", "kyc"])
+def test_previous_pages_walk_back_to_the_first_page_in_the_same_pages(manager, sort):
+    for n in range(7):
+        CustomerFactory(
+            assigned_to=manager,
+            first_name="Same" if n < 4 else f"Name{n}",
+            last_name="Person",
+            kyc_review_date=None if n % 3 == 0 else TODAY + dt.timedelta(days=n % 2),
+        )
+    query = CustomerQuery(sort=sort)
+    forward, cursor = [], ""
+    while True:
+        page = customer_list_page(user=manager, query=query, cursor=cursor, page_size=2)
+        forward.append([c.pk for c in page.customers])
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+
+    backward, cursor = [forward[-1]], page.previous_cursor
+    while cursor:
+        page = customer_list_page(user=manager, query=query, cursor=cursor, page_size=2)
+        backward.append([c.pk for c in page.customers])
+        assert page.next_cursor, "a page reached backwards always has a next page"
+        cursor = page.previous_cursor
+
+    assert backward[::-1] == forward
+    assert page.is_first_page and page.previous_cursor is None
+
+
+def test_the_previous_page_link_keeps_the_filters_and_the_sort(client, manager):
+    for n in range(PAGE_SIZE * 2 + 1):
+        CustomerFactory(assigned_to=manager, last_name=f"Person{n:03d}", segment="premium")
+    CustomerFactory(assigned_to=manager, last_name="Person000a", segment="mass")
+    client.force_login(manager)
+
+    def link(response, rel: str) -> str:  # type: ignore[no-untyped-def]
+        match = re.search(rf'href="\?([^"]*)"[^>]*rel="{rel}"', response.content.decode())
+        assert match, f"no {rel} link"
+        return LIST + "?" + match.group(1).replace("&amp;", "&")
+
+    first = client.get(LIST, {"segment": "premium", "sort": "updated"})
+    second = client.get(link(first, "next"))
+    third = client.get(link(second, "next"))
+    back_to_second = client.get(link(third, "prev"))
+    back_to_first = client.get(link(back_to_second, "prev"))
+
+    assert 'rel="prev"' not in first.content.decode()
+    assert "segment=premium" in link(third, "prev") and "sort=updated" in link(third, "prev")
+    assert names(back_to_second) == names(second)
+    assert names(back_to_first) == names(first)
+    assert 'rel="prev"' not in back_to_first.content.decode()
+    assert "Person000a" not in names(back_to_first)
+
+
 def test_the_next_page_link_carries_an_opaque_cursor(client, manager):
     for n in range(PAGE_SIZE + 1):
         CustomerFactory(assigned_to=manager, last_name=f"Person{n:03d}")
@@ -195,7 +249,7 @@ def test_an_htmx_search_gets_the_results_fragment(client, manager):
     html = response.content.decode()
     assert "Fragment Person" in html
     assert "<html" not in html
-    assert 'id="q-errors"' in html and 'hx-swap-oob="true"' in html
+    assert 'id="id_q_error"' in html and 'hx-swap-oob="true"' in html
 
 
 @pytest.mark.parametrize("customers", [3, 30])

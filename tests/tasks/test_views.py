@@ -216,9 +216,47 @@ def test_a_task_can_be_created_from_the_list_by_customer_number(client, manager,
     refused = client.post(reverse("tasks:new"), {"customer": foreign.external_id, "title": "Probe", "due_at": due})
     created = client.post(reverse("tasks:new"), {"customer": customer.external_id, "title": "Mine", "due_at": due})
 
-    assert "None of your customers" in refused.content.decode()
+    assert "Choose one of your customers" in refused.content.decode()
     assert created.status_code == 302
     assert list(Task.objects.values_list("title", "assignee")) == [("Mine", manager.pk)]
+
+
+def test_the_new_task_page_suggests_only_customers_in_the_users_book(client, manager, other_manager):
+    mine = CustomerFactory(assigned_to=manager, first_name="Penelope", last_name="Ashcroft")
+    CustomerFactory(assigned_to=other_manager, first_name="Penelope", last_name="Ashworth")
+    client.force_login(manager)
+
+    page = client.get(reverse("tasks:new")).content.decode()
+    suggested = client.get(reverse("tasks:customer_options"), {"customer": "Penelope"}).content.decode()
+    word = client.get(reverse("tasks:customer_options"), {"customer": "ashcr"}).content.decode()
+    too_short = client.get(reverse("tasks:customer_options"), {"customer": "Pe"}).content.decode()
+
+    assert 'list="task-customer-options"' in page and 'hx-get="/tasks/new/customers/"' in page
+    assert f'<option value="Penelope Ashcroft · {mine.external_id}">' in suggested
+    assert "Ashworth" not in suggested
+    assert "Penelope Ashcroft" in word
+    assert "<option" not in too_short
+
+
+def test_a_task_is_created_on_the_chosen_suggestion_and_never_outside_the_book(client, manager, other_manager):
+    mine = CustomerFactory(assigned_to=manager, first_name="Penelope", last_name="Ashcroft")
+    foreign = CustomerFactory(assigned_to=other_manager, first_name="Zed", last_name="Outside")
+    client.force_login(manager)
+    due = _local(timezone.now() + dt.timedelta(days=1))
+
+    chosen = client.post(
+        reverse("tasks:new"), {"customer": f"Penelope Ashcroft · {mine.external_id}", "title": "Chosen", "due_at": due}
+    )
+    by_name = client.post(reverse("tasks:new"), {"customer": "penelope ashcroft", "title": "Typed", "due_at": due})
+    forged = client.post(
+        reverse("tasks:new"), {"customer": f"Zed Outside · {foreign.external_id}", "title": "Forged", "due_at": due}
+    )
+    foreign_name = client.post(reverse("tasks:new"), {"customer": "Zed Outside", "title": "Name", "due_at": due})
+
+    assert chosen.status_code == 302 and by_name.status_code == 302
+    assert forged.status_code == 200 and foreign_name.status_code == 200
+    assert "Choose one of your customers" in forged.content.decode()
+    assert sorted(Task.objects.values_list("title", "customer")) == [("Chosen", mine.pk), ("Typed", mine.pk)]
 
 
 @pytest.mark.parametrize("tasks", [3, 30])
