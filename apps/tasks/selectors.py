@@ -97,7 +97,7 @@ def task_customer_choices(*, user: User, term: str, limit: int = TASK_CUSTOMER_C
     Only customers `user` may see: the customer list's search over `visible_customers`, best
     match first. Fewer than three characters suggest nothing (a trigram matches nearly anyone).
     """
-    from apps.customers.customer_list import NAME_SEARCH_MIN_LENGTH, CustomerQuery, customer_list_page
+    from apps.workspace.customer_list import NAME_SEARCH_MIN_LENGTH, CustomerQuery, customer_list_page
 
     term = term.strip()
     if len(term) < NAME_SEARCH_MIN_LENGTH:
