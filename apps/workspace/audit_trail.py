@@ -28,8 +28,6 @@ from apps.core.models import AuditEvent
 from apps.customers.models import Customer
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
-
     from apps.identity.models import User
 
 AUDIT_PAGE_SIZE = 50
@@ -65,7 +63,7 @@ class AuditPage:
     next_before: int | None  # the id to pass as `before` for the next page, None on the last
 
 
-def can_read_audit_trail(*, user: AbstractBaseUser) -> bool:
+def can_read_audit_trail(*, user: User) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
         and user.is_active
@@ -74,7 +72,7 @@ def can_read_audit_trail(*, user: AbstractBaseUser) -> bool:
     )
 
 
-def _ensure_reader(user: AbstractBaseUser) -> None:
+def _ensure_reader(user: User) -> None:
     if not can_read_audit_trail(user=user):
         raise NotFound("No such page.")
 
@@ -91,7 +89,7 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def audit_events(*, user: AbstractBaseUser, query: AuditQuery) -> QuerySet[AuditEvent]:
+def audit_events(*, user: User, query: AuditQuery) -> QuerySet[AuditEvent]:
     """Events matching the search, newest first (readers only; anyone else: NotFound)."""
     _ensure_reader(user)
     events = AuditEvent.objects.all()
@@ -109,7 +107,7 @@ def audit_events(*, user: AbstractBaseUser, query: AuditQuery) -> QuerySet[Audit
     return events.order_by("-id")
 
 
-def audit_page(*, user: AbstractBaseUser, query: AuditQuery, before: int | None = None) -> AuditPage:
+def audit_page(*, user: User, query: AuditQuery, before: int | None = None) -> AuditPage:
     events = audit_events(user=user, query=query)
     if before is not None:
         events = events.filter(Q(id__lt=before))

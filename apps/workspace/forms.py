@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
 from apps.accounts.models import Holding
 from apps.core.currencies import CURRENCY_CHOICES
 from apps.customers.fields import PII_FIELDS, PII_LABELS
+from apps.customers.visibility import visible_customers
 from apps.identity.models import Branch
 from apps.products.models import Segment
 from apps.workspace.customer_list import (
@@ -19,6 +20,9 @@ from apps.workspace.customer_list import (
     SearchKind,
     classify_search_term,
 )
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 
 class CustomerSearchForm(forms.Form):
@@ -52,11 +56,9 @@ class CustomerSearchForm(forms.Form):
     contact_overdue = forms.BooleanField(required=False, widget=forms.HiddenInput)
     manager = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if user is not None and not getattr(user, "sees_all_customers", False):
-            from apps.customers.visibility import visible_customers
-
             seen = visible_customers(user=user).values("branch_id")
             branches = self.fields["branch"].queryset.filter(pk__in=seen)  # type: ignore[attr-defined]
             self.fields["branch"].queryset = branches  # type: ignore[attr-defined]

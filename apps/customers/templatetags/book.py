@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.utils.html import format_html
 
 from apps.customers.book import OUTSIDE_BOOK, book_for
+from apps.customers.visibility import may_edit_customers as may_edit_rule
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 register = template.Library()
 
@@ -29,8 +33,6 @@ def customer_link(context: template.Context, customer: Any) -> str:
 
 
 @register.filter
-def may_edit_customers(user: Any) -> bool:
+def may_edit_customers(user: User) -> bool:
     """`{% if user|may_edit_customers %}`: show write buttons only to roles that may use them."""
-    from apps.customers.visibility import may_edit_customers as rule
-
-    return rule(user)
+    return may_edit_rule(user)
