@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "apps.recommendations",
     "apps.leads",
     "apps.imports",
+    "apps.privacy",
     "apps.demo",
     "apps.break_glass",
 ]
@@ -350,6 +351,13 @@ CELERY_APP_TASK_ANNOTATIONS = {"leads.extract_lead": {"rate_limit": FINPULSE_LEA
 # Business date: "today" for every bank rule. FINPULSE_BUSINESS_DATE (YYYY-MM-DD) pins it;
 # an administrator can also pin it in Django admin (core > business calendar).
 FINPULSE_BUSINESS_DATE = env.str("FINPULSE_BUSINESS_DATE", default="")
+
+# Retention holds (apps/privacy/retention.py, docs/compliance.md): years after the relationship
+# ends during which a record type is kept, restricted, instead of erased. 0: no hold.
+FINPULSE_RETENTION_YEARS = {
+    "kyc_documents": env.int("FINPULSE_RETENTION_KYC_YEARS", default=5),
+    "holdings": env.int("FINPULSE_RETENTION_HOLDING_YEARS", default=6),
+}
 
 # Demo users with passwords are refused in production.
 FINPULSE_DEMO_PASSWORD = env.str("FINPULSE_DEMO_PASSWORD", default="finpulse-demo-2026")

@@ -233,6 +233,7 @@ ROUTES_WITHOUT_OBJECT = {
     "leads:apply_thanks": "Static page.",
     "audit:trail": "Compliance and administrators only; 404 for anyone else (tests/core/test_audit_trail.py).",
     "audit:export": "Compliance and administrators only; 404 for anyone else (tests/core/test_audit_trail.py).",
+    "privacy:requests": "Compliance officers only; 404 for anyone else (tests/privacy/test_views.py).",
 }
 # Pages a manager opens with GET, checked for leaks of the other manager's customer.
 LEAK_CHECKED_PAGES = [

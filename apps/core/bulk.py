@@ -20,6 +20,8 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
+from apps.core.data_keys import data_key_scope, give_data_keys
+
 # Fields whose Python value is already what psycopg stores, so COPY takes it as it is
 # (exact classes only: a subclass may prepare its value, as the encrypted fields do).
 _AS_IS = {
@@ -88,7 +90,12 @@ def copy_insert(objs: Sequence[models.Model]) -> None:
         obj.pk = pk
     getters = _value_getters(model)
     names = [field.name for field in meta.concrete_fields]
-    copy_rows(model, names, ([get(obj, connection) for get in getters] for obj in objs))
+    # Rows are prepared before COPY starts: preparing may query (a new customer's data key,
+    # apps.core.data_keys), and nothing else can run on the connection during a COPY.
+    with data_key_scope():
+        give_data_keys(objs)  # one INSERT for the keys of the rows that need one
+        rows = [[get(obj, connection) for get in getters] for obj in objs]
+    copy_rows(model, names, rows)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias

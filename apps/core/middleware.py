@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
+from apps.core.data_keys import data_key_scope
 from apps.core.request_context import (
     current_request_id,
     current_user_id,
@@ -33,7 +34,9 @@ class RequestIdMiddleware:
         user_token = set_user_id_reader(lambda: _loaded_user_id(request))
         request.request_id = current_request_id()
         try:
-            response = self.get_response(request)
+            # Unwrapped data keys live for this request only (apps.core.data_keys).
+            with data_key_scope():
+                response = self.get_response(request)
         finally:
             reset_user_id_reader(user_token)
             reset_request_id(token)

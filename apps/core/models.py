@@ -4,6 +4,8 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 
+from apps.core.fields import EncryptedCharField
+
 
 class AuditEvent(models.Model):
     """Append-only, hash-chained record of every write and every reveal of PII.
@@ -134,3 +136,32 @@ class FxRate(models.Model):
             errors["rate"] = "A rate is a positive number."
         if errors:
             raise ValidationError(errors)
+
+
+class DataKey(models.Model):
+    """One data subject's data key, wrapped by the master key ring (apps.core.data_keys).
+
+    Each customer's personal data is encrypted under its own key; erasure destroys the key
+    (crypto-shredding), so the ciphertext left anywhere (the table, a replica, a backup of the
+    business data) can no longer be read. The row stays as a tombstone: when and why the key
+    was destroyed. `material` is the key, base64, encrypted by the master key ring, so
+    `rotate_encryption_key` re-wraps every data key without touching the data they encrypt.
+    """
+
+    key_id = models.UUIDField(primary_key=True)
+    material = EncryptedCharField(max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+    destroyed_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(destroyed_at__isnull=True, material__isnull=False)
+                | models.Q(destroyed_at__isnull=False, material__isnull=True),
+                name="data_key_live_or_destroyed",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"data key {self.key_id}{' (destroyed)' if self.destroyed_at else ''}"

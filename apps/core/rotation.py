@@ -20,6 +20,7 @@ from django.db.models import BinaryField, Case, ExpressionWrapper, F, Value, Whe
 from django.db.models.functions import Cast
 
 from apps.core.audit import AuditEntry, record_audit_events
+from apps.core.data_keys import is_data_key_token
 from apps.core.encryption import UndecryptableValue, keyring
 from apps.core.fields import encrypted_fields
 
@@ -111,8 +112,10 @@ def _stale_values(
     ring = keyring()
     fresh = {}
     for name, token in values.items():
-        if token is None or ring.is_current(token):
-            continue  # NULL means blank: nothing stored, nothing to rotate
+        if token is None or ring.is_current(token) or is_data_key_token(token):
+            # NULL means blank: nothing stored, nothing to rotate. A value under a data subject's
+            # own key is not under the master key: rotating DataKey re-wraps its key instead.
+            continue
         try:
             fresh[name] = ring.encrypt(ring.decrypt(token))
         except UndecryptableValue as error:

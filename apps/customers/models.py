@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
@@ -10,6 +12,7 @@ from django.db.models.functions import Upper
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps.core.blind_index import blind_index
+from apps.core.data_keys import DataKeyQuerySet, create_data_key
 from apps.core.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 from apps.core.masking import mask_email, mask_national_id, mask_phone
 from apps.core.text_limits import ADDRESS_MAX_LENGTH
@@ -36,6 +39,21 @@ def external_id_tail_of(term: str) -> str | None:
 # PII that has a blind index and a masked hint beside its ciphertext.
 INDEXED_PII = {"national_id": mask_national_id, "email": mask_email, "phone": mask_phone}
 PII_FIELDS = ("date_of_birth", "national_id", "email", "phone", "address")
+# What an audit change set masks: the encrypted PII and everything else that names or describes
+# the person. The chain is append-only, so a value written into it could never be erased
+# (GDPR Art. 17): it holds "[redacted]" and the customer's id, never the value.
+AUDIT_MASKED_FIELDS = (*PII_FIELDS, "first_name", "last_name", "company_name", "annual_income")
+
+
+class DataKeyIdField(models.UUIDField):
+    """The row's data subject key (apps.core.data_keys), created with the row.
+
+    Whichever of this field and the encrypted fields is prepared first creates the key, so a
+    new customer's values and its key id always agree, through save(), bulk_create and COPY.
+    """
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> uuid.UUID | None:
+        return model_instance.pii_data_key_id()  # type: ignore[attr-defined]
 
 
 class Customer(models.Model):
@@ -103,6 +121,15 @@ class Customer(models.Model):
     customer_since = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Crypto-shredding (apps.core.data_keys): this customer's PII is encrypted under this key;
+    # NULL for a customer created before per-customer keys (`wrap_customer_data_keys`).
+    data_key_id = DataKeyIdField(null=True, blank=True, editable=False)
+    # GDPR Art. 18 / 17 (apps/privacy): a restricted customer is hidden from every surface but
+    # compliance's; an erased one has had its personal data destroyed.
+    restricted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = DataKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["display_name", "id"]
@@ -153,6 +180,12 @@ class Customer(models.Model):
 
     def get_absolute_url(self) -> str:
         return fast_reverse("customers:detail", self.pk)
+
+    def pii_data_key_id(self) -> uuid.UUID | None:
+        """The key this customer's PII is encrypted under; a new customer gets its own."""
+        if self.data_key_id is None and self._state.adding:
+            self.data_key_id = create_data_key()
+        return self.data_key_id
 
     def compose_display_name(self) -> str:
         if self.kind == self.Kind.BUSINESS:
@@ -265,6 +298,8 @@ class IdentityDocument(models.Model):
     expiry_date = models.DateField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = DataKeyQuerySet.as_manager()
+
     class Meta:
         ordering = ["expiry_date"]
         constraints = [
@@ -276,6 +311,10 @@ class IdentityDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_document_type_display()} {self.number_hint}"
+
+    def pii_data_key_id(self) -> uuid.UUID | None:
+        """A document is its customer's personal data: it goes with the customer's key."""
+        return self.customer.data_key_id
 
     def set_number(self, value: str) -> None:
         self.number = value.strip()

@@ -23,7 +23,7 @@ from apps.core.bulk import copy_rows
 from apps.core.errors import DomainError, PermissionDenied, raise_as_domain_error
 from apps.customers.fields import EXPORTED_PII, PROFILE_FIELDS
 from apps.customers.models import (
-    PII_FIELDS,
+    AUDIT_MASKED_FIELDS,
     Customer,
     CustomerAssignment,
     CustomerConsent,
@@ -95,7 +95,7 @@ def create_customer(
     _validate_and_save(customer)
     after = snapshot(customer, [*profile.keys(), "external_id"])
     record_audit_event(
-        actor=actor, action="customer.created", target=customer, changes=change_set({}, after, pii=PII_FIELDS)
+        actor=actor, action="customer.created", target=customer, changes=change_set({}, after, pii=AUDIT_MASKED_FIELDS)
     )
     if manager is not None:
         _assign(actor, [customer.pk], manager, reason or "New customer", self_claim=self_claim)
@@ -110,7 +110,7 @@ def update_customer(*, actor: User | None, customer: Customer, **profile: Any) -
     before = snapshot(customer, profile.keys())
     _apply_profile(customer, profile)
     after = snapshot(customer, profile.keys())
-    changes = change_set(before, after, pii=PII_FIELDS)
+    changes = change_set(before, after, pii=AUDIT_MASKED_FIELDS)
     if not changes:
         return customer
     _validate_and_save(customer)

@@ -225,6 +225,9 @@ class CustomerScope:
             return customers
         if self.sees_none:
             return customers.none()
+        # A restricted customer (GDPR Art. 18, apps/privacy) is kept but shown to nobody who
+        # does not see every customer: its managers lose it, its branch no longer lists it.
+        customers = customers.filter(restricted_at__isnull=True)
         if self.branch_id is not None:
             return customers.filter(Q(branch_id=self.branch_id) | Q(pk__in=self.held_ids))
         return customers.filter(pk__in=self.held_ids)

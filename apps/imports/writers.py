@@ -32,9 +32,11 @@ from apps.accounts.models import Holding, HoldingParty
 from apps.core.audit import AuditEntry, change_set, record_audit_events
 from apps.core.bulk import copy_insert
 from apps.core.business_date import business_today
+from apps.core.fields import sealed_for_bulk_update
 from apps.core.models import FxRate
 from apps.customers.fields import NAME_FIELDS, PII_LABELS, PROFILE_FIELDS
 from apps.customers.models import (
+    AUDIT_MASKED_FIELDS,
     INDEXED_PII,
     PII_FIELDS,
     Customer,
@@ -247,7 +249,7 @@ def write_customers(*, context: ImportContext, rows: list[ParsedRow]) -> list[Ou
         if not row.ok:
             continue
         after = {name: getattr(customer, name) for name in fields}
-        changes = change_set(before, after, pii=PII_FIELDS)
+        changes = change_set(before, after, pii=AUDIT_MASKED_FIELDS)
         changed = set(changes)
         if customer.branch_id != before_branch:
             changes["branch"] = [None if is_new else before_branch, customer.branch_id]
@@ -280,7 +282,9 @@ def write_customers(*, context: ImportContext, rows: list[ParsedRow]) -> list[Ou
             plan.customer.updated_at = now
             for name in plan.changed_fields:
                 update_fields.update(_CUSTOMER_DB_FIELDS.get(name, [name]))
-        Customer.objects.bulk_update([p.customer for p in changed], fields=sorted(update_fields))
+        changed_customers = [p.customer for p in changed]
+        with sealed_for_bulk_update(changed_customers, update_fields):
+            Customer.objects.bulk_update(changed_customers, fields=sorted(update_fields))
     by_manager: dict[int, tuple[User, list[int]]] = {}
     for plan in plans:
         plan.outcome.status = CREATED if plan.is_new else (UPDATED if plan.changed_fields else UNCHANGED)

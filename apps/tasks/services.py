@@ -146,7 +146,12 @@ def update_task_details(
     if priority is not None:
         task.priority = priority
     after = {"title": task.title, "description": task.description, "priority": task.priority}
-    changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    # A task's words are about a person: the chain records that they changed, never what they say.
+    changes = {
+        name: ["[text]", "[text changed]"] if name in ("title", "description") else [before[name], after[name]]
+        for name in after
+        if before[name] != after[name]
+    }
     if not changes:
         return task
     _validate(task)

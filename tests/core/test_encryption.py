@@ -11,6 +11,8 @@ from django.db import connection
 from django.test import override_settings
 
 from apps.accounts.models import Holding
+from apps.core.data_keys import HEADER_LENGTH as DATA_KEY_HEADER_LENGTH
+from apps.core.data_keys import VERSION as DATA_KEY_VERSION
 from apps.core.encryption import HEADER_LENGTH, VERSION, KeyRing, UndecryptableValue, keyring
 from apps.customers.models import Customer, IdentityDocument
 from apps.customers.services import add_identity_document
@@ -50,8 +52,9 @@ def test_a_raw_sql_read_shows_ciphertext_for_every_pii_column(manager):
 
     for name, stored in row.items():
         assert stored is not None, name
-        assert stored[:1] == VERSION
-        assert stored[1:HEADER_LENGTH] == keyring().current.key_id
+        # Under the customer's own data key (apps.core.data_keys), itself under the master key.
+        assert stored[:1] == DATA_KEY_VERSION
+        assert stored[1:DATA_KEY_HEADER_LENGTH] == customer.data_key_id.bytes
         for fragment in plaintext_fragments(PII[name]):
             assert fragment not in stored, f"{name} leaks {fragment!r}"
 

@@ -16,6 +16,7 @@ from apps.customers.models import Customer, IdentityDocument
 from apps.customers.services import add_identity_document
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
+from tests.customers.legacy_keys import make_legacy
 
 KEY_A = "rotation-test-key-A-0123456789abcdefghijklmnopqrstuvwxyz"
 KEY_B = "rotation-test-key-B-zyxwvutsrqponmlkjihgfedcba9876543210"
@@ -64,6 +65,8 @@ def data_under_key_a(settings, manager):
         expiry_date=dt.date(2030, 1, 1),
     )
     holdings = [HoldingFactory(customer=c) for c in customers[:3]]
+    # Customers from before per-customer keys: their PII is under the master key.
+    make_legacy([*customers, blank])
     expected = {
         "customers": {c.pk: (c.date_of_birth, c.national_id, c.email, c.phone, c.address) for c in [*customers, blank]},
         "document": (document.pk, "P1234567"),
@@ -190,6 +193,7 @@ def test_rotation_does_not_touch_updated_at(settings, data_under_key_a):
 def test_values_under_an_unconfigured_key_are_reported_and_the_rest_rotated(settings, data_under_key_a):
     settings.FINPULSE_ENCRYPTION_KEYS = [KEY_C]
     stray = CustomerFactory(national_id="ZZ999999Z", email="", phone="", address="", date_of_birth=None)
+    make_legacy([stray])
     settings.FINPULSE_ENCRYPTION_KEYS = [KEY_B, KEY_A]
 
     err = StringIO()
