@@ -62,10 +62,13 @@ def subject_export(request: HttpRequest, customer_id: int, fmt: str) -> HttpResp
         body = json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
     else:
-        sections = {name: rows for name, rows in data.items() if isinstance(rows, list)}
-        html = render_to_string(
-            "privacy/report.html", {"customer": customer, "profile": data["profile"], "sections": sections}
-        )
+        # (key, value) pairs: a row's own field may be called "items" (advice), which a template's
+        # `row.items` would read instead of the dict's method.
+        sections = [
+            (name, [list(row.items()) for row in rows]) for name, rows in data.items() if isinstance(rows, list)
+        ]
+        context = {"customer": customer, "profile": list(data["profile"].items()), "sections": sections}
+        html = render_to_string("privacy/report.html", context)
         response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-subject-export.{fmt}"'
     response["Cache-Control"] = "no-store"

@@ -27,7 +27,7 @@ def seeded(manager):
     HoldingFactory(customer=customer, external_id="HLD-SEEDED")
     log_interaction(
         actor=manager, customer=customer, channel="phone", subject="Seeded call", body="Talked about ISAs",
-        occurred_at=customer.created_at, files=[upload("seeded-statement.pdf")],
+        occurred_at=customer.created_at, attachments=[upload("seeded-statement.pdf")],
     )  # fmt: skip
     add_identity_document(
         actor=None, customer=customer, document_type="passport", number="P5566778", issuing_country="gb"
