@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("customers", "0006_add_data_key_and_erasure_state"),
+        ("customers", "0007_add_data_key_and_erasure_state"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ import apps.customers.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0005_shared_validators_and_address_limit"),
+        ("customers", "0006_break_glass_grant"),
     ]
 
     operations = [
