@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
+from apps.approvals.models import ChangeRequest
 from apps.core.errors import NotFound
 from apps.customers.models import Customer
 from apps.customers.visibility import customer_for_user
@@ -28,3 +29,10 @@ def erasure_requests(*, user: User) -> QuerySet[ErasureRequest]:
     if not may_handle_data_subject_requests(user):
         raise NotFound("No such page.")
     return ErasureRequest.objects.select_related("customer", "requested_by")
+
+
+def pending_erasures(*, customer: Customer) -> QuerySet[ChangeRequest]:
+    """Erasures of this customer proposed and waiting for a second officer (shown where they apply)."""
+    return ChangeRequest.objects.filter(
+        customer_id=customer.pk, action="customer.erasure", status=ChangeRequest.Status.PENDING
+    ).select_related("maker")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
@@ -12,11 +13,12 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.http import domain_errors_on
+from apps.identity.step_up import step_up_refusal
 from apps.privacy.export import export_subject_data
 from apps.privacy.forms import ErasureForm
+from apps.privacy.four_eyes import propose_erasure
 from apps.privacy.models import ErasureRequest
-from apps.privacy.selectors import data_subject, erasure_requests
-from apps.privacy.services import request_erasure
+from apps.privacy.selectors import data_subject, erasure_requests, pending_erasures
 
 REQUESTS_SHOWN = 200
 
@@ -35,18 +37,24 @@ def subject(request: HttpRequest, customer_id: int) -> HttpResponse:
     """One data subject: export buttons, the erasure form, and this customer's past requests."""
     customer = data_subject(user=request.user, customer_id=customer_id)
     form = ErasureForm(request.POST or None)
+    if request.method == "POST":
+        refusal = step_up_refusal(request)  # erasure is privileged: a recent second factor
+        if refusal is not None:
+            return refusal
     if request.method == "POST" and form.is_valid():
         with domain_errors_on(form):
-            request_erasure(
+            change = propose_erasure(
                 actor=request.user,
                 customer=customer,
                 reference=form.cleaned_data["reference"],
                 relationship_ended_on=form.cleaned_data.get("relationship_ended_on"),
             )
-            return redirect("privacy:subject", customer_id=customer.pk)
+            messages.success(request, "Erasure proposed: a second compliance officer must approve it.")
+            return redirect("approvals:detail", change_id=change.pk)
     context = {
         "customer": customer,
         "form": form,
+        "pending": pending_erasures(customer=customer),
         "requests": ErasureRequest.objects.filter(customer=customer).select_related("requested_by"),
     }
     return render(request, "privacy/subject.html", context, status=400 if form.errors else 200)
@@ -57,6 +65,9 @@ def subject(request: HttpRequest, customer_id: int) -> HttpResponse:
 def subject_export(request: HttpRequest, customer_id: int, fmt: str) -> HttpResponse:
     """The subject-access export as a JSON file or a readable HTML report (audited)."""
     customer = data_subject(user=request.user, customer_id=customer_id)
+    refusal = step_up_refusal(request)  # a PII export is privileged: a recent second factor
+    if refusal is not None:
+        return refusal
     data = export_subject_data(actor=request.user, customer=customer, fmt=fmt)
     if fmt == "json":
         body = json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)

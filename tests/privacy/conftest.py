@@ -38,3 +38,22 @@ def customer_with_held_records(manager):
     HoldingFactory(customer=customer, status="closed")
     InteractionFactory(customer=customer)
     return customer
+
+
+def step_up(client) -> None:
+    """A second factor verified just now (the session mark apps.identity.step_up reads)."""
+    import time
+
+    from apps.identity.step_up import SECOND_FACTOR_SESSION_KEY
+
+    session = client.session
+    session[SECOND_FACTOR_SESSION_KEY] = {"at": time.time(), "method": "totp"}
+    session.save()
+
+
+@pytest.fixture
+def second_officer(db):
+    from apps.identity import roles
+    from tests.identity.factories import UserFactory
+
+    return UserFactory(roles=[roles.COMPLIANCE_OFFICER], username="compliance.checker")

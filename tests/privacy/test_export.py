@@ -14,6 +14,7 @@ from apps.privacy.export import subject_data
 from apps.recommendations.services import recommend_for_customer
 from tests.accounts.factories import HoldingFactory
 from tests.interactions.factories import upload
+from tests.privacy.conftest import step_up
 from tests.recommendations.factories import advisable_customer, product
 from tests.tasks.factories import TaskFactory
 
@@ -60,6 +61,7 @@ def test_the_export_holds_every_kind_of_record_about_the_customer(seeded):
 @pytest.mark.parametrize("fmt", ["json", "html"])
 def test_a_compliance_officer_downloads_the_export_and_it_is_audited(client, compliance_officer, seeded, fmt):
     client.force_login(compliance_officer)
+    step_up(client)
 
     response = client.get(reverse(f"privacy:export_{fmt}", args=[seeded.pk]))
 
@@ -78,4 +80,13 @@ def test_a_manager_cannot_reach_the_export_of_their_own_customer(client, manager
     client.force_login(manager)
 
     assert client.get(reverse("privacy:export_json", args=[seeded.pk])).status_code == 404
+    assert not AuditEvent.objects.filter(action="customer.subject_exported").exists()
+
+
+def test_the_export_needs_a_recent_second_factor(client, compliance_officer, seeded):
+    client.force_login(compliance_officer)
+
+    response = client.get(reverse("privacy:export_json", args=[seeded.pk]))
+
+    assert response.status_code == 302 and response["Location"].startswith(reverse("step_up"))
     assert not AuditEvent.objects.filter(action="customer.subject_exported").exists()
