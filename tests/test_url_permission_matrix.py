@@ -185,6 +185,10 @@ ROUTE_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
 # Routes with an object keyword that is not customer data.
 SHARED_OBJECT_ROUTES = {
     "products:detail": "The product catalog is the bank's: every employee reads it.",
+    "recommendations:rate_impact": (
+        "A catalog product; the customers it lists come through visible_customers "
+        "(tests/recommendations/test_refresh_and_rate_impact.py checks another book's are left out)."
+    ),
 }
 
 ROUTES_WITHOUT_OBJECT = {

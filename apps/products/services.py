@@ -7,6 +7,7 @@ actor=None, e.g. the demo seed or an import from the core banking system) change
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -17,10 +18,13 @@ from django.db.models import Min, Q
 
 from apps.core.audit import change_set, record_audit_event
 from apps.core.business_date import business_today
+from apps.core.dispatch import task_named
 from apps.core.errors import Conflict, DomainError, PermissionDenied, raise_as_domain_error
 from apps.core.templatetags.finpulse import format_amount, format_amount_range, format_rate
 from apps.products.fields import PRODUCT_FIELDS
 from apps.products.models import Product, ProductFee, ProductRate
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -231,7 +235,25 @@ def add_product_rate(
             "max_term_months": max_term_months,
         },
     )
+    product_id, effective = product.pk, effective_from.isoformat()
+    transaction.on_commit(lambda: publish_rate_change(product_id=product_id, effective_from=effective))
     return slab
+
+
+def publish_rate_change(*, product_id: int, effective_from: str) -> bool:
+    """Tell the advice engine (by task name: products sit below it) that a rate changed, so it
+    invalidates the advice that change affects and nothing else. A broker outage is logged: the
+    affected advice then lives until its cache time or the next business day, never longer."""
+    from kombu.exceptions import OperationalError as KombuOperationalError
+
+    try:
+        task_named("recommendations.rate_changed").apply_async(
+            (product_id, effective_from), retry=True, retry_policy={"max_retries": 1, "interval_start": 0}
+        )
+    except (KombuOperationalError, OSError) as error:
+        logger.warning("Broker unreachable (%s): advice not invalidated for a rate change.", type(error).__name__)
+        return False
+    return True
 
 
 @transaction.atomic

@@ -93,7 +93,7 @@ EXAMPLE = {
     "source": "llm",
     "fallback_reason": "",
     "model": "gpt-4o-mini",
-    "prompt_version": "reco-2026-11-v1",
+    "prompt_version": "reco-2026-12-v2",
     "profile_hash": "3f5a…",
     "from_cache": False,
     "items": [

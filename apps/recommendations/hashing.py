@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection
 
 from apps.products.eligibility import CustomerFacts
-from apps.products.models import Product, ProductRate
+from apps.products.models import Product
 
 
 def canonical_json(value: Any) -> str:
@@ -46,21 +46,19 @@ def facts_digest(facts: CustomerFacts) -> str:
 
 
 def catalog_version(*, today: dt.date) -> str:
-    """Changes whenever a product, a rate row or a branch offer changes (one cheap query).
+    """Changes whenever a product or a branch offer changes (one cheap query), and every day.
 
-    A rate change is a new ProductRate row and eligibility rules live on Product (whose
-    updated_at moves on every save); branch offers are the m2m rows. The business date is in
-    too: a rate dated today becomes current today, without any row changing.
+    Eligibility rules live on Product (whose updated_at moves on every save); branch offers are
+    the m2m rows. Rate rows are not in it: a rate change invalidates only the advice it affects
+    (services.invalidate_advice_for_rate), not everyone's. The business date is in: a rate dated
+    today becomes current today, without any row changing, and the day's advice is rebuilt.
     """
     products = Product._meta.db_table
-    rates = ProductRate._meta.db_table
     branches = Product.branches.through._meta.db_table
     quote = connection.ops.quote_name
     # Table names come from _meta and are quoted; there is no user input in this SQL.
     sql = (
         f"SELECT (SELECT max(updated_at) FROM {quote(products)}), (SELECT count(*) FROM {quote(products)}), "  # noqa: S608  # nosec B608
-        f"(SELECT max(id) FROM {quote(rates)}), (SELECT count(*) FROM {quote(rates)}), "
-        f"(SELECT max(created_at) FROM {quote(rates)}), "
         f"(SELECT max(id) FROM {quote(branches)}), (SELECT count(*) FROM {quote(branches)})"
     )
     with connection.cursor() as cursor:
@@ -70,13 +68,22 @@ def catalog_version(*, today: dt.date) -> str:
 
 
 def profile_hash(
-    *, snapshot: dict[str, Any], facts: CustomerFacts, catalog: str, prompt_version: str, model: str
+    *,
+    snapshot: dict[str, Any],
+    facts: CustomerFacts,
+    catalog: str,
+    prompt_version: str,
+    model: str,
+    situation: Any = None,
 ) -> str:
+    """`situation`: the exact figures the reasons quote (maturing amounts and dates, balances),
+    so two customers share advice only when its reasons are true for both."""
     return _sha256(
         canonical_json(
             {
                 "snapshot": snapshot,
                 "facts": facts_digest(facts),
+                "situation": _sha256(canonical_json(situation)) if situation else None,
                 "catalog": catalog,
                 "prompt": prompt_version,
                 "model": model,

@@ -48,6 +48,9 @@ class Recommendation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when a rate change of a product this advice names (or one of the customer's maturing
+    # holdings) made it stale: never served again, kept for the record.
+    invalidated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

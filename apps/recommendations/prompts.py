@@ -12,7 +12,7 @@ from typing import Any
 from apps.recommendations.hashing import canonical_json
 from apps.recommendations.rules import Candidate
 
-PROMPT_VERSION = "reco-2026-11-v1"
+PROMPT_VERSION = "reco-2026-12-v2"
 RATIONALE_MAX_CHARS = 400
 
 SYSTEM_PROMPT = """You help a bank's relationship managers prepare for a conversation with a customer.
@@ -26,8 +26,11 @@ Rules you must follow:
   call any product risk-free or suitable; the manager assesses suitability.
 - Only choose products from the candidate list and use their exact product_code.
 - Choose at most {max_items} products, ranked from 1 (discuss first), each with a short,
-  factual rationale (at most {max_chars} characters) grounded in the profile, and a confidence
-  between 0 and 1 that the product is worth discussing.
+  factual rationale (at most {max_chars} characters) and a confidence between 0 and 1 that the
+  product is worth discussing. The candidates come ranked by fit (rule_score).
+- Each rationale states, in the customer's terms, the fact that makes that product relevant:
+  start from the candidate's why_it_fits (amount, currency, date, rate as given there). No two
+  rationales may be the same; never reuse one reason for several products.
 - Answer only with JSON matching the schema.
 """
 

@@ -12,6 +12,7 @@ write of the result is one transaction with its audit event.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from apps.core import llm
 from apps.core.audit import record_audit_event
+from apps.core.business_date import business_today
 from apps.core.dispatch import task_named
 from apps.core.errors import Conflict, DomainError, PermissionDenied
 from apps.core.llm_budget import BUDGET_EXHAUSTED, start_of_today
@@ -33,7 +35,8 @@ from apps.customers.visibility import may_edit_customers
 from apps.notifications.llm_budget import budget_exhausted
 from apps.recommendations.models import Recommendation, RecommendationFeedback
 from apps.recommendations.prompts import PROMPT_VERSION, response_schema, system_prompt, user_prompt
-from apps.recommendations.rules import Candidate, Gates, candidates, rule_items
+from apps.recommendations.rules import Candidate, Gates, rule_items
+from apps.recommendations.scoring import candidates
 from apps.recommendations.selectors import (
     RULES_MODEL,
     Profile,
@@ -44,6 +47,8 @@ from apps.recommendations.selectors import (
     feedback_by_product,
     is_transient_fallback,
     latest_advice,
+    rate_change_audience,
+    servable_advice,
     stored_advice,
 )
 from apps.recommendations.validation import MalformedAnswer, validate_answer
@@ -247,7 +252,7 @@ def _usage_fields(usage: llm.LlmUsage) -> dict[str, Any]:
 def _compute(*, actor: User | None, customer: Customer, profile: Profile) -> Recommendation:
     started = time.monotonic()
     catalog = advice_catalog(today=profile.today)
-    found = candidates(facts=profile.facts, snapshot=profile.snapshot, catalog=catalog)
+    found = candidates(facts=profile.facts, snapshot=profile.snapshot, catalog=catalog, situation=profile.situation)
     max_items = settings.FINPULSE_RECOMMENDATION_MAX_ITEMS
     if profile.engine_model == RULES_MODEL or not found:
         # No LLM configured (by design), or nothing to choose from: the engine answers alone.
@@ -286,7 +291,77 @@ def recommend_for_customer(
     return _compute(actor=actor, customer=customer, profile=profile)
 
 
+# --- rate changes ------------------------------------------------------------------------------
+
+
+def invalidate_advice_for_rate(*, product_id: int, effective_from: dt.date) -> int:
+    """A product's rate changed: invalidate only the advice that change affects.
+
+    Affected: holders of the product maturing (within the advice horizon) on or after the new
+    rate's date, whose renewal it prices, and customers whose servable advice names the
+    product. Their servable rows are marked invalidated (never served again, kept for the
+    record) and, after commit, their cache entries go. Everyone else's advice stays: it does
+    not quote this rate. Returns how many rows were invalidated. A system job (actor None).
+    """
+    from apps.products.models import Product
+
+    today = business_today()
+    with transaction.atomic():
+        product = Product.objects.filter(pk=product_id).only("id", "code", "name").first()
+        if product is None:
+            return 0
+        maturing, advised = rate_change_audience(product_id=product_id, today=today, effective_from=effective_from)
+        customers = set(maturing) | advised
+        rows = servable_advice().filter(customer_id__in=customers)
+        hashes = set(rows.values_list("profile_hash", flat=True))
+        count = rows.update(invalidated_at=timezone.now())
+        if count:
+            record_audit_event(
+                actor=None,
+                action="recommendation.invalidated",
+                target=product,
+                metadata={
+                    "reason": "rate_changed",
+                    "product": product.code,
+                    "effective_from": effective_from.isoformat(),
+                    "advice": count,
+                    "customers": len(customers),
+                },
+            )
+        # After commit: a page reading the cache before then would re-fill it from the old row.
+        transaction.on_commit(lambda: cache.delete_many([advice_key(h) for h in hashes]))
+    return count
+
+
 # --- asynchronous refresh --------------------------------------------------------------------
+
+
+def refresh_key(customer_id: int) -> str:
+    return f"{CACHE_PREFIX}refresh:{customer_id}"
+
+
+# How long the outcome of a refresh is remembered (the panel says "refreshed" or why it failed).
+REFRESH_OUTCOME_SECONDS = 3600
+REFRESH_NOT_FINISHED = "The refresh did not finish in time (the background worker did not answer)."
+REFRESH_QUEUE_DOWN = "The job queue could not be reached, so the refresh was not started."
+
+
+def record_refresh_outcome(
+    *, customer_id: int, state: str, reason: str = "", recommendation_id: int | None = None
+) -> None:
+    """What became of the last refresh: "pending", "done" (with the new advice) or "failed" (why)."""
+    previous = cache.get(refresh_key(customer_id)) or {}
+    cache.set(
+        refresh_key(customer_id),
+        {
+            "state": state,
+            "reason": reason,
+            "recommendation_id": recommendation_id,
+            "requested_at": previous.get("requested_at") if state != "pending" else timezone.now().isoformat(),
+            "at": timezone.now().isoformat(),
+        },
+        timeout=REFRESH_OUTCOME_SECONDS,
+    )
 
 
 def is_refresh_pending(*, customer_id: int) -> bool:
@@ -307,6 +382,7 @@ def publish_refresh(*, customer_id: int, actor_id: int | None) -> bool:
         )
     except (KombuOperationalError, OSError) as error:
         logger.warning("Broker unreachable (%s): advice refresh not queued.", type(error).__name__)
+        record_refresh_outcome(customer_id=customer_id, state="failed", reason=REFRESH_QUEUE_DOWN)
         finish_refresh(customer_id=customer_id)
         return False
     return True
@@ -321,6 +397,7 @@ def request_refresh(*, actor: User | None, customer: Customer, gates: Gates | No
     added = cache.add(pending_key(customer.pk), timezone.now().isoformat(), timeout=_pending_seconds())
     if added is False:
         return False
+    record_refresh_outcome(customer_id=customer.pk, state="pending")
     customer_id, actor_id = customer.pk, getattr(actor, "pk", None)
     transaction.on_commit(lambda: publish_refresh(customer_id=customer_id, actor_id=actor_id))
     return True
@@ -340,6 +417,34 @@ class AdvicePanel:
     can_act: bool = False
     feedback: dict[int, RecommendationFeedback] = field(default_factory=dict)
     error: str = ""
+    # The last refresh: {"state": pending|done|failed, "reason", "recommendation_id", "at", ...}
+    refresh: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def refresh_failed(self) -> bool:
+        return self.refresh.get("state") == "failed"
+
+    @property
+    def is_stale(self) -> bool:
+        """The advice shown is older than a refresh that failed: say so beside it."""
+        return (
+            self.refresh_failed and self.advice is not None and self.advice.pk != self.refresh.get("recommendation_id")
+        )
+
+    @property
+    def refreshed_at(self) -> dt.datetime | None:
+        try:
+            return dt.datetime.fromisoformat(self.refresh["at"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @property
+    def just_refreshed(self) -> bool:
+        return (
+            self.refresh.get("state") == "done"
+            and self.advice is not None
+            and self.advice.pk == self.refresh.get("recommendation_id")
+        )
 
 
 def version_key(customer_id: int, fingerprint: str) -> str:
@@ -360,8 +465,13 @@ def advice_panel(*, user: User, customer_id: Any) -> AdvicePanel:
     customer = version.customer
     can_act = may_edit_customers(user)
     known_key, pending = version_key(customer.pk, version.fingerprint), pending_key(customer.pk)
-    found = cache.get_many([known_key, pending])
+    outcome_key = refresh_key(customer.pk)
+    found = cache.get_many([known_key, pending, outcome_key])
     known = found.get(known_key)
+    refresh = dict(found.get(outcome_key) or {})
+    if refresh.get("state") == "pending" and not found.get(pending):
+        # The pending mark expired with no outcome: the task was lost or is stuck.
+        refresh = {**refresh, "state": "failed", "reason": REFRESH_NOT_FINISHED}
     profile: Profile | None = None
     if known:
         profile_hash, gates = known["profile_hash"], Gates(passed=(), failed=tuple(known["failed"]))
@@ -374,7 +484,9 @@ def advice_panel(*, user: User, customer_id: Any) -> AdvicePanel:
             {"profile_hash": profile_hash, "failed": list(gates.failed)},
             timeout=settings.FINPULSE_RECOMMENDATION_CACHE_SECONDS,
         )
-    panel = AdvicePanel(customer=customer, gates=gates, can_act=can_act, pending=bool(found.get(pending)))
+    panel = AdvicePanel(
+        customer=customer, gates=gates, can_act=can_act, pending=bool(found.get(pending)), refresh=refresh
+    )
     if not gates.open:
         return panel
     payload = cache.get(advice_key(profile_hash))

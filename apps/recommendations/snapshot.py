@@ -52,6 +52,7 @@ INTENT_KEYWORDS: dict[str, tuple[str, ...]] = {
     "borrowing": ("loan", "mortgage", "borrow", "overdraft", "credit line", "financing", "remortgage"),
     "cards": ("card", "cashback", "contactless"),
     "investing": ("invest", "fund", "portfolio", "pension", "shares", "stocks", "bond", "wealth"),
+    "home_buying": ("mortgage", "remortgage", "house purchase", "buying a home", "buy a home", "first home"),
     "maturity": ("matur", "renew", "rollover", "roll over", "reinvest"),
     "complaint": ("complain", "complaint", "unhappy", "dispute", "refund"),
     "travel_fx": ("travel", "abroad", "foreign currency", "fx", "exchange rate"),

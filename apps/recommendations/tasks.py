@@ -16,12 +16,21 @@ def refresh_recommendation(customer_id: int, actor_id: int | None = None) -> str
     from apps.customers.models import Customer
     from apps.identity.models import User
     from apps.recommendations.selectors import PROFILE_FIELDS
-    from apps.recommendations.services import AdviceNotAllowed, finish_refresh, recommend_for_customer
+    from apps.recommendations.services import (
+        AdviceNotAllowed,
+        finish_refresh,
+        recommend_for_customer,
+        record_refresh_outcome,
+    )
+
+    def failed(outcome: str, reason: str) -> str:
+        record_refresh_outcome(customer_id=customer_id, state="failed", reason=reason)
+        return outcome
 
     try:
         actor = User.objects.filter(pk=actor_id, is_active=True).first() if actor_id else None
         if actor_id and actor is None:
-            return "actor-inactive"
+            return failed("actor-inactive", "The person who asked for the refresh can no longer sign in.")
         if actor is not None:
             from apps.customers.visibility import visible_customers
 
@@ -30,11 +39,31 @@ def refresh_recommendation(customer_id: int, actor_id: int | None = None) -> str
             customers = Customer.objects.all()
         customer = customers.only(*PROFILE_FIELDS).filter(pk=customer_id).first()
         if customer is None:
-            return "not-found"
+            return failed("not-found", "The customer is no longer in the book of the person who asked.")
         try:
             row = recommend_for_customer(actor=actor, customer=customer, force=True)
-        except AdviceNotAllowed:
-            return "not-allowed"
+        except AdviceNotAllowed as error:
+            return failed("not-allowed", str(error))
+        except Exception:
+            # Recorded for the panel, then raised: the worker logs it and the pending mark goes.
+            record_refresh_outcome(
+                customer_id=customer_id, state="failed", reason="The refresh stopped with an error (logged)."
+            )
+            raise
+        record_refresh_outcome(customer_id=customer_id, state="done", recommendation_id=row.pk)
         return row.source
     finally:
         finish_refresh(customer_id=customer_id)
+
+
+@shared_task(name="recommendations.rate_changed", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def invalidate_for_rate_change(product_id: int, effective_from: str) -> int:
+    """A product's rate changed: invalidate the advice that change affects (a system job).
+
+    Idempotent: invalidating twice marks nothing more, so a redelivery is harmless.
+    """
+    import datetime as dt
+
+    from apps.recommendations.services import invalidate_advice_for_rate
+
+    return invalidate_advice_for_rate(product_id=product_id, effective_from=dt.date.fromisoformat(effective_from))

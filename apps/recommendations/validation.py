@@ -3,7 +3,8 @@
 The LLM never decides eligibility. An item naming a product we do not know, or one the rules
 did not offer this customer, is dropped and counted; so is an item that promises outcomes.
 An answer that is not an object with a list of items is malformed: the caller falls back to
-the rule engine. The rules each item passed come from the engine, never from the LLM.
+the rule engine. A rationale repeating an earlier item's is replaced by the engine's reason
+for that product (reasons are distinct per item). The rules each item passed come from the engine, never from the LLM.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class ValidatedAnswer:
     dropped: list[dict[str, str]]
 
 
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().split()).rstrip(".")
+
+
 def _code_of(raw: Any) -> str:
     return str(raw.get("product_code", ""))[:64] if isinstance(raw, dict) else ""
 
@@ -51,6 +56,7 @@ def validate_answer(
     accepted: list[tuple[int, int, Candidate, str, float]] = []
     dropped: list[dict[str, str]] = []
     seen: set[str] = set()
+    said: set[str] = set()
     for position, raw in enumerate(data["items"]):
         code = _code_of(raw)
         if not isinstance(raw, dict) or not code:
@@ -80,7 +86,13 @@ def validate_answer(
             dropped.append({"product_code": code, "reason": PROMISSORY})
             continue
         seen.add(code)
-        accepted.append((rank, position, by_code[code], rationale.strip()[:RATIONALE_MAX_CHARS], float(confidence)))
+        rationale = rationale.strip()[:RATIONALE_MAX_CHARS]
+        if _normalised(rationale) in said:
+            # One reason given for two products tells the manager nothing about the second:
+            # it gets the engine's own reason for it (the fact that ranked it).
+            rationale = by_code[code].reason or rationale
+        said.add(_normalised(rationale))
+        accepted.append((rank, position, by_code[code], rationale, float(confidence)))
     accepted.sort(key=lambda entry: (entry[0], entry[1]))
     for _, _, candidate, _, _ in accepted[max_items:]:
         dropped.append({"product_code": candidate.code, "reason": OVER_LIMIT})

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core import llm
 from apps.core.errors import DomainError
 from apps.recommendations.forms import FeedbackForm
-from apps.recommendations.selectors import advice_customer, customer_eligibility, recommendation_for_user
+from apps.recommendations.selectors import advice_customer, customer_eligibility, rate_impact, recommendation_for_user
 from apps.recommendations.services import (
     NO_VALID_ITEMS,
     AdvicePanel,
@@ -117,3 +117,12 @@ def customer_eligibility_view(request: HttpRequest, customer_id: int) -> HttpRes
     htmx = bool(request.htmx)
     template = "recommendations/_customer_eligibility.html" if htmx else "recommendations/customer_eligibility.html"
     return render(request, template, context)
+
+
+@login_required
+@require_GET
+def rate_impact_view(request: HttpRequest, product_id: int) -> HttpResponse:
+    """The customers (of the viewer's book) a rate change of this product affects."""
+    impact = rate_impact(user=request.user, product_id=product_id)
+    template = "recommendations/_rate_impact.html" if request.htmx else "recommendations/rate_impact.html"
+    return render(request, template, {"impact": impact, "product": impact.product})

@@ -44,3 +44,13 @@ def fake_openai(settings):  # type: ignore[no-untyped-def]
     settings.FINPULSE_LLM_BURST = 50
     yield server
     server.stop()
+
+
+@pytest.fixture
+def eager_tasks():  # type: ignore[no-untyped-def]
+    """Celery runs a published task at once, in this process (the worker's code, no broker)."""
+    from finpulse.celery import app
+
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = False

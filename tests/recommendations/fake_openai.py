@@ -94,7 +94,8 @@ class FakeOpenAI:
                 {
                     "product_code": c["product_code"],
                     "rank": rank,
-                    "rationale": f"Worth discussing: {c['category']} product matching the profile.",
+                    "rationale": c.get("why_it_fits")
+                    or f"Worth discussing: {c['category']} product matching the profile.",
                     "confidence": 0.7,
                 }
                 for rank, c in enumerate(candidates[:limit], start=1)

@@ -24,7 +24,7 @@ def test_administrators_see_advice_with_source_model_tokens_and_cost(client, adm
     listing = client.get(reverse("admin:recommendations_recommendation_changelist")).content.decode()
     detail = client.get(reverse("admin:recommendations_recommendation_change", args=[advice.pk]))
 
-    assert "fake-gpt" in listing and "reco-2026-11-v1" in listing
+    assert "fake-gpt" in listing and "reco-2026-12-v2" in listing
     assert str(advice.cost) in listing
     assert detail.status_code == 200
     html = detail.content.decode()

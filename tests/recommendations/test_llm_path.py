@@ -138,17 +138,36 @@ def test_a_changed_holding_means_a_new_hash_and_a_new_call(fake_openai, manager,
     assert second.profile_hash != first.profile_hash
 
 
-def test_a_changed_product_rate_means_a_new_hash_and_a_new_call(fake_openai, manager, catalog):
+def test_a_rate_change_of_a_product_the_advice_names_means_a_new_call_with_the_new_rate(
+    fake_openai, manager, catalog, eager_tasks, django_capture_on_commit_callbacks
+):
     customer = advisable_customer(manager)
     first = recommend_for_customer(actor=manager, customer=customer)
+    assert "TD12" in first.product_codes
 
-    add_product_rate(actor=None, product=catalog["TD12"], effective_from=dt.date(2026, 2, 1), rate=Decimal("4.6"))
+    with django_capture_on_commit_callbacks(execute=True):
+        add_product_rate(actor=None, product=catalog["TD12"], effective_from=dt.date(2026, 2, 1), rate=Decimal("4.6"))
     second = recommend_for_customer(actor=manager, customer=customer)
 
-    assert fake_openai.calls == 2
-    assert second.catalog_version != first.catalog_version
-    assert second.profile_hash != first.profile_hash
+    first.refresh_from_db()
+    assert first.invalidated_at is not None
+    assert fake_openai.calls == 2 and second.pk != first.pk
+    assert second.profile_hash == first.profile_hash  # rates are not in the hash: the invalidation is explicit
     assert '"rate_percent":"4.6000"' in fake_openai.raw_bodies[1].replace(" ", "").replace("\\", "")
+
+
+def test_a_rate_change_of_a_product_nobody_is_advised_leaves_the_advice_and_makes_no_call(
+    fake_openai, manager, catalog, eager_tasks, django_capture_on_commit_callbacks
+):
+    customer = advisable_customer(manager)
+    first = recommend_for_customer(actor=manager, customer=customer)
+    assert "PRIV" not in first.product_codes  # private banking only
+
+    with django_capture_on_commit_callbacks(execute=True):
+        add_product_rate(actor=None, product=catalog["PRIV"], effective_from=dt.date(2026, 2, 1), rate=Decimal("5.5"))
+    again = recommend_for_customer(actor=manager, customer=customer)
+
+    assert fake_openai.calls == 1 and again.pk == first.pk
 
 
 def test_an_identical_profile_of_another_customer_reuses_the_advice_without_a_call(fake_openai, manager, catalog):
@@ -288,3 +307,43 @@ def test_a_fallback_is_cached_only_briefly(fake_openai, manager, catalog, settin
 
     assert again.source == "llm"
     assert fake_openai.calls == 2
+
+
+def _maturing_customer(manager, catalog):  # type: ignore[no-untyped-def]
+    customer = advisable_customer(manager)
+    HoldingFactory(
+        customer=customer,
+        category=Holding.Category.TERM_DEPOSIT,
+        product=catalog["TD12"],
+        balance=Decimal("48250.00"),
+        opened_on=dt.date(2025, 3, 9),
+        maturity_date=dt.date(2026, 3, 9),
+    )
+    return customer
+
+
+def test_the_prompt_gives_the_llm_each_candidates_reason_in_the_customers_terms(fake_openai, manager, catalog):
+    customer = _maturing_customer(manager, catalog)
+
+    recommend_for_customer(actor=manager, customer=customer)
+
+    user = next(m["content"] for m in fake_openai.requests[0]["messages"] if m["role"] == "user")
+    reasons = {c["product_code"]: c["why_it_fits"] for c in json.loads(user)["candidates"]}
+    assert reasons["TD12"] == "GBP 48,250 fixed deposit matures on 9 Mar; renewal at 4.10%."
+    assert len(set(reasons.values())) == len(reasons)
+    assert customer.last_name not in user and customer.external_id not in user
+
+
+def test_a_rationale_the_llm_repeats_is_replaced_by_the_engines_reason_for_that_product(fake_openai, manager, catalog):
+    customer = _maturing_customer(manager, catalog)
+    same = "Worth a conversation before the deposit matures."
+    fake_openai.queue(ok(_answer("TD12", "EASY", rationale=same)))
+
+    advice = recommend_for_customer(actor=manager, customer=customer)
+
+    assert advice.source == "llm"
+    assert [item["rationale"] for item in advice.items] == [
+        same,
+        "GBP 48,250 fixed deposit matures on 9 Mar; Easy product at 2.50% on that date.",
+    ]
+    assert advice.dropped_items == []

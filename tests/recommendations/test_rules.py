@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from apps.products.eligibility import BUSINESS, INDIVIDUAL, CustomerFacts, ProductRules, evaluate
 from apps.products.models import RiskProfile, Segment
-from apps.recommendations.rules import CatalogProduct, candidates, customer_gates, rule_items
+from apps.recommendations.rules import CatalogProduct, customer_gates, rule_items
+from apps.recommendations.scoring import candidates
 from apps.recommendations.snapshot import HoldingFact, InteractionFact, build_snapshot, classify_intents
 from apps.recommendations.validation import _PROMISSORY
 
@@ -195,7 +196,11 @@ def test_interactions_become_intent_labels_and_their_words_never_leave():
 
     snapshot = build_snapshot(customer=customer, holdings=[], consents=[], interactions=interactions, today=TODAY)
 
-    assert snapshot["recent_contacts"]["intents"] == ["borrowing", "savings"]  # the old card call is out of the window
+    assert snapshot["recent_contacts"]["intents"] == [
+        "borrowing",
+        "home_buying",
+        "savings",
+    ]  # the old card call is out of the window
     assert snapshot["recent_contacts"]["contacts_by_channel"] == {"phone": 1}
     assert "Smith" not in repr(snapshot)
     assert snapshot["age_band"] == "unknown" and snapshot["income_band"] == "unknown"

@@ -228,7 +228,9 @@ def test_compliance_reads_advice_but_cannot_refresh_or_give_feedback(client, man
     assert not RecommendationFeedback.objects.exists()
 
 
-def test_the_panel_notices_a_changed_holding_or_rate_without_waiting_for_the_cache(client, manager, catalog):
+def test_the_panel_notices_a_changed_holding_or_rate_without_waiting_for_the_cache(
+    client, manager, catalog, eager_tasks, django_capture_on_commit_callbacks
+):
     from apps.products.services import add_product_rate
 
     customer = advisable_customer(manager)
@@ -237,14 +239,16 @@ def test_the_panel_notices_a_changed_holding_or_rate_without_waiting_for_the_cac
 
     HoldingFactory(customer=customer, category=Holding.Category.CREDIT_CARD, product=catalog["CARD"])
     after_holding = client.get(_panel_url(customer), **HTMX).content.decode()
-    add_product_rate(actor=None, product=catalog["TD12"], effective_from=dt.date(2026, 2, 1), rate=Decimal("4.4"))
+    with django_capture_on_commit_callbacks(execute=True):
+        add_product_rate(actor=None, product=catalog["TD12"], effective_from=dt.date(2026, 2, 1), rate=Decimal("4.4"))
     after_rate = client.get(_panel_url(customer), **HTMX).content.decode()
 
     rows = list(Recommendation.objects.filter(customer=customer).order_by("id"))
-    assert len(rows) == 3 and len({row.profile_hash for row in rows}) == 3
+    assert len(rows) == 3 and len({row.profile_hash for row in rows}) == 2
     assert "CARD" in rows[0].product_codes and "CARD" not in rows[1].product_codes  # now held
+    assert rows[1].invalidated_at is not None and rows[2].invalidated_at is None  # the rate change: TD12 was named
     assert "Card product" not in after_holding
-    assert "4.40% a year" in after_rate
+    assert "4.40%" in after_rate and "4.10%" not in after_rate
 
 
 @pytest.mark.parametrize("size", [3, 30])
