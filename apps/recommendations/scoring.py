@@ -33,6 +33,10 @@ from apps.products.eligibility import BUSINESS, CustomerFacts, evaluate
 from apps.products.models import RiskProfile, Segment
 from apps.recommendations.rules import Candidate, CatalogProduct, customer_gates
 
+# Part of the profile hash and the panel's fingerprint: bump it when a rule or weight changes, so
+# advice ranked by the old rules is not served as if the new ones had produced it.
+SCORING_VERSION = "2026-12-05.1"
+
 # --- weights ---------------------------------------------------------------------------------
 # Points add up; the highest total ranks first (ties: product code). The gaps between the big
 # weights are wide on purpose: a maturing deposit outranks a conversation topic, which outranks

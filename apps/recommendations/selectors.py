@@ -41,7 +41,7 @@ from apps.recommendations.hashing import canonical_json, catalog_version, profil
 from apps.recommendations.models import Recommendation, RecommendationFeedback
 from apps.recommendations.prompts import PROMPT_VERSION
 from apps.recommendations.rules import CatalogProduct, Gates, customer_gates
-from apps.recommendations.scoring import DEFAULT_RENEWAL_TERM, Maturity, Offer, Situation, product_kind
+from apps.recommendations.scoring import DEFAULT_RENEWAL_TERM, SCORING_VERSION, Maturity, Offer, Situation, product_kind
 from apps.recommendations.snapshot import (
     SUMMARY_ROLES,
     ConsentFact,
@@ -183,7 +183,7 @@ def current_profile(*, customer: Customer, today: dt.date | None = None) -> Prof
             snapshot=snapshot,
             facts=facts,
             catalog=catalog,
-            prompt_version=PROMPT_VERSION,
+            prompt_version=f"{PROMPT_VERSION}/{SCORING_VERSION}",
             model=engine,
             situation=situation.digest_facts(),
         ),
@@ -325,7 +325,15 @@ def customer_version(*, user: User, customer_id: Any, today: dt.date | None = No
         raise NotFound("No such customer.") from None
     engine = model_name() if llm_configured() else RULES_MODEL
     fingerprint = canonical_json(
-        [customer.updated_at, customer.advice_data_version, today, engine, PROMPT_VERSION, SNAPSHOT_VERSION]
+        [
+            customer.updated_at,
+            customer.advice_data_version,
+            today,
+            engine,
+            PROMPT_VERSION,
+            SNAPSHOT_VERSION,
+            SCORING_VERSION,
+        ]
     )
     return CustomerVersion(customer=customer, fingerprint=hashlib.sha256(fingerprint.encode()).hexdigest())
 
