@@ -251,6 +251,14 @@ if FINPULSE_STORAGE_BUCKET:
 FINPULSE_ATTACHMENT_MAX_BYTES = env.int("FINPULSE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 FINPULSE_INTERACTION_EDIT_WINDOW_MINUTES = env.int("FINPULSE_INTERACTION_EDIT_WINDOW_MINUTES", default=15)
 
+# Email capture (apps.interactions.email_capture; `manage.py run_email_capture`, the Procfile's
+# `capture` process): the addresses managers BCC or forward to, where the SMTP endpoint listens,
+# which relays may connect (the bank's mail gateway, which authenticates senders), the size cap.
+FINPULSE_CAPTURE_ADDRESSES = env.list("FINPULSE_CAPTURE_ADDRESSES", default=["capture@finpulse.bank.example"])
+FINPULSE_CAPTURE_BIND = env.str("FINPULSE_CAPTURE_BIND", default="127.0.0.1:2525")
+FINPULSE_CAPTURE_ALLOWED_PEERS = env.list("FINPULSE_CAPTURE_ALLOWED_PEERS", default=["127.0.0.1", "::1"])
+FINPULSE_CAPTURE_MAX_BYTES = env.int("FINPULSE_CAPTURE_MAX_BYTES", default=25 * 1024 * 1024)
+
 # Cache: Redis when REDIS_URL is set, the database otherwise.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

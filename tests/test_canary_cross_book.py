@@ -31,6 +31,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from apps.identity import roles
 from tests.identity.factories import BranchFactory, UserFactory
@@ -93,6 +94,7 @@ def all_routes() -> list[tuple[str, str, URLPattern]]:
 class World:
     def __init__(self) -> None:
         from apps.customers.services import assign_customer, link_customers, record_consent
+        from finpulse.celery import broker_settings
         from tests.accounts.factories import HoldingFactory
         from tests.customers.factories import CustomerFactory
         from tests.interactions.factories import upload
@@ -100,6 +102,9 @@ class World:
         from tests.recommendations.factories import advisable_customer
         from tests.tasks.factories import TaskFactory
 
+        # The broker as a running server has it (the filesystem broker's folders exist), so /readyz
+        # answers 200 here whatever ran before this test.
+        broker_settings()
         self.branch = BranchFactory()
         self.other_branch = BranchFactory()
         self.viewer = UserFactory(roles=[roles.RELATIONSHIP_MANAGER], branch=self.branch, username="viewer.rm")
@@ -234,6 +239,17 @@ class World:
 
         # Notifications: the other's in-app notice with a canary subject; the viewer's own.
         self.notification = self._notify(self.viewer, "Viewer notice")
+        # Captured email waiting for review: the viewer's own, and the other manager's about the canary.
+        from apps.interactions.models import CapturedEmail
+
+        now = timezone.now()
+        waiting = CapturedEmail.Status.UNMATCHED
+        self.captured = CapturedEmail.objects.create(
+            owner=self.viewer, message_key="1" * 64, status=waiting, subject="Viewer email", sent_at=now
+        )
+        CapturedEmail.objects.create(
+            owner=self.other, message_key="2" * 64, status=waiting, subject=CANARY["subject"], sent_at=now
+        )
         self._notify(self.other, CANARY["notification_subject"])
 
         # Advice for the viewer's customer and for the canary.
@@ -304,6 +320,7 @@ KEYWORDS: dict[str, Callable[[World], Any]] = {
     "product_id": lambda w: w.joint.product_id,
     "change_id": lambda w: w.change.pk,
     "view_id": lambda w: w.saved_view.pk,
+    "captured_id": lambda w: w.captured.pk,
 }
 # API detail routes name their object `pk`: by the router's basename.
 API_OBJECTS: dict[str, Callable[[World], Any]] = {

@@ -134,6 +134,21 @@ def _notification(other: Other) -> dict[str, int]:
     return {"notification_id": row.pk}
 
 
+def _captured(other: Other) -> dict[str, int]:
+    from django.utils import timezone
+
+    from apps.interactions.models import CapturedEmail
+
+    captured = CapturedEmail.objects.create(
+        owner=other.manager,
+        message_key="f" * 64,
+        status=CapturedEmail.Status.UNMATCHED,
+        subject=f"About {SECRET_NAME}",
+        sent_at=timezone.now(),
+    )
+    return {"captured_id": captured.pk}
+
+
 def _lead(other: Other) -> dict[str, int]:
     from tests.leads.factories import lead_in_state
 
@@ -177,6 +192,7 @@ OBJECT_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "lead_id": _lead,
     "change_id": _change_request,
     "view_id": _saved_view,
+    "captured_id": _captured,
 }
 # Routes whose keywords need a combined builder (several objects of one owner).
 ROUTE_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
@@ -233,6 +249,7 @@ ROUTES_WITHOUT_OBJECT = {
     "notifications:read_all": "Marks the user's own notifications.",
     "notifications:preferences": "The user's own channel choices.",
     "leads:inbox": "Filtered by visible_leads.",
+    "interactions:captured": "The user's own captured email waiting for review.",
     "leads:apply": "Public lead form (no customer data shown).",
     "leads:apply_thanks": "Static page.",
     "audit:trail": "Compliance and administrators only; 404 for anyone else (tests/core/test_audit_trail.py).",
@@ -252,6 +269,7 @@ LEAK_CHECKED_PAGES = [
     "alerts:list",
     "notifications:list",
     "leads:inbox",
+    "interactions:captured",
 ]
 
 # Admin: models whose change pages hold one customer's data -> builder returning the pk.

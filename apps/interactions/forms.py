@@ -74,3 +74,9 @@ class NewInteractionForm(InteractionForm):
         ].help_text = (
             f"Up to {MAX_FILES} files of at most {limit_mb} MB each: PDF, PNG, JPEG, text, CSV, Word or Excel."
         )
+
+
+class FileCapturedEmailForm(forms.Form):
+    customer = forms.CharField(
+        label="Customer number", max_length=64, help_text="The customer this email is about (one of yours)."
+    )

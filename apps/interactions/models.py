@@ -90,3 +90,41 @@ class Attachment(models.Model):
 
     def get_absolute_url(self) -> str:
         return fast_reverse("interactions:attachment_download", self.pk)
+
+
+class CapturedEmail(models.Model):
+    """An email a manager sent or forwarded to the capture address (apps.interactions.email_capture).
+
+    Every accepted message leaves one row per manager: filed (on the timeline of the customers it
+    matched in that manager's book), or waiting on the manager's review list until they file it
+    to a customer or discard it. The message itself is kept in the default storage until then;
+    the row holds no address, only masked hints.
+    """
+
+    class Status(models.TextChoices):
+        FILED = "filed", "Filed on the timeline"
+        UNMATCHED = "unmatched", "Waiting for review"
+        DISCARDED = "discarded", "Discarded"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="captured_emails")
+    # sha256 of the Message-ID: the same email sent twice (BCC and a forward) is captured once.
+    message_key = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    subject = models.CharField(max_length=200)
+    correspondents_hint = models.CharField(max_length=300, blank=True, help_text="Masked addresses it was about.")
+    sent_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    # The .eml in the default storage while it waits for review; emptied once filed or discarded.
+    storage_path = models.CharField(max_length=255, blank=True)
+    interactions = models.ManyToManyField(Interaction, blank=True, related_name="captured_from")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "message_key"], name="captured_email_once_per_owner"),
+            models.CheckConstraint(condition=Q(message_key__regex=r"^[0-9a-f]{64}$"), name="captured_email_key_hex"),
+        ]
+        indexes = [models.Index(fields=["owner", "status", "-received_at"], name="captured_owner_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Captured email: {self.subject}"

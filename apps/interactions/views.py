@@ -13,14 +13,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import DomainError, NotFound
 from apps.core.http import domain_errors_on, refuse_read_only
 from apps.customers.models import Customer
-from apps.customers.visibility import customer_for_user, may_edit_customers
+from apps.customers.visibility import customer_for_user, may_edit_customers, visible_customers
 from apps.interactions import files
-from apps.interactions.forms import InteractionForm, NewInteractionForm
+from apps.interactions.email_capture import (
+    capture_addresses,
+    discard_captured_email,
+    file_captured_email,
+    waiting_for_review,
+)
+from apps.interactions.forms import FileCapturedEmailForm, InteractionForm, NewInteractionForm
 from apps.interactions.models import Attachment, Interaction
 from apps.interactions.selectors import (
     attachment_for_user,
@@ -161,3 +167,51 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# -- captured email: the manager's review list ---------------------------------------------------
+
+
+def _captured_form(captured_id: int, data: Any = None) -> FileCapturedEmailForm:
+    return FileCapturedEmailForm(data, prefix=f"captured-{captured_id}")
+
+
+def _review_page(request: HttpRequest, failed: FileCapturedEmailForm | None = None, failed_id: int = 0) -> HttpResponse:
+    waiting = waiting_for_review(user=request.user)
+    if failed is not None and not any(item.pk == failed_id for item in waiting):
+        raise Http404("No such email is waiting for you.")
+    rows = [(item, failed if item.pk == failed_id else _captured_form(item.pk)) for item in waiting]
+    context = {"rows": rows, "capture_addresses": sorted(capture_addresses())}
+    return render(request, "interactions/captured.html", context, status=400 if failed is not None else 200)
+
+
+@login_required
+@require_GET
+def captured_emails(request: HttpRequest) -> HttpResponse:
+    """Emails sent to the capture address that matched none of the manager's customers."""
+    return _review_page(request)
+
+
+@login_required
+@require_POST
+def captured_email_file(request: HttpRequest, captured_id: int) -> HttpResponse:
+    refuse_read_only(may_edit=may_edit_customers(request.user))
+    form = _captured_form(captured_id, request.POST)
+    if form.is_valid():
+        customer = visible_customers(user=request.user).filter(external_id=form.cleaned_data["customer"]).first()
+        if customer is None:
+            form.add_error("customer", "None of your customers has this customer number.")
+        else:
+            with domain_errors_on(form):
+                file_captured_email(actor=request.user, captured_id=captured_id, customer=customer)
+                messages.success(request, f"Filed on {customer.display_name}'s timeline.")
+                return redirect("interactions:captured")
+    return _review_page(request, form, captured_id)
+
+
+@login_required
+@require_POST
+def captured_email_discard(request: HttpRequest, captured_id: int) -> HttpResponse:
+    discard_captured_email(actor=request.user, captured_id=captured_id)
+    messages.success(request, "Email discarded.")
+    return redirect("interactions:captured")
