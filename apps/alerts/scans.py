@@ -53,6 +53,7 @@ from apps.core.windows import (
     task_escalation_days,
 )
 from apps.customers.book import OUTSIDE_BOOK, visible_pairs
+from apps.customers.fields import DOCUMENT_ROW_FIELDS
 from apps.customers.models import Customer, IdentityDocument
 from apps.identity import roles
 from apps.identity.models import User
@@ -272,15 +273,7 @@ def scan_documents(*, today: dt.date, batch_size: int, report: RuleReport) -> No
             customer__status__in=[Customer.Status.ACTIVE, Customer.Status.DORMANT, Customer.Status.PROSPECT],
         )
         .select_related("customer")
-        .only(
-            "id",
-            "document_type",
-            "number_hint",
-            "expiry_date",
-            "customer__id",
-            "customer__display_name",
-            "customer__primary_manager_id",
-        )
+        .only(*DOCUMENT_ROW_FIELDS, "customer__primary_manager_id")
     )
     for batch in _keyset(documents, "expiry_date", batch_size):
         report.batches += 1

@@ -75,6 +75,9 @@ class CustomerScopedAdmin(ServiceAdmin):
     """Admin for a model under a customer: rows and choices follow the customer selector."""
 
     customer_paths: tuple[str, ...] = ("customer",)
+    # A record under a customer is found by its customer's name or core-banking id.
+    search_fields: tuple[str, ...] = ("customer__display_name", "^customer__external_id")
+    autocomplete_fields: tuple[str, ...] = ("customer",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         visible = visible_customers(user=request.user)
@@ -370,8 +373,6 @@ class IdentityDocumentAdmin(CustomerScopedAdmin):
     list_display = ("customer", "document_type", "number_hint", "issuing_country", "issued_on", "expiry_date")
     list_select_related = ("customer",)
     list_filter = ("document_type", "expiry_date", "issuing_country")
-    search_fields = ("customer__display_name", "^customer__external_id")
-    autocomplete_fields = ("customer",)
     readonly_fields = ("number_hint", "created_at")
 
     def get_fields(self, request: HttpRequest, obj: IdentityDocument | None = None) -> Any:
@@ -440,8 +441,6 @@ class CustomerConsentAdmin(CustomerScopedAdmin):
     list_display = ("customer", "channel", "purpose", "granted", "recorded_at", "source")
     list_select_related = ("customer",)
     list_filter = ("channel", "purpose", "granted")
-    search_fields = ("customer__display_name", "^customer__external_id")
-    autocomplete_fields = ("customer",)
     fields = ("customer", "channel", "purpose", "granted", "source", "recorded_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: CustomerConsent | None = None) -> Any:

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from apps.customers.models import INDEXED_PII, PII_FIELDS
 
-__all__ = ["BANKING_FIELDS", "EXPORTED_PII", "HINT_FIELDS", "NAME_FIELDS", "PII_FIELDS", "PII_LABELS", "PROFILE_FIELDS"]
+__all__ = [
+    "BANKING_FIELDS",
+    "DOCUMENT_ROW_FIELDS",
+    "EXPORTED_PII",
+    "HINT_FIELDS",
+    "NAME_FIELDS",
+    "PII_FIELDS",
+    "PII_LABELS",
+    "PROFILE_FIELDS",
+]
 
 NAME_FIELDS = ("first_name", "last_name", "company_name")
 PII_LABELS = {
@@ -36,3 +45,13 @@ BANKING_FIELDS = (
 )
 # Everything create_customer and update_customer accept.
 PROFILE_FIELDS = ("kind", *NAME_FIELDS, *PII_FIELDS, "country", *BANKING_FIELDS)
+# What a row about an identity document shows (its expiry alert, the dashboard): the number only
+# as its hint, the customer by name.
+DOCUMENT_ROW_FIELDS = (
+    "id",
+    "document_type",
+    "number_hint",
+    "expiry_date",
+    "customer__id",
+    "customer__display_name",
+)

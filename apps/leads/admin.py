@@ -20,20 +20,14 @@ from django.urls import path, reverse
 
 from apps.core.admin import ReadOnlyAdmin, ReadOnlyInline, without_ciphertext
 from apps.core.llm_budget import daily_budget
-from apps.leads.fields import CLOCK_FIELDS, HINT_FIELDS, ORIGIN_FIELDS, READ_FIELDS
+from apps.leads.fields import CLOCK_FIELDS, EXTRACTION_FIELDS, HINT_FIELDS, ORIGIN_FIELDS, READ_FIELDS
 from apps.leads.models import Lead, LeadCorrection, LeadTransition
 from apps.leads.selectors import llm_daily_costs, llm_spent_today, visible_leads
 
 SHOWN = (
     *ORIGIN_FIELDS,
     *READ_FIELDS,
-    "extracted_by",
-    "extraction_model",
-    "extracted_at",
-    "llm_prompt_tokens",
-    "llm_completion_tokens",
-    "llm_cost",
-    "review_reasons",
+    *EXTRACTION_FIELDS,
     "extraction_attempts",
     "assignee",
     "customer",

@@ -15,6 +15,17 @@ READ_FIELDS = (
     "loan_purpose_confidence",
     "constraints",
 )
+# How the read fields were extracted: by whom (rules or LLM), with which model, when, at what
+# cost, and why a person must review them.
+EXTRACTION_FIELDS = (
+    "extracted_by",
+    "extraction_model",
+    "extracted_at",
+    "llm_prompt_tokens",
+    "llm_completion_tokens",
+    "llm_cost",
+    "review_reasons",
+)
 # The read fields that carry a confidence (1.0 once a person corrected them).
 SCORED_FIELDS = tuple(name.removesuffix("_confidence") for name in READ_FIELDS if name.endswith("_confidence"))
 # What a person may correct after the extraction: every read field but the confidences.

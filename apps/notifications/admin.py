@@ -94,17 +94,10 @@ class FailedNotificationAdmin(_OutboxAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
+    """Each employee sets their own preferences on their page; administrators only read them."""
+
     list_display = ("user", "kind", "channel", "enabled", "updated_at")
     list_filter = ("kind", "channel", "enabled")
     list_select_related = ("user",)
     readonly_fields = ("user", "kind", "channel", "enabled", "updated_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

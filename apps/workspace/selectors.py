@@ -30,6 +30,7 @@ from apps.core.windows import (
     maturing_days,
     maturing_within,
 )
+from apps.customers.fields import DOCUMENT_ROW_FIELDS
 from apps.customers.models import Customer, IdentityDocument
 from apps.customers.visibility import CustomerScope, customer_scope
 from apps.interactions.models import Interaction
@@ -192,14 +193,7 @@ def expiring_documents(*, user: User, today: dt.date, scope: CustomerScope | Non
         list(
             IdentityDocument.objects.filter(scope.rows(), expiry_date__range=(since, until))
             .select_related("customer")
-            .only(
-                "id",
-                "document_type",
-                "number_hint",
-                "expiry_date",
-                "customer__id",
-                "customer__display_name",
-            )
+            .only(*DOCUMENT_ROW_FIELDS)
             .order_by("expiry_date", "id")[: SECTION_LIMIT + 1]
         )
     )

@@ -24,7 +24,7 @@ from apps.core import llm
 from apps.core.errors import Conflict, DomainError
 from apps.core.llm_budget import BUDGET_EXHAUSTED
 from apps.leads.extraction import Extraction, extract
-from apps.leads.fields import READ_FIELDS
+from apps.leads.fields import EXTRACTION_FIELDS, READ_FIELDS
 from apps.leads.llm_extraction import extract_with_llm
 from apps.leads.models import Constraint, Intent, Lead
 from apps.leads.selectors import llm_spent_today
@@ -210,13 +210,7 @@ def qualify_lead(*, actor: User | None, lead: Lead, extraction: Extraction, fall
         reason=" ".join(reasons),
         fields=[
             *READ_FIELDS,
-            "extracted_by",
-            "extraction_model",
-            "extracted_at",
-            "llm_prompt_tokens",
-            "llm_completion_tokens",
-            "llm_cost",
-            "review_reasons",
+            *EXTRACTION_FIELDS,
             "extraction_lease_until",
         ],
         metadata={
