@@ -7,7 +7,7 @@ open tasks, their alerts; nothing changes), and the preview's "Confirm" posts it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import Conflict
 from apps.core.http import domain_errors_on
-from apps.customers.forms import BulkAssignForm, TransferPortfolioForm
+from apps.customers.forms import BulkAssignForm, TransferPortfolioForm, manager_label
 from apps.customers.visibility import can_manage_portfolios, portfolio_managers
 from apps.workspace.portfolio import (
     MovePreview,
@@ -29,6 +29,9 @@ from apps.workspace.portfolio import (
     move_preview,
     transfer_with_follow_ups,
 )
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 
 def _portfolio_user(request: HttpRequest) -> None:
@@ -54,9 +57,9 @@ def _render_preview(
     return render(request, "customers/portfolio_preview.html", context)
 
 
-def _moved_message(result: MoveResult, to_manager: object) -> str:
+def _moved_message(result: MoveResult, to_manager: User) -> str:
     return (
-        f"{result.customers} customer(s) moved to {to_manager}, with {result.tasks} open task(s) "
+        f"{result.customers} customer(s) moved to {manager_label(to_manager)}, with {result.tasks} open task(s) "
         f"and {result.alerts} alert(s)."
     )
 
@@ -142,6 +145,6 @@ def portfolio_transfer(request: HttpRequest) -> HttpResponse:
         form=form,
         preview=preview,
         action="portfolio:transfer",
-        title=f"Transfer the portfolio of {data['from_manager']}",
+        title=f"Transfer the portfolio of {manager_label(data['from_manager'])}",
         warning=warning,
     )

@@ -85,3 +85,52 @@ def test_the_screens_a_manager_sees_on_the_first_day(live_server, chromium_path,
             page.screenshot(path=str(BROWSER_ARTIFACTS / "first-day-customer-list.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_a_branch_manager_previews_a_portfolio_move_then_confirms_it(live_server, chromium_path, settings, monkeypatch):
+    from playwright.sync_api import expect, sync_playwright
+
+    from apps.customers.models import Customer
+    from tests.tasks.factories import TaskFactory
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.FINPULSE_ADMIN_REQUIRE_TOTP = False
+    branch = BranchFactory(code="LDN78", name="London")
+    boss = UserFactory(username="bm.firstday", roles=[roles.BRANCH_MANAGER], branch=branch)
+    leaving = UserFactory(
+        username="rm.leaving", first_name="Lee", last_name="Leaving", roles=[roles.RELATIONSHIP_MANAGER], branch=branch
+    )
+    taking = UserFactory(
+        username="rm.taking", first_name="Tia", last_name="Taking", roles=[roles.RELATIONSHIP_MANAGER], branch=branch
+    )
+    customer = CustomerFactory(assigned_to=leaving, first_name="Moira", last_name="Moving", branch=branch)
+    TaskFactory(customer=customer, title="Call Moira about the renewal")
+    BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            expect.set_options(timeout=10_000)
+            _sign_in(page, live_server.url, boss.username)
+            page.goto(f"{live_server.url}/portfolio/")
+            page.select_option("#transfer-form select[name=from_manager]", str(leaving.pk))
+            page.select_option("#transfer-form select[name=to_manager]", str(taking.pk))
+            page.fill("#transfer-form input[name=reason]", "Lee leaves the bank")
+            page.click("#transfer-form button[type=submit]")
+
+            expect(page.locator("#move-summary")).to_contain_text("1 customer")
+            expect(page.locator("#move-customers")).to_contain_text("Moira Moving")
+            expect(page.locator("#move-tasks")).to_contain_text("Call Moira about the renewal")
+            page_title = [page.locator("h1").inner_text()]
+            page.screenshot(path=str(BROWSER_ARTIFACTS / "portfolio-move-preview.png"), full_page=True)
+            assert Customer.objects.get(pk=customer.pk).primary_manager_id == leaving.pk  # nothing moved yet
+
+            page.click("#confirm-move button[type=submit]")
+            expect(page.locator("main")).to_contain_text("1 customer(s) moved to")
+        finally:
+            browser.close()
+
+    assert Customer.objects.get(pk=customer.pk).primary_manager_id == taking.pk
+    assert customer.tasks.get().assignee_id == taking.pk
+    assert "rm.leaving" in page_title[0] and "Lee Leaving" in page_title[0]
