@@ -246,6 +246,16 @@ if FINPULSE_STORAGE_BUCKET:
         region=AWS_DEFAULT_REGION,
         prefix=FINPULSE_STORAGE_PREFIX,
     )
+# Audit anchors (apps/core/anchors.py): each sealed block's seal is written outside the database,
+# to an S3 bucket with Object Lock when FINPULSE_AUDIT_ANCHOR_BUCKET is set, else to a write-once
+# folder. FINPULSE_AUDIT_ANCHOR_ENDPOINT_URL points at an S3-compatible server (tests: moto).
+FINPULSE_AUDIT_ANCHOR_BUCKET = env.str("FINPULSE_AUDIT_ANCHOR_BUCKET", default="")
+FINPULSE_AUDIT_ANCHOR_ENDPOINT_URL = env.str("FINPULSE_AUDIT_ANCHOR_ENDPOINT_URL", default="")
+FINPULSE_AUDIT_ANCHOR_PREFIX = env.str("FINPULSE_AUDIT_ANCHOR_PREFIX", default="audit-anchors/")
+FINPULSE_AUDIT_ANCHOR_RETENTION_DAYS = env.int("FINPULSE_AUDIT_ANCHOR_RETENTION_DAYS", default=3650)
+FINPULSE_AUDIT_ANCHOR_DIR = Path(env.str("FINPULSE_AUDIT_ANCHOR_DIR", default="") or VAR_DIR / "audit-anchors")
+# Most events in one sealed block (a bigger backlog becomes several blocks).
+FINPULSE_AUDIT_BLOCK_SIZE = env.int("FINPULSE_AUDIT_BLOCK_SIZE", default=5000)
 # Interaction attachments: largest accepted file, and how long an author may edit an entry
 # before it becomes immutable (corrections are new entries).
 FINPULSE_ATTACHMENT_MAX_BYTES = env.int("FINPULSE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)

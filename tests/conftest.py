@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
@@ -96,6 +97,9 @@ def _test_friendly_settings() -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Audit anchors never land in the project's var/ (tests that seal give each test its own folder).
+    settings.FINPULSE_AUDIT_ANCHOR_BUCKET = ""
+    settings.FINPULSE_AUDIT_ANCHOR_DIR = Path(tempfile.mkdtemp(prefix="finpulse-test-anchors-"))
     # A storage built before this fixture (Django's set-up) would keep the manifest one.
     from django.test.signals import storages_changed
 

@@ -1,7 +1,10 @@
-"""Record and verify the hash-chained audit trail.
+"""Record audit events, and check each one against its own hash.
 
-Every service calls `record_audit_event` inside its transaction. The chain head is read under
-a transaction-scoped advisory lock, so concurrent writers queue instead of forking the chain.
+Every service calls `record_audit_event` inside its transaction. Writers take no lock and read
+no chain head: each event carries the hash of its own content, and its transaction's commit
+decides when it becomes visible. The sealer (apps.core.audit_seal) later puts committed events
+into blocks with a Merkle root, chained block to block and anchored outside the database.
+Events written before blocks existed also carry a hash chain (`prev_hash`), still checked here.
 """
 
 from __future__ import annotations
@@ -25,14 +28,13 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
 GENESIS_HASH = "0" * 64
-_CHAIN_LOCK_ID = 0x46505F4155444954  # "FP_AUDIT"
 SYSTEM_ACTOR = "system"
 COPY_FROM = 100  # events per call from which COPY beats one INSERT (imports, bulk assignment)
 
 
 @dataclass
 class AuditEntry:
-    """One event to record; `record_audit_events` writes many under one lock."""
+    """One event to record; `record_audit_events` writes many in one statement."""
 
     action: str
     actor: AbstractBaseUser | None = None  # a User, or None for the system (beat, imports without a user)
@@ -54,8 +56,9 @@ def _canonical(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
-def compute_hash(event: AuditEvent) -> str:
-    payload = {
+def hash_payload(event: AuditEvent) -> dict[str, Any]:
+    """What an event's hash covers (also what `audit_proof` hands to an auditor)."""
+    return {
         "prev": event.prev_hash,
         "at": event.occurred_at.isoformat(),
         "actor": event.actor_id,
@@ -68,7 +71,15 @@ def compute_hash(event: AuditEvent) -> str:
         "metadata": event.metadata,
         "request": event.request_id,
     }
-    return hashlib.sha256(_canonical(payload).encode()).hexdigest()
+
+
+def canonical_payload(event: AuditEvent) -> str:
+    return _canonical(hash_payload(event))
+
+
+def compute_hash(event: AuditEvent) -> str:
+    """SHA-256 of the event's canonical JSON (with `prev` blank for events since blocks)."""
+    return hashlib.sha256(canonical_payload(event).encode()).hexdigest()
 
 
 def _customer_id_of(target: models.Model | None) -> int | None:
@@ -101,7 +112,7 @@ def _build(entry: AuditEntry, now: Any, request_id: str) -> AuditEvent:
 
 
 def record_audit_events(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
-    """Append events to the chain in one statement (bulk paths use this directly)."""
+    """Append events in one statement, without waiting on any other writer (bulk paths use this directly)."""
     if not connection.in_atomic_block:
         raise RuntimeError("Audit events are recorded inside the service's transaction.")
     now = timezone.now()
@@ -109,14 +120,11 @@ def record_audit_events(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
     events = [_build(entry, now, request_id) for entry in entries]
     if not events:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
-    head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
     for event in events:
-        event.prev_hash = head
-        event.hash = head = compute_hash(event)
+        event.prev_hash = ""
+        event.hash = compute_hash(event)
     if len(events) >= COPY_FROM:
-        copy_insert(events)  # ids from the sequence in chain order, as bulk_create's would be
+        copy_insert(events)
         return events
     return AuditEvent.objects.bulk_create(events)
 
@@ -170,16 +178,24 @@ class ChainReport:
     first_break: ChainBreak | None
 
 
-def _walk_chain(batch_size: int, counter: list[int]) -> Iterator[ChainBreak]:
+def _walk_chain(batch_size: int, counter: list[int], *, legacy_only: bool = False) -> Iterator[ChainBreak]:
     expected_prev = GENESIS_HASH
     previous_id: int | None = None
     last_id = 0
+    events = AuditEvent.objects.exclude(prev_hash="") if legacy_only else AuditEvent.objects.all()
     while True:
-        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        batch = list(events.filter(id__gt=last_id).order_by("id")[:batch_size])
         if not batch:
             return
         for event in batch:
             counter[0] += 1
+            if not event.prev_hash:  # since blocks: no link, the event's own hash (blocks do the rest)
+                if compute_hash(event) != event.hash:
+                    yield ChainBreak(
+                        event.pk, "its content does not match its hash (the row was altered)", event.action
+                    )
+                last_id = event.pk
+                continue
             if event.prev_hash != expected_prev:
                 before = f"row {previous_id}" if previous_id is not None else "the start of the chain"
                 yield ChainBreak(
@@ -194,8 +210,16 @@ def _walk_chain(batch_size: int, counter: list[int]) -> Iterator[ChainBreak]:
 
 
 def verify_chain(batch_size: int = 5000) -> Iterator[ChainBreak]:
-    """Yield every row whose link or hash does not match (first one first)."""
+    """Yield every row whose own hash (or, before blocks, chain link) does not match, first one first.
+
+    Rows only: blocks and anchors, which catch deleted and re-hashed rows, are checked by
+    `apps.core.audit_seal.verify_audit_trail`."""
     yield from _walk_chain(batch_size, [0])
+
+
+def verify_legacy_chain(batch_size: int = 5000) -> Iterator[ChainBreak]:
+    """The hash chain of the events written before blocks (their link and their hash)."""
+    yield from _walk_chain(batch_size, [0], legacy_only=True)
 
 
 def check_chain(batch_size: int = 5000) -> ChainReport:

@@ -7,7 +7,8 @@ the rows instead (psycopg writes them in C), several times faster for the same r
 What stays the same as `bulk_create`: each field's own `pre_save` and `get_db_prep_save`
 produce the stored value (so encrypted fields encrypt, JSON fields serialise, auto_now
 fields stamp), every database constraint and trigger applies, errors are Django's
-(IntegrityError, DataError), and the instances get their primary keys. The keys are taken
+(IntegrityError, DataError), and the instances get their primary keys. Columns with a database
+default (`db_default`, e.g. the audit event's transaction id) are left to the database. The keys are taken
 from the table's sequence first, in the instances' order, so a caller that needs ids in
 order (the audit chain) gets them.
 """
@@ -60,7 +61,11 @@ def _value_getters(model: type[models.Model]) -> list[Callable[[models.Model, An
             return lambda obj, connection: getattr(obj, attname)
         return lambda obj, connection: field.get_db_prep_save(field.pre_save(obj, True), connection)
 
-    return [getter(field) for field in model._meta.concrete_fields]
+    return [getter(field) for field in _copied_fields(model)]
+
+
+def _copied_fields(model: type[models.Model]) -> list[models.Field]:
+    return [field for field in model._meta.concrete_fields if field.db_default is models.NOT_PROVIDED]
 
 
 def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -85,11 +90,10 @@ def copy_insert(objs: Sequence[models.Model]) -> None:
         return
     connection = connections[DEFAULT_DB_ALIAS]
     model = type(objs[0])
-    meta = model._meta
     for obj, pk in zip(objs, _allocate_ids(connection, model, len(objs)), strict=True):
         obj.pk = pk
     getters = _value_getters(model)
-    names = [field.name for field in meta.concrete_fields]
+    names = [field.name for field in _copied_fields(model)]
     # Rows are prepared before COPY starts: preparing may query (a new customer's data key,
     # apps.core.data_keys), and nothing else can run on the connection during a COPY.
     with data_key_scope():

@@ -1,19 +1,47 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from apps.core.fields import EncryptedCharField
 
 
+class TransactionIdField(models.BigIntegerField):
+    """PostgreSQL's 64-bit transaction id (`xid8`), read as an int; written only by the database.
+
+    The audit sealer compares it with `pg_snapshot_xmin(pg_current_snapshot())` to know which
+    events can no longer gain an earlier neighbour (docs/decisions.md, "audit sealed in blocks").
+    """
+
+    def db_type(self, connection: Any) -> str:
+        return "xid8"
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> int | None:
+        return None if value is None else int(value)
+
+
+class CurrentTransactionId(models.Func):
+    """`pg_current_xact_id()`: the writing transaction's id, set by the column default."""
+
+    function = "pg_current_xact_id"
+    template = "%(function)s()"
+    arity = 0
+    output_field = TransactionIdField()
+
+
 class AuditEvent(models.Model):
-    """Append-only, hash-chained record of every write and every reveal of PII.
+    """Append-only record of every write and every reveal of PII, sealed into `AuditBlock`s.
 
     The database refuses UPDATE and DELETE on this table (trigger), so even a bug or a
     manual session cannot rewrite history; `verify_audit_chain` detects a row altered with
-    the triggers disabled. The actor is kept by id and label without a foreign key, so
-    deactivating or removing a user never has to touch this table.
+    the triggers disabled (each event's hash, its block's Merkle root, the anchors outside the
+    database). Events written before blocks existed also carry a hash chain (`prev_hash`); new
+    events leave it blank, so writers never wait on each other. The actor is kept by id and
+    label without a foreign key, so deactivating or removing a user never has to touch this table.
     """
 
     occurred_at = models.DateTimeField(db_index=True)
@@ -33,16 +61,18 @@ class AuditEvent(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
-    prev_hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, blank=True)  # legacy chain only; blank since blocks
     hash = models.CharField(max_length=64)
+    # The writing transaction (the sealer's order is (txid, id)); 0 for events before blocks.
+    txid = TransactionIdField(db_default=CurrentTransactionId(), editable=False)
 
     class Meta:
         ordering = ["-id"]
-        constraints = [models.UniqueConstraint(fields=["hash"], name="audit_unique_hash")]
         # Declared here rather than with db_index/unique, so Django adds no LIKE twins.
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
             models.Index(fields=["action"], name="audit_action_idx"),
+            models.Index(fields=["txid", "id"], name="audit_seal_order_idx"),
         ]
         permissions = [("view_audit_trail", "Can read the whole audit trail")]
         triggers = [
@@ -51,6 +81,37 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} by {self.actor_label}"
+
+
+class AuditBlock(models.Model):
+    """A sealed run of audit events, in (txid, id) order: their hashes, Merkle root and link.
+
+    `seal` = SHA-256 over the block's index, the previous block's seal, the Merkle root, the
+    count and the cursor range; it is what the anchor store outside the database keeps.
+    Append-only like the events.
+    """
+
+    index = models.PositiveBigIntegerField(unique=True)
+    sealed_at = models.DateTimeField()
+    first_txid = models.BigIntegerField()
+    first_event = models.BigIntegerField()
+    last_txid = models.BigIntegerField()
+    last_event = models.BigIntegerField()
+    event_count = models.PositiveIntegerField()
+    event_ids = ArrayField(models.BigIntegerField())
+    leaves = models.BinaryField()  # the events' hashes, 32 bytes each, in block order
+    merkle_root = models.CharField(max_length=64)
+    prev_seal = models.CharField(max_length=64)
+    seal = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["index"]
+        triggers = [
+            pgtrigger.Protect(name="audit_block_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"audit block {self.index} ({self.event_count} events)"
 
 
 class BusinessCalendar(models.Model):

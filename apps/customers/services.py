@@ -357,3 +357,23 @@ def record_consent(
         metadata={"channel": channel, "purpose": purpose, "granted": granted, "source": source},
     )
     return consent
+
+
+PURPOSE_MAX_LENGTH = 200
+
+
+def clean_purpose(purpose: str | None) -> str:
+    """A stated purpose of a read, as typed (one line, bounded); blank when none was given."""
+    return " ".join((purpose or "").split())[:PURPOSE_MAX_LENGTH]
+
+
+def record_customer_view(*, actor: User, customer: Customer, purpose: str = "") -> None:
+    """Opening a customer's 360 page is a read a regulator asks about: one audit event, one INSERT.
+
+    No lock and no savepoint: inside a request's transaction (or a test's) it adds exactly the
+    event's INSERT; alone it is its own short transaction."""
+    with transaction.atomic(savepoint=False):
+        purpose = clean_purpose(purpose)
+        record_audit_event(
+            actor=actor, action="customer.viewed", target=customer, metadata={"purpose": purpose} if purpose else {}
+        )

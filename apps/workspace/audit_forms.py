@@ -20,6 +20,11 @@ class AuditSearchForm(forms.Form):
         max_length=80,
         help_text='Exact, e.g. "customer.exported", or a prefix ending in ".", e.g. "customer.".',
     )
+    looked = forms.BooleanField(
+        label="Who looked at this customer",
+        required=False,
+        help_text="Only reads: 360 page views and reveals of personal data (with the customer above).",
+    )
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -37,6 +42,7 @@ class AuditSearchForm(forms.Form):
             customer=data.get("customer") or "",
             actor=data.get("actor") or "",
             action=data.get("action") or "",
+            looked=bool(data.get("looked")),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from apps.identity.models import User
 
 AUDIT_PAGE_SIZE = 50
+# Events that record someone looking at a customer (not changing it): "who looked at this customer".
+READ_ACTIONS = ("customer.viewed", "pii.revealed")
 EXPORT_CHUNK_SIZE = 2000
 EXPORT_COLUMNS = (
     "id",
@@ -53,6 +55,7 @@ class AuditQuery:
     customer: str = ""  # a customer id or the core banking external id
     actor: str = ""  # a username (exact, any case), or "system"
     action: str = ""  # exact ("customer.exported"), or a prefix ending in "." ("customer.")
+    looked: bool = False  # only reads of a customer: who looked at them (READ_ACTIONS)
     date_from: dt.date | None = None
     date_to: dt.date | None = None  # inclusive
 
@@ -100,6 +103,8 @@ def audit_events(*, user: User, query: AuditQuery) -> QuerySet[AuditEvent]:
     if query.action:
         action = query.action.strip()
         events = events.filter(action__startswith=action) if action.endswith(".") else events.filter(action=action)
+    if query.looked:
+        events = events.filter(action__in=READ_ACTIONS)
     if query.date_from:
         events = events.filter(occurred_at__gte=_day_start(query.date_from))
     if query.date_to:

@@ -31,6 +31,7 @@ from apps.workspace.customer_list import (
     is_pii_search,
 )
 from apps.workspace.forms import CustomerExportForm, CustomerSearchForm, RevealPiiForm
+from apps.customers.services import record_customer_view
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -169,7 +170,10 @@ def _detail_context(view: Customer360, reveal_form: RevealPiiForm | None = None)
 @login_required
 @require_GET
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
-    return render(request, "customers/detail.html", _detail_context(_customer_view(request, customer_id)))
+    """The 360 page; opening it is audited (`customer.viewed`, with `?purpose=` when given)."""
+    view = _customer_view(request, customer_id)
+    record_customer_view(actor=request.user, customer=view.customer, purpose=request.GET.get("purpose", ""))
+    return render(request, "customers/detail.html", _detail_context(view))
 
 
 @login_required

@@ -1,8 +1,7 @@
-"""The audit trail: append-only in the database, hash-chained, and checked by a command."""
+"""The audit trail: append-only in the database, each event hashed, checked by a command (blocks: test_audit_seal)."""
 
 from __future__ import annotations
 
-import itertools
 import json
 from io import StringIO
 
@@ -11,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from apps.core.audit import GENESIS_HASH, check_chain, compute_hash, record_audit_event, verify_chain
+from apps.core.audit import check_chain, compute_hash, record_audit_event, verify_chain
 from apps.core.models import AuditEvent
 from apps.customers.services import update_customer
 from apps.tasks.services import complete_task
@@ -66,18 +65,19 @@ def test_the_orm_cannot_delete_an_event_either(trail):
     assert AuditEvent.objects.count() == len(trail)
 
 
-def test_each_event_links_to_the_one_before(trail):
-    assert trail[0].prev_hash == GENESIS_HASH
-    for before, after in itertools.pairwise(trail):
-        assert after.prev_hash == before.hash
-        assert after.hash == compute_hash(after)
+def test_each_event_is_hashed_on_its_own_without_a_link_to_the_one_before(trail):
+    """No chain head to read: writers never wait on each other (the sealer orders events later)."""
+    for event in trail:
+        assert event.prev_hash == ""
+        assert event.hash == compute_hash(event)
+    assert len({event.txid for event in trail}) == 1  # this test's one transaction wrote them all
 
 
 def test_an_intact_chain_verifies(trail):
     output, error = verify_command()
 
     assert error is None
-    assert output.strip() == f"OK: {len(trail)} events verified"
+    assert output.strip() == f"OK: {len(trail)} events in 0 blocks, 0 anchors, {len(trail)} events not sealed yet"
     assert list(verify_chain()) == []
 
 
@@ -85,7 +85,7 @@ def test_an_empty_chain_verifies(db):
     output, error = verify_command()
 
     assert error is None
-    assert output.strip() == "OK: 0 events verified"
+    assert output.strip() == "OK: 0 events in 0 blocks, 0 anchors, 0 events not sealed yet"
 
 
 def test_a_row_altered_with_triggers_disabled_fails_verification_naming_that_row(trail):
@@ -96,8 +96,7 @@ def test_a_row_altered_with_triggers_disabled_fails_verification_naming_that_row
     output, error = verify_command()
 
     assert error is not None and error.returncode == 1
-    assert f"event id {altered.pk} " in str(error)
-    assert altered.action in str(error)
+    assert f"event id {altered.pk}: " in str(error)
     assert "content does not match its hash" in str(error)
     assert "OK" not in output
 
@@ -114,30 +113,6 @@ def test_a_row_altered_in_sql_with_the_trigger_switched_off_is_named(trail):
     assert report.first_break is not None
     assert report.first_break.event_id == altered.pk
     assert report.broken == 1
-
-
-def test_a_rehashed_forgery_is_caught_at_the_next_row(trail):
-    """Recomputing the altered row's own hash does not help: the next row's link breaks."""
-    forged = AuditEvent.objects.get(pk=trail[1].pk)
-    forged.metadata = {"outcome": "nothing to see"}
-    with pgtrigger.ignore("core.AuditEvent:audit_append_only"):
-        AuditEvent.objects.filter(pk=forged.pk).update(metadata=forged.metadata, hash=compute_hash(forged))
-
-    _, error = verify_command()
-
-    assert error is not None
-    assert f"event id {trail[2].pk} " in str(error)
-    assert f"row {forged.pk}" in str(error)
-
-
-def test_a_deleted_row_is_caught_at_the_row_after_it(trail):
-    with pgtrigger.ignore("core.AuditEvent:audit_append_only"):
-        AuditEvent.objects.filter(pk=trail[1].pk).delete()
-
-    _, error = verify_command()
-
-    assert error is not None
-    assert f"event id {trail[2].pk} " in str(error)
 
 
 def test_events_are_only_recorded_inside_a_transaction(transactional_db):

@@ -1,14 +1,16 @@
-"""Concurrent writers queue on the chain head instead of forking the chain."""
+"""Concurrent audited writers do not wait on each other, and what they wrote seals and verifies."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from apps.core.audit import verify_chain
-from apps.core.models import AuditEvent
+from apps.core.audit import record_audit_event, verify_chain
+from apps.core.audit_seal import seal_pending, verify_audit_trail
+from apps.core.models import AuditBlock, AuditEvent
 from apps.customers.models import Customer
 from apps.customers.services import update_customer
 from tests.customers.factories import CustomerFactory
@@ -43,6 +45,52 @@ def test_twenty_concurrent_writers_leave_a_chain_that_verifies(manager):
     assert AuditEvent.objects.filter(action="customer.updated").count() == WRITERS
     assert AuditEvent.objects.count() == before + WRITERS
     assert list(verify_chain()) == []
-    prev_hashes = list(AuditEvent.objects.values_list("prev_hash", flat=True))
-    assert len(prev_hashes) >= WRITERS
-    assert len(set(prev_hashes)) == len(prev_hashes), "two events share a previous hash: the chain forked"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_open_transactions_both_append_and_commit_without_waiting(manager, settings, tmp_path):
+    """With the old advisory lock the second writer blocked until the first committed; now it
+    appends and commits while the first is still open (the statement timeout turns a wait into
+    an error), and both events are sealed and verify."""
+    settings.FINPULSE_AUDIT_ANCHOR_DIR = tmp_path
+    first_written, second_done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                record_audit_event(actor=manager, action="test.first")
+                first_written.set()
+                assert second_done.wait(timeout=20), "the second writer did not finish while the first was open"
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_written.wait(timeout=20)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+                cursor.execute("SET LOCAL statement_timeout = '5s'")
+            record_audit_event(actor=manager, action="test.second")
+        second_done.set()
+    finally:
+        second_done.set()
+        thread.join(timeout=30)
+
+    assert not errors
+    assert set(AuditEvent.objects.values_list("action", flat=True)) >= {"test.first", "test.second"}
+    deadline = time.monotonic() + 120
+    while AuditEvent.objects.filter(id__gt=_last_sealed()).exists() and time.monotonic() < deadline:
+        seal_pending()
+        time.sleep(0.1)
+    report = verify_audit_trail()
+    assert report.ok, report.findings
+    assert report.unsealed == 0 and report.blocks >= 1
+
+
+def _last_sealed() -> int:
+    return AuditBlock.objects.order_by("-index").values_list("last_event", flat=True).first() or 0

@@ -52,6 +52,27 @@ def test_compliance_searches_the_trail_by_customer_actor_and_action(client, comp
     assert [AuditEvent.objects.get(pk=pk).customer_id for pk in _listed(by_action)] == [mine.pk]
 
 
+def test_compliance_answers_who_looked_at_this_customer(client, compliance_officer, manager, other_manager, trail):
+    from apps.core.audit import record_pii_reveal
+
+    mine, theirs = trail
+    client.force_login(manager)
+    client.get(mine.get_absolute_url(), {"purpose": "Mortgage call"})
+    record_pii_reveal(actor=manager, target=mine, fields=["email"], reason="Send the offer")
+    client.force_login(other_manager)
+    client.get(theirs.get_absolute_url())  # another customer: not in the answer
+    client.force_login(compliance_officer)
+
+    response = client.get(reverse("audit:trail"), {"customer": "CB-AUDIT-1", "looked": "on"})
+
+    looked = [AuditEvent.objects.get(pk=pk) for pk in _listed(response)]
+    assert [(e.action, e.actor_label, e.metadata.get("purpose") or e.metadata.get("reason")) for e in looked] == [
+        ("pii.revealed", manager.username, "Send the offer"),
+        ("customer.viewed", manager.username, "Mortgage call"),
+    ]
+    assert "Who looked at this customer" in response.content.decode()
+
+
 def test_the_date_range_is_inclusive_and_a_reversed_range_is_a_form_error(client, compliance_officer, trail):
     client.force_login(compliance_officer)
     today = timezone.localdate()
