@@ -20,6 +20,7 @@ from apps.core.audit import record_pii_reveal
 from apps.core.http import domain_errors_on
 from apps.customers.fields import PII_LABELS
 from apps.customers.pii import revealed_pii
+from apps.customers.services import record_customer_view
 from apps.customers.visibility import can_reveal_pii
 from apps.workspace.customer_360 import Customer360, customer_360
 from apps.workspace.customer_export import prepare_export
@@ -31,7 +32,6 @@ from apps.workspace.customer_list import (
     is_pii_search,
 )
 from apps.workspace.forms import CustomerExportForm, CustomerSearchForm, RevealPiiForm
-from apps.customers.services import record_customer_view
 
 
 def _is_htmx(request: HttpRequest) -> bool:

@@ -391,7 +391,7 @@ def test_the_360_page_runs_a_fixed_number_of_queries(client, manager, holdings, 
         HoldingFactory(customer=customer, currency=("GBP", "EUR", "USD")[n % 3], balance=Decimal(n))
     client.force_login(manager)
 
-    # 15 to build the page, plus 1: the INSERT of its `customer.viewed` audit event (no lock,
+    # 16 to build the page (as before), plus 1: the INSERT of its `customer.viewed` audit event (no lock,
     # no savepoint, no read of a chain head).
     with django_assert_max_num_queries(17):
         response = client.get(customer.get_absolute_url())
