@@ -22,6 +22,7 @@ from apps.customers.fields import PII_LABELS
 from apps.customers.pii import revealed_pii
 from apps.customers.services import record_customer_view
 from apps.customers.visibility import can_reveal_pii
+from apps.identity.step_up import step_up_refusal
 from apps.workspace.customer_360 import Customer360, customer_360
 from apps.workspace.customer_export import prepare_export
 from apps.workspace.customer_list import (
@@ -111,6 +112,11 @@ def customer_export(request: HttpRequest) -> HttpResponse:
     include_pii = form.cleaned_data["include_pii"]
     if include_pii and not can_reveal_pii(user=request.user):
         raise PermissionDenied("Your role may not export personal data.")
+    # Exporting personal data is a privileged action: a recent second factor (docs/compliance.md).
+    # Asked once the request is otherwise complete (a missing reason is said first, on the form);
+    # the step-up page returns to this very export.
+    if include_pii and form.cleaned_data["reason"].strip() and (refusal := step_up_refusal(request)):
+        return refusal
     lines = None
     with domain_errors_on(form):  # personal data leaves only with a reason
         lines = prepare_export(

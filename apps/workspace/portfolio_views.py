@@ -20,6 +20,7 @@ from apps.core.errors import Conflict
 from apps.core.http import domain_errors_on
 from apps.customers.forms import BulkAssignForm, TransferPortfolioForm, manager_label
 from apps.customers.visibility import can_manage_portfolios, portfolio_managers
+from apps.identity.step_up import step_up_refusal
 from apps.workspace.portfolio import (
     MovePreview,
     MoveResult,
@@ -27,8 +28,8 @@ from apps.workspace.portfolio import (
     customers_of,
     customers_to_assign,
     move_preview,
-    transfer_with_follow_ups,
 )
+from apps.workspace.portfolio_four_eyes import pending_portfolio_changes, propose_portfolio_transfer
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -45,6 +46,8 @@ def _render_portfolio(request: HttpRequest, *, status: int = 400, **forms: objec
         "managers": managers,
         "assign_form": BulkAssignForm(managers=managers),
         "transfer_form": TransferPortfolioForm(managers=managers),
+        # Four eyes: transfers proposed and not yet approved, where they will apply.
+        "pending": pending_portfolio_changes(user=request.user),
         **forms,
     }
     return render(request, "customers/portfolio.html", context, status=status)
@@ -115,8 +118,14 @@ def portfolio_assign(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def portfolio_transfer(request: HttpRequest) -> HttpResponse:
-    """Preview, then move a whole portfolio (e.g. a manager leaving) to another manager."""
+    """Preview, then propose moving a whole portfolio (e.g. a manager leaving) to another manager.
+
+    A privileged action (recent second factor, asked before the preview) under four eyes: the
+    customers move when a second person who could make the move approves the proposal
+    (apps/workspace/portfolio_four_eyes.py)."""
     _portfolio_user(request)
+    if refusal := step_up_refusal(request):
+        return refusal
     form = TransferPortfolioForm(request.POST, managers=portfolio_managers(user=request.user))
     if not form.is_valid():
         return _render_portfolio(request, transfer_form=form)
@@ -125,7 +134,7 @@ def portfolio_transfer(request: HttpRequest) -> HttpResponse:
     if _confirmed(request):
         with domain_errors_on(form):
             try:
-                result = transfer_with_follow_ups(
+                change = propose_portfolio_transfer(
                     actor=request.user,
                     from_manager=data["from_manager"],
                     to_manager=data["to_manager"],
@@ -135,7 +144,11 @@ def portfolio_transfer(request: HttpRequest) -> HttpResponse:
             except Conflict as error:
                 warning = str(error)
             else:
-                messages.success(request, _moved_message(result, data["to_manager"]))
+                messages.success(
+                    request,
+                    f"Transfer proposed (request #{change.pk}): {change.summary}. "
+                    "The customers move when a second person approves it.",
+                )
                 return redirect("portfolio:index")
         if form.errors:
             return _render_portfolio(request, transfer_form=form)

@@ -54,10 +54,33 @@ def test_the_export_is_masked_by_default(client, manager):
     assert "plain.text@mail.example" not in row and "QQ445566B" not in row
 
 
+def _stepped_up(client, user):  # type: ignore[no-untyped-def]
+    import time
+
+    from apps.identity.step_up import SECOND_FACTOR_SESSION_KEY
+
+    client.force_login(user)
+    session = client.session
+    session[SECOND_FACTOR_SESSION_KEY] = {"at": time.time(), "method": "totp"}
+    session.save()
+
+
+def test_a_pii_export_without_a_recent_second_factor_goes_to_the_step_up_page(client, manager):
+    CustomerFactory(assigned_to=manager, email="plain.text@mail.example")
+    client.force_login(manager)
+
+    response = client.get(EXPORT, {"include_pii": "1", "reason": "Annual review pack"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("step_up"))
+    assert "include_pii" in response["Location"]  # it returns to this very export
+    assert not AuditEvent.objects.filter(action="customer.exported").exists()
+
+
 def test_exporting_with_pii_decrypts_and_records_it_in_the_audit_trail(client, manager):
     CustomerFactory(assigned_to=manager, email="plain.text@mail.example", address="9 Mint Street")
     CustomerFactory(assigned_to=manager)
-    client.force_login(manager)
+    _stepped_up(client, manager)
 
     _, rows = download(client, {"include_pii": "1", "reason": "Annual review pack"})
 
@@ -166,7 +189,7 @@ def test_a_too_short_name_search_exports_nothing_and_says_why(client, manager):
 def test_the_export_runs_a_fixed_number_of_queries(client, manager, customers, django_assert_max_num_queries):
     for _ in range(customers):
         CustomerFactory(assigned_to=manager)
-    client.force_login(manager)
+    _stepped_up(client, manager)
 
     with django_assert_max_num_queries(16):
         _, rows = download(client, {"include_pii": "1", "reason": "Audit"})

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.urls import reverse
 
+from apps.approvals.models import ChangeRequest
+from apps.approvals.services import approve_change
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, CustomerAssignment, CustomerUserObjectPermission
 from apps.customers.services import assign_customers
 from apps.identity import roles
+from apps.identity.step_up import SECOND_FACTOR_SESSION_KEY
 from tests.identity.factories import BranchFactory, UserFactory
+
+
+def stepped_up(client, user):  # type: ignore[no-untyped-def]
+    """Signed in with a second factor verified just now (the step-up tests check how)."""
+    client.force_login(user)
+    session = client.session
+    session[SECOND_FACTOR_SESSION_KEY] = {"at": time.time(), "method": "totp"}
+    session.save()
+    return client
+
+
+def approve_pending_transfer(*, by):  # type: ignore[no-untyped-def]
+    change = ChangeRequest.objects.get(action="portfolio.transfer", status="pending")
+    return approve_change(checker=by, change=change)
 
 
 def bulk_customers(count: int, *, branch, manager=None, segment: str = "mass", tag: str = "") -> list[int]:  # type: ignore[no-untyped-def]
@@ -45,16 +64,21 @@ def test_a_portfolio_transfer_moves_every_customer_and_permission_in_constant_qu
     client, administrator, manager, other_manager, branch, size, django_assert_max_num_queries
 ):
     ids = bulk_customers(size, branch=branch, manager=manager)
-    client.force_login(administrator)
+    stepped_up(client, administrator)
 
     data = {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Manager leaving the bank"}
     preview = client.post(reverse("portfolio:transfer"), data)
     fingerprint = preview.context["preview"].fingerprint
 
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(60):
         response = client.post(reverse("portfolio:transfer"), {**data, "confirm": "1", "fingerprint": fingerprint})
 
     assert response.status_code == 302
+    # Four eyes: nothing has moved until a second person approves.
+    assert Customer.objects.filter(pk__in=ids, primary_manager=manager).count() == size
+    second = UserFactory(roles=[roles.ADMINISTRATOR], is_staff=True, username="admin.second")
+    with django_assert_max_num_queries(60):
+        approve_pending_transfer(by=second)
     assert Customer.objects.filter(pk__in=ids, primary_manager=other_manager).count() == size
     permissions = CustomerUserObjectPermission.objects.filter(content_object_id__in=ids)
     assert not permissions.filter(user=manager).exists()
@@ -66,8 +90,9 @@ def test_a_portfolio_transfer_moves_every_customer_and_permission_in_constant_qu
     moved = AuditEvent.objects.filter(action="customer.reassigned", metadata__reason="Manager leaving the bank")
     assert moved.count() == size
     transfer = AuditEvent.objects.get(action="portfolio.transferred")
-    assert transfer.actor == administrator
+    assert transfer.actor == administrator  # the maker's change, approved by the second person
     assert transfer.metadata["customers"] == size
+    assert AuditEvent.objects.get(action="change_request.approved").actor == second
 
 
 def test_bulk_assign_moves_the_filtered_customers_only(client, administrator, manager, branch):
@@ -90,7 +115,7 @@ def test_bulk_assign_moves_the_filtered_customers_only(client, administrator, ma
 def test_a_branch_manager_sees_and_moves_only_their_branch(client, branch_manager, manager, other_manager, branch):
     elsewhere = UserFactory(roles=[roles.RELATIONSHIP_MANAGER], branch=BranchFactory(), username="far.away")
     bulk_customers(2, branch=branch, manager=manager)
-    client.force_login(branch_manager)
+    stepped_up(client, branch_manager)
 
     page = client.get(reverse("portfolio:index"))
     refused = client.post(
@@ -107,7 +132,42 @@ def test_a_branch_manager_sees_and_moves_only_their_branch(client, branch_manage
     assert refused.status_code == 400
     assert "Select a valid choice" in refused.content.decode()
     assert done.status_code == 302
+    assert Customer.objects.filter(primary_manager=other_manager).count() == 0
+    approve_pending_transfer(by=UserFactory(roles=[roles.BRANCH_MANAGER], branch=branch, username="deputy.boss"))
     assert Customer.objects.filter(primary_manager=other_manager).count() == 2
+
+
+def test_a_transfer_without_a_recent_second_factor_is_refused(client, administrator, manager, other_manager, branch):
+    bulk_customers(2, branch=branch, manager=manager)
+    client.force_login(administrator)
+
+    response = client.post(
+        reverse("portfolio:transfer"), {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Cover"}
+    )
+
+    assert response.status_code == 302 and response["Location"].startswith(reverse("step_up"))
+    assert not ChangeRequest.objects.exists()
+    assert Customer.objects.filter(primary_manager=manager).count() == 2
+
+
+def test_the_maker_cannot_approve_the_transfer_and_the_page_shows_it_pending(
+    client, administrator, manager, other_manager, branch
+):
+    from apps.core.errors import PermissionDenied
+
+    bulk_customers(2, branch=branch, manager=manager)
+    preview_and_confirm(
+        stepped_up(client, administrator),
+        reverse("portfolio:transfer"),
+        {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Cover"},
+    )
+
+    with pytest.raises(PermissionDenied):
+        approve_pending_transfer(by=administrator)
+    page = client.get(reverse("portfolio:index")).content.decode()
+    assert "Waiting for a second approval" in page
+    assert "Transfer the portfolio of manager.a" in page
+    assert Customer.objects.filter(primary_manager=manager).count() == 2
 
 
 def test_the_portfolio_page_lists_managers_with_their_counts(client, administrator, manager, branch):
@@ -122,7 +182,7 @@ def test_the_portfolio_page_lists_managers_with_their_counts(client, administrat
 
 
 def test_transferring_to_the_same_manager_is_a_clear_error(client, administrator, manager):
-    client.force_login(administrator)
+    stepped_up(client, administrator)
 
     response = client.post(
         reverse("portfolio:transfer"), {"from_manager": manager.pk, "to_manager": manager.pk, "reason": "x"}
@@ -195,7 +255,7 @@ def leaving_book(manager, other_manager):  # type: ignore[no-untyped-def]
 def test_the_preview_lists_customers_open_tasks_and_alerts_and_changes_nothing(
     client, administrator, manager, other_manager, leaving_book
 ):
-    client.force_login(administrator)
+    stepped_up(client, administrator)
     events_before = AuditEvent.objects.count()
 
     response = client.post(
@@ -218,7 +278,7 @@ def test_the_preview_lists_customers_open_tasks_and_alerts_and_changes_nothing(
 def test_confirming_moves_the_customers_with_their_open_tasks_and_alerts_audited(
     client, administrator, manager, other_manager, leaving_book
 ):
-    client.force_login(administrator)
+    stepped_up(client, administrator)
 
     response = preview_and_confirm(
         client,
@@ -227,6 +287,8 @@ def test_confirming_moves_the_customers_with_their_open_tasks_and_alerts_audited
     )
 
     assert response.status_code == 302
+    assert all(task.assignee == manager for task in leaving_book["tasks"])  # proposed: nothing moved yet
+    approve_pending_transfer(by=UserFactory(roles=[roles.ADMINISTRATOR], is_staff=True, username="admin.second"))
     for task in leaving_book["tasks"]:
         task.refresh_from_db()
         assert task.assignee == other_manager
@@ -245,7 +307,7 @@ def test_a_confirm_for_a_book_that_changed_since_the_preview_moves_nothing(
 ):
     from tests.customers.factories import CustomerFactory
 
-    client.force_login(administrator)
+    stepped_up(client, administrator)
     data = {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Manager leaving"}
     fingerprint = client.post(reverse("portfolio:transfer"), data).context["preview"].fingerprint
     CustomerFactory(assigned_to=manager, first_name="Cy", last_name="Late")
@@ -257,6 +319,24 @@ def test_a_confirm_for_a_book_that_changed_since_the_preview_moves_nothing(
     assert response.context["preview"].customer_count == 3
     assert Customer.objects.filter(primary_manager=manager).count() == 3
     assert not AuditEvent.objects.filter(action="customer.reassigned", metadata__reason="Manager leaving").exists()
+    assert not ChangeRequest.objects.exists()
+
+
+def test_an_approval_after_the_book_changed_moves_nothing(client, administrator, manager, other_manager, leaving_book):
+    from apps.core.errors import Conflict
+    from tests.customers.factories import CustomerFactory
+
+    stepped_up(client, administrator)
+    preview_and_confirm(
+        client,
+        reverse("portfolio:transfer"),
+        {"from_manager": manager.pk, "to_manager": other_manager.pk, "reason": "Manager leaving"},
+    )
+    CustomerFactory(assigned_to=manager, first_name="Cy", last_name="Late")
+
+    with pytest.raises(Conflict, match="changed since the preview"):
+        approve_pending_transfer(by=UserFactory(roles=[roles.ADMINISTRATOR], is_staff=True, username="admin.second"))
+    assert Customer.objects.filter(primary_manager=manager).count() == 3
 
 
 def test_assign_previews_only_the_filtered_customers_then_moves_them(
