@@ -22,6 +22,7 @@ from django.db.models import Q
 
 from apps.core.audit import AuditEntry, record_audit_events
 from apps.core.blind_index import blind_index
+from apps.core.data_keys import open_sealed_in_bulk
 
 PHONE_INDEXED_MODELS = ("customers.Customer", "leads.Lead")
 DEFAULT_BATCH_SIZE = 1000
@@ -68,7 +69,8 @@ def reindex_phones(
                 rows = rows.select_for_update()
             if result.last_pk is not None:
                 rows = rows.filter(pk__gt=result.last_pk)
-            batch = list(rows.values_list("pk", "phone", "phone_index")[:size])
+            # The base manager is a plain one: open the values under customers' data keys here.
+            batch = open_sealed_in_bulk(list(rows.values_list("pk", "phone", "phone_index")[:size]))
             if not batch:
                 return result
             fresh = {pk: (blind_index("phone", phone), index) for pk, phone, index in batch}

@@ -1,7 +1,8 @@
 """Item 16 of issue #15: each role sees only the actions it may take.
 
 A compliance officer reads everything and writes nothing: no page shows them a form that posts,
-except revealing personal data (audited), signing out, and their own notifications.
+except revealing personal data (audited), signing out, their own notifications, and proposing a
+data subject's erasure (GDPR Art. 17: compliance's own duty, four eyes, apps/privacy).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ pytestmark = pytest.mark.usefixtures("plain_static_files", "pinned_today", "role
 
 _POST_FORM = re.compile(r"<form\b[^>]*>", re.I)
 _HX_WRITE = re.compile(r"\bhx-(?:post|put|patch|delete)=\"([^\"]*)\"", re.I)
-# Revealing (audited, with a reason), signing out, one's own notifications, the public lead form.
-ALLOWED_ACTIONS = re.compile(r"/reveal/$|^/accounts/logout/|^/notifications/|^/leads/apply/$")
+# Revealing (audited, with a reason), signing out, one's own notifications, the public lead form,
+# proposing an erasure on a data-subject request.
+ALLOWED_ACTIONS = re.compile(r"/reveal/$|^/accounts/logout/|^/notifications/|^/leads/apply/$|^/privacy/customers/\d+/$")
 WRITE_WORDS = re.compile(
     r">\s*(Save|Mark done|Reschedule|Reassign|Assign|Snooze|Dismiss|Acknowledge|Convert|Reject|Log an interaction|"
     r"New task|Add a task|Refresh advice|Correct|Edit)\s*<",
