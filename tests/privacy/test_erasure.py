@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 
 from apps.core.audit import check_chain
+from apps.core.audit_seal import seal_pending, verify_audit_trail
 from apps.core.blind_index import blind_index
 from apps.core.data_keys import DestroyedKey, open_token
 from apps.core.errors import PermissionDenied
@@ -144,12 +145,18 @@ def test_held_records_stay_restricted_and_the_job_releases_them_when_the_hold_en
     assert AuditEvent.objects.filter(action="customer.erased", customer_id=customer.pk, actor_label="system").exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the sealer commits its own transactions
 def test_the_audit_chain_verifies_after_erasure_and_holds_no_raw_pii(compliance_officer, closed_customer):
+    seal_pending()  # the customer's own events are sealed and anchored before the erasure
     erase(compliance_officer, closed_customer)
+    seal_pending()
 
     report = check_chain()
+    sealed = verify_audit_trail()
 
     assert report.broken == 0 and report.verified > 0
+    assert sealed.ok, sealed.findings
+    assert sealed.blocks >= 2 and sealed.unsealed == 0
     about = AuditEvent.objects.filter(customer_id=closed_customer.pk)
     assert about.filter(action="customer.erased").exists()
     stored = " ".join(str((e.changes, e.metadata)) for e in about)
