@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.approvals.selectors import pending_changes_for_customer
 from apps.core.audit import record_pii_reveal
 from apps.core.http import domain_errors_on
 from apps.customers.fields import PII_LABELS
@@ -170,6 +171,8 @@ def _detail_context(view: Customer360, reveal_form: RevealPiiForm | None = None)
         "slot_urls": _slot_urls(view.customer.pk),
         "pii_rows": _pii_rows(view),
         "reveal_form": reveal_form or RevealPiiForm(),
+        # Four eyes: changes about this customer waiting for a second person (break-glass, erasure).
+        "pending": pending_changes_for_customer(customer_id=view.customer.pk),
     }
 
 

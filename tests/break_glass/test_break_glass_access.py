@@ -137,3 +137,14 @@ def test_the_page_sends_a_request_and_lists_it(client, manager, elsewhere):
     assert f"customer #{elsewhere['customer'].pk}" in page
     refused = client.post(reverse("break_glass:request"), {"external_id": "BG-0001", "reason": "short"})
     assert refused.status_code == 400
+
+
+def test_the_customer_page_shows_a_pending_break_glass_request(client, manager, elsewhere):
+    change = request_break_glass(actor=manager, external_id="BG-0001", reason=REASON)
+    client.force_login(elsewhere["owner"])
+
+    page = client.get(reverse("customers:detail", args=[elsewhere["customer"].pk])).content.decode()
+
+    assert "Waiting for a second approval" in page
+    assert change.summary in page
+    assert REASON not in page  # the reason goes to approvers and, once granted, to the manager's bell

@@ -14,6 +14,7 @@ from tests.accounts.factories import HoldingFactory
 from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
+from tests.identity.totp_support import current_code, enrol_totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -105,6 +106,7 @@ def test_a_branch_manager_previews_a_portfolio_move_then_confirms_it(live_server
     )
     customer = CustomerFactory(assigned_to=leaving, first_name="Moira", last_name="Moving", branch=branch)
     TaskFactory(customer=customer, title="Call Moira about the renewal")
+    device = enrol_totp(boss)  # a transfer needs a recent second factor (step-up)
     BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     with sync_playwright() as playwright:
@@ -113,7 +115,10 @@ def test_a_branch_manager_previews_a_portfolio_move_then_confirms_it(live_server
             page = browser.new_page(viewport={"width": 1366, "height": 900})
             expect.set_options(timeout=10_000)
             _sign_in(page, live_server.url, boss.username)
-            page.goto(f"{live_server.url}/portfolio/")
+            page.goto(f"{live_server.url}/accounts/step-up/?next=/portfolio/")
+            page.fill("input[name=otp_token]", current_code(device))
+            page.click("#step-up button[type=submit]")
+            expect(page.locator("main")).to_contain_text("Second factor confirmed")
             page.select_option("#transfer-form select[name=from_manager]", str(leaving.pk))
             page.select_option("#transfer-form select[name=to_manager]", str(taking.pk))
             page.fill("#transfer-form input[name=reason]", "Lee leaves the bank")
@@ -127,10 +132,18 @@ def test_a_branch_manager_previews_a_portfolio_move_then_confirms_it(live_server
             assert Customer.objects.get(pk=customer.pk).primary_manager_id == leaving.pk  # nothing moved yet
 
             page.click("#confirm-move button[type=submit]")
-            expect(page.locator("main")).to_contain_text("1 customer(s) moved to")
+            # Four eyes: the confirm proposes; the portfolio page shows it waiting.
+            expect(page.locator("main")).to_contain_text("Transfer proposed")
+            expect(page.locator("#pending-changes")).to_contain_text("Transfer the portfolio of rm.leaving")
         finally:
             browser.close()
 
+    assert Customer.objects.get(pk=customer.pk).primary_manager_id == leaving.pk
+    from apps.approvals.models import ChangeRequest
+    from apps.approvals.services import approve_change
+
+    deputy = UserFactory(username="bm.deputy", roles=[roles.BRANCH_MANAGER], branch=branch)
+    approve_change(checker=deputy, change=ChangeRequest.objects.get(action="portfolio.transfer"))
     assert Customer.objects.get(pk=customer.pk).primary_manager_id == taking.pk
     assert customer.tasks.get().assignee_id == taking.pk
     assert "rm.leaving" in page_title[0] and "Lee Leaving" in page_title[0]
