@@ -295,6 +295,21 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     return render(request, "identity/break_glass.html", {"form": form, "next": request.GET.get("next", "")})
 
 
+def _totp_confirmed(request: HttpRequest, form: TwoFactorForm, method: str) -> bool:
+    """The signed-in user's TOTP code: a right one marks the session verified (django-otp and the
+    step-up clock); a wrong one counts towards the lockout, is recorded, and is said on the form."""
+    device = match_token(request.user, form.cleaned_data["otp_token"])
+    if device is None:
+        username = request.user.get_username()
+        _second_factor_failed(request, username)
+        record_login_failed(reason="bad_totp", method=method, request=request, username=username)
+        form.add_error("otp_token", "That code is wrong or has expired.")
+        return False
+    otp_login(request, device)
+    remember_second_factor(request, method="totp")
+    return True
+
+
 @sensitive_post_parameters("otp_token")
 @login_required
 @never_cache
@@ -305,19 +320,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Only staff need the second factor.")
     form = TwoFactorForm(request.POST or None)
     has_device = user_has_device(request.user, confirmed=True)
-    if request.method == "POST" and has_device and form.is_valid():
-        device = match_token(request.user, form.cleaned_data["otp_token"])
-        if device is None:
-            _second_factor_failed(request, request.user.get_username())
-            record_login_failed(
-                reason="bad_totp", method="two_factor", request=request, username=request.user.get_username()
-            )
-            form.add_error("otp_token", "That code is wrong or has expired.")
-        else:
-            otp_login(request, device)
-            remember_second_factor(request, method="totp")
-            record_login_succeeded(user=request.user, method="two_factor", request=request)
-            return redirect(safe_next(request, request.GET.get("next"), default=reverse("admin:index")))
+    if request.method == "POST" and has_device and form.is_valid() and _totp_confirmed(request, form, "two_factor"):
+        record_login_succeeded(user=request.user, method="two_factor", request=request)
+        return redirect(safe_next(request, request.GET.get("next"), default=reverse("admin:index")))
     return render(request, "identity/two_factor.html", {"form": form, "has_device": has_device})
 
 
@@ -330,20 +335,10 @@ def step_up(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"), default="/")
     form = TwoFactorForm(request.POST or None)
     has_device = user_has_device(request.user, confirmed=True)
-    if request.method == "POST" and has_device and form.is_valid():
-        device = match_token(request.user, form.cleaned_data["otp_token"])
-        if device is None:
-            _second_factor_failed(request, request.user.get_username())
-            record_login_failed(
-                reason="bad_totp", method="step_up", request=request, username=request.user.get_username()
-            )
-            form.add_error("otp_token", "That code is wrong or has expired.")
-        else:
-            otp_login(request, device)
-            remember_second_factor(request, method="totp")
-            record_second_factor_verified(user=request.user, method="totp", request=request)
-            messages.success(request, "Second factor confirmed: you can go on.")
-            return redirect(next_url)
+    if request.method == "POST" and has_device and form.is_valid() and _totp_confirmed(request, form, "step_up"):
+        record_second_factor_verified(user=request.user, method="totp", request=request)
+        messages.success(request, "Second factor confirmed: you can go on.")
+        return redirect(next_url)
     context = {
         "form": form,
         "has_device": has_device,
