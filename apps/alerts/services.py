@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.alerts.models import Alert
-from apps.core.audit import AuditEntry, record_audit_event, record_audit_events
+from apps.core.audit import AuditEntry, hand_over_rows, record_audit_event, record_audit_events
 from apps.core.business_date import business_day_end, business_today
 from apps.core.errors import Conflict, DomainError
 from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
@@ -617,25 +617,11 @@ def handed_over_alerts(*, previous_managers: dict[int, int | None]) -> QuerySet[
 @transaction.atomic
 def hand_over_alerts(*, actor: User | None, previous_managers: dict[int, int | None], manager: User) -> int:
     """Address the previous manager's active alerts on these customers to the new manager (audited)."""
-    alerts = list(
-        handed_over_alerts(previous_managers=previous_managers)
-        .exclude(manager=manager)
-        .select_for_update()
-        .values_list("pk", "customer_id", "manager_id")
+    return hand_over_rows(
+        handed_over_alerts(previous_managers=previous_managers),
+        field="manager",
+        to=manager,
+        actor=actor,
+        action="alert.reassigned",
+        reason="portfolio move",
     )
-    if not alerts:
-        return 0
-    Alert.objects.filter(pk__in=[pk for pk, _, _ in alerts]).update(manager=manager)
-    record_audit_events(
-        AuditEntry(
-            action="alert.reassigned",
-            actor=actor,
-            customer_id=customer_id,
-            object_type="alerts.alert",
-            object_id=pk,
-            changes={"manager": [before, manager.pk]},
-            metadata={"reason": "portfolio move"},
-        )
-        for pk, customer_id, before in alerts
-    )
-    return len(alerts)

@@ -149,6 +149,41 @@ def record_audit_event(
     return record_audit_events([entry])[0]
 
 
+def hand_over_rows(
+    rows: models.QuerySet[Any],
+    *,
+    field: str,
+    to: AbstractBaseUser,
+    actor: AbstractBaseUser | None,
+    action: str,
+    reason: str,
+    **also: Any,
+) -> int:
+    """Point `field` of these rows (each with a customer) at `to`, one audit event per row moved.
+
+    Rows already at `to` are left alone; the others are locked, updated in one statement (with
+    `also`, e.g. updated_at) and recorded as `action` with the person before and after.
+    """
+    moved = list(rows.exclude(**{field: to}).select_for_update().values_list("pk", "customer_id", f"{field}_id"))
+    if not moved:
+        return 0
+    rows.model._default_manager.filter(pk__in=[pk for pk, _, _ in moved]).update(**{field: to}, **also)
+    label = rows.model._meta.label_lower
+    record_audit_events(
+        AuditEntry(
+            action=action,
+            actor=actor,
+            customer_id=customer_id,
+            object_type=label,
+            object_id=pk,
+            changes={field: [before, to.pk]},
+            metadata={"reason": reason},
+        )
+        for pk, customer_id, before in moved
+    )
+    return len(moved)
+
+
 def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(instance, name) for name in fields}
 

@@ -266,32 +266,34 @@ def _waiting(*, user: User, captured_id: int) -> CapturedEmail:
     return captured
 
 
+def _close(captured: CapturedEmail, status: str) -> None:
+    """Mark a waiting email filed or discarded; its stored message goes once the change commits."""
+    stored_path, captured.storage_path = captured.storage_path, ""
+    captured.status = status
+    captured.save(update_fields=["status", "storage_path"])
+    transaction.on_commit(lambda: files.remove([stored_path]))
+
+
 @transaction.atomic
-def file_captured_email(*, actor: User, captured_id: int, customer: Customer) -> CapturedEmail:
-    """File a waiting email to one customer of the manager's book (looked up by the caller
-    through visible_customers, and checked again here)."""
+def file_captured_email(*, actor: User, captured_id: int, customer_number: str) -> Customer:
+    """File a waiting email to the customer of the manager's book with this customer number."""
     captured = _waiting(user=actor, captured_id=captured_id)
-    if not visible_customers(user=actor).filter(pk=customer.pk).exists():
-        raise NotFound("None of your customers has this customer number.")
+    customer = visible_customers(user=actor).filter(external_id=customer_number.strip()).first()
+    if customer is None:
+        raise DomainError("None of your customers has this customer number.", field="customer")
     with default_storage.open(captured.storage_path, "rb") as stored:
         parsed = parse(stored.read(), capture_addresses=capture_addresses())
     captured.interactions.set(_log_on(actor, [customer], parsed))
-    stored_path, captured.storage_path = captured.storage_path, ""
-    captured.status = CapturedEmail.Status.FILED
-    captured.save(update_fields=["status", "storage_path"])
+    _close(captured, CapturedEmail.Status.FILED)
     record_audit_event(actor=actor, action="email.filed", target=captured, customer_id=customer.pk)
-    transaction.on_commit(lambda: files.remove([stored_path]))
-    return captured
+    return customer
 
 
 @transaction.atomic
 def discard_captured_email(*, actor: User, captured_id: int) -> CapturedEmail:
     captured = _waiting(user=actor, captured_id=captured_id)
-    stored_path, captured.storage_path = captured.storage_path, ""
-    captured.status = CapturedEmail.Status.DISCARDED
-    captured.save(update_fields=["status", "storage_path"])
+    _close(captured, CapturedEmail.Status.DISCARDED)
     record_audit_event(actor=actor, action="email.discarded", target=captured)
-    transaction.on_commit(lambda: files.remove([stored_path]))
     return captured
 
 

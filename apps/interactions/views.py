@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.core.errors import DomainError, NotFound
 from apps.core.http import domain_errors_on, refuse_read_only
 from apps.customers.models import Customer
-from apps.customers.visibility import customer_for_user, may_edit_customers, visible_customers
+from apps.customers.visibility import customer_for_user, may_edit_customers
 from apps.interactions import files
 from apps.interactions.email_capture import (
     capture_addresses,
@@ -198,14 +198,12 @@ def captured_email_file(request: HttpRequest, captured_id: int) -> HttpResponse:
     refuse_read_only(may_edit=may_edit_customers(request.user))
     form = _captured_form(captured_id, request.POST)
     if form.is_valid():
-        customer = visible_customers(user=request.user).filter(external_id=form.cleaned_data["customer"]).first()
-        if customer is None:
-            form.add_error("customer", "None of your customers has this customer number.")
-        else:
-            with domain_errors_on(form):
-                file_captured_email(actor=request.user, captured_id=captured_id, customer=customer)
-                messages.success(request, f"Filed on {customer.display_name}'s timeline.")
-                return redirect("interactions:captured")
+        with domain_errors_on(form):
+            customer = file_captured_email(
+                actor=request.user, captured_id=captured_id, customer_number=form.cleaned_data["customer"]
+            )
+            messages.success(request, f"Filed on {customer.display_name}'s timeline.")
+            return redirect("interactions:captured")
     return _review_page(request, form, captured_id)
 
 

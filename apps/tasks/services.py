@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from apps.core.audit import AuditEntry, record_audit_event, record_audit_events
+from apps.core.audit import hand_over_rows, record_audit_event
 from apps.core.errors import Conflict, DomainError, raise_as_domain_error
 from apps.customers.models import Customer
 from apps.customers.visibility import ensure_can_edit
@@ -196,25 +196,12 @@ def hand_over_tasks(*, actor: User | None, previous_managers: dict[int, int | No
     Part of a portfolio move (apps.workspace.portfolio): the previous manager no longer sees the
     customer, so a task left with them would be worked by nobody. One audit event per task.
     """
-    tasks = list(
-        handed_over_tasks(previous_managers=previous_managers)
-        .exclude(assignee=manager)
-        .select_for_update()
-        .values_list("pk", "customer_id", "assignee_id")
+    return hand_over_rows(
+        handed_over_tasks(previous_managers=previous_managers),
+        field="assignee",
+        to=manager,
+        actor=actor,
+        action="task.reassigned",
+        reason="portfolio move",
+        updated_at=timezone.now(),
     )
-    if not tasks:
-        return 0
-    Task.objects.filter(pk__in=[pk for pk, _, _ in tasks]).update(assignee=manager, updated_at=timezone.now())
-    record_audit_events(
-        AuditEntry(
-            action="task.reassigned",
-            actor=actor,
-            customer_id=customer_id,
-            object_type="tasks.task",
-            object_id=pk,
-            changes={"assignee": [before, manager.pk]},
-            metadata={"reason": "portfolio move"},
-        )
-        for pk, customer_id, before in tasks
-    )
-    return len(tasks)
