@@ -98,8 +98,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     }
     if _is_htmx(request) and request.htmx.target == "customer-results":
         # The search box's message travels out of band, so typing never loses focus.
-        return render(request, "customers/_results.html", {**context, "oob": True})
-    return render(request, "customers/list.html", context)
+        return render(request, "workspace/_customer_results.html", {**context, "oob": True})
+    return render(request, "workspace/customer_list.html", context)
 
 
 @login_required
@@ -109,7 +109,7 @@ def customer_export(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         # Same page, same message in place, nothing exported and nothing audited.
         context = {"form": form, "page": None, "export_params": {}}
-        return render(request, "customers/list.html", context, status=400)
+        return render(request, "workspace/customer_list.html", context, status=400)
     include_pii = form.cleaned_data["include_pii"]
     if include_pii and not can_reveal_pii(user=request.user):
         raise PermissionDenied("Your role may not export personal data.")
@@ -125,7 +125,7 @@ def customer_export(request: HttpRequest) -> HttpResponse:
         )
     if lines is None:
         context = {"form": form, "page": None, "export_params": {}, "export_form": form}
-        return render(request, "customers/list.html", context, status=400)
+        return render(request, "workspace/customer_list.html", context, status=400)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
@@ -182,7 +182,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The 360 page; opening it is audited (`customer.viewed`, with `?purpose=` when given)."""
     view = _customer_view(request, customer_id)
     record_customer_view(actor=request.user, customer=view.customer, purpose=request.GET.get("purpose", ""))
-    return render(request, "customers/detail.html", _detail_context(view))
+    return render(request, "workspace/customer_detail.html", _detail_context(view))
 
 
 @login_required
@@ -201,7 +201,7 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
             )
             view.revealed = revealed_pii(customer=view.customer, fields=fields)
     htmx = _is_htmx(request)
-    template = "customers/_pii.html" if htmx else "customers/detail.html"
+    template = "workspace/_customer_pii.html" if htmx else "workspace/customer_detail.html"
     # htmx swaps only 2xx answers: the fragment with its field errors comes back as 200.
     status = 200 if form.is_valid() or htmx else 400
     response = render(request, template, _detail_context(view, form), status=status)

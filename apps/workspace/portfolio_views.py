@@ -50,14 +50,14 @@ def _render_portfolio(request: HttpRequest, *, status: int = 400, **forms: objec
         "pending": pending_portfolio_changes(user=request.user),
         **forms,
     }
-    return render(request, "customers/portfolio.html", context, status=status)
+    return render(request, "workspace/portfolio.html", context, status=status)
 
 
 def _render_preview(
     request: HttpRequest, *, form: Any, preview: MovePreview, action: str, title: str, warning: str = ""
 ) -> HttpResponse:
     context = {"form": form, "preview": preview, "action": action, "title": title, "warning": warning}
-    return render(request, "customers/portfolio_preview.html", context)
+    return render(request, "workspace/portfolio_preview.html", context)
 
 
 def _moved_message(result: MoveResult, to_manager: User) -> str:
