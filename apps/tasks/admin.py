@@ -12,6 +12,7 @@ from apps.core.admin import ServiceAdmin, adopt, without_ciphertext
 from apps.core.errors import Conflict
 from apps.customers.models import Customer
 from apps.customers.visibility import may_edit_customers, visible_customers
+from apps.tasks.fields import OWNER_FIELDS, RECORD_FIELDS, WORK_FIELDS
 from apps.tasks.models import Task
 from apps.tasks.selectors import visible_tasks
 from apps.tasks.services import (
@@ -23,8 +24,6 @@ from apps.tasks.services import (
     update_task_details,
 )
 
-RECORD_FIELDS = ("source", "source_rule", "source_object", "created_by", "completed_at", "created_at", "updated_at")
-
 
 @admin.register(Task)
 class TaskAdmin(ServiceAdmin):
@@ -33,18 +32,7 @@ class TaskAdmin(ServiceAdmin):
     list_filter = ("status", "priority", "source", "due_at")
     search_fields = ("title", "customer__display_name", "^customer__external_id")
     show_full_result_count = False
-    fields = (
-        "customer",
-        "assignee",
-        "title",
-        "description",
-        "due_at",
-        "reminder_at",
-        "priority",
-        "status",
-        "outcome",
-        *RECORD_FIELDS,
-    )
+    fields = (*OWNER_FIELDS, *WORK_FIELDS, "status", "outcome", *RECORD_FIELDS)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Task]:
         return without_ciphertext(visible_tasks(user=request.user), "customer")

@@ -26,6 +26,7 @@ from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
 from apps.customers.models import PII_FIELDS
 from apps.customers.visibility import visible_customers
 from apps.identity.models import User
+from apps.tasks.fields import ORIGIN_FIELDS, STAMP_FIELDS, WORK_FIELDS
 from apps.tasks.models import Task
 from apps.tasks.selectors import can_be_assigned, visible_tasks
 from apps.tasks.services import (
@@ -50,18 +51,11 @@ class TaskOut(serializers.ModelSerializer):
             "customer",
             "customer_display_name",
             "assignee",
-            "title",
-            "description",
-            "due_at",
-            "reminder_at",
-            "priority",
+            *WORK_FIELDS,
             "status",
-            "source",
-            "source_rule",
+            *ORIGIN_FIELDS,
             "outcome",
-            "completed_at",
-            "created_at",
-            "updated_at",
+            *STAMP_FIELDS,
         )
         read_only_fields = fields
 

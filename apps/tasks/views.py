@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.core.http import domain_errors_on, refuse_read_only
 from apps.customers.models import Customer
 from apps.customers.visibility import customer_for_user, may_edit_customers
+from apps.tasks.fields import ROW_FIELDS
 from apps.tasks.forms import (
     CompleteTaskForm,
     NewTaskForm,
@@ -192,20 +193,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     filters = TaskFilterForm(request.GET or None)
     when = filters.cleaned_data["when"] if filters.is_valid() else ""
     tasks = my_open_tasks(user=request.user, when=when).select_related(None).select_related("customer")
-    tasks = tasks.only(
-        "id",
-        "title",
-        "due_at",
-        "reminder_at",
-        "priority",
-        "status",
-        "source",
-        "source_rule",
-        "assignee_id",
-        "customer__id",
-        "customer__display_name",
-        "customer__external_id",
-    )
+    tasks = tasks.only(*ROW_FIELDS, "customer__id", "customer__display_name", "customer__external_id")
     counts = my_task_counts(user=request.user)
     if request.htmx and request.htmx.target == "task-counts":
         # The counts refresh themselves after an action on a row (task-done, task-updated).
