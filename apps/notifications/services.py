@@ -22,8 +22,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Container, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar, Unpack
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
@@ -60,85 +60,72 @@ def dedupe_key(*, kind: str, obj: str, threshold: int | str, on: dt.date | str, 
     return f"{kind}:{obj}:{threshold}:{on}:{channel}:{recipient}"[:200]
 
 
+class Message(TypedDict):
+    """What one notification says, and what makes it once-only, whoever receives it."""
+
+    channels_on: Iterable[str]  # the channels chosen for this recipient and kind
+    kind: str
+    obj: str
+    threshold: int | str
+    on: dt.date | str
+    subject: str
+    body: str
+    extra: NotRequired[dict[str, Any] | None]  # more payload (ids and paths for the inbox)
+
+
+# Customers have no in-app inbox: a notice reaches them by email or SMS only.
+CUSTOMER_CHANNELS = (Channel.EMAIL, Channel.SMS)
+
+
+def build_user_notifications(*, user_id: int, url: str, **message: Unpack[Message]) -> list[Notification]:
+    """Unsaved outbox rows for one employee, one per chosen channel, each with a link to the
+    page concerned (saved by enqueue_notifications)."""
+    return _outbox_rows(
+        recipient={"recipient_user_id": user_id}, recipient_key=f"u{user_id}", link={"url": url}, message=message
+    )
+
+
+def build_customer_notifications(*, customer_id: int, **message: Unpack[Message]) -> list[Notification]:
+    """Unsaved outbox rows for one customer: email and SMS only, and no link into the bank's pages."""
+    return _outbox_rows(
+        recipient={"recipient_customer_id": customer_id},
+        recipient_key=f"c{customer_id}",
+        link={},
+        message=message,
+        allowed=CUSTOMER_CHANNELS,
+    )
+
+
 def _outbox_rows(
     *,
     recipient: dict[str, int],
     recipient_key: str,
-    channels: Iterable[str],
-    kind: str,
-    obj: str,
-    threshold: int | str,
-    on: dt.date | str,
-    subject: str,
-    payload: dict[str, Any],
+    link: dict[str, str],
+    message: Message,
+    allowed: Container[str] | None = None,
 ) -> list[Notification]:
-    """One unsaved outbox row per channel: the dedupe key and the subject's length written once."""
+    """One unsaved outbox row per channel: the dedupe key, the subject's length and the payload
+    written once for employees and customers alike."""
+    channels = sorted(channel for channel in message["channels_on"] if allowed is None or channel in allowed)
+    payload = {"body": message["body"], **link, **(message.get("extra") or {})}
     return [
         Notification(
             **recipient,
             channel=channel,
-            kind=kind,
+            kind=message["kind"],
             dedupe_key=dedupe_key(
-                kind=kind, obj=obj, threshold=threshold, on=on, channel=channel, recipient=recipient_key
+                kind=message["kind"],
+                obj=message["obj"],
+                threshold=message["threshold"],
+                on=message["on"],
+                channel=channel,
+                recipient=recipient_key,
             ),
-            subject=subject[:200],
+            subject=message["subject"][:200],
             payload=payload,
         )
-        for channel in sorted(channels)
+        for channel in channels
     ]
-
-
-def build_user_notifications(
-    *,
-    user_id: int,
-    channels_on: Iterable[str],
-    kind: str,
-    obj: str,
-    threshold: int | str,
-    on: dt.date | str,
-    subject: str,
-    body: str,
-    url: str,
-    extra: dict[str, Any] | None = None,
-) -> list[Notification]:
-    """Unsaved outbox rows for one employee, one per chosen channel (saved by enqueue_notifications)."""
-    return _outbox_rows(
-        recipient={"recipient_user_id": user_id},
-        recipient_key=f"u{user_id}",
-        channels=channels_on,
-        kind=kind,
-        obj=obj,
-        threshold=threshold,
-        on=on,
-        subject=subject,
-        payload={"body": body, "url": url, **(extra or {})},
-    )
-
-
-def build_customer_notifications(
-    *,
-    customer_id: int,
-    channels_on: Iterable[str],
-    kind: str,
-    obj: str,
-    threshold: int | str,
-    on: dt.date | str,
-    subject: str,
-    body: str,
-    extra: dict[str, Any] | None = None,
-) -> list[Notification]:
-    """Unsaved outbox rows for one customer: email and SMS only (customers have no in-app inbox)."""
-    return _outbox_rows(
-        recipient={"recipient_customer_id": customer_id},
-        recipient_key=f"c{customer_id}",
-        channels=[channel for channel in channels_on if channel in (Channel.EMAIL, Channel.SMS)],
-        kind=kind,
-        obj=obj,
-        threshold=threshold,
-        on=on,
-        subject=subject,
-        payload={"body": body, **(extra or {})},
-    )
 
 
 def enqueue_notifications(rows: Sequence[Notification]) -> list[Notification]:
