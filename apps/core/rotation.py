@@ -74,17 +74,25 @@ def models_with_encrypted_fields(label: str | None = None) -> list[type[models.M
     ]
 
 
+def raw_columns(model: type[models.Model]) -> tuple[list[str], dict[str, ExpressionWrapper]]:
+    """The model's encrypted attnames, and annotations that select their stored bytes.
+
+    Selected through a BinaryField wrapper, a column comes back as the ciphertext as stored
+    instead of being decrypted by its field: rotation and the move to data keys work on bytes.
+    """
+    names = [f.attname for f in encrypted_fields(model)]
+    return names, {f"_raw_{name}": ExpressionWrapper(F(name), output_field=BinaryField()) for name in names}
+
+
 def _raw_batches(
     model: type[models.Model], batch_size: int, *, lock: bool, after: Any = None
 ) -> Iterator[list[tuple[Any, dict[str, bytes | None]]]]:
     """(pk, {attname: stored bytes or None}) in primary-key order, one list per batch.
 
-    The columns are selected through a BinaryField wrapper, so the ORM hands back the stored
-    ciphertext instead of decrypting it. With `lock`, each batch's rows are locked
+    The columns are the stored ciphertext (raw_columns). With `lock`, each batch's rows are locked
     (SELECT ... FOR UPDATE); the caller must then consume the batch inside a transaction.
     """
-    names = [f.attname for f in encrypted_fields(model)]
-    columns = {f"_raw_{name}": ExpressionWrapper(F(name), output_field=BinaryField()) for name in names}
+    names, columns = raw_columns(model)
     last = after
     while True:
         queryset = model._base_manager.order_by("pk")
@@ -123,7 +131,7 @@ def _stale_values(
     return fresh
 
 
-def _write(model: type[models.Model], changes: dict[Any, dict[str, bytes]]) -> None:
+def write_raw(model: type[models.Model], changes: dict[Any, dict[str, bytes]]) -> None:
     """One UPDATE per column, of only the rows whose value in that column changed.
 
     The new ciphertext goes in as bytes (a BinaryField value), bypassing the encrypted
@@ -187,7 +195,7 @@ def rotate_model(
                 last = pk
             scanned = sum(1 for pk, _ in rows if pk <= last)
             if changes:
-                _write(model, changes)
+                write_raw(model, changes)
                 record_audit_events(
                     [
                         AuditEntry(

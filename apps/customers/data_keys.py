@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import BinaryField, Case, ExpressionWrapper, F, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Case, Value, When
 
 from apps.core.audit import AuditEntry, record_audit_events
 from apps.core.data_keys import create_data_keys, data_key_scope, is_data_key_token, seal
 from apps.core.encryption import keyring
-from apps.core.fields import encrypted_fields
+from apps.core.rotation import raw_columns, write_raw
 from apps.customers.models import Customer, IdentityDocument
 
 WRAPPED_ACTION = "encryption.data_keys_assigned"
@@ -33,8 +32,7 @@ class WrapResult:
 
 
 def _raw(model: type[models.Model], queryset: models.QuerySet) -> list[tuple[Any, ...]]:
-    names = [f.attname for f in encrypted_fields(model)]
-    columns = {f"_raw_{n}": ExpressionWrapper(F(n), output_field=BinaryField()) for n in names}
+    names, columns = raw_columns(model)
     return [
         (row[0], row[1], dict(zip(names, row[2:], strict=True)))
         for row in queryset.annotate(**columns).values_list("pk", *_owner(model), *columns)
@@ -43,20 +41,6 @@ def _raw(model: type[models.Model], queryset: models.QuerySet) -> list[tuple[Any
 
 def _owner(model: type[models.Model]) -> list[str]:
     return ["data_key_id"] if model is Customer else ["customer_id"]
-
-
-def _rewrite(model: type[models.Model], changes: dict[Any, dict[str, bytes]]) -> None:
-    by_column: dict[str, dict[Any, bytes]] = {}
-    for pk, columns in changes.items():
-        for name, token in columns.items():
-            by_column.setdefault(name, {})[pk] = token
-    for name, tokens in by_column.items():
-        value = Case(
-            *[When(pk=pk, then=Value(t, output_field=BinaryField())) for pk, t in tokens.items()],
-            default=F(name),
-            output_field=BinaryField(),
-        )
-        model._base_manager.filter(pk__in=list(tokens)).update(**{name: Cast(value, BinaryField())})
 
 
 def _moved(values: dict[str, Any], key_id: Any) -> dict[str, bytes]:
@@ -93,14 +77,14 @@ def wrap_customer_data_keys(
                 Customer._base_manager.filter(pk__in=ids).update(
                     data_key_id=Case(*[When(pk=pk, then=Value(k)) for pk, k in keys.items()])
                 )
-                _rewrite(Customer, {pk: c for pk, c in customer_changes.items() if c})
+                write_raw(Customer, {pk: c for pk, c in customer_changes.items() if c})
                 document_changes = {
                     pk: _moved(values, keys[owner])
                     for pk, owner, values in _raw(
                         IdentityDocument, IdentityDocument._base_manager.filter(customer_id__in=ids)
                     )
                 }
-                _rewrite(IdentityDocument, {pk: c for pk, c in document_changes.items() if c})
+                write_raw(IdentityDocument, {pk: c for pk, c in document_changes.items() if c})
                 moved = sum(map(len, customer_changes.values())) + sum(map(len, document_changes.values()))
                 record_audit_events(
                     [
