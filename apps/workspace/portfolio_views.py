@@ -7,11 +7,13 @@ open tasks, their alerts; nothing changes), and the preview's "Confirm" posts it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -22,8 +24,6 @@ from apps.customers.forms import BulkAssignForm, TransferPortfolioForm, manager_
 from apps.customers.visibility import can_manage_portfolios, portfolio_managers
 from apps.identity.step_up import step_up_refusal
 from apps.workspace.portfolio import (
-    MovePreview,
-    MoveResult,
     assign_with_follow_ups,
     customers_of,
     customers_to_assign,
@@ -32,6 +32,7 @@ from apps.workspace.portfolio import (
 from apps.workspace.portfolio_four_eyes import pending_portfolio_changes, propose_portfolio_transfer
 
 if TYPE_CHECKING:
+    from apps.customers.models import Customer
     from apps.identity.models import User
 
 
@@ -53,22 +54,39 @@ def _render_portfolio(request: HttpRequest, *, status: int = 400, **forms: objec
     return render(request, "workspace/portfolio.html", context, status=status)
 
 
-def _render_preview(
-    request: HttpRequest, *, form: Any, preview: MovePreview, action: str, title: str, warning: str = ""
+def _preview_or_move(
+    request: HttpRequest,
+    *,
+    form: Any,
+    form_name: str,
+    customers: QuerySet[Customer],
+    to_manager: User,
+    move: Callable[[str], str],
+    action: str,
+    title: str,
 ) -> HttpResponse:
+    """The two steps of a move on one URL.
+
+    Without `confirm`, the preview of what would move. With it, `move(fingerprint)` makes the
+    move (or proposes it) and returns the message for the portfolio page; a book that changed
+    since the preview (Conflict) gets the fresh preview with the warning, and a refused move
+    the portfolio page with the form's errors.
+    """
+    warning = ""
+    if request.POST.get("confirm") == "1":
+        with domain_errors_on(form):
+            try:
+                done = move(request.POST.get("fingerprint", ""))
+            except Conflict as error:
+                warning = str(error)
+            else:
+                messages.success(request, done)
+                return redirect("portfolio:index")
+        if form.errors:
+            return _render_portfolio(request, **{form_name: form})
+    preview = move_preview(customers=customers, to_manager=to_manager)
     context = {"form": form, "preview": preview, "action": action, "title": title, "warning": warning}
     return render(request, "workspace/portfolio_preview.html", context)
-
-
-def _moved_message(result: MoveResult, to_manager: User) -> str:
-    return (
-        f"{result.customers} customer(s) moved to {manager_label(to_manager)}, with {result.tasks} open task(s) "
-        f"and {result.alerts} alert(s)."
-    )
-
-
-def _confirmed(request: HttpRequest) -> bool:
-    return request.POST.get("confirm") == "1"
 
 
 @login_required
@@ -88,30 +106,33 @@ def portfolio_assign(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_portfolio(request, assign_form=form)
     data = form.cleaned_data
+    to_manager = data["to_manager"]
     customers = customers_to_assign(
         user=request.user, current=data["current_manager"], segment=data["segment"], branch=data["branch"]
     )
-    warning = ""
-    if _confirmed(request):
-        with domain_errors_on(form):
-            try:
-                result = assign_with_follow_ups(
-                    actor=request.user,
-                    customers=customers,
-                    to_manager=data["to_manager"],
-                    reason=data["reason"],
-                    fingerprint=request.POST.get("fingerprint", ""),
-                )
-            except Conflict as error:
-                warning = str(error)
-            else:
-                messages.success(request, _moved_message(result, data["to_manager"]))
-                return redirect("portfolio:index")
-        if form.errors:
-            return _render_portfolio(request, assign_form=form)
-    preview = move_preview(customers=customers, to_manager=data["to_manager"])
-    return _render_preview(
-        request, form=form, preview=preview, action="portfolio:assign", title="Assign customers", warning=warning
+
+    def assign(fingerprint: str) -> str:
+        result = assign_with_follow_ups(
+            actor=request.user,
+            customers=customers,
+            to_manager=to_manager,
+            reason=data["reason"],
+            fingerprint=fingerprint,
+        )
+        return (
+            f"{result.customers} customer(s) moved to {manager_label(to_manager)}, with {result.tasks} open task(s) "
+            f"and {result.alerts} alert(s)."
+        )
+
+    return _preview_or_move(
+        request,
+        form=form,
+        form_name="assign_form",
+        customers=customers,
+        to_manager=to_manager,
+        move=assign,
+        action="portfolio:assign",
+        title="Assign customers",
     )
 
 
@@ -130,34 +151,27 @@ def portfolio_transfer(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_portfolio(request, transfer_form=form)
     data = form.cleaned_data
-    warning = ""
-    if _confirmed(request):
-        with domain_errors_on(form):
-            try:
-                change = propose_portfolio_transfer(
-                    actor=request.user,
-                    from_manager=data["from_manager"],
-                    to_manager=data["to_manager"],
-                    reason=data["reason"],
-                    fingerprint=request.POST.get("fingerprint", ""),
-                )
-            except Conflict as error:
-                warning = str(error)
-            else:
-                messages.success(
-                    request,
-                    f"Transfer proposed (request #{change.pk}): {change.summary}. "
-                    "The customers move when a second person approves it.",
-                )
-                return redirect("portfolio:index")
-        if form.errors:
-            return _render_portfolio(request, transfer_form=form)
-    preview = move_preview(customers=customers_of(manager=data["from_manager"]), to_manager=data["to_manager"])
-    return _render_preview(
+
+    def propose(fingerprint: str) -> str:
+        change = propose_portfolio_transfer(
+            actor=request.user,
+            from_manager=data["from_manager"],
+            to_manager=data["to_manager"],
+            reason=data["reason"],
+            fingerprint=fingerprint,
+        )
+        return (
+            f"Transfer proposed (request #{change.pk}): {change.summary}. "
+            "The customers move when a second person approves it."
+        )
+
+    return _preview_or_move(
         request,
         form=form,
-        preview=preview,
+        form_name="transfer_form",
+        customers=customers_of(manager=data["from_manager"]),
+        to_manager=data["to_manager"],
+        move=propose,
         action="portfolio:transfer",
         title=f"Transfer the portfolio of {manager_label(data['from_manager'])}",
-        warning=warning,
     )
