@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "apps.customers",
     "apps.accounts",
     "apps.tasks",
+    "apps.agenda",
     "apps.interactions",
     "apps.alerts",
     "apps.notifications",
@@ -361,6 +362,8 @@ FINPULSE_LEAD_LLM_MAX_ATTEMPTS = env.int("FINPULSE_LEAD_LLM_MAX_ATTEMPTS", defau
 FINPULSE_LEAD_RETRY_BASE_SECONDS = env.int("FINPULSE_LEAD_RETRY_BASE_SECONDS", default=30)
 FINPULSE_LEAD_EXTRACTION_LEASE_SECONDS = env.int("FINPULSE_LEAD_EXTRACTION_LEASE_SECONDS", default=300)
 FINPULSE_LEAD_FORM_MAX_PER_HOUR = env.int("FINPULSE_LEAD_FORM_MAX_PER_HOUR", default=5)
+# Reads of one private calendar feed URL per hour (calendar clients poll every 15-60 minutes).
+FINPULSE_CALENDAR_FEED_READS_PER_HOUR = env.int("FINPULSE_CALENDAR_FEED_READS_PER_HOUR", default=60)
 FINPULSE_LEAD_DEFAULT_BRANCH = env.str("FINPULSE_LEAD_DEFAULT_BRANCH", default="")  # branch code, optional
 # Per-worker cap on extraction tasks; the vendor's limit across workers is FINPULSE_LLM_RATE_PER_MINUTE.
 FINPULSE_LEAD_WORKER_RATE = env.str("FINPULSE_LEAD_WORKER_RATE", default="120/m")

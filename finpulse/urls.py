@@ -22,6 +22,7 @@ urlpatterns = [
     # distinct from the customers app's own, so they are included at the root.
     path("", include("apps.interactions.urls")),
     path("", include("apps.tasks.urls")),
+    path("", include("apps.agenda.urls")),
     path("", include("apps.products.urls")),
     path("", include("apps.recommendations.urls")),
     path("alerts/", include("apps.alerts.urls")),

@@ -201,6 +201,14 @@ class World:
             reminder_at=dt.datetime.combine(TODAY, dt.time(6), tzinfo=dt.UTC),
         )
         self.task = TaskFactory(customer=self.mine, assignee=self.viewer, title="Viewer task")
+        # Meetings today: the viewer's on their own customer, the viewer's on the customer that then
+        # moves to the other book (it must leave the viewer's calendar and feed), the other's own.
+        self.meeting = self._meeting(self.viewer, self.mine, "Viewer meeting")
+        self._meeting(self.viewer, self.moved, "Viewer meeting before the move")
+        self._meeting(self.other, self.canary, "Qzcanary meeting title")
+        from apps.agenda.services import issue_calendar_feed
+
+        self.feed_token = issue_calendar_feed(actor=self.viewer, user=self.viewer)[1]
 
         # Leads: the other's (canary text and name), and the viewer's, converted into a
         # customer who then moved to the other book.
@@ -285,6 +293,25 @@ class World:
         )
         pin_view(actor=self.other, view=canary_view, pinned=True)
 
+    def _meeting(self, organiser: Any, customer: Any, title: str) -> Any:
+        """Scheduled ahead (as the service requires), then moved to today's noon so that the week
+        and month pages and the feed, read now, all hold it."""
+        from apps.agenda.models import Meeting
+        from apps.agenda.services import schedule_meeting
+
+        start = timezone.now() + dt.timedelta(days=1)
+        meeting = schedule_meeting(
+            actor=organiser,
+            customer=customer,
+            title=title,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            location="Branch office",
+        )
+        noon = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(12)))
+        Meeting.objects.filter(pk=meeting.pk).update(starts_at=noon, ends_at=noon + dt.timedelta(hours=1))
+        return meeting
+
     def _notify(self, user: Any, subject: str) -> Any:
         from apps.notifications.services import build_user_notifications, enqueue_notifications
 
@@ -321,6 +348,8 @@ KEYWORDS: dict[str, Callable[[World], Any]] = {
     "change_id": lambda w: w.change.pk,
     "view_id": lambda w: w.saved_view.pk,
     "captured_id": lambda w: w.captured.pk,
+    "meeting_id": lambda w: w.meeting.pk,
+    "token": lambda w: w.feed_token,
 }
 # API detail routes name their object `pk`: by the router's basename.
 API_OBJECTS: dict[str, Callable[[World], Any]] = {

@@ -181,6 +181,23 @@ def _saved_view(other: Other) -> dict[str, int]:
     return {"view_id": view.pk}
 
 
+def _meeting(other: Other) -> dict[str, int]:
+    from django.utils import timezone
+
+    from apps.agenda.services import schedule_meeting
+
+    start = timezone.now() + dt.timedelta(days=1)
+    meeting = schedule_meeting(
+        actor=other.manager,
+        customer=other.customer,
+        title=f"Meeting with {SECRET_NAME}",
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        location="Their branch",
+    )
+    return {"meeting_id": meeting.pk}
+
+
 # route name -> builder of the other manager's object(s) for its URL keywords
 OBJECT_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "customer_id": _customer,
@@ -193,6 +210,7 @@ OBJECT_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "change_id": _change_request,
     "view_id": _saved_view,
     "captured_id": _captured,
+    "meeting_id": _meeting,
 }
 # Routes whose keywords need a combined builder (several objects of one owner).
 ROUTE_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
@@ -255,6 +273,14 @@ ROUTES_WITHOUT_OBJECT = {
     "audit:trail": "Compliance and administrators only; 404 for anyone else (tests/core/test_audit_trail.py).",
     "audit:export": "Compliance and administrators only; 404 for anyone else (tests/core/test_audit_trail.py).",
     "privacy:requests": "Compliance officers only; 404 for anyone else (tests/privacy/test_views.py).",
+    "calendar:week": "The user's own meetings and tasks on customers they see (tests/agenda/test_calendar.py).",
+    "calendar:month": "The user's own meetings and tasks on customers they see (tests/agenda/test_calendar.py).",
+    "calendar:feed_settings": "The user's own feed address: issue, rotate, revoke.",
+    "calendar:feed": (
+        "The token is the credential and names its owner: unknown, rotated and revoked tokens are a 404, "
+        "and the feed holds only the owner's meetings and tasks on customers in their book now "
+        "(tests/agenda/test_calendar.py, and the canary test reads it)."
+    ),
 }
 # Pages a manager opens with GET, checked for leaks of the other manager's customer.
 LEAK_CHECKED_PAGES = [
@@ -270,6 +296,9 @@ LEAK_CHECKED_PAGES = [
     "notifications:list",
     "leads:inbox",
     "interactions:captured",
+    "calendar:week",
+    "calendar:month",
+    "calendar:feed_settings",
 ]
 
 # Admin: models whose change pages hold one customer's data -> builder returning the pk.

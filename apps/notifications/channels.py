@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import sys
+from email.mime.text import MIMEText
 from typing import Protocol
 
 import requests
@@ -35,7 +36,18 @@ def message_id_for(dedupe_key: str) -> str:
     return f"<{digest}@finpulse.notifications>"
 
 
-def send_email(*, to: str, subject: str, body: str, dedupe_key: str, message_id: str = "") -> None:
+def send_email(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    message_id: str = "",
+    calendar: str = "",
+    calendar_method: str = "",
+) -> None:
+    """Send one email; `calendar` (an iCalendar text) goes as a text/calendar attachment with its
+    iTIP method, which mail clients show as an invitation to accept or decline."""
     message = EmailMessage(
         subject=subject,
         body=body,
@@ -43,6 +55,13 @@ def send_email(*, to: str, subject: str, body: str, dedupe_key: str, message_id:
         to=[to],
         headers={"Message-ID": message_id or message_id_for(dedupe_key), "Auto-Submitted": "auto-generated"},
     )
+    if calendar:
+        method = calendar_method or "PUBLISH"
+        name = "cancel.ics" if method == "CANCEL" else "invite.ics"
+        part = MIMEText(calendar, "calendar", "utf-8")
+        part.set_param("method", method)
+        part.add_header("Content-Disposition", "attachment", filename=name)
+        message.attach(part)
     try:
         message.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as error:

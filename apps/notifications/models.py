@@ -39,10 +39,15 @@ class Kind(models.TextChoices):
     DELIVERY_UNKNOWN = "delivery_unknown", "Delivery outcome unknown (administrators)"
     # Break-glass access to a customer: its manager, compliance and the person who asked.
     BREAK_GLASS = "break_glass", "Break-glass access to a customer"
+    # A meeting's invitation, update or cancellation, with its iCalendar attachment (apps.agenda).
+    MEETING_INVITATION = "meeting_invitation", "Meeting invitation"
 
 
 # Kinds an employee receives, with the channels they get when they have chosen nothing.
-EMPLOYEE_KINDS = [kind for kind in Kind if kind not in (Kind.CUSTOMER_MATURITY_NOTICE, Kind.DELIVERY_UNKNOWN)]
+# A meeting invitation is the meeting itself, not an alert: it always goes by email.
+EMPLOYEE_KINDS = [
+    kind for kind in Kind if kind not in (Kind.CUSTOMER_MATURITY_NOTICE, Kind.DELIVERY_UNKNOWN, Kind.MEETING_INVITATION)
+]
 DEFAULT_CHANNELS = {
     kind: (
         {Channel.IN_APP}

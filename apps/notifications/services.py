@@ -505,6 +505,8 @@ def deliver_notification(*, notification_id: int) -> str:
                 body=notification.body,
                 dedupe_key=notification.dedupe_key,
                 message_id=notification.message_id,
+                calendar=str(notification.payload.get("ics", "")),
+                calendar_method=str(notification.payload.get("ics_method", "")),
             )
         elif notification.channel == Channel.SMS:
             channels.send_sms(to=address, text=notification.subject, dedupe_key=notification.dedupe_key)
