@@ -215,9 +215,19 @@ class CustomerScope:
             return Q()
         if self.sees_none:
             return Q(**{f"{field}_id__in": []})  # matches nothing; Django sends no query at all
+        return Q(**{f"{field}_id__in": self.row_ids()})
+
+    def row_ids(self) -> QuerySet[Any, Any]:
+        """The customer ids `rows()` filters by, as a subquery (for someone who sees some, not all).
+
+        A statement written in SQL (the dashboard's one round trip) embeds its compiled form, so
+        the rule stays here.
+        """
+        if self.sees_all or self.sees_none:
+            raise ValueError("Only a scope that sees some customers filters by ids.")
         if self.branch_id is not None:
-            return Q(**{f"{field}__in": self.customers().values("pk")})
-        return Q(**{f"{field}_id__in": self.held_ids})
+            return self.customers().values("pk")
+        return self.held_ids
 
     def customers(self) -> QuerySet[Customer]:
         customers = Customer.objects.all()
