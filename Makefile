@@ -57,8 +57,8 @@ lint: install layers
 layers: install
 	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 
-# mypy with django-stubs over every service and selector and the one-home modules
-# (pyproject.toml [tool.mypy]): who calls a service with what is checked, not guessed.
+# mypy with django-stubs over every service and selector, the one-home modules and the REST
+# API's views (pyproject.toml [tool.mypy]): who calls a service with what is checked, not guessed.
 types: install
 	PYTHONPATH=. $(VENV)/bin/mypy
 

@@ -14,7 +14,6 @@ from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.models import Holding, HoldingParty
@@ -22,7 +21,7 @@ from apps.accounts.positions import COUNTED_ROLES, household_position, position_
 from apps.accounts.selectors import visible_holdings
 from apps.api.filters import IdFilter
 from apps.api.models import Scope
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
+from apps.api.viewsets import ApiRequest, ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.business_date import business_today
 from apps.core.windows import maturing_within
 from apps.customers.api import CustomerViewSet
@@ -173,7 +172,7 @@ HOLDING_EXAMPLE = {
     listed=("List holdings of customers you may see", "A page of holdings"),
     one=("One holding", "A term deposit"),
 )
-class HoldingViewSet(ListRetrieveMixin, ApiViewSet):
+class HoldingViewSet(ListRetrieveMixin, ApiViewSet[Holding]):
     """Holdings of customers you may see: accounts, deposits, loans, cards and investments."""
 
     serializer_class = HoldingOut
@@ -205,7 +204,7 @@ class CustomerWithHoldingsViewSet(CustomerViewSet):
 
     @extend_schema(summary="The customer's holdings and their role in each", responses=CustomerHoldingOut(many=True))
     @action(detail=True, methods=["get"], filter_backends=[])
-    def holdings(self, request: Request, pk: str) -> Response:
+    def holdings(self, request: ApiRequest, pk: str) -> Response:
         customer = self.get_object()
         parties = (
             HoldingParty.objects.filter(customer=customer).select_related("holding__product").defer("holding__number")
@@ -215,7 +214,7 @@ class CustomerWithHoldingsViewSet(CustomerViewSet):
 
     @extend_schema(summary="Held, owed and net per currency (customer and household)", responses=PositionOut)
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def position(self, request: Request, pk: str) -> Response:
+    def position(self, request: ApiRequest, pk: str) -> Response:
         customer = self.get_object()
         household = household_of(user=request.user, customer=customer)
         return Response(

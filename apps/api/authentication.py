@@ -8,13 +8,16 @@ change; the key's scopes narrow that further (apps.api.permissions).
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from apps.api.models import ApiKey
 from apps.api.services import hash_secret, note_api_key_use, split_key
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 HEADER = "X-API-Key"
 
@@ -23,7 +26,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     # Also the challenge on every 401 (DRF uses the first class's header for WWW-Authenticate).
     www_authenticate = f'ApiKey realm="FinPulse API", header="{HEADER}"'
 
-    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+    def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
         raw = request.headers.get(HEADER)
         if raw is None:
             return None  # let the next class (session, bearer token) try

@@ -121,9 +121,9 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 def _from_api_exception(exc: exceptions.APIException) -> tuple[dict[str, Any], dict[str, str]]:
     headers: dict[str, str] = {}
     if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        headers["Retry-After"] = str(int(exc.wait))
     title = getattr(exc, "title", "")
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)

@@ -8,7 +8,7 @@ operation can 401/403/429. Views add their own success examples with @extend_sch
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -180,7 +180,7 @@ class ProblemAutoSchema(AutoSchema):
         statuses |= set(getattr(self._handler(), "problem_statuses", ()))
         return statuses
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses

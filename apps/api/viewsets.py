@@ -10,7 +10,7 @@ their input with `validated()` and answer a creation with `respond_created()`;
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.urls import reverse
@@ -22,14 +22,35 @@ from rest_framework.response import Response
 
 from apps.api.conditional import etag_for
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
-class ApiViewSet(viewsets.GenericViewSet):
+ModelT = TypeVar("ModelT", bound=Model)
+
+
+class ApiRequest(Request):
+    """The request an API view is given: annotate views' `request` with it, not `Request`.
+
+    Every API view requires a caller (DEFAULT_PERMISSION_CLASSES starts with IsAuthenticated)
+    and every authentication class yields a user (an API key runs as its owner), so by the
+    time a view runs `user` is a signed-in User, never AnonymousUser. Authentication,
+    permission and throttling classes run before that is settled and keep `Request`.
+    """
+
+    user: User
+
+
+class ApiViewSet(viewsets.GenericViewSet, Generic[ModelT]):
+    """A resource's viewset: `ApiViewSet[Task]` reads and locks Task rows (its selector decides
+    which), so `get_object()` is typed as the resource's model."""
+
+    request: ApiRequest
     # Only what a viewset lists explicitly is routed; PUT and DELETE are never exposed
     # (records the bank must keep are closed by a status change, not deleted).
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = "[0-9]+"
     required_scopes: dict[str, str] = {}
-    _locked_object: Model | None = None
+    _locked_object: ModelT | None = None
 
     def represent(self, instance: Model) -> dict[str, Any]:
         """The representation clients read (and whose hash is the ETag)."""
@@ -52,12 +73,12 @@ class ApiViewSet(viewsets.GenericViewSet):
         location = reverse(f"api:{self.basename}-detail", args=[instance.pk])
         return self.respond_with(instance, status=201, headers={"Location": location})
 
-    def get_object(self) -> Model:
+    def get_object(self) -> ModelT:
         if self._locked_object is not None:
             return self._locked_object
         return super().get_object()
 
-    def get_object_for_update(self) -> Model:
+    def get_object_for_update(self) -> ModelT:
         """The object, locked for the rest of the transaction (still through the selector)."""
         queryset: QuerySet = self.get_queryset().select_for_update(of=("self",))
         lookup = self.lookup_url_kwarg or self.lookup_field

@@ -13,7 +13,6 @@ import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api.conditional import conditional
@@ -21,7 +20,7 @@ from apps.api.filters import DateTimeFilter, IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
 from apps.api.schema import MAX_ID
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
+from apps.api.viewsets import ApiRequest, ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.text_limits import NOTE_MAX_LENGTH
 from apps.customers.models import PII_FIELDS
 from apps.customers.visibility import visible_customers
@@ -113,7 +112,7 @@ INTERACTION_EXAMPLE = {
     listed=("Interactions you may read", "A page of interactions"),
     one=("One interaction", "A phone call"),
 )
-class InteractionViewSet(ListRetrieveMixin, ApiViewSet):
+class InteractionViewSet(ListRetrieveMixin, ApiViewSet[Interaction]):
     """Calls, emails, meetings and notes with customers you may see (confidential ones: author, manager, compliance)."""
 
     serializer_class = InteractionOut
@@ -136,7 +135,7 @@ class InteractionViewSet(ListRetrieveMixin, ApiViewSet):
         ],
     )
     @idempotent()
-    def create(self, request: Request) -> Response:
+    def create(self, request: ApiRequest) -> Response:
         fields = self.validated(InteractionCreateIn)
         customer = visible_customers(user=request.user).defer(*PII_FIELDS).filter(pk=fields.pop("customer")).first()
         if customer is None:
@@ -152,7 +151,7 @@ class InteractionViewSet(ListRetrieveMixin, ApiViewSet):
 
     @extend_schema(summary="Fix your own interaction within the edit window", request=InteractionChangeIn)
     @conditional()
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: ApiRequest, pk: str) -> Response:
         changes = self.validated(InteractionChangeIn, partial=True)
         interaction = edit_interaction(actor=request.user, interaction=self.get_object(), **changes)
         return self.respond_with(interaction)

@@ -13,14 +13,13 @@ import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api.conditional import etag_for
 from apps.api.filters import DateTimeFilter, IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
+from apps.api.viewsets import ApiRequest, ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.customers.book import BookCustomerIdField
 from apps.leads.fields import CLOCK_FIELDS, HINT_FIELDS, ORIGIN_FIELDS, READ_FIELDS
 from apps.leads.models import Lead
@@ -127,7 +126,7 @@ LEAD_EXAMPLE = {
     listed=("Leads you may see", "A page of leads"),
     one=("One lead", "A lead"),
 )
-class LeadViewSet(ListRetrieveMixin, ApiViewSet):
+class LeadViewSet(ListRetrieveMixin, ApiViewSet[Lead]):
     """Leads: created by the bank's website, read by staff through the lead selector."""
 
     serializer_class = LeadOut
@@ -156,7 +155,7 @@ class LeadViewSet(ListRetrieveMixin, ApiViewSet):
         ],
     )
     @idempotent()
-    def create(self, request: Request) -> Response:
+    def create(self, request: ApiRequest) -> Response:
         fields = self.validated(LeadCreateIn)
         lead = submit_lead(
             actor=request.user,

@@ -12,12 +12,11 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api.filters import TextFilter
 from apps.api.models import Scope
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
+from apps.api.viewsets import ApiRequest, ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.products.fields import FEE_FIELDS, RATE_FIELDS, TERMS_FIELDS
 from apps.products.models import Product, ProductFee, ProductRate
 
@@ -97,7 +96,7 @@ PRODUCT_EXAMPLE = {
     listed=("The product catalog", "A page of products"),
     one=("One product", "A deposit"),
 )
-class ProductViewSet(ListRetrieveMixin, ApiViewSet):
+class ProductViewSet(ListRetrieveMixin, ApiViewSet[Product]):
     """The bank's product catalog, readable by every employee."""
 
     serializer_class = ProductOut
@@ -117,7 +116,7 @@ class ProductViewSet(ListRetrieveMixin, ApiViewSet):
         summary="The product's rate history: every dated slab, never overwritten", responses=ProductRateOut(many=True)
     )
     @action(detail=True, methods=["get"], filter_backends=[])
-    def rates(self, request: Request, pk: str) -> Response:
+    def rates(self, request: ApiRequest, pk: str) -> Response:
         product = self.get_object()
         page = self.paginate_queryset(ProductRate.objects.filter(product=product))
         return self.get_paginated_response(ProductRateOut(page, many=True).data)

@@ -16,16 +16,16 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api.filters import IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
 from apps.api.schema import ID_SCHEMA, MAX_ID
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
+from apps.api.viewsets import ApiRequest, ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.errors import NotFound
 from apps.customers.visibility import visible_customers
+from apps.recommendations.fields import ADVICE_FIELDS, COST_FIELDS, ORIGIN_FIELDS
 from apps.recommendations.models import Recommendation
 from apps.recommendations.selectors import PROFILE_FIELDS, visible_recommendations
 from apps.recommendations.services import ensure_can_ask_for_advice, recommend_for_customer
@@ -58,18 +58,11 @@ class RecommendationOut(serializers.ModelSerializer):
             "id",
             "customer",
             "created_at",
-            "source",
-            "fallback_reason",
-            "model",
-            "prompt_version",
+            *ORIGIN_FIELDS,
             "profile_hash",
             "from_cache",
-            "items",
-            "dropped_items",
-            "latency_ms",
-            "prompt_tokens",
-            "completion_tokens",
-            "cost",
+            *ADVICE_FIELDS,
+            *COST_FIELDS,
         )
         read_only_fields = fields
 
@@ -135,7 +128,7 @@ CUSTOMER_PARAM = OpenApiParameter("customer", ID_SCHEMA, required=True, descript
     listed=("Advice given on customers you may see (newest id last)", "A page of advice"),
     one=("One piece of advice", "Advice"),
 )
-class RecommendationViewSet(ListRetrieveMixin, ApiViewSet):
+class RecommendationViewSet(ListRetrieveMixin, ApiViewSet[Recommendation]):
     """Product advice for relationship managers (never advice addressed to the customer)."""
 
     serializer_class = RecommendationOut
@@ -152,7 +145,7 @@ class RecommendationViewSet(ListRetrieveMixin, ApiViewSet):
         responses={200: RecommendationOut},
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
-    def latest(self, request: Request) -> Response:
+    def latest(self, request: ApiRequest) -> Response:
         asked = self.validated(RefreshIn, data={"customer": request.query_params.get("customer")})
         advice = self.get_queryset().filter(customer_id=asked["customer"]).order_by("-created_at", "-id").first()
         if advice is None:
@@ -168,7 +161,7 @@ class RecommendationViewSet(ListRetrieveMixin, ApiViewSet):
     )
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     @idempotent()
-    def refresh(self, request: Request) -> Response:
+    def refresh(self, request: ApiRequest) -> Response:
         asked = self.validated(RefreshIn)
         customer = visible_customers(user=request.user).only(*PROFILE_FIELDS).filter(pk=asked["customer"]).first()
         if customer is None:

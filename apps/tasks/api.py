@@ -13,7 +13,6 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api.conditional import conditional
@@ -21,7 +20,7 @@ from apps.api.filters import DateTimeFilter, IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
 from apps.api.schema import MAX_ID
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
+from apps.api.viewsets import ApiRequest, ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
 from apps.customers.models import PII_FIELDS
 from apps.customers.visibility import visible_customers
@@ -130,7 +129,7 @@ def _not_assignable() -> serializers.ValidationError:
     listed=("Tasks on customers you may see", "A page of tasks"),
     one=("One task", "A task"),
 )
-class TaskViewSet(ListRetrieveMixin, ApiViewSet):
+class TaskViewSet(ListRetrieveMixin, ApiViewSet[Task]):
     """Follow-up tasks on customers you may see."""
 
     serializer_class = TaskOut
@@ -154,7 +153,7 @@ class TaskViewSet(ListRetrieveMixin, ApiViewSet):
         ],
     )
     @idempotent()
-    def create(self, request: Request) -> Response:
+    def create(self, request: ApiRequest) -> Response:
         fields = self.validated(TaskCreateIn)
         customer = visible_customers(user=request.user).filter(pk=fields.pop("customer")).first()
         if customer is None:
@@ -173,7 +172,7 @@ class TaskViewSet(ListRetrieveMixin, ApiViewSet):
 
     @extend_schema(summary="Change, reschedule or reassign an open task", request=TaskChangeIn)
     @conditional()
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: ApiRequest, pk: str) -> Response:
         changes: dict[str, Any] = self.validated(TaskChangeIn, partial=True)
         task = self.get_object()
         details = {name: changes[name] for name in ("title", "description", "priority") if name in changes}
@@ -195,7 +194,7 @@ class TaskViewSet(ListRetrieveMixin, ApiViewSet):
     @extend_schema(summary="Complete an open task", request=TaskCompleteIn, responses={200: TaskOut})
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     @conditional(required=False)
-    def complete(self, request: Request, pk: str) -> Response:
+    def complete(self, request: ApiRequest, pk: str) -> Response:
         changes = self.validated(TaskCompleteIn)
         task = complete_task(actor=request.user, task=self.get_object(), **changes)
         return self.respond_with(_reloaded(task))
@@ -203,7 +202,7 @@ class TaskViewSet(ListRetrieveMixin, ApiViewSet):
     @extend_schema(summary="Cancel an open task (kept for the record)", request=TaskCancelIn, responses={200: TaskOut})
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     @conditional(required=False)
-    def cancel(self, request: Request, pk: str) -> Response:
+    def cancel(self, request: ApiRequest, pk: str) -> Response:
         changes = self.validated(TaskCancelIn)
         task = cancel_task(actor=request.user, task=self.get_object(), **changes)
         return self.respond_with(_reloaded(task))
