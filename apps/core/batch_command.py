@@ -10,6 +10,7 @@ knows to run it again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -24,11 +25,22 @@ def positive(value: str) -> int:
     return number
 
 
+@dataclass(frozen=True)
+class BatchRun:
+    """How this run was asked to go: rows per transaction, the row cap, whether to write, and
+    the command's own options (`extra`)."""
+
+    batch_size: int
+    limit: int | None
+    dry_run: bool
+    extra: dict[str, Any]
+
+
 class BatchCommand(BaseCommand):
     """A command that runs `run_model`-like work over models in resumable batches.
 
     Subclasses set the texts and `find_models`, add options between --model and --limit in
-    `add_more_arguments`, and write `run(models, ...)`; `progress()` prints a batch's line at
+    `add_more_arguments`, and write `run(model_classes, how)`; `progress()` prints a batch's line at
     `progress_verbosity` and above, `stop()` ends a run that is unfinished or refused.
     """
 
@@ -58,27 +70,21 @@ class BatchCommand(BaseCommand):
         """What the run works with (the key, the region), printed before the batch size."""
         raise NotImplementedError
 
-    def run(
-        self,
-        model_classes: list[type[models.Model]],
-        *,
-        batch_size: int,
-        limit: int | None,
-        dry_run: bool,
-        **options: Any,
-    ) -> None:
+    def run(self, model_classes: list[type[models.Model]], how: BatchRun) -> None:
         """Work through each model in batches, say what was done, and end as the run went."""
         raise NotImplementedError
 
-    def handle(self, *args: Any, model: str | None, dry_run: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, model: str | None, batch_size: int, limit: int | None, dry_run: bool, **options: Any
+    ) -> None:
         try:
             chosen = self.find_models(model)
         except LookupError as error:
             raise CommandError(str(error), returncode=1) from error
         self.verb = self.verbs[0] if dry_run else self.verbs[1]
         self.verbose = options["verbosity"] >= self.progress_verbosity
-        self.stdout.write(f"{self.header()}; batch size {options['batch_size']}.")
-        self.run(chosen, dry_run=dry_run, **options)
+        self.stdout.write(f"{self.header()}; batch size {batch_size}.")
+        self.run(chosen, BatchRun(batch_size=batch_size, limit=limit, dry_run=dry_run, extra=options))
 
     def progress(self, line: str) -> None:
         if self.verbose:

@@ -7,13 +7,11 @@ safe (it writes only indexes that still differ).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.management.base import CommandParser
 from django.db import models
 
-from apps.core.batch_command import BatchCommand
+from apps.core.batch_command import BatchCommand, BatchRun
 from apps.core.phone_reindex import DEFAULT_BATCH_SIZE, PhoneReindex, phone_models, reindex_phones
 
 
@@ -32,16 +30,7 @@ class Command(BatchCommand):
     def header(self) -> str:
         return f"Phone region {settings.FINPULSE_PHONE_REGION}"
 
-    def run(
-        self,
-        model_classes: list[type[models.Model]],
-        *,
-        batch_size: int,
-        limit: int | None,
-        dry_run: bool,
-        **options: Any,
-    ) -> None:
-        after: int | None = options["after"]
+    def run(self, model_classes: list[type[models.Model]], how: BatchRun) -> None:
         verb = self.verb
 
         def progress(result: PhoneReindex) -> None:
@@ -50,12 +39,17 @@ class Command(BatchCommand):
         unfinished = []
         for model_class in model_classes:
             result = reindex_phones(
-                model_class, batch_size=batch_size, after=after, limit=limit, dry_run=dry_run, progress=progress
+                model_class,
+                batch_size=how.batch_size,
+                after=how.extra["after"],
+                limit=how.limit,
+                dry_run=how.dry_run,
+                progress=progress,
             )
             self.stdout.write(f"{result.model}: {result.scanned} rows read, {result.changed} index(es) {verb}.")
             if result.stopped_early:
                 unfinished.append(f"{result.model} (resume with --model {result.model} --after {result.last_pk})")
-        if dry_run:
+        if how.dry_run:
             self.stdout.write("Dry run: nothing was written.")
             return
         if unfinished:

@@ -6,11 +6,9 @@ on every process, run this command until it exits 0, then drop the old key.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 
-from apps.core.batch_command import BatchCommand
+from apps.core.batch_command import BatchCommand, BatchRun
 from apps.core.encryption import keyring
 from apps.core.rotation import DEFAULT_BATCH_SIZE, BatchResult, models_with_encrypted_fields, rotate_model
 
@@ -26,15 +24,7 @@ class Command(BatchCommand):
     def header(self) -> str:
         return f"Newest key id {keyring().current.key_id.hex()}"
 
-    def run(
-        self,
-        model_classes: list[type[models.Model]],
-        *,
-        batch_size: int,
-        limit: int | None,
-        dry_run: bool,
-        **options: Any,
-    ) -> None:
+    def run(self, model_classes: list[type[models.Model]], how: BatchRun) -> None:
         verb = self.verb
 
         def progress(batch: BatchResult) -> None:
@@ -46,7 +36,9 @@ class Command(BatchCommand):
         unfinished = []
         total = 0
         for model_class in model_classes:
-            result = rotate_model(model_class, batch_size=batch_size, limit=limit, dry_run=dry_run, progress=progress)
+            result = rotate_model(
+                model_class, batch_size=how.batch_size, limit=how.limit, dry_run=how.dry_run, progress=progress
+            )
             total += result.rotated
             unreadable.extend(result.unreadable)
             if result.stopped_early:
@@ -62,7 +54,7 @@ class Command(BatchCommand):
                 f"{len(unreadable)} value(s) could not be decrypted with any configured key; "
                 "configure the key that wrote them and run again."
             )
-        if dry_run:
+        if how.dry_run:
             self.stdout.write(f"Dry run: {total} row(s) would be re-encrypted; nothing was written.")
             return
         if unfinished:
