@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from apps.core.admin import ReadOnlyAdmin, without_ciphertext
+from apps.recommendations.fields import ADVICE_FIELDS, COST_FIELDS, ORIGIN_FIELDS
 from apps.recommendations.models import Recommendation, RecommendationFeedback
 from apps.recommendations.selectors import acceptance_by_product, daily_costs, visible_recommendations
 
@@ -23,10 +24,7 @@ class RecommendationAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "customer",
-        "source",
-        "fallback_reason",
-        "model",
-        "prompt_version",
+        *ORIGIN_FIELDS,
         "latency_ms",
         "total_tokens",
         "cost",
@@ -34,7 +32,7 @@ class RecommendationAdmin(ReadOnlyAdmin):
         "dropped_count",
         "from_cache",
     )
-    list_filter = ("source", "fallback_reason", "model", "prompt_version", "from_cache", "created_at")
+    list_filter = (*ORIGIN_FIELDS, "from_cache", "created_at")
     list_select_related = ("customer",)
     search_fields = ("=profile_hash", "^customer__external_id")
     show_full_result_count = False
@@ -43,19 +41,12 @@ class RecommendationAdmin(ReadOnlyAdmin):
         "customer",
         "created_at",
         "requested_by",
-        "source",
-        "fallback_reason",
-        "model",
-        "prompt_version",
+        *ORIGIN_FIELDS,
         "catalog_version",
         "profile_hash",
         "from_cache",
-        "latency_ms",
-        "prompt_tokens",
-        "completion_tokens",
-        "cost",
-        "items",
-        "dropped_items",
+        *COST_FIELDS,
+        *ADVICE_FIELDS,
         "snapshot",
         "prompt",
         "response",

@@ -33,6 +33,7 @@ from apps.core.llm_budget import BUDGET_EXHAUSTED, start_of_today
 from apps.customers.models import Customer
 from apps.customers.visibility import may_edit_customers
 from apps.notifications.llm_budget import budget_exhausted
+from apps.recommendations.fields import ADVICE_FIELDS, COST_FIELDS, ORIGIN_FIELDS
 from apps.recommendations.models import Recommendation, RecommendationFeedback
 from apps.recommendations.prompts import PROMPT_VERSION, response_schema, system_prompt, user_prompt
 from apps.recommendations.rules import Candidate, Gates, rule_items
@@ -65,17 +66,10 @@ CACHED_FIELDS = (
     "id",
     "customer_id",
     "profile_hash",
-    "source",
-    "fallback_reason",
-    "model",
-    "prompt_version",
+    *ORIGIN_FIELDS,
     "catalog_version",
-    "items",
-    "dropped_items",
-    "latency_ms",
-    "prompt_tokens",
-    "completion_tokens",
-    "cost",
+    *ADVICE_FIELDS,
+    *COST_FIELDS,
     "from_cache",
     "created_at",
 )
