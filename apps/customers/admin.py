@@ -24,7 +24,7 @@ from apps.core.admin import ReadOnlyInline, ServiceAdmin, adopt, without_ciphert
 from apps.core.audit import record_pii_reveal
 from apps.core.blind_index import blind_index
 from apps.core.errors import DomainError, NotFound
-from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS, PROFILE_FIELDS
+from apps.customers.fields import BANKING_FIELDS, DOCUMENT_FIELDS, HINT_FIELDS, NAME_FIELDS, PROFILE_FIELDS
 from apps.customers.forms import CustomerAdminForm, ReassignCustomersForm
 from apps.customers.models import (
     PII_FIELDS,
@@ -103,7 +103,7 @@ class CustomerScopedAdmin(ServiceAdmin):
 
 class IdentityDocumentInline(ReadOnlyInline):
     model = IdentityDocument
-    fields = ("document_type", "number_hint", "issuing_country", "issued_on", "expiry_date")
+    fields = DOCUMENT_FIELDS
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[IdentityDocument]:
@@ -370,7 +370,7 @@ class CustomerAdmin(ServiceAdmin):
 
 @admin.register(IdentityDocument)
 class IdentityDocumentAdmin(CustomerScopedAdmin):
-    list_display = ("customer", "document_type", "number_hint", "issuing_country", "issued_on", "expiry_date")
+    list_display = ("customer", *DOCUMENT_FIELDS)
     list_select_related = ("customer",)
     list_filter = ("document_type", "expiry_date", "issuing_country")
     readonly_fields = ("number_hint", "created_at")
@@ -379,7 +379,7 @@ class IdentityDocumentAdmin(CustomerScopedAdmin):
         if obj is None:
             return ("customer", "document_type", "number", "issuing_country", "issued_on", "expiry_date")
         # A recorded document is evidence: shown (number masked), never edited in place.
-        return ("customer", "document_type", "number_hint", "issuing_country", "issued_on", "expiry_date", "created_at")
+        return ("customer", *DOCUMENT_FIELDS, "created_at")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -14,20 +14,19 @@ from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api.conditional import conditional
 from apps.api.filters import DateTimeFilter, TextFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
-from apps.api.viewsets import ApiViewSet, ListRetrieveMixin, documented_reads
+from apps.api.viewsets import ApiRequest, ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.audit import record_pii_reveal
 from apps.core.currencies import CURRENCY_CHOICES
 from apps.core.text_limits import ADDRESS_MAX_LENGTH
 from apps.customers import validation as customer_rules
 from apps.customers.book import OUTSIDE_BOOK, book_for
-from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS
+from apps.customers.fields import BANKING_FIELDS, DOCUMENT_FIELDS, HINT_FIELDS, NAME_FIELDS
 from apps.customers.models import PII_FIELDS, Customer, CustomerRelationship, IdentityDocument
 from apps.customers.pii import revealed_pii
 from apps.customers.services import create_customer, update_customer
@@ -95,7 +94,7 @@ class RelationshipOut(serializers.Serializer):
 class DocumentOut(serializers.ModelSerializer):
     class Meta:
         model = IdentityDocument
-        fields = ("id", "document_type", "number_hint", "issuing_country", "issued_on", "expiry_date", "created_at")
+        fields = ("id", *DOCUMENT_FIELDS, "created_at")
         read_only_fields = fields
 
 
@@ -226,7 +225,7 @@ CUSTOMER_EXAMPLE = {
     listed=("List customers you may see", "A page of customers"),
     one=("One customer (masked personal data)", "A customer"),
 )
-class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
+class CustomerViewSet(ListRetrieveMixin, ApiViewSet[Customer]):
     """Customers you may see (assigned to you, your branch, or all for compliance). Personal data is masked."""
 
     serializer_class = CustomerOut
@@ -260,7 +259,7 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
         ],
     )
     @idempotent()
-    def create(self, request: Request) -> Response:
+    def create(self, request: ApiRequest) -> Response:
         fields = self.validated(CustomerCreateIn)
         branch = fields.pop("branch", None) or request.user.branch
         manager = fields.pop("manager", None)
@@ -273,7 +272,7 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
 
     @extend_schema(summary="Change a customer (close it with status=closed)", request=CustomerChangeIn)
     @conditional()
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: ApiRequest, pk: str) -> Response:
         changes = self.validated(CustomerChangeIn, partial=True)
         customer = update_customer(actor=request.user, customer=self.get_object(), **changes)
         return self.respond_with(customer)
@@ -284,7 +283,7 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
         responses={200: CustomerPiiOut},
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def pii(self, request: Request, pk: str) -> Response:
+    def pii(self, request: ApiRequest, pk: str) -> Response:
         customer = self.get_object()
         # The reveal is recorded before the values leave the building.
         record_pii_reveal(
@@ -298,7 +297,7 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
         responses=RelationshipOut(many=True),
     )
     @action(detail=True, methods=["get"], filter_backends=[])
-    def relationships(self, request: Request, pk: str) -> Response:
+    def relationships(self, request: ApiRequest, pk: str) -> Response:
         customer = self.get_object()
         links = CustomerRelationship.objects.filter(Q(from_customer=customer) | Q(to_customer=customer))
         page = self.paginate_queryset(links)
@@ -314,7 +313,7 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet):
 
     @extend_schema(summary="Identity documents (numbers masked)", responses=DocumentOut(many=True))
     @action(detail=True, methods=["get"], filter_backends=[])
-    def documents(self, request: Request, pk: str) -> Response:
+    def documents(self, request: ApiRequest, pk: str) -> Response:
         customer = self.get_object()
         documents = IdentityDocument.objects.filter(customer=customer).defer("number")
         page = self.paginate_queryset(documents)

@@ -10,6 +10,7 @@ from apps.customers.models import INDEXED_PII, PII_FIELDS
 
 __all__ = [
     "BANKING_FIELDS",
+    "DOCUMENT_FIELDS",
     "DOCUMENT_ROW_FIELDS",
     "EXPORTED_PII",
     "HINT_FIELDS",
@@ -45,6 +46,9 @@ BANKING_FIELDS = (
 )
 # Everything create_customer and update_customer accept.
 PROFILE_FIELDS = ("kind", *NAME_FIELDS, *PII_FIELDS, "country", *BANKING_FIELDS)
+# What a recorded identity document shows (admin, API, the subject's export): the number only as
+# its hint.
+DOCUMENT_FIELDS = ("document_type", "number_hint", "issuing_country", "issued_on", "expiry_date")
 # What a row about an identity document shows (its expiry alert, the dashboard): the number only
 # as its hint, the customer by name.
 DOCUMENT_ROW_FIELDS = (

@@ -21,6 +21,7 @@ from apps.alerts.models import Alert
 from apps.core.audit import record_audit_event
 from apps.core.data_keys import data_key_scope
 from apps.core.models import AuditEvent
+from apps.customers.fields import DOCUMENT_FIELDS
 from apps.customers.models import Customer, CustomerConsent, CustomerRelationship, IdentityDocument
 from apps.interactions.models import Attachment, Interaction
 from apps.notifications.models import Notification
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 EXPORT_VERSION = 1
 PROFILE_EXCLUDE = {"data_key_id", "national_id_index", "email_index", "phone_index"}  # keys, not data
-DOCUMENT_FIELDS = ["document_type", "number_hint", "issuing_country", "issued_on", "expiry_date", "created_at"]
+DOCUMENT_EXPORT = [*DOCUMENT_FIELDS, "created_at"]
 ATTACHMENT_FIELDS = ["interaction", "original_name", "content_type", "size", "sha256", "created_at"]
 
 
@@ -58,7 +59,7 @@ def subject_data(*, customer: Customer) -> dict[str, Any]:
             "attachments": _rows(
                 Attachment.objects.filter(interaction__customer=customer).order_by("pk"), ATTACHMENT_FIELDS
             ),
-            "documents": _rows(IdentityDocument.objects.filter(customer=customer).order_by("pk"), DOCUMENT_FIELDS),
+            "documents": _rows(IdentityDocument.objects.filter(customer=customer).order_by("pk"), DOCUMENT_EXPORT),
             "consents": _rows(CustomerConsent.objects.filter(customer=customer).order_by("pk")),
             "relationships": _rows(
                 CustomerRelationship.objects.filter(Q(from_customer=customer) | Q(to_customer=customer)).order_by("pk")
