@@ -493,6 +493,10 @@ FINPULSE_STEP_UP_AMR_VALUES = env.list("FINPULSE_STEP_UP_AMR_VALUES", default=["
 FINPULSE_STEP_UP_ACR_VALUES = env.list("FINPULSE_STEP_UP_ACR_VALUES", default=[])
 # Four eyes (apps/approvals): an undecided request expires after this many hours.
 FINPULSE_FOUR_EYES_EXPIRY_HOURS = env.int("FINPULSE_FOUR_EYES_EXPIRY_HOURS", default=72)
+# A customer export with personal data of more customers than this needs a second person's
+# approval (apps/customers/four_eyes.py); the maker may then download it once within the hours below.
+FINPULSE_FOUR_EYES_EXPORT_THRESHOLD = env.int("FINPULSE_FOUR_EYES_EXPORT_THRESHOLD", default=100)
+FINPULSE_FOUR_EYES_EXPORT_DOWNLOAD_HOURS = env.int("FINPULSE_FOUR_EYES_EXPORT_DOWNLOAD_HOURS", default=24)
 # Break-glass access to a customer outside one's book: how long an approved grant lasts.
 FINPULSE_BREAK_GLASS_HOURS = env.int("FINPULSE_BREAK_GLASS_HOURS", default=2)
 if IS_PRODUCTION and OIDC_RP_CLIENT_ID and not (OIDC_OP_DISCOVERY_URL or OIDC_OP_ISSUER):

@@ -174,6 +174,19 @@ def _change_request(other: Other) -> dict[str, int]:
     return {"change_id": change.pk}
 
 
+def _approved_pii_export(other: Other) -> dict[str, int]:
+    """An export with personal data of the other manager's customer, approved, of another's making."""
+    from apps.approvals.services import approve_change
+    from apps.customers.four_eyes import propose_pii_export
+
+    maker = UserFactory(roles=[roles.COMPLIANCE_OFFICER])
+    change = propose_pii_export(
+        actor=maker, customer_ids=[other.customer.pk], filters={}, reason="Regulator's sample", via="customer list"
+    )
+    approve_change(checker=UserFactory(roles=[roles.COMPLIANCE_OFFICER]), change=change)
+    return {"change_id": change.pk}
+
+
 def _saved_view(other: Other) -> dict[str, int]:
     from apps.workspace.services import save_view
 
@@ -215,6 +228,7 @@ OBJECT_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
 # Routes whose keywords need a combined builder (several objects of one owner).
 ROUTE_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "recommendations:feedback": _recommendation,
+    "customers:approved_export": _approved_pii_export,
 }
 # Routes with an object keyword that is not customer data.
 SHARED_OBJECT_ROUTES = {

@@ -39,6 +39,9 @@ class ChangeRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.CharField(max_length=500, blank=True)
+    # For a change that is used once after approval (an export with personal data): when its
+    # maker used it. Set once, under a row lock (apps.approvals.services.consume_approved_change).
+    consumed_at = models.DateTimeField(null=True, blank=True)
     # Where the change will apply (e.g. "products.product" 12, "identity.user" 7): that page
     # lists it as pending. A change about one customer also names the customer.
     target_type = models.CharField(max_length=80, blank=True)

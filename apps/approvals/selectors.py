@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.approvals.models import ChangeRequest
@@ -32,8 +32,11 @@ def pending_changes(*, target_type: str, target_id: str | int, actions: tuple[st
 
 
 def pending_changes_for_customer(*, customer_id: int) -> list[ChangeRequest]:
-    """Pending changes about one customer (the caller has checked the viewer may see it)."""
-    return list(open_changes().filter(customer_id=customer_id).select_related("maker").order_by("created_at"))
+    """Pending changes about one customer (the caller has checked the viewer may see it), including
+    changes about many customers that name it in their payload's `customer_ids` (a bulk
+    reassignment, an export with personal data)."""
+    about = Q(customer_id=customer_id) | Q(payload__customer_ids__contains=[customer_id])
+    return list(open_changes().filter(about).select_related("maker").order_by("created_at"))
 
 
 def changes_awaiting(*, user: User) -> list[ChangeRequest]:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from apps.approvals.models import ChangeRequest
 from apps.approvals.registry import action_named
 from apps.core.audit import AuditEntry, record_audit_event, record_audit_events
-from apps.core.errors import Conflict, DomainError, PermissionDenied
+from apps.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -206,3 +206,28 @@ def expire_changes(*, ids: list[int] | None = None, now: dt.datetime | None = No
         for change in changes
     )
     return len(changes)
+
+
+@transaction.atomic
+def consume_approved_change(*, user: User, change_id: int, action: str, valid_hours: int) -> ChangeRequest:
+    """Use an approved change once: its maker only, within `valid_hours` of the approval.
+
+    For changes whose effect is something the maker takes away (an export with personal data):
+    the approval releases it, this call spends it. Anyone else, or another kind of change, gets
+    "no such request"; a second use or a late one is refused. Audited as `change_request.consumed`.
+    """
+    try:
+        change = ChangeRequest.objects.select_for_update().get(pk=change_id, action=action, maker=user)
+    except ChangeRequest.DoesNotExist:
+        raise NotFound("No such request.") from None
+    now = timezone.now()
+    if change.status != ChangeRequest.Status.APPROVED:
+        raise Conflict(f"This request is {change.get_status_display().lower()}, not approved.")
+    if change.consumed_at is not None:
+        raise Conflict("This approved request has already been used; propose it again.")
+    if change.decided_at is None or change.decided_at + dt.timedelta(hours=valid_hours) <= now:
+        raise Conflict(f"An approval can be used within {valid_hours} hour(s); this one has lapsed. Propose again.")
+    change.consumed_at = now
+    change.save(update_fields=["consumed_at"])
+    _audit(change, actor=user, action="change_request.consumed")
+    return change

@@ -26,6 +26,7 @@ from apps.core.blind_index import blind_index
 from apps.core.errors import DomainError, NotFound
 from apps.customers.fields import BANKING_FIELDS, DOCUMENT_FIELDS, HINT_FIELDS, NAME_FIELDS, PROFILE_FIELDS
 from apps.customers.forms import CustomerAdminForm, ReassignCustomersForm
+from apps.customers.four_eyes import propose_reassignment
 from apps.customers.models import (
     PII_FIELDS,
     Customer,
@@ -38,7 +39,6 @@ from apps.customers.models import (
 from apps.customers.services import (
     add_identity_document,
     assign_customer,
-    assign_customers,
     create_customer,
     link_customers,
     record_consent,
@@ -336,8 +336,10 @@ class CustomerAdmin(ServiceAdmin):
         form = ReassignCustomersForm(request.POST if applying else None, actor=request.user)
         if applying and form.is_valid():
             manager = form.cleaned_data["manager"]
+            # Four eyes (apps/customers/four_eyes.py): proposed here, applied when a second
+            # person who could make the move approves it in Approvals.
             try:
-                moved = assign_customers(
+                change = propose_reassignment(
                     actor=request.user,
                     customer_ids=list(queryset.values_list("pk", flat=True)),
                     manager=manager,
@@ -347,7 +349,10 @@ class CustomerAdmin(ServiceAdmin):
                 self.message_user(request, error.message, messages.ERROR)
                 return None
             self.message_user(
-                request, f"{moved} customer(s) reassigned to {manager.get_full_name() or manager}.", messages.SUCCESS
+                request,
+                f"Proposed (request #{change.pk}): {change.summary}. The customers move when a second "
+                "person approves it in Approvals.",
+                messages.SUCCESS,
             )
             return None
         context = {

@@ -245,3 +245,87 @@ def enrol_totp_device(*, actor: User | None, user: User, name: str = "Authentica
         actor=actor, action="totp.enrolled", target=user, metadata={"device": device.pk, "replaced": removed}
     )
     return device
+
+
+# --- Access given in Django admin (groups, permissions, staff and superuser flags) ---
+#
+# Granting is four-eyes: the admin proposes (apps/identity/access_grants.py hands the proposal to
+# the approvals app) and `grant_access` applies it when a second administrator approves.
+# Revoking applies at once (a leaver's access must not wait for a second person), audited.
+
+
+def _access_names(group_ids: list[int], permission_ids: list[int]) -> dict[str, list[str]]:
+    from django.contrib.auth.models import Permission
+
+    permissions = Permission.objects.filter(pk__in=permission_ids).select_related("content_type")
+    return {
+        "groups": sorted(Group.objects.filter(pk__in=group_ids).values_list("name", flat=True)),
+        "permissions": sorted(f"{p.content_type.app_label}.{p.codename}" for p in permissions),
+    }
+
+
+@transaction.atomic
+def grant_access(
+    *,
+    actor: User,
+    user: User | None = None,
+    group: Group | None = None,
+    group_ids: list[int] | tuple[int, ...] = (),
+    permission_ids: list[int] | tuple[int, ...] = (),
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> None:
+    """Add groups, permissions or the staff/superuser flags to a person, or permissions to a
+    group (never removes anything). The change the second administrator approved."""
+    if (user is None) == (group is None):
+        raise DomainError("Grant access to one person or one group.")
+    if not actor.is_active:
+        raise DomainError("The person who proposed this change is no longer active.")
+    granted = _access_names(list(group_ids), list(permission_ids))
+    if group is not None:
+        group.permissions.add(*permission_ids)
+        record_audit_event(actor=actor, action="group.permissions_granted", target=group, metadata=granted)
+        return
+    if user is None:  # checked above; this narrows the type
+        raise DomainError("Grant access to one person or one group.")
+    user.groups.add(*group_ids)
+    user.user_permissions.add(*permission_ids)
+    flags = [name for name, wanted in (("is_staff", is_staff), ("is_superuser", is_superuser)) if wanted]
+    for name in flags:
+        setattr(user, name, True)
+    if flags:
+        user.save(update_fields=flags)
+    user.__dict__.pop("role_names", None)
+    record_audit_event(actor=actor, action="user.access_granted", target=user, metadata={**granted, "flags": flags})
+
+
+@transaction.atomic
+def revoke_access(
+    *,
+    actor: User,
+    user: User | None = None,
+    group: Group | None = None,
+    group_ids: list[int] | tuple[int, ...] = (),
+    permission_ids: list[int] | tuple[int, ...] = (),
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> None:
+    """Remove groups, permissions or flags from a person, or permissions from a group, at once."""
+    if (user is None) == (group is None):
+        raise DomainError("Revoke access of one person or one group.")
+    revoked = _access_names(list(group_ids), list(permission_ids))
+    if group is not None:
+        group.permissions.remove(*permission_ids)
+        record_audit_event(actor=actor, action="group.permissions_revoked", target=group, metadata=revoked)
+        return
+    if user is None:  # checked above; this narrows the type
+        raise DomainError("Revoke access of one person or one group.")
+    user.groups.remove(*group_ids)
+    user.user_permissions.remove(*permission_ids)
+    flags = [name for name, unwanted in (("is_staff", is_staff), ("is_superuser", is_superuser)) if unwanted]
+    for name in flags:
+        setattr(user, name, False)
+    if flags:
+        user.save(update_fields=flags)
+    user.__dict__.pop("role_names", None)
+    record_audit_event(actor=actor, action="user.access_revoked", target=user, metadata={**revoked, "flags": flags})

@@ -22,6 +22,12 @@ from django.db.models import QuerySet
 from apps.core.csv_export import escape_cell
 from apps.core.errors import DomainError, PermissionDenied
 from apps.customers.fields import BANKING_FIELDS, HINT_FIELDS, NAME_FIELDS, PII_FIELDS
+from apps.customers.four_eyes import (
+    ExportAwaitsApproval,
+    export_needs_approval,
+    propose_pii_export,
+    release_approved_export,
+)
 from apps.customers.models import Customer
 from apps.customers.services import record_customer_export
 from apps.customers.visibility import visible_customers
@@ -82,21 +88,48 @@ def _values(customer: Customer, include_pii: bool) -> Iterator[tuple[str, Any]]:
 
 
 def export_customers(
-    *, actor: User | None, filters: ExportFilters, include_pii: bool, file_format: str, out: TextIO, reason: str = ""
+    *,
+    actor: User | None,
+    filters: ExportFilters,
+    include_pii: bool,
+    file_format: str,
+    out: TextIO,
+    reason: str = "",
+    approved_request: int | None = None,
 ) -> int:
-    """Audit the export, then stream it to `out` (server-side cursor: flat memory). Returns rows."""
+    """Audit the export, then stream it to `out` (server-side cursor: flat memory). Returns rows.
+
+    Personal data of more than FINPULSE_FOUR_EYES_EXPORT_THRESHOLD customers: without
+    `approved_request` the export is proposed for a second person's approval and
+    ExportAwaitsApproval is raised (nothing written); with it, the approval is spent (its maker,
+    once, in time, for exactly the customers approved)."""
     if actor is None or not getattr(actor, "is_active", False):
         raise PermissionDenied("An export is made by a named, active user.")
     customers = _filtered(user=actor, filters=filters)
     rows = customers.count()
+    audit_filters = {k: v for k, v in asdict(filters).items() if v}
+    details: dict[str, Any] = {}
+    if include_pii and (approved_request is not None or export_needs_approval(include_pii=True, rows=rows)):
+        # Four eyes on personal data of many customers (apps/customers/four_eyes.py): the first
+        # run proposes the export and writes nothing; once a second person approves it, the
+        # same command with --approved-request writes it, once.
+        ids = list(customers.values_list("pk", flat=True))
+        if approved_request is None:
+            change = propose_pii_export(
+                actor=actor, customer_ids=ids, filters=audit_filters, reason=reason, via="export_customers command"
+            )
+            raise ExportAwaitsApproval(change)
+        release_approved_export(actor=actor, change_id=approved_request, customer_ids=ids)
+        details["four_eyes_request"] = approved_request
     record_customer_export(
         actor=actor,
-        filters={k: v for k, v in asdict(filters).items() if v},
+        filters=audit_filters,
         rows=rows,
         include_pii=include_pii,
         reason=reason,
         format=file_format,
         via="export_customers command",
+        **details,
     )
     fields = [*_MODEL_FIELDS, "branch__code", "primary_manager__username"]
     fields += list(PII_COLUMNS if include_pii else MASKED_COLUMNS)

@@ -80,11 +80,27 @@ def export_rows(*, user: User, query: CustomerQuery) -> QuerySet[Customer]:
     )
 
 
-def prepare_export(*, user: User, query: CustomerQuery, include_pii: bool, reason: str = "") -> Iterator[str]:
-    """Record the export, then return the CSV lines to stream (header first)."""
+def audit_filters(query: CustomerQuery) -> dict[str, Any]:
+    """The export's filters as the audit trail (and a four-eyes request) keeps them."""
+    return _audit_filters(query)
+
+
+def prepare_export(
+    *, user: User, query: CustomerQuery, include_pii: bool, reason: str = "", approval: int | None = None
+) -> Iterator[str]:
+    """Record the export, then return the CSV lines to stream (header first).
+
+    `approval`: the four-eyes request that released this export (apps/customers/four_eyes.py);
+    the trail then names the request instead of repeating its list of customers."""
     customers = export_rows(user=user, query=query)
+    details: dict[str, Any] = {"four_eyes_request": approval} if approval else {}
     record_customer_export(
-        actor=user, filters=_audit_filters(query), rows=customers.count(), include_pii=include_pii, reason=reason
+        actor=user,
+        filters={"approved_request": approval} if approval else _audit_filters(query),
+        rows=customers.count(),
+        include_pii=include_pii,
+        reason=reason,
+        **details,
     )
     if include_pii:
         customers = customers.only(*LIST_FIELDS, *(name for name, _ in PII_COLUMNS))

@@ -6,29 +6,41 @@ trail is written by services. An htmx request gets the fragment the full page in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.approvals.selectors import pending_changes_for_customer
 from apps.core.audit import record_pii_reveal
+from apps.core.errors import Conflict
 from apps.core.http import domain_errors_on
 from apps.customers.fields import PII_LABELS
+from apps.customers.four_eyes import (
+    approved_export_for,
+    export_needs_approval,
+    exports_of,
+    propose_pii_export,
+    release_approved_export,
+)
 from apps.customers.pii import revealed_pii
 from apps.customers.services import record_customer_view
 from apps.customers.visibility import can_reveal_pii
 from apps.identity.step_up import step_up_refusal
 from apps.workspace.customer_360 import Customer360, customer_360
-from apps.workspace.customer_export import prepare_export
+from apps.workspace.customer_export import audit_filters, export_rows, prepare_export
 from apps.workspace.customer_list import (
     SORT_LABELS,
     CustomerPage,
+    CustomerQuery,
     InvalidCursor,
     customer_list_page,
     is_pii_search,
@@ -95,6 +107,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         # Column headers sort the list (same filters, first page).
         "sort_links": {key: urlencode({**params, "sort": key}) for key in ("name", "kyc", "updated")},
         "can_export_pii": can_reveal_pii(user=request.user),
+        # Four eyes: the person's exports with personal data, waiting or ready (once) to download.
+        "pii_exports": exports_of(user=request.user) if can_reveal_pii(user=request.user) else None,
     }
     if _is_htmx(request) and request.htmx.target == "customer-results":
         # The search box's message travels out of band, so typing never loses focus.
@@ -118,19 +132,64 @@ def customer_export(request: HttpRequest) -> HttpResponse:
     # the step-up page returns to this very export.
     if include_pii and form.cleaned_data["reason"].strip() and (refusal := step_up_refusal(request)):
         return refusal
+    query = form.to_query()
     lines = None
     with domain_errors_on(form):  # personal data leaves only with a reason
+        if include_pii:
+            customer_ids = list(export_rows(user=request.user, query=query).values_list("pk", flat=True))
+            if export_needs_approval(include_pii=True, rows=len(customer_ids)):
+                # Four eyes: personal data of many customers leaves on a second person's word.
+                change = propose_pii_export(
+                    actor=request.user,
+                    customer_ids=customer_ids,
+                    filters=audit_filters(query),
+                    reason=form.cleaned_data["reason"],
+                    via="customer list",
+                )
+                messages.success(
+                    request,
+                    f"This export holds personal data of {len(customer_ids)} customers, more than "
+                    f"{settings.FINPULSE_FOUR_EYES_EXPORT_THRESHOLD}: it was sent for approval (request "
+                    f"#{change.pk}). Once a second person approves it, download it here, once.",
+                )
+                return redirect("customers:list")
         lines = prepare_export(
-            user=request.user, query=form.to_query(), include_pii=include_pii, reason=form.cleaned_data["reason"]
+            user=request.user, query=query, include_pii=include_pii, reason=form.cleaned_data["reason"]
         )
     if lines is None:
         context = {"form": form, "page": None, "export_params": {}, "export_form": form}
         return render(request, "workspace/customer_list.html", context, status=400)
+    return _csv_response(lines)
+
+
+def _csv_response(lines: Iterator[str]) -> StreamingHttpResponse:
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_GET
+def approved_export(request: HttpRequest, change_id: int) -> HttpResponse:
+    """Download an export with personal data that a second person approved: its maker only,
+    once, within FINPULSE_FOUR_EYES_EXPORT_DOWNLOAD_HOURS, with a recent second factor, and only
+    while it holds exactly the customers approved. Anyone else gets 404."""
+    change = approved_export_for(user=request.user, change_id=change_id)
+    if refusal := step_up_refusal(request):
+        return refusal
+    query = CustomerQuery(customer_ids=tuple(change.payload["customer_ids"]))
+    try:
+        current = export_rows(user=request.user, query=query).values_list("pk", flat=True)
+        release_approved_export(actor=request.user, change_id=change.pk, customer_ids=current)
+        lines = prepare_export(
+            user=request.user, query=query, include_pii=True, reason=change.reason, approval=change.pk
+        )
+    except Conflict as error:
+        messages.error(request, error.message)
+        return redirect("customers:list")
+    return _csv_response(lines)
 
 
 def _customer_view(request: HttpRequest, customer_id: int) -> Customer360:

@@ -21,14 +21,16 @@ from apps.approvals.registry import FourEyesAction, register
 from apps.approvals.selectors import open_changes
 from apps.approvals.services import may_approve, propose_change
 from apps.core.errors import Conflict, DomainError
-from apps.customers.visibility import can_manage_portfolios, portfolio_managers
-from apps.workspace.portfolio import transfer_with_follow_ups
+from apps.customers.models import Customer
+from apps.customers.visibility import can_manage_portfolios, portfolio_managers, visible_customers
+from apps.workspace.portfolio import MovePreview, assign_with_follow_ups, transfer_with_follow_ups
 
 if TYPE_CHECKING:
     from apps.approvals.models import ChangeRequest
     from apps.identity.models import User
 
 PORTFOLIO_TRANSFER = "portfolio.transfer"
+PORTFOLIO_ASSIGN = "portfolio.assign"
 MANAGER_TARGET = "identity.user"
 
 
@@ -101,7 +103,88 @@ def propose_portfolio_transfer(
     )
 
 
+# --- Bulk assignment (/portfolio/assign/): the previewed customers, by filter, to one manager ---
+
+
+def _apply_assign(change: ChangeRequest) -> object:
+    to_manager = get_user_model().objects.filter(pk=change.payload["to_manager_id"]).first()
+    if to_manager is None:
+        raise DomainError("The new manager no longer exists.")
+    return assign_with_follow_ups(
+        actor=change.maker,
+        customers=Customer.objects.filter(pk__in=change.payload["customer_ids"]),
+        to_manager=to_manager,
+        reason=change.reason or "",
+        fingerprint=change.payload["fingerprint"],
+    )
+
+
+def _describe_assign(data: Mapping[str, Any]) -> str:
+    return (
+        f"Assign {data['customers']} customer(s) ({data['filter']}) to {data['to_manager']}, "
+        f"with {data['tasks']} open task(s) and {data['alerts']} alert(s)"
+    )
+
+
+def _may_approve_assign(user: User, change: ChangeRequest) -> bool:
+    """Someone who could make the move: manages portfolios, sees every customer and the new manager."""
+    if (
+        not can_manage_portfolios(user)
+        or not portfolio_managers(user=user).filter(pk=change.payload["to_manager_id"]).exists()
+    ):
+        return False
+    ids = change.payload["customer_ids"]
+    return visible_customers(user=user).filter(pk__in=ids).count() == len(ids)
+
+
+register(
+    FourEyesAction(
+        name=PORTFOLIO_ASSIGN,
+        label="Bulk assignment",
+        apply=_apply_assign,
+        describe=_describe_assign,
+        may_approve=_may_approve_assign,
+    )
+)
+
+
+def propose_bulk_assignment(
+    *, actor: User, preview: MovePreview, filter_label: str, reason: str, fingerprint: str
+) -> ChangeRequest:
+    """Propose the previewed assignment; nothing moves until a second person approves it, and
+    then only if the customers, tasks and alerts are still those the maker previewed."""
+    if preview.fingerprint != fingerprint:
+        raise Conflict("The customers, tasks or alerts to move changed since the preview. Check the new preview.")
+    if not preview.customer_count:
+        raise DomainError("No customer would move: every one of them is already this manager's.")
+    to_manager = preview.to_manager
+    payload = {
+        "customer_ids": sorted(preview.previous_managers),
+        "customers": preview.customer_count,
+        "tasks": preview.task_count,
+        "alerts": preview.alert_count,
+        "to_manager_id": to_manager.pk,
+        "to_manager": to_manager.get_username(),
+        "filter": filter_label,
+        "fingerprint": fingerprint,
+    }
+    return propose_change(
+        maker=actor,
+        action=PORTFOLIO_ASSIGN,
+        payload=payload,
+        reason=reason,
+        target_type=MANAGER_TARGET,
+        target_id=to_manager.pk,
+    )
+
+
 def pending_portfolio_changes(*, user: User) -> list[ChangeRequest]:
-    """Transfers waiting for approval that this user proposed or may approve (the portfolio page)."""
-    changes = open_changes().filter(action=PORTFOLIO_TRANSFER).select_related("maker").order_by("created_at")
+    """Transfers and bulk assignments waiting for approval that this user proposed or may
+    approve (the portfolio page)."""
+    changes = (
+        open_changes()
+        .filter(action__in=[PORTFOLIO_TRANSFER, PORTFOLIO_ASSIGN])
+        .select_related("maker")
+        .order_by("created_at")
+    )
     return [change for change in changes[:200] if change.maker_id == user.pk or may_approve(user=user, change=change)]

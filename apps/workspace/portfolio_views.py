@@ -24,12 +24,15 @@ from apps.customers.forms import BulkAssignForm, TransferPortfolioForm, manager_
 from apps.customers.visibility import can_manage_portfolios, portfolio_managers
 from apps.identity.step_up import step_up_refusal
 from apps.workspace.portfolio import (
-    assign_with_follow_ups,
     customers_of,
     customers_to_assign,
     move_preview,
 )
-from apps.workspace.portfolio_four_eyes import pending_portfolio_changes, propose_portfolio_transfer
+from apps.workspace.portfolio_four_eyes import (
+    pending_portfolio_changes,
+    propose_bulk_assignment,
+    propose_portfolio_transfer,
+)
 
 if TYPE_CHECKING:
     from apps.customers.models import Customer
@@ -100,8 +103,14 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def portfolio_assign(request: HttpRequest) -> HttpResponse:
-    """Preview, then assign every visible customer matching the filter to one manager."""
+    """Preview, then propose assigning every visible customer matching the filter to one manager.
+
+    A privileged action (recent second factor, asked before the preview) under four eyes, like a
+    transfer: the customers move when a second person who could make the move approves
+    (apps/workspace/portfolio_four_eyes.py)."""
     _portfolio_user(request)
+    if refusal := step_up_refusal(request):
+        return refusal
     form = BulkAssignForm(request.POST, managers=portfolio_managers(user=request.user))
     if not form.is_valid():
         return _render_portfolio(request, assign_form=form)
@@ -111,17 +120,17 @@ def portfolio_assign(request: HttpRequest) -> HttpResponse:
         user=request.user, current=data["current_manager"], segment=data["segment"], branch=data["branch"]
     )
 
-    def assign(fingerprint: str) -> str:
-        result = assign_with_follow_ups(
+    def propose(fingerprint: str) -> str:
+        change = propose_bulk_assignment(
             actor=request.user,
-            customers=customers,
-            to_manager=to_manager,
+            preview=move_preview(customers=customers, to_manager=to_manager),
+            filter_label=_assign_filter_label(data),
             reason=data["reason"],
             fingerprint=fingerprint,
         )
         return (
-            f"{result.customers} customer(s) moved to {manager_label(to_manager)}, with {result.tasks} open task(s) "
-            f"and {result.alerts} alert(s)."
+            f"Assignment proposed (request #{change.pk}): {change.summary}. "
+            "The customers move when a second person approves it."
         )
 
     return _preview_or_move(
@@ -130,10 +139,26 @@ def portfolio_assign(request: HttpRequest) -> HttpResponse:
         form_name="assign_form",
         customers=customers,
         to_manager=to_manager,
-        move=assign,
+        move=propose,
         action="portfolio:assign",
         title="Assign customers",
     )
+
+
+def _assign_filter_label(data: dict[str, Any]) -> str:
+    current = data["current_manager"]
+    parts = [
+        "unassigned"
+        if current == "unassigned"
+        else f"of {manager_label(current)}"
+        if current is not None
+        else "every visible customer"
+    ]
+    if data["segment"]:
+        parts.append(f"segment {data['segment']}")
+    if data["branch"]:
+        parts.append(f"branch {data['branch'].code}")
+    return ", ".join(parts)
 
 
 @login_required

@@ -22,7 +22,7 @@ from apps.core.http import domain_errors_on
 from apps.customers.visibility import assignable_managers, may_assign_customers, may_edit_customers
 from apps.workspace.forms import CustomerSearchForm
 from apps.workspace.selectors import view_for_user, visible_views
-from apps.workspace.services import assign_selected, create_tasks_for, delete_view, pin_view, save_view
+from apps.workspace.services import create_tasks_for, delete_view, pin_view, propose_selected_assignment, save_view
 from apps.workspace.view_forms import BulkActionForm, PinForm, SaveViewForm
 
 
@@ -145,10 +145,11 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
             manager = get_user_model().objects.filter(pk=data["manager"]).first()
             if manager is None:
                 raise NotFound("No such colleague.")
-            moved = assign_selected(actor=request.user, customer_ids=ids, manager=manager)
+            change = propose_selected_assignment(actor=request.user, customer_ids=ids, manager=manager)
             messages.success(
                 request,
-                f"Assigned {moved} customer{'s' if moved != 1 else ''} to {manager.get_full_name() or manager}.",
+                f"Proposed (request #{change.pk}): {change.summary}. "
+                "The customers move when a second person approves it.",
             )
     except NotFound:
         messages.error(request, "One of the selected customers is not in your book any more; nothing was changed.")

@@ -10,8 +10,8 @@ from django.db import transaction
 
 from apps.core.audit import record_audit_event
 from apps.core.errors import DomainError, NotFound, PermissionDenied
+from apps.customers.four_eyes import propose_reassignment
 from apps.customers.models import Customer
-from apps.customers.services import assign_customers
 from apps.customers.visibility import ensure_can_edit, visible_customers
 from apps.tasks.models import Task
 from apps.tasks.services import create_task
@@ -19,6 +19,7 @@ from apps.workspace.customer_list import is_pii_search
 from apps.workspace.models import SavedView
 
 if TYPE_CHECKING:
+    from apps.approvals.models import ChangeRequest
     from apps.identity.models import User
 
 
@@ -167,8 +168,17 @@ def create_tasks_for(
 
 
 @transaction.atomic
-def assign_selected(*, actor: User, customer_ids: Iterable[int], manager: User, reason: str = "") -> int:
-    """Give the selected customers to a colleague through assign_customers (who may assign, and
-    to whom, is its rule: administrators and branch managers, within the branch)."""
+def propose_selected_assignment(
+    *, actor: User, customer_ids: Iterable[int], manager: User, reason: str = ""
+) -> ChangeRequest:
+    """Propose giving the selected customers to a colleague (four eyes, apps/customers/four_eyes.py):
+    nothing moves until a second person who could make the move approves; assign_customers then
+    applies its rule (administrators and branch managers, within the branch), checked at once by
+    the proposal's dry run."""
     customers = _selected(actor, customer_ids)
-    return assign_customers(actor=actor, customer_ids=[c.pk for c in customers], manager=manager, reason=reason)
+    return propose_reassignment(
+        actor=actor,
+        customer_ids=[c.pk for c in customers],
+        manager=manager,
+        reason=reason or "Assigned from the customer list",
+    )

@@ -8,11 +8,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.approvals.models import ChangeRequest
+from apps.approvals.services import approve_change
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, CustomerAssignment
 from apps.customers.visibility import visible_customers
+from apps.identity import roles
 from tests.admin_support import admin_is_closed_to, admin_ready, management_data  # noqa: F401
 from tests.customers.factories import CustomerFactory
+from tests.identity.factories import UserFactory
 
 CHANGELIST = "admin:customers_customer_changelist"
 
@@ -224,7 +228,9 @@ def test_changing_the_primary_manager_in_the_form_goes_through_the_assignment(
     assert (current.manager, current.reason) == (other_manager, "Manager on leave")
 
 
-def test_the_reassign_action_moves_customers_through_the_service(client, administrator, manager, other_manager):
+def test_the_reassign_action_is_proposed_then_moves_customers_once_approved(
+    client, administrator, manager, other_manager
+):
     moving = [CustomerFactory(assigned_to=manager) for _ in range(2)]
     staying = CustomerFactory(assigned_to=manager)
     ids = [customer.pk for customer in moving]
@@ -249,6 +255,10 @@ def test_the_reassign_action_moves_customers_through_the_service(client, adminis
     )
 
     assert done.status_code == 302
+    # Four eyes (apps/customers/four_eyes.py): nothing moved yet; a second administrator approves.
+    assert set(visible_customers(user=manager)) == {*moving, staying}
+    change = ChangeRequest.objects.get(action="customers.reassign", status="pending")
+    approve_change(checker=UserFactory(roles=[roles.ADMINISTRATOR], is_staff=True, username="admin.two"), change=change)
     assert set(visible_customers(user=other_manager)) == set(moving)
     assert list(visible_customers(user=manager)) == [staying]
     events = AuditEvent.objects.filter(action="customer.reassigned", customer_id__in=ids, actor=administrator)

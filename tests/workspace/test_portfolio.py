@@ -26,8 +26,8 @@ def stepped_up(client, user):  # type: ignore[no-untyped-def]
     return client
 
 
-def approve_pending_transfer(*, by):  # type: ignore[no-untyped-def]
-    change = ChangeRequest.objects.get(action="portfolio.transfer", status="pending")
+def approve_pending_transfer(*, by, action: str = "portfolio.transfer"):  # type: ignore[no-untyped-def]
+    change = ChangeRequest.objects.get(action=action, status="pending")
     return approve_change(checker=by, change=change)
 
 
@@ -98,12 +98,15 @@ def test_a_portfolio_transfer_moves_every_customer_and_permission_in_constant_qu
 def test_bulk_assign_moves_the_filtered_customers_only(client, administrator, manager, branch):
     unassigned = bulk_customers(4, branch=branch, segment="premium")
     other_segment = bulk_customers(2, branch=branch, segment="mass")
-    client.force_login(administrator)
+    stepped_up(client, administrator)
 
     response = preview_and_confirm(
         client,
         reverse("portfolio:assign"),
         {"current_manager": "unassigned", "segment": "premium", "to_manager": manager.pk, "reason": "New book"},
+    )
+    approve_pending_transfer(
+        by=UserFactory(roles=[roles.ADMINISTRATOR], is_staff=True, username="admin.second"), action="portfolio.assign"
     )
 
     assert response.status_code == 302
@@ -342,11 +345,14 @@ def test_an_approval_after_the_book_changed_moves_nothing(client, administrator,
 def test_assign_previews_only_the_filtered_customers_then_moves_them(
     client, administrator, manager, other_manager, leaving_book
 ):
-    client.force_login(administrator)
+    stepped_up(client, administrator)
     data = {"current_manager": str(manager.pk), "to_manager": other_manager.pk, "reason": "Rebalance"}
 
     preview = client.post(reverse("portfolio:assign"), data)
     done = preview_and_confirm(client, reverse("portfolio:assign"), data)
+    approve_pending_transfer(
+        by=UserFactory(roles=[roles.ADMINISTRATOR], is_staff=True, username="admin.second"), action="portfolio.assign"
+    )
 
     assert preview.context["preview"].task_count == 2
     assert done.status_code == 302

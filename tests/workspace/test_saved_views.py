@@ -7,13 +7,14 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from apps.approvals.services import approve_change
 from apps.core.errors import DomainError, NotFound, PermissionDenied
 from apps.core.models import AuditEvent
 from apps.identity import roles
 from apps.tasks.models import Task
 from apps.workspace.models import SavedView
 from apps.workspace.selectors import pinned_views, view_for_user, visible_views
-from apps.workspace.services import assign_selected, create_tasks_for, delete_view, pin_view, save_view
+from apps.workspace.services import create_tasks_for, delete_view, pin_view, propose_selected_assignment, save_view
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 
@@ -111,10 +112,13 @@ def test_assigning_ticked_customers_goes_through_the_assignment_rule(manager, ot
     ids = [c.pk for c in customers]
 
     with pytest.raises(PermissionDenied):
-        assign_selected(actor=manager, customer_ids=ids, manager=other_manager)  # a manager may not reassign
-    moved = assign_selected(actor=branch_manager, customer_ids=ids, manager=other_manager)
+        # a manager may not reassign: refused at proposal by the dry run
+        propose_selected_assignment(actor=manager, customer_ids=ids, manager=other_manager)
+    change = propose_selected_assignment(actor=branch_manager, customer_ids=ids, manager=other_manager)
+    assert not other_manager.primary_customers.exists()  # four eyes: nothing before approval
+    second = UserFactory(roles=[roles.BRANCH_MANAGER], branch=branch_manager.branch, username="branch.two")
+    approve_change(checker=second, change=change)
 
-    assert moved == 2
     assert set(other_manager.primary_customers.all()) == set(customers)
 
 

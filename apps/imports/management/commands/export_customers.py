@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from apps.core.errors import DomainError, PermissionDenied
+from apps.customers.four_eyes import ExportAwaitsApproval
 from apps.identity.models import User
 from apps.imports.exporting import ExportFilters, export_customers
 
@@ -44,6 +45,13 @@ class Command(BaseCommand):
             "--include-pii", action="store_true", help="Clear national id, email, phone, birth date, address."
         )
         parser.add_argument("--reason", default="", help="Why personal data leaves (required with --include-pii).")
+        parser.add_argument(
+            "--approved-request",
+            type=int,
+            default=None,
+            help="With --include-pii of more than FINPULSE_FOUR_EYES_EXPORT_THRESHOLD customers: the four-eyes "
+            "request a second person approved (a first run without it proposes one and exits 3).",
+        )
         parser.add_argument("--segment", default="")
         parser.add_argument("--branch", default="", help="Branch code.")
         parser.add_argument("--status", default="")
@@ -66,7 +74,9 @@ class Command(BaseCommand):
             manager_username=options["manager"],
         )
         if options["to_storage"]:
-            self._export_to_storage(actor, filters, options["include_pii"], file_format, options["reason"])
+            self._export_to_storage(
+                actor, filters, options["include_pii"], file_format, options["reason"], options["approved_request"]
+            )
             return
         try:
             target = nullcontext(self.stdout._out) if output is None else output.open("w", encoding="utf-8", newline="")
@@ -78,7 +88,12 @@ class Command(BaseCommand):
                     reason=options["reason"],
                     file_format=file_format,
                     out=handle,
+                    approved_request=options["approved_request"],
                 )
+        except ExportAwaitsApproval as error:
+            if output is not None:
+                output.unlink(missing_ok=True)
+            raise CommandError(str(error), returncode=3) from None
         except PermissionDenied as error:
             if output is not None:
                 output.unlink(missing_ok=True)
@@ -91,7 +106,13 @@ class Command(BaseCommand):
             self.stderr.write(f"Exported {rows:,} customers to {output}.")
 
     def _export_to_storage(
-        self, actor: User, filters: ExportFilters, include_pii: bool, file_format: str, reason: str
+        self,
+        actor: User,
+        filters: ExportFilters,
+        include_pii: bool,
+        file_format: str,
+        reason: str,
+        approved_request: int | None,
     ) -> None:
         today = timezone.localdate()
         name = f"exports/{today:%Y}/{today:%m}/customers-{uuid.uuid4().hex}.{file_format}"
@@ -105,7 +126,10 @@ class Command(BaseCommand):
                     reason=reason,
                     file_format=file_format,
                     out=text,
+                    approved_request=approved_request,
                 )
+            except ExportAwaitsApproval as error:
+                raise CommandError(str(error), returncode=3) from None
             except PermissionDenied as error:
                 raise CommandError(str(error), returncode=1) from None
             except DomainError as error:
