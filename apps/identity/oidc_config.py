@@ -35,6 +35,11 @@ class ProviderUnavailable(Exception):
     """The identity provider could not be reached or answered nonsense."""
 
 
+# The session keeps the provider's ID token (for RP-initiated logout); its presence also says
+# this session was signed in through SSO.
+ID_TOKEN_SESSION_KEY = "oidc_id_token"  # noqa: S105  # nosec B105
+
+
 def oidc_enabled() -> bool:
     return bool(settings.OIDC_RP_CLIENT_ID)
 

@@ -23,11 +23,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from apps.identity.flow import safe_next
+from apps.identity.oidc_config import ID_TOKEN_SESSION_KEY, oidc_enabled
 
 SECOND_FACTOR_SESSION_KEY = "finpulse_second_factor"  # {"at": epoch seconds, "method": "totp"|"sso"}
 STEP_UP_MESSAGE = (
     "This action needs a recent second factor: confirm it is you with your authenticator "
     "(or the bank's sign-in), then do it again."
+)
+SSO_STEP_UP_MESSAGE = (
+    "This action needs a recent second factor: the bank's sign-in will ask you to confirm it is you "
+    "(with your second factor), then bring you back here to do it again."
 )
 
 
@@ -92,10 +97,21 @@ def step_up_url(request: HttpRequest) -> str:
     return f"{reverse('step_up')}?{urlencode({'next': _return_to(request)})}"
 
 
+def _signed_in_by_sso(request: HttpRequest) -> bool:
+    return oidc_enabled() and bool(getattr(request, "session", {}).get(ID_TOKEN_SESSION_KEY))
+
+
 def refuse_without_step_up(request: HttpRequest) -> HttpResponse:
-    """The refusal: a clear message, and the step-up page that returns to the action."""
-    messages.warning(request, STEP_UP_MESSAGE)
-    url = step_up_url(request)
+    """The refusal: a clear message, and the way to step up that returns to the action. A person
+    signed in through SSO goes straight back to the bank's IdP (`step_up_sso`: a fresh sign-in,
+    prompt=login and max_age=0, asking FINPULSE_STEP_UP_ACR_VALUES); anyone else gets the
+    step-up page (TOTP)."""
+    if _signed_in_by_sso(request):
+        messages.warning(request, SSO_STEP_UP_MESSAGE)
+        url = f"{reverse('step_up_sso')}?{urlencode({'next': _return_to(request)})}"
+    else:
+        messages.warning(request, STEP_UP_MESSAGE)
+        url = step_up_url(request)
     if request.headers.get("HX-Request") == "true":
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url

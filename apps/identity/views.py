@@ -26,7 +26,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 from apps.identity.claims import LoginRefused
 from apps.identity.flow import REFRESH_SESSION_KEY, authorization_url, safe_next
 from apps.identity.forms import BreakGlassForm, TwoFactorForm
-from apps.identity.oidc_config import ProviderUnavailable, oidc_enabled, oidc_setting
+from apps.identity.oidc_config import ID_TOKEN_SESSION_KEY, ProviderUnavailable, oidc_enabled, oidc_setting
 from apps.identity.services import (
     record_break_glass_login,
     record_login_failed,
@@ -41,8 +41,6 @@ from apps.identity.step_up import (
     second_factor_verified_at,
     sso_second_factor_time,
 )
-
-ID_TOKEN_SESSION_KEY = "oidc_id_token"  # noqa: S105  # nosec B105
 
 
 def _login_context(request: HttpRequest, **extra: object) -> dict[str, object]:
@@ -195,6 +193,8 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
         if verified_at is not None and verified_at != second_factor_verified_at(request):
             remember_second_factor(request, method="sso", at=verified_at)
             record_second_factor_verified(user=user, method="sso", request=request)
+            if has_recent_second_factor(request):
+                messages.success(request, "Second factor confirmed by the bank's sign-in: you can go on.")
         return response
 
 

@@ -16,8 +16,16 @@
 //
 // On start it prints one line `READY <port>` to stdout.
 //
+// Authentication strength: every sign-in is by password (amr ["pwd"], acr ACR_PASSWORD). An
+// account whose `mfa` is "on_request" also passes its second factor when the relying party asks
+// for it with acr_values naming ACR_MFA (as a step-up does), and one whose `mfa` is "always" at
+// every sign-in: the ID token then says amr ["pwd", "otp", "mfa"], acr ACR_MFA, with auth_time.
+// (The dev login form has no second-factor field: the account's setting stands for the person
+// completing the bank IdP's own MFA prompt.)
+//
 // Admin endpoint (JSON):
-//   PUT  /__admin/accounts/<sub>   body = claims ({email, name, groups, branch}); replaces them
+//   PUT  /__admin/accounts/<sub>   body = claims ({email, name, groups, branch}) and `mfa`
+//                                  ("never" default, "on_request", "always"); replaces them
 //   DELETE /__admin/accounts/<sub> the account no longer exists
 //   PUT  /__admin/settings         body = {accessTokenTTL: seconds}
 //   GET  /__admin/stats            {"hits": {"/me": n, "/jwks": n, "/token": n, ...}}
@@ -38,6 +46,8 @@ const postLogoutUris = (env.OIDC_TEST_POST_LOGOUT_URIS || 'http://127.0.0.1:8000
   .split(',')
   .filter(Boolean);
 const apiAudience = env.OIDC_TEST_API_AUDIENCE || 'urn:finpulse:api';
+const ACR_PASSWORD = 'urn:finpulse:test:acr:pwd';
+const ACR_MFA = 'urn:finpulse:test:acr:mfa';
 const otherAudience = env.OIDC_TEST_OTHER_AUDIENCE || 'urn:other-bank-system:api';
 
 // Test-controlled state.
@@ -118,6 +128,7 @@ const provider = new Provider(issuer, {
     },
   ],
   jwks: { keys: [signingKey] },
+  acrValues: [ACR_PASSWORD, ACR_MFA],
   pkce: { required: () => true },
   scopes: ['openid', 'email', 'profile', 'finpulse'],
   claims: {
@@ -132,7 +143,8 @@ const provider = new Provider(issuer, {
       accountId: sub,
       // Read per request: a role removed between two logins is gone at the next one.
       async claims() {
-        return { sub, ...(accounts.get(sub) || {}) };
+        const { mfa, ...claims } = accounts.get(sub) || {};
+        return { sub, ...claims };
       },
     };
   },
@@ -166,6 +178,24 @@ const provider = new Provider(issuer, {
   },
   ttl: { IdToken: 3600, Interaction: 600, Session: 3600, Grant: 3600, AuthorizationCode: 60 },
 });
+
+// How the person authenticated (see the header): the login interaction's result carries amr
+// and acr, which oidc-provider puts in the session and the ID token.
+const finishInteraction = provider.interactionFinished.bind(provider);
+provider.interactionFinished = async (req, res, result, options) => {
+  if (result && result.login && result.login.accountId) {
+    const { params } = await provider.interactionDetails(req, res);
+    const mfa = (accounts.get(result.login.accountId) || {}).mfa || 'never';
+    const asked = String(params.acr_values || '').split(' ').includes(ACR_MFA);
+    const strong = mfa === 'always' || (mfa === 'on_request' && asked);
+    result.login = {
+      ...result.login,
+      amr: strong ? ['pwd', 'otp', 'mfa'] : ['pwd'],
+      acr: strong ? ACR_MFA : ACR_PASSWORD,
+    };
+  }
+  return finishInteraction(req, res, result, options);
+};
 
 const callback = provider.callback();
 server.on('request', (req, res) => {
