@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
@@ -64,6 +64,8 @@ from apps.tasks.models import Task
 from apps.tasks.selectors import business_day_bounds
 
 logger = logging.getLogger(__name__)
+RowT = TypeVar("RowT")
+RowM = TypeVar("RowM", bound=Model)
 
 SCAN_LOCK_ID = 0x46505F5343414E53  # "FP_SCANS"
 DEFAULT_BATCH_SIZE = 1000
@@ -77,6 +79,21 @@ class RuleReport:
     tasks: int = 0
     notifications: int = 0
     unassigned: int = 0  # customers without a relationship manager: nobody to alert
+
+    def read(self, batches: Iterable[list[RowT]]) -> Iterator[list[RowT]]:
+        """The scan's batches, each counted (batches, rows scanned) as it is read."""
+        for batch in batches:
+            self.batches += 1
+            self.scanned += len(batch)
+            yield batch
+
+    def has_manager(self, manager_id: int | None) -> bool:
+        """An alert goes to the customer's relationship manager: a customer without one alerts
+        nobody and is counted as unassigned (the run's report shows how many)."""
+        if manager_id is None:
+            self.unassigned += 1
+            return False
+        return True
 
 
 @dataclass
@@ -195,9 +212,7 @@ def scan_maturities(*, today: dt.date, batch_size: int, report: RuleReport) -> N
         )
     )
     notice_days = set(settings.FINPULSE_CUSTOMER_NOTICE_DAYS) if settings.FINPULSE_CUSTOMER_NOTICE_CHANNELS else set()
-    for batch in _keyset(holdings, "maturity_date", batch_size):
-        report.batches += 1
-        report.scanned += len(batch)
+    for batch in report.read(_keyset(holdings, "maturity_date", batch_size)):
         owners = _owners([h.pk for h in batch])
         slabs = ProductRate.objects.in_bulk({h.rate_on_maturity_id for h in batch} - {None})
         candidates = []
@@ -207,8 +222,7 @@ def scan_maturities(*, today: dt.date, batch_size: int, report: RuleReport) -> N
             owner = owners.get(holding.pk)
             if threshold is None or owner is None or owner["customer__status"] == Customer.Status.CLOSED:
                 continue
-            if owner["customer__primary_manager_id"] is None:
-                report.unassigned += 1
+            if not report.has_manager(owner["customer__primary_manager_id"]):
                 continue
             term = holding.term_months
             slab = slabs.get(holding.rate_on_maturity_id)
@@ -275,9 +289,7 @@ def scan_documents(*, today: dt.date, batch_size: int, report: RuleReport) -> No
         .select_related("customer")
         .only(*DOCUMENT_ROW_FIELDS, "customer__primary_manager_id")
     )
-    for batch in _keyset(documents, "expiry_date", batch_size):
-        report.batches += 1
-        report.scanned += len(batch)
+    for batch in report.read(_keyset(documents, "expiry_date", batch_size)):
         candidates = []
         for document in batch:
             days_left = (document.expiry_date - today).days
@@ -285,8 +297,7 @@ def scan_documents(*, today: dt.date, batch_size: int, report: RuleReport) -> No
             customer = document.customer
             if threshold is None:
                 continue
-            if customer.primary_manager_id is None:
-                report.unassigned += 1
+            if not report.has_manager(customer.primary_manager_id):
                 continue
             what = f"{document.get_document_type_display()} {document.number_hint}".strip()
             candidates.append(
@@ -316,13 +327,10 @@ def scan_kyc_reviews(*, today: dt.date, batch_size: int, report: RuleReport) -> 
         kyc_review_date__lte=kyc_review_due_by(today=today),
         status__in=[Customer.Status.ACTIVE, Customer.Status.DORMANT],
     ).only("id", "display_name", "kyc_review_date", "primary_manager_id")
-    for batch in _keyset(customers, "kyc_review_date", batch_size):
-        report.batches += 1
-        report.scanned += len(batch)
+    for batch in report.read(_keyset(customers, "kyc_review_date", batch_size)):
         candidates = []
         for customer in batch:
-            if customer.primary_manager_id is None:
-                report.unassigned += 1
+            if not report.has_manager(customer.primary_manager_id):
                 continue
             days_left = (customer.kyc_review_date - today).days
             when = days_from_today(days_left)
@@ -369,18 +377,10 @@ def scan_relationships(*, today: dt.date, batch_size: int, report: RuleReport) -
             .filter(Q(last_contact__lt=cutoff) | Q(last_contact__isnull=True, since__lt=cutoff))
             .only("id", "display_name", "primary_manager_id")
         )
-        last_id = 0
-        while True:
-            batch = list(customers.filter(pk__gt=last_id).order_by("pk")[:batch_size])
-            if not batch:
-                break
-            last_id = batch[-1].pk
-            report.batches += 1
-            report.scanned += len(batch)
+        for batch in report.read(_by_pk(customers, batch_size)):
             candidates = []
             for customer in batch:
-                if customer.primary_manager_id is None:
-                    report.unassigned += 1
+                if not report.has_manager(customer.primary_manager_id):
                     continue
                 base = customer.last_contact or customer.since
                 contacted = f"last contacted on {base:%d %b %Y}" if customer.last_contact else "never contacted"
@@ -411,14 +411,13 @@ def scan_relationships(*, today: dt.date, batch_size: int, report: RuleReport) -
                     )
                 )
             _apply(report, candidates)
-            if len(batch) < batch_size:
-                break
 
 
 # --- follow-ups -------------------------------------------------------------------------
 
 
-def _task_batches(queryset: QuerySet[Task], batch_size: int) -> Iterator[list[Task]]:
+def _by_pk(queryset: QuerySet[RowM], batch_size: int) -> Iterator[list[RowM]]:
+    """Batches in primary-key order, each starting after the last row of the previous one."""
     last_id = 0
     while True:
         batch = list(queryset.filter(pk__gt=last_id).order_by("pk")[:batch_size])
@@ -479,9 +478,7 @@ def scan_followups(
     thresholds = {Kind.TASK_DUE_SOON: settings.FINPULSE_TASK_DUE_SOON_HOURS}
     for kind, queryset, describe in sweeps:
         report = reports[kind]
-        for batch in _task_batches(queryset, batch_size):
-            report.batches += 1
-            report.scanned += len(batch)
+        for batch in report.read(_by_pk(queryset, batch_size)):
             # A task can outlive its assignee's access (the customer moved to another book):
             # then the reminder names neither the task nor the customer (apps/customers/book.py).
             in_book = visible_pairs((t.assignee_id, t.customer_id) for t in batch)
@@ -510,9 +507,7 @@ def _escalate(*, now: dt.datetime, batch_size: int, report: RuleReport) -> None:
     overdue = Task.objects.filter(status=Task.Status.OPEN, due_at__lte=now - dt.timedelta(days=days)).select_related(
         "customer", "assignee"
     )
-    for batch in _task_batches(overdue, batch_size):
-        report.batches += 1
-        report.scanned += len(batch)
+    for batch in report.read(_by_pk(overdue, batch_size)):
         bosses: dict[int, int] = {}
         for user_id, branch_id in (
             User.objects.filter(
