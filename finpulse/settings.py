@@ -43,6 +43,10 @@ if FINPULSE_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
 # Our key ring (apps.core.encryption). django_cryptography's app config rewrites
 # CRYPTOGRAPHY_KEY into derived bytes, so the ring keeps its own copy of the secrets.
 FINPULSE_ENCRYPTION_KEYS = [CRYPTOGRAPHY_KEY, *CRYPTOGRAPHY_OLD_KEYS]
+# Where customers' data keys live (apps/core/key_store.py): "database" (default, core_datakey)
+# or "directory" (one file per key under FINPULSE_DATA_KEY_DIR, a volume no database backup holds).
+FINPULSE_DATA_KEY_STORE = env.str("FINPULSE_DATA_KEY_STORE", default="database")
+FINPULSE_DATA_KEY_DIR = env.str("FINPULSE_DATA_KEY_DIR", default=str(BASE_DIR / "var" / "data-keys"))
 
 if IS_PRODUCTION:
     for name, value, default in [

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django_cryptography.core.signing import BadSignature, FernetSigner
 from django_cryptography.utils.crypto import FernetBytes, InvalidToken
 
+from apps.core import key_store
 from apps.core.encryption import UndecryptableValue
 
 VERSION = b"\x02"
@@ -121,11 +122,26 @@ def load_keys(key_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, FernetBytes | Non
     found = {key_id: cache[key_id] for key_id in wanted if key_id in cache}
     missing = wanted - set(found)
     if missing:
-        rows = dict(_data_key_model()._base_manager.filter(key_id__in=missing).values_list("key_id", "material"))
-        fresh = {key_id: _fernet(base64.b64decode(rows[key_id])) if rows.get(key_id) else None for key_id in missing}
+        rows = {
+            key_id: (material, store, destroyed_at)
+            for key_id, material, store, destroyed_at in _data_key_model()
+            ._base_manager.filter(key_id__in=missing)
+            .values_list("key_id", "material", "store", "destroyed_at")
+        }
+        fresh = {key_id: _unwrap(key_id, *rows[key_id]) if key_id in rows else None for key_id in missing}
         _remember(fresh)
         found.update(fresh)
     return found
+
+
+def _unwrap(key_id: uuid.UUID, material: str | None, store: str, destroyed_at: object) -> FernetBytes | None:
+    """The key from its store (apps.core.key_store); None when destroyed."""
+    if destroyed_at is not None:
+        return None
+    if store == key_store.DIRECTORY:
+        raw = key_store.read_key(key_id)
+        return _fernet(raw) if raw is not None else None
+    return _fernet(base64.b64decode(material)) if material else None
 
 
 def _key(key_id: uuid.UUID) -> FernetBytes:
@@ -141,9 +157,17 @@ def create_data_keys(count: int) -> list[uuid.UUID]:
         return []
     model = _data_key_model()
     keys = {uuid.uuid4(): os.urandom(KEY_BYTES) for _ in range(count)}
-    model._base_manager.bulk_create(
-        [model(key_id=key_id, material=base64.b64encode(material).decode()) for key_id, material in keys.items()]
-    )
+    store = key_store.current_store()
+    if store == key_store.DIRECTORY:
+        # The key leaves the database: the row records only that it exists (and later, its end).
+        key_store.write_keys(keys)
+        rows = [model(key_id=key_id, material=None, store=store) for key_id in keys]
+    else:
+        rows = [
+            model(key_id=key_id, material=base64.b64encode(material).decode(), store=store)
+            for key_id, material in keys.items()
+        ]
+    model._base_manager.bulk_create(rows)
     _remember({key_id: _fernet(material) for key_id, material in keys.items()})
     return list(keys)
 
@@ -160,12 +184,15 @@ def create_data_key() -> uuid.UUID:
 
 
 def destroy_data_key(key_id: uuid.UUID, *, reason: str) -> bool:
-    """Destroy the key (crypto-shredding); True if a live key was destroyed. Irreversible."""
-    destroyed = (
-        _data_key_model()
-        ._base_manager.filter(key_id=key_id, destroyed_at__isnull=True)
-        .update(material=None, destroyed_at=timezone.now(), destroyed_reason=reason[:200])
-    )
+    """Destroy the key (crypto-shredding); True if a live key was destroyed. Irreversible.
+
+    In the database store the column is cleared; in the directory store the key's file is
+    overwritten and deleted when the surrounding transaction commits (apps.core.key_store)."""
+    keys = _data_key_model()._base_manager.filter(key_id=key_id, destroyed_at__isnull=True)
+    store = keys.values_list("store", flat=True).first()
+    destroyed = keys.update(material=None, destroyed_at=timezone.now(), destroyed_reason=reason[:200])
+    if destroyed and store == key_store.DIRECTORY:
+        key_store.destroy_key_file(key_id)
     _remember({key_id: None})
     return bool(destroyed)
 

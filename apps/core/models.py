@@ -211,6 +211,9 @@ class DataKey(models.Model):
 
     key_id = models.UUIDField(primary_key=True)
     material = EncryptedCharField(max_length=64, null=True, blank=True)
+    # Where the key lives (FINPULSE_DATA_KEY_STORE, apps.core.key_store): "database" (material
+    # here) or "directory" (a file on a separate volume; material stays empty here).
+    store = models.CharField(max_length=12, default="database")
     created_at = models.DateTimeField(auto_now_add=True)
     destroyed_at = models.DateTimeField(null=True, blank=True)
     destroyed_reason = models.CharField(max_length=200, blank=True)
@@ -218,9 +221,10 @@ class DataKey(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(destroyed_at__isnull=True, material__isnull=False)
+                condition=models.Q(destroyed_at__isnull=True, material__isnull=False, store="database")
+                | models.Q(destroyed_at__isnull=True, material__isnull=True, store="directory")
                 | models.Q(destroyed_at__isnull=False, material__isnull=True),
-                name="data_key_live_or_destroyed",
+                name="data_key_live_or_destroyed_by_store",
             )
         ]
 
