@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "apps.api",
     "apps.recommendations",
     "apps.leads",
+    "apps.opportunities",
     "apps.imports",
     "apps.privacy",
     "apps.demo",

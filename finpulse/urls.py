@@ -28,6 +28,7 @@ urlpatterns = [
     path("alerts/", include("apps.alerts.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("leads/", include("apps.leads.urls")),
+    path("", include("apps.opportunities.urls")),
     path("audit/", include("apps.workspace.audit_urls")),
     path("privacy/", include("apps.privacy.urls")),
     path("api/v1/", include("finpulse.api_urls")),

@@ -67,6 +67,7 @@ CANARY = {
     "lead_text": "Qzcanary lead: I'd like a loan of £12,000 for a qzcanary kitchen.",
     "lead_name": "Qzcanary Applicant",
     "notification_subject": "Qzcanary notification",
+    "next_step": "Qzcanary next step",
 }
 PHONE_DIGITS = "7700555001"
 TODAY = dt.date(2026, 3, 2)
@@ -266,6 +267,14 @@ class World:
         self.advice = recommend_for_customer(actor=self.viewer, customer=self.mine)
         recommend_for_customer(actor=self.other, customer=self.canary)
 
+        # Opportunities: the other book's, with a canary next step (on the canary customer, and on
+        # the customer converted from the viewer's lead that moved away); the viewer's own.
+        from tests.opportunities.factories import opportunity
+
+        opportunity(owner=self.other, customer=self.canary, next_step=CANARY["next_step"])
+        opportunity(owner=self.other, customer=converted, next_step=CANARY["next_step"] + " moved")
+        self.opportunity = opportunity(owner=self.viewer, customer=self.mine, next_step="Viewer next step")
+
         # Four eyes: a pending change about the canary customer, with a canary reason.
         from apps.approvals.services import propose_change
         from apps.products.four_eyes import RATE_CHANGE
@@ -350,6 +359,7 @@ KEYWORDS: dict[str, Callable[[World], Any]] = {
     "captured_id": lambda w: w.captured.pk,
     "meeting_id": lambda w: w.meeting.pk,
     "token": lambda w: w.feed_token,
+    "opportunity_id": lambda w: w.opportunity.pk,
 }
 # API detail routes name their object `pk`: by the router's basename.
 API_OBJECTS: dict[str, Callable[[World], Any]] = {

@@ -211,6 +211,12 @@ def _meeting(other: Other) -> dict[str, int]:
     return {"meeting_id": meeting.pk}
 
 
+def _opportunity(other: Other) -> dict[str, int]:
+    from tests.opportunities.factories import opportunity
+
+    return {"opportunity_id": opportunity(owner=other.manager, customer=other.customer, next_step=SECRET_NAME).pk}
+
+
 # route name -> builder of the other manager's object(s) for its URL keywords
 OBJECT_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "customer_id": _customer,
@@ -224,6 +230,7 @@ OBJECT_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "view_id": _saved_view,
     "captured_id": _captured,
     "meeting_id": _meeting,
+    "opportunity_id": _opportunity,
 }
 # Routes whose keywords need a combined builder (several objects of one owner).
 ROUTE_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
@@ -281,6 +288,8 @@ ROUTES_WITHOUT_OBJECT = {
     "notifications:read_all": "Marks the user's own notifications.",
     "notifications:preferences": "The user's own channel choices.",
     "leads:inbox": "Filtered by visible_leads.",
+    "opportunities:board": "Filtered by visible_opportunities (the customer and lead rules).",
+    "opportunities:new": "Creates on a customer looked up through visible_customers (tests/opportunities).",
     "interactions:captured": "The user's own captured email waiting for review.",
     "leads:apply": "Public lead form (no customer data shown).",
     "leads:apply_thanks": "Static page.",
@@ -313,6 +322,7 @@ LEAK_CHECKED_PAGES = [
     "calendar:week",
     "calendar:month",
     "calendar:feed_settings",
+    "opportunities:board",
 ]
 
 # Admin: models whose change pages hold one customer's data -> builder returning the pk.
@@ -328,6 +338,7 @@ ADMIN_OBJECTS: dict[str, Callable[[Other], int]] = {
     "notifications.notification": lambda o: _notification(o)["notification_id"],
     "recommendations.recommendation": lambda o: _recommendation(o)["recommendation_id"],
     "leads.lead": lambda o: _lead(o)["lead_id"],
+    "opportunities.opportunity": lambda o: _opportunity(o)["opportunity_id"],
 }
 ADMIN_NOT_CUSTOMER_DATA = {
     "api.apikey": "Administrators only.",
@@ -348,6 +359,7 @@ ADMIN_NOT_CUSTOMER_DATA = {
     "notifications.failednotification": "Dead letters; administrators only.",
     "notifications.notificationpreference": "Employees' channel choices; administrators only.",
     "otp_totp.totpdevice": "Second-factor devices; administrators only.",
+    "opportunities.stage": "The board's stages: the bank's configuration; administrators only.",
     "products.product": "The catalog.",
     "products.productfee": "The catalog.",
     "products.productrate": "The catalog.",

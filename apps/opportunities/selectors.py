@@ -1,0 +1,152 @@
+"""Reads of opportunities, scoped to who may see them. Every page, API call and admin list starts here.
+
+An opportunity on a customer is visible exactly when its customer is (apps.customers.visibility,
+the one rule); an opportunity on a lead follows the lead's rule (apps.leads.selectors.visible_leads).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+
+from apps.core.business_date import business_today
+from apps.core.errors import NotFound
+from apps.core.fields import encrypted_fields
+from apps.customers.models import Customer
+from apps.customers.visibility import customer_scope, may_hold_work_on
+from apps.leads.selectors import ENCRYPTED as LEAD_ENCRYPTED
+from apps.leads.selectors import visible_leads
+from apps.opportunities.models import Opportunity, Stage
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
+    from apps.leads.models import Lead
+
+# The board shows this many cards per column (the rest are counted, and found by filtering).
+CARDS_PER_COLUMN = 50
+# Won and lost columns show what closed in the last days, so the board stays a working view.
+CLOSED_SHOWN_DAYS = 30
+# Related columns a card or a list never needs: personal data stays encrypted and unloaded.
+UNLOADED = (
+    *(f"customer__{f.name}" for f in encrypted_fields(Customer)),
+    *(f"lead__{name}" for name in LEAD_ENCRYPTED),
+)
+
+
+def visibility_filter(*, user: User) -> Q:
+    """The filter behind visible_opportunities, for any query over opportunities."""
+    on_customers = Q(customer__isnull=False) & customer_scope(user=user).rows("customer")
+    on_leads = Q(lead__isnull=False, lead__in=visible_leads(user=user).values("pk"))
+    return on_customers | on_leads
+
+
+def visible_opportunities(*, user: User) -> QuerySet[Opportunity]:
+    """Opportunities this user may see: those on customers they see, and on leads they see."""
+    return Opportunity.objects.filter(visibility_filter(user=user))
+
+
+def opportunity_list(*, user: User) -> QuerySet[Opportunity]:
+    """For cards and lists: what a card names, joined; no ciphertext loaded."""
+    return (
+        visible_opportunities(user=user)
+        .select_related("customer", "lead", "product", "stage", "owner")
+        .defer(*UNLOADED)
+    )
+
+
+def opportunity_for_user(*, user: User, opportunity_id: Any) -> Opportunity:
+    """One opportunity the user may see; missing and forbidden look alike (404)."""
+    try:
+        return opportunity_list(user=user).get(pk=int(opportunity_id))
+    except (Opportunity.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such opportunity.") from None
+
+
+def board_stages() -> list[Stage]:
+    """The board's columns, left to right: the active stages, the won and lost ends last."""
+    return list(Stage.objects.filter(is_active=True).order_by("position"))
+
+
+def open_stages() -> QuerySet[Stage]:
+    return Stage.objects.filter(is_active=True, is_won=False, is_lost=False).order_by("position")
+
+
+def first_open_stage() -> Stage:
+    stage = open_stages().first()
+    if stage is None:
+        raise NotFound("No open stage is configured: an administrator adds one in the admin.")
+    return stage
+
+
+def closing_stage(*, won: bool) -> Stage:
+    """The stage a win (or a loss) moves an opportunity to: the first active one of its kind."""
+    stage = Stage.objects.filter(is_active=True, **({"is_won": True} if won else {"is_lost": True})).first()
+    if stage is None:
+        raise NotFound("No won or lost stage is configured: an administrator adds one in the admin.")
+    return stage
+
+
+@dataclass
+class Column:
+    stage: Stage
+    cards: list[Opportunity] = field(default_factory=list)
+    count: int = 0
+    totals: list[tuple[str, Decimal]] = field(default_factory=list)  # (currency, amount)
+
+    @property
+    def hidden(self) -> int:
+        return self.count - len(self.cards)
+
+
+def board(*, user: User, mine_only: bool = False, today: dt.date | None = None) -> list[Column]:
+    """The kanban board: one column per active stage with its cards (capped per column), how
+    many there are and their totals per currency. Open opportunities in the open stages; what
+    was won or lost in the last CLOSED_SHOWN_DAYS in the closing ones. Three queries, whatever
+    the number of opportunities."""
+    today = today or business_today()
+    stages = board_stages()
+    since = dt.datetime.combine(today - dt.timedelta(days=CLOSED_SHOWN_DAYS), dt.time.min, tzinfo=dt.UTC)
+    rows = visible_opportunities(user=user).filter(
+        Q(outcome=Opportunity.Outcome.OPEN) | Q(closed_at__gte=since), stage__is_active=True
+    )
+    if mine_only:
+        rows = rows.filter(owner_id=user.pk)
+    columns = {stage.pk: Column(stage=stage) for stage in stages}
+    totals = rows.values("stage_id", "currency").annotate(total=Sum("amount"), n=Count("pk")).order_by("currency")
+    for row in totals:
+        column = columns[row["stage_id"]]
+        column.count += row["n"]
+        column.totals.append((row["currency"], row["total"]))
+    ranked = (
+        opportunity_list(user=user)
+        .filter(pk__in=rows.values("pk"))
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("expected_close").asc(), F("id").asc()])
+        )
+        .order_by("stage__position", "expected_close", "id")
+    )
+    # Filtering on a window: Django wraps the ranked query in a subquery (one statement).
+    for card in ranked.filter(rank__lte=CARDS_PER_COLUMN):
+        columns[card.stage_id].cards.append(card)
+    return [columns[stage.pk] for stage in stages]
+
+
+def possible_owners(*, customer: Customer | None = None, lead: Lead | None = None) -> QuerySet[User]:
+    """Who may own an opportunity: an active manager who can see its customer (or its lead)."""
+    from apps.customers.visibility import active_managers
+
+    if customer is not None:
+        return may_hold_work_on(customer=customer)
+    if lead is not None and lead.assignee_id:
+        return active_managers().filter(pk=lead.assignee_id)
+    return active_managers().none()
+
+
+def customer_opportunities(*, user: User, customer: Customer) -> QuerySet[Opportunity]:
+    """A customer's opportunities (open first), for its page."""
+    return opportunity_list(user=user).filter(customer_id=customer.pk).order_by("closed_at", "expected_close", "id")
