@@ -18,6 +18,7 @@ from apps.accounts.api import CustomerWithHoldingsViewSet, HoldingViewSet
 from apps.api.exceptions import api_not_found
 from apps.interactions.api import InteractionViewSet
 from apps.leads.api import LeadViewSet
+from apps.opportunities.api import OpportunityViewSet
 from apps.products.api import ProductViewSet
 from apps.recommendations.api import RecommendationViewSet
 from apps.tasks.api import TaskViewSet
@@ -33,6 +34,7 @@ RESOURCES = [
     ("tasks", TaskViewSet, "task"),
     ("recommendations", RecommendationViewSet, "recommendation"),
     ("leads", LeadViewSet, "lead"),
+    ("opportunities", OpportunityViewSet, "opportunity"),
 ]
 
 router = SimpleRouter()

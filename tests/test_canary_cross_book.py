@@ -370,6 +370,7 @@ API_OBJECTS: dict[str, Callable[[World], Any]] = {
     "recommendation": lambda w: w.advice.pk,
     "lead": lambda w: w.lead.pk,
     "product": lambda w: w.joint.product_id,
+    "opportunity": lambda w: w.opportunity.pk,
 }
 
 

@@ -24,6 +24,8 @@ class Scope(models.TextChoices):
     RECOMMENDATIONS_WRITE = "recommendations:write", "Ask for a fresh recommendation"
     LEADS_CREATE = "leads:create", "Create leads (the bank's website)"
     LEADS_READ = "leads:read", "Read leads"
+    OPPORTUNITIES_READ = "opportunities:read", "Read opportunities"
+    OPPORTUNITIES_WRITE = "opportunities:write", "Open, move, win or lose and change opportunities"
 
 
 class ApiKey(models.Model):

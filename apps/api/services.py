@@ -43,6 +43,12 @@ SCOPE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Scope.RECOMMENDATIONS_WRITE: ("recommendations.view_recommendation", "recommendations.add_recommendation"),
     Scope.LEADS_CREATE: ("leads.add_lead",),
     Scope.LEADS_READ: ("leads.view_lead",),
+    Scope.OPPORTUNITIES_READ: ("opportunities.view_opportunity",),
+    Scope.OPPORTUNITIES_WRITE: (
+        "opportunities.view_opportunity",
+        "opportunities.add_opportunity",
+        "opportunities.change_opportunity",
+    ),
 }
 WRITE_SCOPES = {s for s in Scope.values if s.endswith((":write", ":create"))}
 

@@ -75,6 +75,10 @@ MANAGER_PERMISSIONS = (
     "leads.view_lead",
     "leads.add_lead",
     "leads.change_lead",
+    "opportunities.view_opportunity",
+    "opportunities.add_opportunity",
+    "opportunities.change_opportunity",
+    "opportunities.view_stage",
 )
 BRANCH_MANAGER_PERMISSIONS = (*MANAGER_PERMISSIONS, "identity.view_user", "identity.view_branch")
 COMPLIANCE_PERMISSIONS = (
@@ -86,7 +90,16 @@ COMPLIANCE_PERMISSIONS = (
     "identity.view_branch",
 )
 # Compliance also reads every model of these apps (view_* only).
-COMPLIANCE_READ_APPS = ("customers", "accounts", "products", "tasks", "interactions", "recommendations", "leads")
+COMPLIANCE_READ_APPS = (
+    "customers",
+    "accounts",
+    "products",
+    "tasks",
+    "interactions",
+    "recommendations",
+    "leads",
+    "opportunities",
+)
 
 
 def sync_role_permissions(**kwargs: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -27,7 +28,7 @@ class ProductChoiceField(forms.ModelChoiceField):
 
 class OpportunityForm(forms.Form):
     product = ProductChoiceField(queryset=Product.objects.none(), label=_("Product"))
-    amount = forms.DecimalField(label=_("Amount"), min_value=0.01, max_digits=18, decimal_places=2)
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=18, decimal_places=2)
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, initial="GBP")
     expected_close = forms.DateField(label=_("Expected close"), widget=DateInput())
     next_step = forms.CharField(label=_("Next step"), required=False, max_length=NEXT_STEP_MAX_LENGTH)
@@ -47,7 +48,7 @@ class NewOpportunityForm(OpportunityForm):
 
 
 class ChangeOpportunityForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount"), min_value=0.01, max_digits=18, decimal_places=2)
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), max_digits=18, decimal_places=2)
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
     probability = forms.IntegerField(label=_("Probability (%)"), min_value=0, max_value=100)
     expected_close = forms.DateField(label=_("Expected close"), widget=DateInput())

@@ -1,5 +1,6 @@
 """The book report: what a manager's customers hold and owe, what matures in the next 13 weeks,
-who is overdue for contact, how many tasks were done on time and how much advice was accepted.
+who is overdue for contact, how many tasks were done on time, how much advice was accepted, and
+the value of the open opportunities by pipeline stage.
 
 Who sees what: every figure starts from the viewer's customer_scope (apps.customers.visibility),
 the rule behind visible_customers. A relationship manager gets their book; a branch manager
@@ -24,7 +25,19 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, DateField, F, Func, IntegerField, Q, QuerySet, Value
+from django.db.models import (
+    Count,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -35,6 +48,8 @@ from apps.core.fx import Conversion, conversions_on, reporting_currency
 from apps.core.windows import relationship_cadence_days
 from apps.customers.models import Customer
 from apps.customers.visibility import CustomerScope, customer_scope
+from apps.opportunities.models import Opportunity
+from apps.opportunities.selectors import visible_opportunities
 from apps.products.models import Segment
 from apps.recommendations.models import RecommendationFeedback
 from apps.tasks.models import Task
@@ -203,6 +218,19 @@ class ManagerRow:
 
 
 @dataclass
+class PipelineStage:
+    """Open opportunities in one stage: their value per currency, and weighted by probability."""
+
+    name: str
+    position: int
+    opportunities: int = 0
+    value: list[Money] = field(default_factory=list)
+    weighted: list[Money] = field(default_factory=list)
+    value_total: Converted = field(default_factory=Converted)
+    weighted_total: Converted = field(default_factory=Converted)
+
+
+@dataclass
 class BookReport:
     today: dt.date
     period: ReportPeriod
@@ -217,6 +245,18 @@ class BookReport:
     tasks: TaskFigures
     advice: AdviceFigures
     managers: list[ManagerRow]
+    pipeline: list[PipelineStage] = field(default_factory=list)
+
+    @property
+    def pipeline_total(self) -> tuple[Converted, Converted]:
+        """The whole pipeline's value and weighted value in the reporting currency."""
+        value, weighted = Converted(), Converted()
+        for stage in self.pipeline:
+            for money in stage.value:
+                value.add(money)
+            for money in stage.weighted:
+                weighted.add(money)
+        return value, weighted
 
     @property
     def missing_rates(self) -> list[Conversion]:
@@ -320,6 +360,26 @@ def _advice_rows(scope: CustomerScope, period: ReportPeriod) -> list[tuple[int, 
     return [(manager, AdviceFigures(accepted, dismissed)) for manager, accepted, dismissed in rows]
 
 
+def _pipeline_rows(user: User) -> list[tuple[int, str, str, int, Decimal, Decimal]]:
+    """(stage position, stage name, currency, count, value, value x probability %) of the open
+    opportunities the user may see (apps.opportunities.selectors: the customer and lead rules),
+    grouped in PostgreSQL: one query, whatever the number of opportunities."""
+    weighted = ExpressionWrapper(
+        F("amount") * F("probability"), output_field=DecimalField(max_digits=21, decimal_places=2)
+    )
+    rows = (
+        visible_opportunities(user=user)
+        .filter(outcome=Opportunity.Outcome.OPEN)
+        .order_by()
+        .values("stage__position", "stage__name", "currency")
+        .annotate(count=Count("pk"), value=Sum("amount"), weighted=Sum(weighted))
+        .order_by("stage__position", "currency")
+        .values_list("stage__position", "stage__name", "currency", "count", "value", "weighted")
+    )
+    cent = Decimal("0.01")
+    return [(p, name, cur, n, value, (weighted / 100).quantize(cent)) for p, name, cur, n, value, weighted in rows]
+
+
 def _manager_names(ids: Iterable[int]) -> dict[int, str]:
     wanted = [pk for pk in set(ids) if pk != UNASSIGNED]
     names = {UNASSIGNED: "No relationship manager"}
@@ -352,8 +412,10 @@ def book_report(
     cadence_rows = _cadence_rows(scope, today)
     task_rows = _task_rows(scope, period)
     advice_rows = _advice_rows(scope, period)
+    pipeline_rows = _pipeline_rows(user)
 
     currencies = {p.currency for p in (*positions, *maturing, *by_manager, *maturing_by_manager)}
+    currencies |= {row[2] for row in pipeline_rows}
     conversions = conversions_on(currencies=currencies, to=currency, on=today)
 
     labels = dict(Holding.Category.choices)
@@ -405,6 +467,18 @@ def book_report(
         row.maturing.add(_money(position, "held", conversions))
         row.maturing.add(_money(position, "owed", conversions))
 
+    pipeline: dict[int, PipelineStage] = {}
+    for stage_position, name, code, count, value, weighted_value in pipeline_rows:
+        stage = pipeline.setdefault(stage_position, PipelineStage(name, stage_position))
+        stage.opportunities += count
+        for amounts, total, amount in (
+            (stage.value, stage.value_total, value),
+            (stage.weighted, stage.weighted_total, weighted_value),
+        ):
+            money = Money(code, amount, conversions[code].convert(amount))
+            amounts.append(money)
+            total.add(money)
+
     manager_rows: list[ManagerRow] = []
     if per_manager:
         names = _manager_names(managers)
@@ -427,4 +501,5 @@ def book_report(
         tasks=tasks,
         advice=advice,
         managers=manager_rows,
+        pipeline=list(pipeline.values()),
     )

@@ -92,6 +92,22 @@ def report_rows(report: BookReport) -> list[list[str]]:
     rows.append(["Tasks", "Open and overdue", "", "", tasks.open_overdue, "", "", ""])
     rows.append(["Advice", "Accepted", "", "", report.advice.accepted, "", "", ""])
     rows.append(["Advice", "Dismissed", "", "", report.advice.dismissed, "", "", ""])
+    for stage in report.pipeline:
+        for label, amounts in (("value", stage.value), ("weighted value", stage.weighted)):
+            for money in amounts:
+                rows.append(
+                    [
+                        "Pipeline by stage",
+                        stage.name,
+                        label,
+                        money.currency,
+                        money.amount,
+                        currency,
+                        money.converted if money.converted is not None else "",
+                        "" if money.converted is not None else "No rate loaded",
+                    ]
+                )
+        rows.append(["Pipeline by stage", stage.name, "open opportunities", "", stage.opportunities, "", "", ""])
     for manager in report.managers:
         rows.append(_total("Per manager", manager.name, "held", manager.held, currency))
         rows.append(_total("Per manager", manager.name, "owed", manager.owed, currency))

@@ -53,6 +53,12 @@ def _lead(owner: Any) -> int:
     return lead_in_state(Lead.State.ASSIGNED, branch=owner.branch, assignee=owner).pk
 
 
+def _opportunity(owner: Any) -> int:
+    from tests.opportunities.factories import opportunity
+
+    return opportunity(owner=owner).pk
+
+
 CASES: dict[str, Callable[[Any], int]] = {
     "customer": _customer,
     "holding": _holding,
@@ -60,6 +66,7 @@ CASES: dict[str, Callable[[Any], int]] = {
     "interaction": _interaction,
     "recommendation": _recommendation,
     "lead": _lead,
+    "opportunity": _opportunity,
 }
 # basename -> why it is not scoped per manager.
 SHARED = {"product": "The product catalog is the bank's, not a customer's: every employee reads all of it."}
