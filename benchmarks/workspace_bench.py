@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything \\
         python -m benchmarks.workspace_bench [--customers 100000] [--requests 200] [--reseed]
+        [--database finpulse_bench] [--cost [--rounds 40] [--profile]]
 
 Builds (once) a database `finpulse_bench` on DATABASE_URL's server with --customers customers
 spread over 200 relationship managers in 20 branches, two holdings, an identity document and
@@ -10,6 +11,13 @@ in this one process, the Django test client signs in as one relationship manager
 customers) and as a compliance officer (every customer) and times --requests requests of
 each page through the whole middleware stack. Figures go to stdout and to
 benchmarks/results/workspace.json. Target: p95 under 50 ms for each page.
+
+--cost measures instead what each page of the capacity mix (benchmarks/capacity_bench.py) costs
+this process, one request at a time as the bench relationship manager: the floor view and each
+page alternate, and each page's median CPU milliseconds (time.process_time: the web side only,
+the database's own CPU is not in it) and wall milliseconds are divided by the floor's medians of
+the same rounds. Figures go to benchmarks/results/workspace_cost.json; the issue's target is each
+page at most 4x the floor. --profile prints each page's hottest functions (cProfile).
 
 The fixture is written through a bulk fast path, not through the services: per-object
 services (one transaction and one audit event per customer) would take hours for 100,000
@@ -86,10 +94,12 @@ def _reset_database(url: str) -> None:
     import psycopg
     from psycopg import sql
 
-    admin = urlunparse(urlparse(url)._replace(path="/postgres"))
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = urlunparse(parsed._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _setup_django(url: str) -> None:
@@ -311,9 +321,9 @@ def _seed_interactions(batch: list[Any], *, rng: random.Random, now: dt.datetime
     )
 
 
-def prepare_database(*, customers: int, reseed: bool) -> str:
+def prepare_database(*, customers: int, reseed: bool, database: str = DB_NAME) -> str:
     """The benchmark bank with `customers` customers (built once, kept), Django set up on it; its URL."""
-    url = bench_database_url(DB_NAME)
+    url = bench_database_url(database)
     if reseed:
         _reset_database(url)
     _setup_django(url)
@@ -326,13 +336,13 @@ def prepare_database(*, customers: int, reseed: bool) -> str:
             connections.close_all()
             _reset_database(url)
             _setup_django(url)
-        _log(f"Seeding {customers} customers into {DB_NAME} ...")
+        _log(f"Seeding {customers} customers into {database} ...")
         seed(customers, rng=random.Random(20260302))
     return url
 
 
-def run(*, customers: int, requests: int, reseed: bool) -> dict[str, Any]:
-    prepare_database(customers=customers, reseed=reseed)
+def run(*, customers: int, requests: int, reseed: bool, database: str = DB_NAME) -> dict[str, Any]:
+    prepare_database(customers=customers, reseed=reseed, database=database)
 
     from django.conf import settings
     from django.db import connection
@@ -417,13 +427,127 @@ def _search_term(rng: random.Random, mine: list[tuple[int, str, str]]) -> str:
     return rng.choice(LAST_NAMES)
 
 
+COST_PAGES = ("dashboard", "customer list", "search", "customer 360", "tasks", "API customer list")
+FLOOR_RATIO_TARGET = 4.0
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def page_costs(*, customers: int, rounds: int, reseed: bool, database: str, profile: bool = False) -> dict[str, Any]:
+    """Each page's CPU and wall milliseconds in this process, alternating with the floor (module docstring)."""
+    prepare_database(customers=customers, reseed=reseed, database=database)
+    import cProfile
+    import pstats
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.customers.models import Customer
+    from apps.identity.models import User
+
+    _collect_static(settings)
+    user = User.objects.get(username="bench.manager")
+    mine = list(Customer.objects.filter(primary_manager=user).order_by("pk").values_list("pk", "last_name")[:50])
+    terms = sorted({last for _, last in mine if len(last) >= 3})[:5]  # as capacity_bench picks a session's terms
+    rng = random.Random(3)
+    paths: dict[str, Any] = {
+        "floor": lambda: "/accounts/session/",
+        "dashboard": lambda: "/",
+        "customer list": lambda: f"/customers/?page={rng.randint(1, 5)}",
+        "search": lambda: "/customers/?" + urlencode({"q": rng.choice(terms)}),
+        "customer 360": lambda: f"/customers/{rng.choice(mine)[0]}/",
+        "tasks": lambda: "/tasks/",
+        "API customer list": lambda: "/api/v1/customers/",
+    }
+    client = Client()
+    client.force_login(user)
+    queries: dict[str, int] = {}
+    for name, path_of in paths.items():
+        client.get(path_of())  # warm: a running server has its templates and caches loaded
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path_of())
+        if response.status_code != 200:
+            raise SystemExit(f"{response.status_code} for {name} in the cost pass")
+        queries[name] = len(captured.captured_queries)
+    cpu: dict[str, list[float]] = {name: [] for name in paths}
+    wall: dict[str, list[float]] = {name: [] for name in paths}
+    profiles = {name: cProfile.Profile() for name in COST_PAGES} if profile else {}
+    for _ in range(rounds):
+        for name in COST_PAGES:
+            for timed in ("floor", name):
+                path = paths[timed]()
+                profiler = profiles.get(timed)
+                started_cpu, started_wall = time.process_time(), time.perf_counter()
+                if profiler:
+                    profiler.enable()
+                response = client.get(path)
+                if profiler:
+                    profiler.disable()
+                cpu[timed].append((time.process_time() - started_cpu) * 1000)
+                wall[timed].append((time.perf_counter() - started_wall) * 1000)
+                if response.status_code != 200:
+                    raise SystemExit(f"{response.status_code} for {path} in the cost pass")
+    for name, profiler in profiles.items():
+        print(f"--- {name}: hottest functions (cumulative) ---")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    cpu_ms = {name: round(_median(values), 2) for name, values in cpu.items()}
+    wall_ms = {name: round(_median(values), 2) for name, values in wall.items()}
+    return {
+        "benchmark": "workspace_cost",
+        "customers": customers,
+        "rounds": rounds,
+        "cpu_ms_median": cpu_ms,
+        "wall_ms_median": wall_ms,
+        "floor_ratio_cpu": {name: round(cpu_ms[name] / cpu_ms["floor"], 2) for name in COST_PAGES},
+        "floor_ratio_wall": {name: round(wall_ms[name] / wall_ms["floor"], 2) for name in COST_PAGES},
+        "queries_per_request": queries,
+        "target_floor_ratio": FLOOR_RATIO_TARGET,
+        "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _print_costs(figures: dict[str, Any], path: Any) -> None:
+    floor_cpu, floor_wall = figures["cpu_ms_median"]["floor"], figures["wall_ms_median"]["floor"]
+    print(
+        f"Page cost in-process, {figures['customers']} customers, {figures['rounds']} rounds, one request at a time"
+        f" (floor: CPU {floor_cpu} ms, wall {floor_wall} ms median):"
+    )
+    for name in COST_PAGES:
+        ratio = figures["floor_ratio_cpu"][name]
+        verdict = "ok" if ratio <= FLOOR_RATIO_TARGET else f"over {FLOOR_RATIO_TARGET:.0f}x"
+        print(
+            f"  {name:18} CPU {figures['cpu_ms_median'][name]:6.2f} ms ({ratio:4.1f}x floor, {verdict})"
+            f"  wall {figures['wall_ms_median'][name]:6.2f} ms ({figures['floor_ratio_wall'][name]:4.1f}x)"
+            f"  {figures['queries_per_request'][name]} queries"
+        )
+    print(f"Written to {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--reseed", action="store_true", help="drop and rebuild the benchmark database")
+    parser.add_argument("--database", default=DB_NAME, help="the benchmark database's name on DATABASE_URL's server")
+    parser.add_argument("--cost", action="store_true", help="each page's cost as a multiple of the floor view")
+    parser.add_argument("--rounds", type=int, default=40, help="--cost: requests of each page (and of the floor)")
+    parser.add_argument("--profile", action="store_true", help="--cost: print each page's hottest functions")
     args = parser.parse_args(argv)
-    figures = run(customers=args.customers, requests=args.requests, reseed=args.reseed)
+    if args.cost:
+        costs = page_costs(
+            customers=args.customers,
+            rounds=args.rounds,
+            reseed=args.reseed,
+            database=args.database,
+            profile=args.profile,
+        )
+        _print_costs(costs, write_results("workspace_cost", costs))
+        return 0
+    figures = run(customers=args.customers, requests=args.requests, reseed=args.reseed, database=args.database)
     path = write_results("workspace", figures)
     print(f"Workspace pages, {figures['customers']} customers, {figures['requests_per_page']} requests each:")
     for role, pages in figures["results"].items():

@@ -301,6 +301,20 @@ else:
             "LOCATION": "finpulse_cache",
         }
     }
+# Rendered list rows, keyed by exactly what they show (apps/core/fragments.py): an entry is never
+# stale, so it only expires to bound memory. Redis shares them between web processes; without it
+# each process keeps its own (the database cache would cost a query per stored row).
+FRAGMENT_CACHE_SECONDS = 60 * 60
+CACHES["fragments"] = (
+    {**CACHES["default"], "KEY_PREFIX": "fragments", "TIMEOUT": FRAGMENT_CACHE_SECONDS}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "finpulse-fragments",
+        "TIMEOUT": FRAGMENT_CACHE_SECONDS,
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    }
+)
 
 # Email: EMAIL_URL (smtp://user:pass@host:port), console otherwise.
 if env.str("EMAIL_URL", default=""):

@@ -14,12 +14,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.core.fragments import render_rows
 from apps.core.http import domain_errors_on, refuse_read_only
+from apps.core.presentation import rule_label
+from apps.core.urls_fast import fast_reverse
 from apps.customers.models import Customer
 from apps.customers.visibility import customer_for_user, may_edit_customers
 from apps.tasks.fields import ROW_FIELDS
@@ -68,14 +73,50 @@ def _back(request: HttpRequest, task: Task | None = None) -> HttpResponse:
     return redirect(task.customer.get_absolute_url() if task else reverse("tasks:list"))
 
 
+def task_row(task: Task, *, place: str, can_edit: bool, back_url: str = "") -> dict[str, Any]:
+    """What one task row shows, as plain values (templates/tasks/_task_row.html): its cache key on a
+    list. `place` is where the row sits ("list" or "customer"); `can_edit` is the viewer's fact."""
+    assignee = task.assignee if place == "customer" else None
+    return {
+        "pk": task.pk,
+        "title": task.title,
+        "customer_url": fast_reverse("customers:detail", task.customer_id),
+        "customer_name": task.customer.display_name if place != "customer" else "",
+        "due_at": task.due_at,
+        "is_overdue": task.is_overdue,
+        "priority": task.priority,
+        "priority_label": str(task.get_priority_display()),
+        "assignee_name": (assignee.get_full_name() or assignee.username) if assignee else "",
+        "source": task.source,
+        "source_label": str(task.get_source_display()),
+        "source_rule_label": rule_label(task.source_rule) if task.source_rule else "",
+        "place": place,
+        "can_edit": can_edit,
+        "complete_url": fast_reverse("tasks:complete", task.pk),
+        "reschedule_url": fast_reverse("tasks:reschedule", task.pk),
+        "reassign_url": fast_reverse("tasks:reassign", task.pk),
+        "back_url": back_url
+        or (reverse("tasks:list") if place == "list" else fast_reverse("customers:detail", task.customer_id)),
+    }
+
+
+def _task_rows(request: HttpRequest, tasks: Any, *, place: str, can_edit: bool) -> list[SafeString]:
+    back_url = reverse("tasks:list") if place == "list" else ""
+    rows = [task_row(task, place=place, can_edit=can_edit, back_url=back_url) for task in tasks]
+    return render_rows("tasks/_task_row.html", rows, csrf_token=get_token(request))
+
+
 def _panel_context(request: HttpRequest, customer: Customer, form: TaskForm | None = None) -> dict[str, Any]:
     assignees = assignable_users(customer=customer)
+    tasks = list(open_tasks_for_customer(user=request.user, customer=customer))
+    can_edit = may_edit_customers(request.user)
     return {
         "customer": customer,
-        "tasks": list(open_tasks_for_customer(user=request.user, customer=customer)),
+        "tasks": tasks,
+        "rows": _task_rows(request, tasks, place="customer", can_edit=can_edit),
         "assignees": list(assignees),
         "form": form or TaskForm(assignees=assignees, user=request.user),
-        "can_edit": may_edit_customers(request.user),
+        "can_edit": can_edit,
     }
 
 
@@ -113,13 +154,9 @@ def task_create(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 def _row(request: HttpRequest, task: Task, **extra: Any) -> HttpResponse:
     """One task row again (after a change or an error), as the panel it came from shows it."""
-    context: dict[str, Any] = {
-        "task": task,
-        "place": request.POST.get("place") or request.GET.get("place", ""),
-        "can_edit": may_edit_customers(request.user),
-        **extra,
-    }
-    return render(request, "tasks/_task_row.html", context)
+    place = request.POST.get("place") or request.GET.get("place", "")
+    row = task_row(task, place=place, can_edit=may_edit_customers(request.user))
+    return render(request, "tasks/_task_row.html", {**row, **extra})
 
 
 def _changed(request: HttpRequest, task: Task, message: str) -> HttpResponse:
@@ -198,13 +235,17 @@ def task_list(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "task-counts":
         # The counts refresh themselves after an action on a row (task-done, task-updated).
         return render(request, "tasks/_counts.html", {"counts": counts, "when": when})
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(tasks, PAGE_SIZE)
+    paginator.count = counts[when or "all"]  # type: ignore[misc]  # counted just above: no second COUNT
+    page = paginator.get_page(request.GET.get("page"))
+    can_edit = may_edit_customers(request.user)
     context = {
         "page": page,
+        "rows": _task_rows(request, page, place="list", can_edit=can_edit),
         "filters": filters,
         "when": when,
         "counts": counts,
-        "can_edit": may_edit_customers(request.user),
+        "can_edit": can_edit,
     }
     return render(request, "tasks/list.html", context)
 

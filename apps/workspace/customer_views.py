@@ -17,11 +17,13 @@ from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpRespo
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.approvals.selectors import pending_changes_for_customer
 from apps.core.audit import record_pii_reveal
 from apps.core.errors import Conflict
+from apps.core.fragments import render_rows
 from apps.core.http import domain_errors_on
 from apps.customers.fields import PII_LABELS
 from apps.customers.four_eyes import (
@@ -31,6 +33,7 @@ from apps.customers.four_eyes import (
     propose_pii_export,
     release_approved_export,
 )
+from apps.customers.models import Customer
 from apps.customers.pii import revealed_pii
 from apps.customers.services import record_customer_view
 from apps.customers.visibility import can_reveal_pii
@@ -69,6 +72,39 @@ def _remembered_filters(request: HttpRequest) -> tuple[QueryDict | dict[str, obj
     return remembered, bool(remembered)
 
 
+def _row(customer: Customer, *, labels: dict[str, dict[str, str]], maturing: bool) -> dict[str, object]:
+    """What one row of the list shows, as plain values: the cache key of its HTML (apps/core/fragments.py)."""
+    manager = customer.primary_manager
+    return {
+        "pk": customer.pk,
+        "url": customer.get_absolute_url(),
+        "display_name": customer.display_name,
+        "external_id": customer.external_id,
+        "segment": labels["segment"].get(customer.segment, customer.segment),
+        "kyc_status": labels["kyc_status"].get(customer.kyc_status, customer.kyc_status),
+        "kyc_review_date": customer.kyc_review_date,
+        # Lists show the masked hints only, never a decrypted value (docs/security.md).
+        "email_hint": customer.email_hint,
+        "phone_hint": customer.phone_hint,
+        "branch_name": customer.branch.name,
+        "manager_name": (manager.get_full_name() or manager.get_username()) if manager else "—",
+        "maturing": maturing,
+        "next_maturity": getattr(customer, "next_maturity", None) if maturing else None,
+    }
+
+
+def _rows(page: CustomerPage | None, *, maturing: bool) -> list[SafeString]:
+    if page is None:
+        return []
+    # Choice labels in the active language, once per page rather than once per row.
+    labels = {
+        name: {str(value): str(label) for value, label in Customer._meta.get_field(name).flatchoices}
+        for name in ("segment", "kyc_status")
+    }
+    rows = (_row(customer, labels=labels, maturing=maturing) for customer in page.customers)
+    return render_rows("workspace/_customer_row.html", rows)
+
+
 @login_required
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
@@ -82,7 +118,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         params = form.filter_params()
         # An email, phone or id search is personal data: the session keeps the filters, not it.
         kept = {k: str(v) for k, v in params.items() if not (k == "q" and is_pii_search(str(v)))}
-        request.session[FILTERS_SESSION_KEY] = kept
+        if request.session.get(FILTERS_SESSION_KEY) != kept:  # unchanged: no session write
+            request.session[FILTERS_SESSION_KEY] = kept
         try:
             page = customer_list_page(user=request.user, query=query, cursor=form.cleaned_data["cursor"])
         except InvalidCursor as error:
@@ -109,6 +146,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "can_export_pii": can_reveal_pii(user=request.user),
         # Four eyes: the person's exports with personal data, waiting or ready (once) to download.
         "pii_exports": exports_of(user=request.user) if can_reveal_pii(user=request.user) else None,
+        "rows": _rows(page, maturing=bool(form.is_valid() and form.cleaned_data.get("maturing"))),
     }
     if _is_htmx(request) and request.htmx.target == "customer-results":
         # The search box's message travels out of band, so typing never loses focus.

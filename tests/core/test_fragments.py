@@ -1,0 +1,106 @@
+"""Cached list rows (apps/core/fragments.py): keyed by what they show, never stale, never another viewer's."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.middleware.csrf import _unmask_cipher_token
+from django.test import Client
+from django.urls import reverse
+
+from apps.core import fragments
+from tests.customers.factories import CustomerFactory
+from tests.tasks.factories import TaskFactory
+
+LIST = reverse("customers:list")
+
+
+def test_a_row_is_rendered_once_and_then_read_back_the_same(manager):
+    row = {"pk": 7, "url": "/customers/7/", "display_name": "Ada <Lovelace>", "external_id": "CB7"}
+    row |= {"segment": "Premium", "kyc_status": "Verified", "kyc_review_date": None, "email_hint": "a***@x.example"}
+    row |= {"phone_hint": "", "branch_name": "Leeds", "manager_name": "Mo", "maturing": False, "next_maturity": None}
+
+    first = fragments.render_rows("workspace/_customer_row.html", [row])
+    second = fragments.render_rows("workspace/_customer_row.html", [row])
+
+    assert first == second
+    assert "Ada &lt;Lovelace&gt;" in first[0]  # escaped as the template escapes it
+
+
+def test_a_renamed_customer_shows_the_new_name_at_once(client, manager):
+    customer = CustomerFactory(assigned_to=manager, first_name="Olga", last_name="Old")
+    client.force_login(manager)
+    assert "Olga Old" in client.get(LIST).content.decode()
+
+    customer.first_name, customer.last_name = "Nadia", "New"
+    customer.display_name = customer.compose_display_name()
+    customer.save(update_fields=["first_name", "last_name", "display_name"])
+    html = client.get(LIST).content.decode()
+
+    assert "Nadia New" in html
+    assert "Olga Old" not in html
+
+
+def test_a_renamed_branch_shows_in_the_rows_without_touching_the_customer(client, manager):
+    CustomerFactory(assigned_to=manager, branch=manager.branch)
+    client.force_login(manager)
+    client.get(LIST)
+
+    manager.branch.name = "Renamed Branch"
+    manager.branch.save(update_fields=["name"])
+
+    assert "Renamed Branch" in client.get(LIST).content.decode()
+
+
+def _row_tokens(html: str) -> set[str]:
+    return set(re.findall(r'<li id="task-.*?name="csrfmiddlewaretoken" value="([^"]+)"', html, flags=re.S))
+
+
+def test_cached_task_rows_carry_the_viewers_own_csrf_token(manager, branch_manager):
+    customer = CustomerFactory(assigned_to=manager, branch=manager.branch)
+    TaskFactory(customer=customer, assignee=manager, title="Call back")
+    panel = reverse("tasks:customer_tasks", args=[customer.pk])
+    first_client, second_client = Client(), Client()
+    first_client.force_login(manager)
+    second_client.force_login(branch_manager)  # sees the same row, in another session
+
+    first = first_client.get(panel)
+    second = second_client.get(panel)  # the row comes from the cache now
+
+    for response in (first, second):
+        html = response.content.decode()
+        secret = response.wsgi_request.META["CSRF_COOKIE"]
+        tokens = _row_tokens(html)
+        assert "csrf-token-of-the-viewer" not in html
+        assert tokens
+        assert {_unmask_cipher_token(token) for token in tokens} == {secret}
+    assert first.wsgi_request.META["CSRF_COOKIE"] != second.wsgi_request.META["CSRF_COOKIE"]
+
+
+def test_a_viewer_who_may_not_edit_gets_rows_without_actions(client, manager, compliance_officer):
+    customer = CustomerFactory(assigned_to=manager, branch=manager.branch)
+    task = TaskFactory(customer=customer, assignee=manager, title="Call back")
+    panel = reverse("tasks:customer_tasks", args=[customer.pk])
+    client.force_login(manager)
+    assert reverse("tasks:complete", args=[task.pk]) in client.get(panel).content.decode()
+    client.logout()
+    client.force_login(compliance_officer)
+
+    html = client.get(panel).content.decode()
+
+    assert "Call back" in html
+    assert reverse("tasks:complete", args=[task.pk]) not in html
+
+
+@pytest.mark.parametrize("tag", ["{% url 'tasks:list' %}", "{% include 'base.html' %}", "{% load finpulse %}"])
+def test_a_row_template_that_reads_outside_its_row_is_refused(tag, settings, tmp_path):
+    (tmp_path / "row_with_tag.html").write_text(f"<li>{tag}</li>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    fragments._template_version.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured):
+            fragments.render_rows("row_with_tag.html", [{"pk": 1}])
+    finally:
+        fragments._template_version.cache_clear()
