@@ -216,7 +216,7 @@ class World:
         from apps.leads.models import Lead
         from tests.leads.factories import lead_in_state
 
-        lead_in_state(
+        self.canary_lead = lead_in_state(
             Lead.State.ASSIGNED,
             branch=self.other_branch,
             assignee=self.other,
@@ -273,6 +273,7 @@ class World:
 
         opportunity(owner=self.other, customer=self.canary, next_step=CANARY["next_step"])
         opportunity(owner=self.other, customer=converted, next_step=CANARY["next_step"] + " moved")
+        opportunity(lead=self.canary_lead, next_step=CANARY["next_step"] + " on a lead")
         self.opportunity = opportunity(owner=self.viewer, customer=self.mine, next_step="Viewer next step")
 
         # Four eyes: a pending change about the canary customer, with a canary reason.

@@ -232,10 +232,24 @@ OBJECT_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "meeting_id": _meeting,
     "opportunity_id": _opportunity,
 }
+
+
 # Routes whose keywords need a combined builder (several objects of one owner).
+def _accepted_advice(other: Other) -> dict[str, int]:
+    """Advice on one of the other manager's customers, with a product they accepted."""
+    from apps.recommendations.services import record_feedback
+    from tests.recommendations.factories import advice_for
+
+    advice = advice_for(other.manager)
+    product_id = advice.items[0]["product_id"]
+    record_feedback(actor=other.manager, recommendation=advice, product_id=product_id, decision="accepted")
+    return {"recommendation_id": advice.pk, "product_id": product_id}
+
+
 ROUTE_BUILDERS: dict[str, Callable[[Other], dict[str, int]]] = {
     "recommendations:feedback": _recommendation,
     "customers:approved_export": _approved_pii_export,
+    "opportunities:from_advice": _accepted_advice,
 }
 # Routes with an object keyword that is not customer data.
 SHARED_OBJECT_ROUTES = {

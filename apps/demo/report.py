@@ -12,6 +12,7 @@ from apps.customers.models import Customer, CustomerConsent, CustomerRelationshi
 from apps.demo.catalog import BRANCHES, PRODUCTS_BY_CODE, USERS
 from apps.demo.planner import DEMO_PREFIX
 from apps.identity.models import Branch
+from apps.opportunities.models import Opportunity
 from apps.products.models import Product, ProductRate
 from apps.tasks.models import Task
 
@@ -39,4 +40,5 @@ def demo_totals() -> dict[str, int]:
         "relationships": CustomerRelationship.objects.filter(from_customer__in=demo).count(),
         "holdings": Holding.objects.filter(external_id__startswith=DEMO_PREFIX).count(),
         "tasks": Task.objects.filter(customer__in=demo, status=Task.Status.OPEN).count(),
+        "opportunities": Opportunity.objects.filter(source_object__startswith="demo:").count(),
     }

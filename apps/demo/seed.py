@@ -15,6 +15,7 @@ from apps.demo.planner import CUSTOMER_COUNT, DEMO_PREFIX, build_plan
 from apps.demo.report import SeedReport, demo_totals
 from apps.demo.writers.customers import CustomerBook, write_customer
 from apps.demo.writers.identity import ensure_branches, ensure_users
+from apps.demo.writers.opportunities import ensure_opportunities
 from apps.demo.writers.products import ensure_catalog
 
 
@@ -43,5 +44,6 @@ def seed_demo(*, today: dt.date | None = None, progress: Callable[[int, int], No
             write_customer(plan, book, users, branches, products, existing_holdings, report)
             if progress is not None:
                 progress(done, len(missing))
+    ensure_opportunities(users, products, today, report)
     report.totals = demo_totals()
     return report

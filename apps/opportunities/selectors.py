@@ -150,3 +150,67 @@ def possible_owners(*, customer: Customer | None = None, lead: Lead | None = Non
 def customer_opportunities(*, user: User, customer: Customer) -> QuerySet[Opportunity]:
     """A customer's opportunities (open first), for its page."""
     return opportunity_list(user=user).filter(customer_id=customer.pk).order_by("closed_at", "expected_close", "id")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What an opportunity is opened from (an alert, accepted advice): its customer, what the
+    form starts with, and the source recorded on the opportunity (one open opportunity each)."""
+
+    customer: Customer
+    initial: dict[str, Any]
+    source: str
+    source_object: str
+    label: str
+
+
+def maturity_alert_origin(*, user: User, alert_id: Any) -> Origin:
+    """A maturity alert the user may see: the form starts from its holding's product (a renewal),
+    its amount and currency, and closes by the maturity date."""
+    from apps.accounts.models import Holding
+    from apps.alerts.models import Alert
+    from apps.alerts.selectors import alert_for_user
+
+    alert = alert_for_user(user=user, alert_id=alert_id)
+    if alert.rule != Alert.Rule.MATURITY:
+        raise NotFound("Only a maturity alert opens an opportunity.")
+    holding = (
+        Holding.objects.filter(pk=alert.object_id, customers=alert.customer_id).only("product_id", "currency").first()
+    )
+    initial: dict[str, Any] = {"expected_close": alert.due_on, "amount": alert.amount}
+    if holding is not None:
+        initial |= {"product": holding.product_id, "currency": holding.currency}
+    return Origin(
+        customer=alert.customer,
+        initial=initial,
+        source=Opportunity.Source.MATURITY,
+        source_object=f"alert:{alert.pk}",
+        label=alert.reason,
+    )
+
+
+def accepted_advice_origin(*, user: User, recommendation_id: Any, product_id: Any) -> Origin:
+    """A product the manager accepted from advice on a customer the user may see."""
+    from apps.recommendations.models import RecommendationFeedback
+    from apps.recommendations.selectors import recommendation_for_user
+
+    advice = recommendation_for_user(user=user, recommendation_id=recommendation_id)
+    feedback = (
+        RecommendationFeedback.objects.filter(
+            recommendation_id=advice.pk,
+            product_id=int(product_id),
+            decision=RecommendationFeedback.Decision.ACCEPTED,
+        )
+        .select_related("product")
+        .first()
+    )
+    if feedback is None:
+        raise NotFound("Accept the product in the advice first.")
+    customer = Customer.objects.defer(*(f.name for f in encrypted_fields(Customer))).get(pk=advice.customer_id)
+    return Origin(
+        customer=customer,
+        initial={"product": feedback.product_id, "currency": feedback.product.currency},
+        source=Opportunity.Source.RECOMMENDATION,
+        source_object=f"recommendation:{advice.pk}:{feedback.product_id}",
+        label=feedback.product.name,
+    )

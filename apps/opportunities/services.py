@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,6 +22,7 @@ from apps.core.errors import Conflict, DomainError, NotFound
 from apps.customers.models import Customer
 from apps.customers.visibility import ensure_can_edit, visible_customers
 from apps.leads.selectors import visible_leads
+from apps.leads.services import NewCustomerDetails, convert_lead
 from apps.opportunities.models import REASON_MAX_LENGTH, Opportunity, Stage
 from apps.opportunities.selectors import closing_stage, first_open_stage, possible_owners
 from apps.products.models import Product
@@ -270,9 +271,9 @@ def open_opportunities_for_customers(
     expected_close: dt.date,
     next_step: str = "",
 ) -> list[Opportunity]:
-    """The customer list's bulk action: one opportunity per ticked customer the actor may see and
-    own work on, owned by the actor. A customer outside the book is left out (as if not ticked);
-    one audit event per opportunity, written in one statement."""
+    """The customer list's bulk action ("add to opportunity"): one opportunity per ticked
+    customer, owned by the actor, all or none: a customer outside the actor's book (a tampered
+    form, or moved meanwhile) refuses the batch. One audit event per opportunity, in one statement."""
     ensure_can_edit(actor)
     if not product.is_active:
         raise DomainError("This product is withdrawn: choose an active one.", field="product")
@@ -287,7 +288,9 @@ def open_opportunities_for_customers(
         "next_step": _clean_next_step(next_step),
     }
     ids = sorted({int(pk) for pk in customer_ids})
-    customers = visible_customers(user=actor).filter(pk__in=ids).order_by("pk").only("pk")
+    customers = list(visible_customers(user=actor).filter(pk__in=ids).order_by("pk").only("pk"))
+    if len(customers) != len(ids):
+        raise NotFound("No such customer.")
     rows = [
         Opportunity(
             customer=customer,
@@ -351,3 +354,51 @@ def save_stage(*, actor: User | None, stage: Stage) -> Stage:
         changes={k: [before.get(k), v] for k, v in after.items() if before.get(k) != v},
     )
     return stage
+
+
+@transaction.atomic
+def convert_lead_with_opportunity(
+    *,
+    actor: User,
+    lead: Lead,
+    product: Product,
+    amount: Any,
+    currency: str,
+    expected_close: dt.date,
+    next_step: str = "",
+    customer: Customer | None = None,
+    details: NewCustomerDetails | None = None,
+) -> Opportunity:
+    """A lead converts into a customer and an opportunity, in one transaction.
+
+    The conversion is the leads app's own (apps.leads.services.convert_lead: it links or creates
+    the customer through the customer service, audited); the lead's open opportunities then
+    follow it to the customer, and the new opportunity is opened on the customer for the lead's
+    advisor. Any refusal rolls all of it back: never a customer without its opportunity.
+    """
+    converted = convert_lead(actor=actor, lead=lead, customer=customer, details=details)
+    on_customer = cast("Customer", converted.customer)
+    for waiting in Opportunity.objects.select_for_update().filter(lead_id=lead.pk, outcome=Opportunity.Outcome.OPEN):
+        waiting.lead, waiting.customer = None, on_customer
+        waiting.save(update_fields=["lead", "customer", "updated_at"])
+        record_audit_event(
+            actor=actor,
+            action="opportunity.moved_to_customer",
+            target=waiting,
+            changes={"lead": [lead.pk, None], "customer": [None, on_customer.pk]},
+        )
+    owner = converted.assignee or actor
+    if not possible_owners(customer=on_customer).filter(pk=owner.pk).exists():
+        owner = actor
+    return create_opportunity(
+        actor=actor,
+        customer=on_customer,
+        owner=owner,
+        product=product,
+        amount=amount,
+        currency=currency,
+        expected_close=expected_close,
+        next_step=next_step,
+        source=Opportunity.Source.LEAD,
+        source_object=f"lead:{lead.pk}",
+    )

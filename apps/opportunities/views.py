@@ -20,6 +20,8 @@ from apps.core.errors import DomainError
 from apps.core.http import domain_errors_on, refuse_read_only
 from apps.customers.models import Customer
 from apps.customers.visibility import customer_for_user, may_edit_customers, visible_customers
+from apps.leads.forms import ConvertForm
+from apps.leads.selectors import lead_for_user
 from apps.opportunities.forms import (
     BoardFilterForm,
     ChangeOpportunityForm,
@@ -29,8 +31,21 @@ from apps.opportunities.forms import (
     OpportunityForm,
 )
 from apps.opportunities.models import Opportunity
-from apps.opportunities.selectors import board, board_stages, opportunity_for_user
-from apps.opportunities.services import close_opportunity, create_opportunity, move_opportunity, update_opportunity
+from apps.opportunities.selectors import (
+    Origin,
+    accepted_advice_origin,
+    board,
+    board_stages,
+    maturity_alert_origin,
+    opportunity_for_user,
+)
+from apps.opportunities.services import (
+    close_opportunity,
+    convert_lead_with_opportunity,
+    create_opportunity,
+    move_opportunity,
+    update_opportunity,
+)
 
 
 def _board_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -189,3 +204,73 @@ def opportunity_close(request: HttpRequest, opportunity_id: int) -> HttpResponse
     except DomainError as error:
         return _refused(request, opportunity, error.message)
     return _after_change(request, opportunity, _("Marked as won.") if won else _("Marked as lost."))
+
+
+def _open_from(request: HttpRequest, origin: Origin) -> HttpResponse:
+    """The new-opportunity form, started from an alert or accepted advice; the source is
+    recorded on the opportunity (one open opportunity per alert or advised product)."""
+    refuse_read_only(may_edit=may_edit_customers(request.user))
+    form = OpportunityForm(request.POST or None, initial=origin.initial)
+    if request.method == "POST" and form.is_valid():
+        with domain_errors_on(form):
+            opportunity = create_opportunity(
+                actor=request.user,
+                customer=origin.customer,
+                source=origin.source,
+                source_object=origin.source_object,
+                **form.cleaned_data,
+            )
+            messages.success(request, _("Opportunity opened."))
+            return redirect(opportunity.get_absolute_url())
+    context = {"form": form, "customer": origin.customer, "origin": origin.label}
+    return render(request, "opportunities/new.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def from_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
+    return _open_from(request, maturity_alert_origin(user=request.user, alert_id=alert_id))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def from_advice(request: HttpRequest, recommendation_id: int, product_id: int) -> HttpResponse:
+    origin = accepted_advice_origin(user=request.user, recommendation_id=recommendation_id, product_id=product_id)
+    return _open_from(request, origin)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def from_lead(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Convert a lead into a customer and an opportunity at once (the leads app's conversion)."""
+    lead = lead_for_user(user=request.user, lead_id=lead_id)
+    refuse_read_only(may_edit=may_edit_customers(request.user))
+    initial = {"amount": lead.requested_amount, "currency": lead.currency or "GBP"}
+    convert_form = ConvertForm(request.POST or None)
+    form = OpportunityForm(request.POST or None, initial=initial)
+    if request.method == "POST" and convert_form.is_valid() and form.is_valid():
+        customer = None
+        customer_id = convert_form.cleaned_data.get("customer")
+        if customer_id:
+            customer = visible_customers(user=request.user).filter(pk=customer_id).first()
+        if customer_id and customer is None:
+            convert_form.add_error("customer", _("No such customer."))
+        else:
+            with domain_errors_on(form):
+                try:
+                    opportunity = convert_lead_with_opportunity(
+                        actor=request.user,
+                        lead=lead,
+                        customer=customer,
+                        details=convert_form.new_customer_details(),
+                        **form.cleaned_data,
+                    )
+                except DomainError as error:
+                    if error.field not in convert_form.fields:
+                        raise
+                    convert_form.add_error(error.field, error.message)
+                else:
+                    messages.success(request, _("Lead converted; opportunity opened."))
+                    return redirect(opportunity.get_absolute_url())
+    context = {"lead": lead, "convert_form": convert_form, "form": form}
+    return render(request, "opportunities/from_lead.html", context)

@@ -22,7 +22,14 @@ from apps.core.http import domain_errors_on
 from apps.customers.visibility import assignable_managers, may_assign_customers, may_edit_customers
 from apps.workspace.forms import CustomerSearchForm
 from apps.workspace.selectors import view_for_user, visible_views
-from apps.workspace.services import create_tasks_for, delete_view, pin_view, propose_selected_assignment, save_view
+from apps.workspace.services import (
+    create_tasks_for,
+    delete_view,
+    open_opportunities_for,
+    pin_view,
+    propose_selected_assignment,
+    save_view,
+)
 from apps.workspace.view_forms import BulkActionForm, PinForm, SaveViewForm
 
 
@@ -47,6 +54,7 @@ def _tools_context(request: HttpRequest, save_form: SaveViewForm | None = None) 
         "save_form": save_form or SaveViewForm(),
         "may_edit": may_edit_customers(user),
         "colleagues": list(assignable_managers(actor=user)) if can_assign else [],
+        "bulk_form": BulkActionForm(auto_id="bulk-%s"),
     }
 
 
@@ -123,7 +131,7 @@ def delete(request: HttpRequest, view_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def bulk_action(request: HttpRequest) -> HttpResponse:
-    """Act on the ticked rows of the customer list: tasks, a colleague, or the export."""
+    """Act on the ticked rows of the customer list: tasks, a colleague, opportunities, or the export."""
     form = BulkActionForm(request.POST)
     back = reverse("customers:list")
     if not form.is_valid():
@@ -141,6 +149,16 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
         if data["action"] == "task":
             tasks = create_tasks_for(actor=request.user, customer_ids=ids, title=data["title"], due_at=form.due_at())
             messages.success(request, f"Created {len(tasks)} task{'s' if len(tasks) != 1 else ''}.")
+        elif data["action"] == "opportunity":
+            opened = open_opportunities_for(
+                actor=request.user,
+                customer_ids=ids,
+                product=data["product"],
+                amount=data["amount"],
+                currency=data["currency"],
+                expected_close=data["expected_close"],
+            )
+            messages.success(request, f"Opened {len(opened)} opportunit{'ies' if len(opened) != 1 else 'y'}.")
         else:
             manager = get_user_model().objects.filter(pk=data["manager"]).first()
             if manager is None:

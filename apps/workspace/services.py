@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -13,6 +14,9 @@ from apps.core.errors import DomainError, NotFound, PermissionDenied
 from apps.customers.four_eyes import propose_reassignment
 from apps.customers.models import Customer
 from apps.customers.visibility import ensure_can_edit, visible_customers
+from apps.opportunities.models import Opportunity
+from apps.opportunities.services import open_opportunities_for_customers
+from apps.products.models import Product
 from apps.tasks.models import Task
 from apps.tasks.services import create_task
 from apps.workspace.customer_list import is_pii_search
@@ -181,4 +185,27 @@ def propose_selected_assignment(
         customer_ids=[c.pk for c in customers],
         manager=manager,
         reason=reason or "Assigned from the customer list",
+    )
+
+
+@transaction.atomic
+def open_opportunities_for(
+    *,
+    actor: User,
+    customer_ids: Iterable[int],
+    product: Product,
+    amount: Decimal,
+    currency: str,
+    expected_close: dt.date,
+) -> list[Opportunity]:
+    """ "Add to opportunity": one opportunity per selected customer, owned by the actor, through
+    the opportunities service (its checks, one audit event each), all or none."""
+    customers = _selected(actor, customer_ids)
+    return open_opportunities_for_customers(
+        actor=actor,
+        customer_ids=[c.pk for c in customers],
+        product=product,
+        amount=amount,
+        currency=currency,
+        expected_close=expected_close,
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
+from apps.core.currencies import CURRENCY_CHOICES
+from apps.products.models import Product
 from apps.workspace.models import SavedView
 from apps.workspace.services import BULK_LIMIT, VIEW_NAME_MAX
 
@@ -42,13 +45,26 @@ class IdListField(forms.Field):
 
 
 class BulkActionForm(forms.Form):
-    ACTIONS = [("task", "Create a task"), ("assign", "Assign to a colleague"), ("export", "Export")]
+    ACTIONS = [
+        ("task", "Create a task"),
+        ("assign", "Assign to a colleague"),
+        ("opportunity", "Add to an opportunity"),
+        ("export", "Export"),
+    ]
 
     action = forms.ChoiceField(choices=ACTIONS)
     customer = IdListField()
     title = forms.CharField(label="Task", required=False, max_length=200)
     due_on = forms.DateField(label="Due on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     manager = forms.IntegerField(label="Colleague", required=False, min_value=1)
+    product = forms.ModelChoiceField(label="Product", required=False, queryset=Product.objects.filter(is_active=True))
+    amount = forms.DecimalField(
+        label="Amount", required=False, min_value=Decimal("0.01"), max_digits=18, decimal_places=2
+    )
+    currency = forms.ChoiceField(label="Currency", required=False, choices=[("", "—"), *CURRENCY_CHOICES])
+    expected_close = forms.DateField(
+        label="Expected close", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     include_pii = forms.BooleanField(label="Include personal data (recorded in the audit trail)", required=False)
     reason = forms.CharField(label="Reason for including personal data", required=False, max_length=200)
 
@@ -62,6 +78,15 @@ class BulkActionForm(forms.Form):
                 self.add_error("due_on", "Give a due date.")
         if action == "assign" and not data.get("manager"):
             self.add_error("manager", "Choose the colleague.")
+        if action == "opportunity":
+            for name, message in (
+                ("product", "Choose the product."),
+                ("amount", "Give the amount."),
+                ("currency", "Choose the currency."),
+                ("expected_close", "Give the expected close date."),
+            ):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, message)
         return data
 
     def due_at(self) -> dt.datetime:

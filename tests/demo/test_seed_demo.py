@@ -24,6 +24,7 @@ from apps.customers.models import Customer, CustomerAssignment, CustomerRelation
 from apps.customers.visibility import visible_customers
 from apps.demo.planner import DEMO_PREFIX
 from apps.identity import roles
+from apps.opportunities.models import Opportunity
 from apps.products.models import Product, ProductRate
 from apps.products.selectors import rate_on
 from apps.tasks.models import Task
@@ -41,6 +42,7 @@ def _counts() -> dict[str, int]:
         "relationships": CustomerRelationship.objects.count(),
         "holdings": Holding.objects.count(),
         "tasks": Task.objects.count(),
+        "opportunities": Opportunity.objects.count(),
         "audit events": AuditEvent.objects.count(),
     }
 
@@ -137,6 +139,12 @@ def test_seed_demo_builds_a_complete_book_once_and_a_second_run_changes_nothing(
         assert any(day < TODAY for day in due_days), username
         assert TODAY in due_days, username
         assert any(day > TODAY for day in due_days), username
+
+    # A pipeline for every manager: open opportunities in several stages, and one won.
+    for username in ("rm.alice", "rm.bob", "rm.carol", "rm.dan"):
+        theirs = Opportunity.objects.filter(owner=users[username])
+        assert theirs.filter(outcome="open").values("stage").distinct().count() >= 3, username
+        assert theirs.filter(outcome="won").exists(), username
 
     # Every write was audited by the system, and the chain verifies.
     assert AuditEvent.objects.filter(action="customer.created", actor__isnull=True).count() == customers.count()

@@ -174,24 +174,40 @@ def test_the_database_refuses_an_opportunity_on_both_a_customer_and_nothing(mana
         )
 
 
-def test_the_bulk_action_opens_one_per_visible_customer_and_skips_the_rest(manager, other_manager):
+def test_the_bulk_action_opens_one_per_ticked_customer_with_an_event_each(manager):
     default_stages()
     mine = [CustomerFactory(assigned_to=manager) for _ in range(3)]
-    theirs = CustomerFactory(assigned_to=other_manager)
-    product = ProductFactory()
 
     created = open_opportunities_for_customers(
         actor=manager,
-        customer_ids=[c.pk for c in mine] + [theirs.pk],
-        product=product,
+        customer_ids=[c.pk for c in mine],
+        product=ProductFactory(),
         amount="1000",
         currency="GBP",
         expected_close=dt.date(2026, 12, 1),
     )
 
     assert sorted(o.customer_id for o in created) == sorted(c.pk for c in mine)
-    assert not Opportunity.objects.filter(customer=theirs).exists()
+    assert {o.source for o in created} == {"customer_list"}
     assert AuditEvent.objects.filter(action="opportunity.created").count() == 3
+
+
+def test_the_bulk_action_with_a_customer_outside_the_book_writes_nothing(manager, other_manager):
+    default_stages()
+    mine = CustomerFactory(assigned_to=manager)
+    theirs = CustomerFactory(assigned_to=other_manager)
+
+    with pytest.raises(NotFound):
+        open_opportunities_for_customers(
+            actor=manager,
+            customer_ids=[mine.pk, theirs.pk],
+            product=ProductFactory(),
+            amount="1000",
+            currency="GBP",
+            expected_close=dt.date(2026, 12, 1),
+        )
+
+    assert not Opportunity.objects.exists()
 
 
 def test_a_stage_is_won_or_lost_not_both(administrator):

@@ -1,6 +1,6 @@
 """Every htmx action on the main pages, clicked in Chromium: no Content Security Policy violation.
 
-Issue #15 item 14. The pages (dashboard, customer list, a 360 page, tasks, alerts) are opened as
+Issue #15 item 14. The pages (dashboard, customer list, a 360 page, tasks, alerts, the pipeline) are opened as
 a relationship manager with a small book (holdings, tasks, alerts, an interaction). On each page
 every visible link, button or form control that carries an htmx attribute is clicked in turn
 (the page is reloaded between clicks, since an action may replace the element); the page's own
@@ -22,6 +22,7 @@ from tests.accounts.factories import HoldingFactory
 from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
+from tests.opportunities.factories import opportunity
 from tests.tasks.factories import TaskFactory
 from tests.workspace.test_role_journeys import CSP_LISTENER
 
@@ -49,6 +50,7 @@ def book(settings):  # type: ignore[no-untyped-def]
     today = timezone.localdate()
     HoldingFactory(customer=customer, category="term_deposit", opened_on=today - dt.timedelta(days=360))
     TaskFactory(customer=customer, title="Call about the renewal", due_at=timezone.now() + dt.timedelta(hours=2))
+    opportunity(owner=manager, customer=customer, next_step="Send the renewal offer")
     run_scans()
     return manager, customer
 
@@ -110,6 +112,7 @@ def test_every_htmx_action_on_the_main_pages_runs_without_a_csp_violation(
                 "customer-360": f"{base}{customer.get_absolute_url()}",
                 "tasks": f"{base}/tasks/",
                 "alerts": f"{base}/alerts/",
+                "pipeline": f"{base}/opportunities/",
             }
             for label, url in pages.items():
                 # The page as the manager finds it, then every action on it (which may change it).
@@ -146,6 +149,6 @@ def test_every_htmx_action_on_the_main_pages_runs_without_a_csp_violation(
             browser.close()
 
     # The dashboard's and the alert list's htmx runs on load (the bell, the panels): no click, same listener.
-    assert all(clicks[label] > 0 for label in ("customers", "customer-360", "tasks")), clicks
+    assert all(clicks[label] > 0 for label in ("customers", "customer-360", "tasks", "pipeline")), clicks
     assert csp == []
     assert console == []
