@@ -411,6 +411,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = False
 FINPULSE_SESSION_TOUCH_SECONDS = env.int("FINPULSE_SESSION_TOUCH_SECONDS", default=60)
+# A user's roles and permissions are remembered in the cache for this long (apps/identity/user_facts.py),
+# forgotten at once when they change; 0 asks the database on every request (the default without Redis).
+FINPULSE_USER_FACTS_SECONDS = env.int("FINPULSE_USER_FACTS_SECONDS", default=60 if REDIS_URL else 0)
 
 # Password sign-in (demo users, administrators' break-glass): the hash's cost is a setting, and
 # sign-ins are bounded per account, per address and per web process (apps.identity.signin_guard).

@@ -24,3 +24,6 @@ class IdentityConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles_after_last_app, dispatch_uid="finpulse_sync_roles")
+        from apps.identity.user_facts import connect_signals
+
+        connect_signals()

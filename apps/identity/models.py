@@ -41,7 +41,17 @@ class User(AbstractUser):
 
     @cached_property
     def role_names(self) -> frozenset[str]:
-        return frozenset(self.groups.values_list("name", flat=True))
+        from apps.identity.user_facts import user_facts
+
+        return frozenset(user_facts(self)["roles"])
+
+    @cached_property
+    def _perm_cache(self) -> set[str]:
+        """Django's ModelBackend keeps a user's permissions under this name for the object's
+        life; this fills it from the user's remembered facts (apps/identity/user_facts.py)."""
+        from apps.identity.user_facts import user_facts
+
+        return set(user_facts(self)["permissions"])
 
     def has_role(self, role: str) -> bool:
         return role in self.role_names
