@@ -121,6 +121,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the user's choice (the language cookie set by Django's set_language view),
+    # else the browser's Accept-Language among LANGUAGES, else LANGUAGE_CODE (docs/decisions.md 88);
+    # the API always answers in LANGUAGE_CODE (decision 90).
+    "apps.core.middleware.InterfaceLocaleMiddleware",
     # Reads of GET pages may use the read replica; a session that wrote is pinned to the primary.
     "apps.core.middleware.ReplicaRoutingMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -219,7 +223,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Interface languages (docs/decisions.md 88-90): English (the default, what tests and the API
+# speak) and Italian. Translations live in locale/<lang>/LC_MESSAGES/django.po; the compiled .mo
+# is committed. Dates and numbers follow the language through finpulse/formats/<locale>/formats.py
+# and apps/core/templatetags/finpulse.py (money); CSV and the API stay in one machine format.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("it", "Italiano")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["finpulse.formats"]
+# The choice is remembered for a year in the browser; it holds no personal data.
+LANGUAGE_COOKIE_NAME = "finpulse_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = IS_PRODUCTION
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True

@@ -13,6 +13,8 @@ urlpatterns = [
     path("favicon.ico", core_views.favicon, name="favicon"),
     # Sign-in: SSO (mozilla-django-oidc under /oidc/), break-glass, logout (apps.identity).
     path("accounts/", include("apps.identity.urls")),
+    # Django's set_language (POST with the CSRF token): the language switcher in the top bar.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("portfolio/", include("apps.workspace.portfolio_urls")),
     path("approvals/", include("apps.approvals.urls")),

@@ -277,6 +277,7 @@ ROUTES_WITHOUT_OBJECT = {
     "login": "Sign-in page.",
     "logout": "Ends the user's own session.",
     "logged_out": "Static page.",
+    "set_language": "Stores the user's own language choice in a cookie; no data (tests/core/test_i18n.py).",
     "break_glass": "Administrators' emergency sign-in.",
     "two_factor": "The user's own second factor.",
     "step_up": "The user's own second factor (step-up), then back to a same-site page.",

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
 from apps.core.data_keys import data_key_scope
@@ -114,3 +116,23 @@ class ReplicaRoutingMiddleware:
         if session is not None and (routing.wrote or request.method not in READ_ONLY_METHODS):
             session[REPLICA_PIN_SESSION_KEY] = time.time() + settings.FINPULSE_REPLICA_PIN_SECONDS
         return response
+
+
+# Paths that machines read: they answer in LANGUAGE_CODE whatever the browser or the cookie says.
+MACHINE_PATH_PREFIXES = ("/api/",)
+
+
+class InterfaceLocaleMiddleware(LocaleMiddleware):
+    """Pages speak the user's language (the language cookie, else Accept-Language); the API does not.
+
+    Django's LocaleMiddleware for the pages. The REST API's problem JSON titles and field errors
+    stay in English for every client (docs/decisions.md 90): other bank systems match on them,
+    and a bank system's Accept-Language header must not change a machine format.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        if request.path_info.startswith(MACHINE_PATH_PREFIXES):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE  # type: ignore[attr-defined]
+            return
+        super().process_request(request)

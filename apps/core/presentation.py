@@ -11,22 +11,45 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
+
 from apps.core.masking import mask_audit_value
 
-# What each rule is about, by the code rules and tasks record (source_rule "maturity:30d").
+# What each rule is about, by the code rules and tasks record (source_rule "maturity:30d"):
+# the words for a window of 0 days, and for n days. Translated when shown (gettext_lazy).
 _RULES = {
-    "maturity": ("Matures", "within {n} days"),
-    "document_expiry": ("Identity document expires", "within {n} days"),
-    "kyc_review": ("KYC review", "due within {n} days"),
-    "relationship": ("No contact", "for {n} days"),
-    "task_escalation": ("Follow-up overdue", "by {n} days"),
-    "task_overdue": ("Follow-up overdue", "by {n} days"),
+    "maturity": (
+        gettext_lazy("Matures today"),
+        ngettext_lazy("Matures within %(n)s day", "Matures within %(n)s days", "n"),
+    ),
+    "document_expiry": (
+        gettext_lazy("Identity document expires today"),
+        ngettext_lazy("Identity document expires within %(n)s day", "Identity document expires within %(n)s days", "n"),
+    ),
+    "kyc_review": (
+        gettext_lazy("KYC review today"),
+        ngettext_lazy("KYC review due within %(n)s day", "KYC review due within %(n)s days", "n"),
+    ),
+    "relationship": (
+        gettext_lazy("No contact today"),
+        ngettext_lazy("No contact for %(n)s day", "No contact for %(n)s days", "n"),
+    ),
+    "task_escalation": (
+        gettext_lazy("Follow-up overdue today"),
+        ngettext_lazy("Follow-up overdue by %(n)s day", "Follow-up overdue by %(n)s days", "n"),
+    ),
+    "task_overdue": (
+        gettext_lazy("Follow-up overdue today"),
+        ngettext_lazy("Follow-up overdue by %(n)s day", "Follow-up overdue by %(n)s days", "n"),
+    ),
 }
 _TASK_SOURCES = {
-    "manual": "Created by a person",
-    "lead": "Lead follow-up",
-    "import": "Imported",
-    "backlog": "Several alerts on one customer",
+    "manual": gettext_lazy("Created by a person"),
+    "lead": gettext_lazy("Lead follow-up"),
+    "import": gettext_lazy("Imported"),
+    "backlog": gettext_lazy("Several alerts on one customer"),
 }
 _RULE_CODE = re.compile(r"^(?P<rule>[a-z_]+):(?P<arg>[a-z0-9_]+)$")
 
@@ -49,12 +72,15 @@ def with_article(phrase: str) -> str:
 def days_from_today(days: int) -> str:
     """A deadline relative to the business date: 'today', 'tomorrow', 'in 3 days', '1 day ago'."""
     if days == 0:
-        return "today"
+        return _("today")
     if days == 1:
-        return "tomorrow"
+        return _("tomorrow")
     if days == -1:
-        return "yesterday"
-    return f"in {count_noun(days, 'day')}" if days > 0 else f"{count_noun(-days, 'day')} ago"
+        return _("yesterday")
+    count = number_format(abs(days), force_grouping=True)
+    if days > 0:
+        return ngettext("in %(count)s day", "in %(count)s days", days) % {"count": count}
+    return ngettext("%(count)s day ago", "%(count)s days ago", -days) % {"count": count}
 
 
 def duration_text(value: dt.timedelta | None) -> str:
@@ -66,12 +92,13 @@ def duration_text(value: dt.timedelta | None) -> str:
     hours, rest = divmod(rest, 3_600)
     minutes = rest // 60
     if days:
-        return count_noun(days, "day") + (f" {hours} h" if hours else "")
+        text = ngettext("%(count)s day", "%(count)s days", days) % {"count": number_format(days, force_grouping=True)}
+        return text + (f" {hours} h" if hours else "")
     if hours:
         return f"{hours} h" + (f" {minutes} min" if minutes else "")
     if minutes:
         return f"{minutes} min"
-    return "under a minute"
+    return _("under a minute")
 
 
 def rule_label(code: str | None) -> str:
@@ -88,10 +115,10 @@ def rule_label(code: str | None) -> str:
         return _TASK_SOURCES.get(arg, arg.replace("_", " ").capitalize())
     days = int(arg[:-1]) if arg.endswith("d") and arg[:-1].isdigit() else None
     if rule in _RULES and days is not None:
-        subject, window = _RULES[rule]
+        today, window = _RULES[rule]
         if days == 0:
-            return f"{subject} today"
-        return f"{subject} {window.format(n=days)}".replace(" 1 days", " 1 day")
+            return str(today)
+        return str(window % {"n": days})
     return f"{rule.replace('_', ' ').capitalize()} ({arg.replace('_', ' ')})"
 
 

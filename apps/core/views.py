@@ -7,6 +7,7 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from apps.core.health import run_readiness_checks
@@ -62,7 +63,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """A styled 403 that says why: the PermissionDenied message is written for people
     ("Your role may not reveal personal data."); a bare refusal gets a general sentence."""
-    reason = str(exception or "").strip() or "Your role does not allow this action."
+    reason = str(exception or "").strip() or _("Your role does not allow this action.")
     return render(request, "403.html", {"reason": reason}, status=403)
 
 

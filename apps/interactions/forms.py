@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.text_limits import NOTE_MAX_LENGTH
 from apps.interactions.files import ALLOWED, MAX_FILES
@@ -41,20 +43,20 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class InteractionForm(forms.Form):
-    channel = forms.ChoiceField(choices=Interaction.Channel.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Interaction.Channel.choices)
     occurred_at = forms.DateTimeField(
-        label="When",
+        label=_("When"),
         widget=DateTimeLocalInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
-    subject = forms.CharField(max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(
-        label="Notes", required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Notes"), required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
     )
-    outcome = forms.CharField(max_length=300, required=False)
-    next_step = forms.CharField(max_length=300, required=False)
+    outcome = forms.CharField(label=_("Outcome"), max_length=300, required=False)
+    next_step = forms.CharField(label=_("Next step"), max_length=300, required=False)
     is_confidential = forms.BooleanField(
-        label="Confidential (only me, the customer's manager and compliance)", required=False
+        label=_("Confidential (only me, the customer's manager and compliance)"), required=False
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -64,16 +66,14 @@ class InteractionForm(forms.Form):
 
 
 class NewInteractionForm(InteractionForm):
-    attachments = MultipleFileField(required=False)
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         limit_mb = settings.FINPULSE_ATTACHMENT_MAX_BYTES // (1024 * 1024)
-        self.fields[
-            "attachments"
-        ].help_text = (
-            f"Up to {MAX_FILES} files of at most {limit_mb} MB each: PDF, PNG, JPEG, text, CSV, Word or Excel."
-        )
+        self.fields["attachments"].help_text = gettext(
+            "Up to %(files)s files of at most %(mb)s MB each: PDF, PNG, JPEG, text, CSV, Word or Excel."
+        ) % {"files": MAX_FILES, "mb": limit_mb}
 
 
 class FileCapturedEmailForm(forms.Form):

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
 from apps.tasks.models import Task
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
     from apps.identity.models import User
 
 _FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-NOT_ASSIGNABLE = "This person cannot see the customer, so the task cannot be assigned to them."
+NOT_ASSIGNABLE = _("This person cannot see the customer, so the task cannot be assigned to them.")
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -27,7 +29,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-def _when_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
+def _when_field(label: StrOrPromise, *, required: bool = True, help_text: StrOrPromise = "") -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label, required=required, help_text=help_text, widget=DateTimeLocalInput(), input_formats=_FORMATS
     )
@@ -45,24 +47,28 @@ class _ScheduleMixin:
         data = super().clean()  # type: ignore[misc]
         due_at, reminder_at = data.get("due_at"), data.get("reminder_at")
         if due_at and reminder_at and reminder_at > due_at:
-            self.add_error("reminder_at", "The reminder must come before the due time.")  # type: ignore[attr-defined]
+            self.add_error("reminder_at", _("The reminder must come before the due time."))  # type: ignore[attr-defined]
         return data
 
 
 class TaskForm(_ScheduleMixin, forms.Form):
-    title = forms.CharField(max_length=200)
-    due_at = _when_field("Due")
+    title = forms.CharField(label=_("Title"), max_length=200)
+    due_at = _when_field(_("Due"))
     priority = forms.TypedChoiceField(
+        label=_("Priority"),
         choices=Task.Priority.choices,
         coerce=int,
         initial=Task.Priority.NORMAL,
         required=False,
         empty_value=Task.Priority.NORMAL,
     )
-    reminder_at = _when_field("Remind me at", required=False, help_text="Optional; before the due time.")
-    assignee = AssigneeChoiceField(queryset=None, empty_label=None)
+    reminder_at = _when_field(_("Remind me at"), required=False, help_text=_("Optional; before the due time."))
+    assignee = AssigneeChoiceField(queryset=None, empty_label=None, label=_("Assignee"))
     description = forms.CharField(
-        required=False, max_length=DESCRIPTION_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Description"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args: Any, assignees: Any, user: User | None = None, **kwargs: Any) -> None:
@@ -77,16 +83,18 @@ class TaskForm(_ScheduleMixin, forms.Form):
 
 
 class CompleteTaskForm(forms.Form):
-    outcome = forms.CharField(required=False, max_length=DESCRIPTION_MAX_LENGTH, widget=forms.TextInput())
+    outcome = forms.CharField(
+        label=_("Outcome"), required=False, max_length=DESCRIPTION_MAX_LENGTH, widget=forms.TextInput()
+    )
 
 
 class RescheduleTaskForm(_ScheduleMixin, forms.Form):
-    due_at = _when_field("New due time")
-    reminder_at = _when_field("Remind me at", required=False)
+    due_at = _when_field(_("New due time"))
+    reminder_at = _when_field(_("Remind me at"), required=False)
 
 
 class ReassignTaskForm(forms.Form):
-    assignee = AssigneeChoiceField(queryset=None, empty_label=None, label="Give to")
+    assignee = AssigneeChoiceField(queryset=None, empty_label=None, label=_("Give to"))
 
     def __init__(self, *args: Any, assignees: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,9 +109,9 @@ class NewTaskForm(TaskForm):
     """From the task list or the dashboard: the customer is found by name (or number) as one types."""
 
     customer = forms.CharField(
-        label="Customer",
+        label=_("Customer"),
         max_length=300,
-        help_text="Type part of the name or the customer number, then choose the customer from the list.",
+        help_text=_("Type part of the name or the customer number, then choose the customer from the list."),
     )
     field_order = ["customer", "title", "due_at", "priority", "reminder_at", "description"]
 

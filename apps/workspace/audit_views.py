@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from apps.core.machine_format import in_machine_language
 from apps.workspace.audit_forms import AuditSearchForm
 from apps.workspace.audit_trail import audit_page, can_read_audit_trail, prepare_audit_export
 
@@ -52,7 +53,7 @@ def audit_trail_export(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest("Fix the search before exporting it.")
     lines = prepare_audit_export(user=request.user, query=form.to_query())
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(in_machine_language(lines), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.csv"'
     return response

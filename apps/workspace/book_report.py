@@ -263,6 +263,11 @@ class BookReport:
         return [c for c in self.conversions.values() if c.is_missing]
 
     @property
+    def missing_currencies(self) -> list[str]:
+        """The currencies without a rate, for a sentence that names them ("USD, JPY")."""
+        return [c.currency for c in self.missing_rates]
+
+    @property
     def used_rates(self) -> list[Conversion]:
         return [c for c in self.conversions.values() if not c.is_missing and c.currency != c.reporting_currency]
 

@@ -17,6 +17,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.accounts.positions import COUNTED_ROLES
@@ -197,10 +198,10 @@ SORTS: dict[str, SortOrder] = {
     "kyc": SortOrder("kyc_review_date", nulls_last=True),
 }
 SORT_LABELS = {
-    "relevance": "Best match",
-    "name": "Name",
-    "updated": "Recently updated",
-    "kyc": "KYC review date",
+    "relevance": _("Best match"),
+    "name": _("Name"),
+    "updated": _("Recently updated"),
+    "kyc": _("KYC review date"),
 }
 
 

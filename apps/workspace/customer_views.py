@@ -25,6 +25,7 @@ from apps.core.audit import record_pii_reveal
 from apps.core.errors import Conflict
 from apps.core.fragments import render_rows
 from apps.core.http import domain_errors_on
+from apps.core.machine_format import in_machine_language
 from apps.customers.fields import PII_LABELS
 from apps.customers.four_eyes import (
     approved_export_for,
@@ -201,7 +202,7 @@ def customer_export(request: HttpRequest) -> HttpResponse:
 
 
 def _csv_response(lines: Iterator[str]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(in_machine_language(lines), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
     response["Cache-Control"] = "no-store"

@@ -6,6 +6,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Holding
 from apps.core.currencies import CURRENCY_CHOICES
@@ -27,23 +29,23 @@ if TYPE_CHECKING:
 
 class CustomerSearchForm(forms.Form):
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=200,
-        help_text="Name (3+ characters), external id, or an exact email, phone or national id.",
+        help_text=_("Name (3+ characters), external id, or an exact email, phone or national id."),
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
     )
-    segment = forms.ChoiceField(label="Segment", required=False, choices=[("", "Any segment"), *Segment.choices])
+    segment = forms.ChoiceField(label=_("Segment"), required=False, choices=[("", _("Any segment")), *Segment.choices])
     branch = forms.ModelChoiceField(
-        label="Branch", required=False, queryset=Branch.objects.filter(is_active=True), empty_label="Any branch"
+        label=_("Branch"), required=False, queryset=Branch.objects.filter(is_active=True), empty_label=_("Any branch")
     )
-    kyc_due = forms.BooleanField(label="KYC review due", required=False)
-    maturing = forms.BooleanField(label="Has maturing products", required=False)
+    kyc_due = forms.BooleanField(label=_("KYC review due"), required=False)
+    maturing = forms.BooleanField(label=_("Has maturing products"), required=False)
     sort = forms.ChoiceField(
-        label="Sort by",
+        label=_("Sort by"),
         required=False,
         # Default: best match for a name search, otherwise by name.
-        choices=[("", "Default"), *SORT_LABELS.items()],
+        choices=[("", _("Default")), *SORT_LABELS.items()],
     )
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
     # Drill-down from the book report: the customers behind one bar (hidden; the page names them).
@@ -67,8 +69,11 @@ class CustomerSearchForm(forms.Form):
         term = " ".join(self.cleaned_data.get("q", "").split())
         if classify_search_term(term) == SearchKind.NAME and len(term) < NAME_SEARCH_MIN_LENGTH:
             raise forms.ValidationError(
-                f"Type at least {NAME_SEARCH_MIN_LENGTH} characters to search by name, "
-                "or an exact email, phone number or national id."
+                gettext(
+                    "Type at least %(count)s characters to search by name, "
+                    "or an exact email, phone number or national id."
+                )
+                % {"count": NAME_SEARCH_MIN_LENGTH}
             )
         return term
 
@@ -141,10 +146,10 @@ class CustomerSearchForm(forms.Form):
 
 class CustomerExportForm(CustomerSearchForm):
     include_pii = forms.BooleanField(
-        label="Include personal data (recorded in the audit trail)",
+        label=_("Include personal data (recorded in the audit trail)"),
         required=False,
     )
-    reason = forms.CharField(label="Reason for including personal data", required=False, max_length=200)
+    reason = forms.CharField(label=_("Reason for including personal data"), required=False, max_length=200)
     # The rows ticked on the list (bulk export); still filtered by what the user may see.
     customer = forms.TypedMultipleChoiceField(required=False, coerce=int, widget=forms.MultipleHiddenInput)
 

@@ -5,18 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.currencies import CURRENCY_CHOICES
 from apps.core.fx import reporting_currency
 from apps.workspace.book_report import ReportPeriod, report_period_days
 
-PERIOD_CHOICES = [(30, "Last 30 days"), (90, "Last 90 days"), (182, "Last 6 months"), (365, "Last 12 months")]
+PERIOD_CHOICES = [
+    (30, _("Last 30 days")),
+    (90, _("Last 90 days")),
+    (182, _("Last 6 months")),
+    (365, _("Last 12 months")),
+]
 
 
 class BookReportForm(forms.Form):
-    currency = forms.ChoiceField(label="Reporting currency", required=False, choices=CURRENCY_CHOICES)
+    currency = forms.ChoiceField(label=_("Reporting currency"), required=False, choices=CURRENCY_CHOICES)
     days = forms.TypedChoiceField(
-        label="Tasks and advice of the", required=False, coerce=int, choices=PERIOD_CHOICES, empty_value=None
+        label=_("Tasks and advice of the"), required=False, coerce=int, choices=PERIOD_CHOICES, empty_value=None
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from apps.core.business_date import business_today
 from apps.core.fx import quoted_currencies
+from apps.core.machine_format import machine_language
 from apps.workspace.book_report import BookReport, book_report
 from apps.workspace.report_csv import report_rows
 from apps.workspace.report_forms import BookReportForm
@@ -118,8 +119,9 @@ def book_report_export(request: HttpRequest) -> HttpResponse:
     today = business_today()
     form = BookReportForm(request.GET or None)
     options = form.options(today)
-    report = book_report(user=request.user, today=today, **options)
-    rows = report_rows(report)
+    with machine_language():  # labels in the CSV stay en-gb (docs/decisions.md 90)
+        report = book_report(user=request.user, today=today, **options)
+        rows = report_rows(report)
     record_report_export(
         actor=request.user,
         report="book",

@@ -124,7 +124,32 @@
     });
   }
 
+  // The menu button (narrow screens, see .topbar[data-menu] in finpulse.css): shows and hides the
+  // navigation links. Without this script the button stays hidden and the links stay open.
+  function setUpMenu() {
+    var button = document.querySelector(".menu-button");
+    var topbar = button && button.closest(".topbar");
+    if (!topbar) {
+      return;
+    }
+    button.hidden = false;
+    topbar.setAttribute("data-menu", "closed");
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      topbar.setAttribute("data-menu", open ? "open" : "closed");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+        button.setAttribute("aria-expanded", "false");
+        topbar.setAttribute("data-menu", "closed");
+        button.focus();
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setUpMenu();
     drawCharts(document);
     drawReportCharts(document);
   });

@@ -23,9 +23,11 @@ pytestmark = pytest.mark.usefixtures("plain_static_files", "pinned_today", "role
 _POST_FORM = re.compile(r"<form\b[^>]*>", re.I)
 _HX_WRITE = re.compile(r"\bhx-(?:post|put|patch|delete)=\"([^\"]*)\"", re.I)
 # Revealing (audited, with a reason), signing out, one's own notifications, the public lead form,
-# proposing an erasure on a data-subject request, one's own calendar feed address (no customer data).
+# proposing an erasure on a data-subject request, one's own calendar feed address (no customer data),
+# one's own interface language.
 ALLOWED_ACTIONS = re.compile(
     r"/reveal/$|^/accounts/logout/|^/notifications/|^/leads/apply/$|^/privacy/customers/\d+/$|^/calendar/feed/$"
+    r"|^/i18n/setlang/$"
 )
 WRITE_WORDS = re.compile(
     r">\s*(Save|Mark done|Reschedule|Reassign|Assign|Snooze|Dismiss|Acknowledge|Convert|Reject|Log an interaction|"

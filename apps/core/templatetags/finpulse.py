@@ -1,7 +1,9 @@
 """Template filters for money and PII: formatting only, never a bank rule or a query.
 
 `{{ amount|money:currency }}` formats a Decimal with the currency's minor units (no float on
-the way, so 0.1 + 0.2 never shows as 0.30000000000000004). Rates and amount limits read as a
+the way, so 0.1 + 0.2 never shows as 0.30000000000000004), in the active language's style
+(docs/decisions.md 89): English "GBP 1,234.56", Italian "1.234,56 GBP", separators from
+finpulse/formats/<locale>/formats.py. CSV exports and the API never come through here. Rates and amount limits read as a
 banker writes them: `{{ rate|percent }}` is "4.10%" (never "4.1000%"), `{{ slabs|rate_range }}`
 runs lowest to highest, `{% amount_range low high currency %}` says "10,000 GBP and above"
 rather than "10,000– GBP". Python code that writes such text (alert messages, advice) calls
@@ -14,12 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django import template
+from django.conf import settings
+from django.utils import dateformat, translation
 from django.utils.dates import MONTHS_3
+from django.utils.formats import get_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from apps.core import presentation
 from apps.core.masking import mask_email, mask_national_id, mask_phone, mask_tail
@@ -35,8 +42,29 @@ _MASKS = {"email": mask_email, "phone": mask_phone, "national_id": mask_national
 EMPTY = "—"
 
 
+@lru_cache(maxsize=16)
+def _number_style(language: str) -> tuple[dict[int, str] | None, bool]:
+    """How `language` writes numbers: a table from Python's '1,234.5' to its separators (None when
+    they are the same), and whether the currency code goes before the amount (English) or after."""
+    decimal = str(get_format("DECIMAL_SEPARATOR", lang=language))
+    thousands = str(get_format("THOUSAND_SEPARATOR", lang=language))
+    table = None if (decimal, thousands) == (".", ",") else str.maketrans({",": thousands, ".": decimal})
+    return table, language.startswith("en")
+
+
+def _style() -> tuple[dict[int, str] | None, bool]:
+    return _number_style(translation.get_language() or settings.LANGUAGE_CODE)
+
+
+def localize_number(text: str) -> str:
+    """'1,234.56' (Python's grouping) as the active language writes it: '1.234,56' in Italian."""
+    table = _style()[0]
+    return text if table is None else text.translate(table)
+
+
 def format_money(amount: Any, currency: str = "") -> str:
-    """'GBP 1,234.50' (non-breaking space); '—' for no amount; '' for something not a number."""
+    """'GBP 1,234.50' in English, '1.234,50 GBP' in Italian (non-breaking space); '—' for no
+    amount; '' for something not a number."""
     if amount is None or amount == "":
         return EMPTY
     if isinstance(amount, float):
@@ -49,8 +77,13 @@ def format_money(amount: Any, currency: str = "") -> str:
     currency = (currency or "").upper()
     places = _MINOR_UNITS.get(currency, 2)
     value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    table, currency_first = _style()
     text = f"{value:,.{places}f}"
-    return f"{currency}\u00a0{text}" if currency else text
+    if table is not None:
+        text = text.translate(table)
+    if not currency:
+        return text
+    return f"{currency}\u00a0{text}" if currency_first else f"{text}\u00a0{currency}"
 
 
 @register.filter
@@ -76,7 +109,7 @@ def format_rate(rate: Any) -> str:
         return EMPTY
     exponent = value.normalize().as_tuple().exponent
     places = max(2, -exponent) if isinstance(exponent, int) else 2
-    return f"{value:,.{places}f}%"
+    return localize_number(f"{value:,.{places}f}") + "%"
 
 
 def _rate_of(item: Any) -> Decimal | None:
@@ -98,7 +131,7 @@ def format_amount(amount: Any) -> str:
     value = _decimal(amount)
     if value is None:
         return EMPTY
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+    return localize_number(f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}")
 
 
 def format_amount_range(low: Any, high: Any, currency: str = "", *, below_high: bool = False) -> str:
@@ -111,11 +144,12 @@ def format_amount_range(low: Any, high: Any, currency: str = "", *, below_high: 
     unit = f" {currency}" if currency else ""
     has_low = low_value is not None and low_value > 0
     if high_value is None:
-        return f"{format_amount(low_value)}{unit} and above" if has_low else "Any amount"
-    up_to = "under" if below_high else "up to"
+        return _("%(low)s and above") % {"low": f"{format_amount(low_value)}{unit}"} if has_low else _("Any amount")
+    high_text = f"{format_amount(high_value)}{unit}"
     if not has_low:
-        return f"{up_to.capitalize()} {format_amount(high_value)}{unit}"
-    return f"{format_amount(low_value)} to {'under ' if below_high else ''}{format_amount(high_value)}{unit}"
+        return (_("Under %(high)s") if below_high else _("Up to %(high)s")) % {"high": high_text}
+    words = _("%(low)s to under %(high)s") if below_high else _("%(low)s to %(high)s")
+    return words % {"low": format_amount(low_value), "high": high_text}
 
 
 def format_term_range(low: Any, high: Any) -> str:
@@ -123,12 +157,12 @@ def format_term_range(low: Any, high: Any) -> str:
     if not low and high is None:
         return EMPTY
     if high is None:
-        return f"{low} months and above"
+        return _("%(low)s months and above") % {"low": low}
     if not low:
-        return f"Up to {high} months"
+        return _("Up to %(high)s months") % {"high": high}
     if low == high:
-        return f"{low} months"
-    return f"{low} to {high} months"
+        return _("%(months)s months") % {"months": low}
+    return _("%(low)s to %(high)s months") % {"low": low, "high": high}
 
 
 @register.filter
@@ -177,10 +211,14 @@ def time_tag(value: Any) -> SafeString | str:
     prints (tests compare the two), in one call instead of three: Django's date filter parses
     its format string and looks up the locale on every call, and the dashboard prints some
     sixty of these. Aware datetimes arrive in the current time zone (expects_localtime).
+    Another language than English prints its own DATE_FORMAT ('2 mar 2026' in Italian).
     """
     if not isinstance(value, dt.date):
         return ""
-    text = f"{value.day} {MONTHS_3[value.month].title()} {value.year:04d}"
+    if _style()[1]:
+        text = f"{value.day} {MONTHS_3[value.month].title()} {value.year:04d}"
+    else:
+        text = dateformat.format(value, get_format("DATE_FORMAT"))
     if isinstance(value, dt.datetime):
         text += f" {value.hour:02d}:{value.minute:02d}"
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), text)
