@@ -159,6 +159,7 @@ TEMPLATES = [
             "builtins": ["apps.core.templatetags.fast_url"],
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],

@@ -5,6 +5,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_noop
 
 from apps.core.currencies import CURRENCY_CHOICES, ISO_CURRENCIES
 from apps.core.fields import EncryptedCharField
@@ -21,22 +22,22 @@ _DIGITS = re.compile(r"\d")
 
 class Holding(models.Model):
     class Category(models.TextChoices):
-        CURRENT_ACCOUNT = "current_account", "Current account"
-        SAVINGS_ACCOUNT = "savings_account", "Savings account"
-        TERM_DEPOSIT = "term_deposit", "Term deposit"
-        LOAN = "loan", "Loan"
-        CREDIT_CARD = "credit_card", "Credit card"
-        INVESTMENT = "investment", "Investment"
+        CURRENT_ACCOUNT = "current_account", gettext_noop("Current account")
+        SAVINGS_ACCOUNT = "savings_account", gettext_noop("Savings account")
+        TERM_DEPOSIT = "term_deposit", gettext_noop("Term deposit")
+        LOAN = "loan", gettext_noop("Loan")
+        CREDIT_CARD = "credit_card", gettext_noop("Credit card")
+        INVESTMENT = "investment", gettext_noop("Investment")
 
     class MaturityInstruction(models.TextChoices):
-        RENEW = "renew", "Renew"
-        PAY_OUT = "pay_out", "Pay out"
-        TRANSFER = "transfer", "Transfer to account"
+        RENEW = "renew", gettext_noop("Renew")
+        PAY_OUT = "pay_out", gettext_noop("Pay out")
+        TRANSFER = "transfer", gettext_noop("Transfer to account")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        MATURED = "matured", "Matured"
-        CLOSED = "closed", "Closed"
+        ACTIVE = "active", gettext_noop("Active")
+        MATURED = "matured", gettext_noop("Matured")
+        CLOSED = "closed", gettext_noop("Closed")
 
     external_id = models.CharField(max_length=64, unique=True, help_text="Id in the core banking system.")
     category = models.CharField(max_length=16, choices=Category.choices, db_index=True)
@@ -124,10 +125,10 @@ class Holding(models.Model):
 
 class HoldingParty(models.Model):
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        JOINT = "joint", "Joint holder"
-        BENEFICIARY = "beneficiary", "Beneficiary"
-        POWER_OF_ATTORNEY = "power_of_attorney", "Power of attorney"
+        OWNER = "owner", gettext_noop("Owner")
+        JOINT = "joint", gettext_noop("Joint holder")
+        BENEFICIARY = "beneficiary", gettext_noop("Beneficiary")
+        POWER_OF_ATTORNEY = "power_of_attorney", gettext_noop("Power of attorney")
 
     holding = models.ForeignKey(Holding, on_delete=models.CASCADE, related_name="parties")
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="holding_parties")

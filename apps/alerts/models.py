@@ -12,23 +12,24 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from apps.core.presentation import count_noun
 
 
 class Alert(models.Model):
     class Rule(models.TextChoices):
-        MATURITY = "maturity", "Holding maturing"
-        DOCUMENT_EXPIRY = "document_expiry", "Identity document expiring"
-        KYC_REVIEW = "kyc_review", "KYC review due"
-        RELATIONSHIP = "relationship", "Overdue relationship"
-        TASK_ESCALATION = "task_escalation", "Long-overdue follow-up"
+        MATURITY = "maturity", gettext_noop("Holding maturing")
+        DOCUMENT_EXPIRY = "document_expiry", gettext_noop("Identity document expiring")
+        KYC_REVIEW = "kyc_review", gettext_noop("KYC review due")
+        RELATIONSHIP = "relationship", gettext_noop("Overdue relationship")
+        TASK_ESCALATION = "task_escalation", gettext_noop("Long-overdue follow-up")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        SNOOZED = "snoozed", "Snoozed"
-        DISMISSED = "dismissed", "Dismissed"
+        OPEN = "open", gettext_noop("Open")
+        ACKNOWLEDGED = "acknowledged", gettext_noop("Acknowledged")
+        SNOOZED = "snoozed", gettext_noop("Snoozed")
+        DISMISSED = "dismissed", gettext_noop("Dismissed")
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="alerts")
     rule = models.CharField(max_length=20, choices=Rule.choices)

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.alerts.models import Alert
 from apps.core.audit import AuditEntry, hand_over_rows, record_audit_event, record_audit_events
@@ -526,7 +527,7 @@ def wake_snoozed_alerts(*, today: dt.date | None = None) -> int:
 def _locked(alert: Alert) -> Alert:
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.status == Alert.Status.DISMISSED:
-        raise Conflict("This alert was dismissed.")
+        raise Conflict(_("This alert was dismissed."))
     return alert
 
 
@@ -569,9 +570,9 @@ def snooze_alert(*, actor: User | None, alert: Alert, until: dt.date, reason: st
     ensure_can_edit(actor)
     today = business_today()
     if until <= today:
-        raise DomainError("Snooze until a date after today.", field="until")
+        raise DomainError(_("Snooze until a date after today."), field="until")
     if until > today + dt.timedelta(days=365):
-        raise DomainError("An alert can be snoozed for a year at most.", field="until")
+        raise DomainError(_("An alert can be snoozed for a year at most."), field="until")
     alert = _locked(alert)
     return _handled(
         alert, actor=actor, status=Alert.Status.SNOOZED, reason=reason, action="alert.snoozed", snoozed_until=until
@@ -583,7 +584,7 @@ def dismiss_alert(*, actor: User | None, alert: Alert, reason: str) -> Alert:
     """Dismissing needs a reason: the auditor asks why a maturity was not followed up."""
     ensure_can_edit(actor)
     if not (reason or "").strip():
-        raise DomainError("Say why you dismiss this alert.", field="reason")
+        raise DomainError(_("Say why you dismiss this alert."), field="reason")
     alert = _locked(alert)
     return _handled(
         alert, actor=actor, status=Alert.Status.DISMISSED, reason=reason, action="alert.dismissed", snoozed_until=None

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING, Any
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from apps.core.masking import mask_audit_value
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # What each rule is about, by the code rules and tasks record (source_rule "maturity:30d"):
 # the words for a window of 0 days, and for n days. Translated when shown (gettext_lazy).
@@ -52,6 +56,12 @@ _TASK_SOURCES = {
     "backlog": gettext_lazy("Several alerts on one customer"),
 }
 _RULE_CODE = re.compile(r"^(?P<rule>[a-z_]+):(?P<arg>[a-z0-9_]+)$")
+
+
+def translated_choices(choices: list[tuple[Any, str]]) -> list[tuple[Any, StrOrPromise]]:
+    """A model's choices for a form's select: the labels (gettext_noop in the model) in the reader's language."""
+    # The labels are marked once, in the model (gettext_noop); here they are looked up.
+    return [(value, gettext_lazy(label)) for value, label in choices]
 
 
 def count_noun(count: int, singular: str, plural: str | None = None) -> str:

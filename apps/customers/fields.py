@@ -6,6 +6,8 @@ is added in one place (and the import/export tests check that their columns foll
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from apps.customers.models import INDEXED_PII, PII_FIELDS
 
 __all__ = [
@@ -21,12 +23,13 @@ __all__ = [
 ]
 
 NAME_FIELDS = ("first_name", "last_name", "company_name")
+# English data (exports, audit); pages translate them on display (gettext_noop marks them).
 PII_LABELS = {
-    "date_of_birth": "Date of birth",
-    "national_id": "National id",
-    "email": "Email",
-    "phone": "Phone",
-    "address": "Address",
+    "date_of_birth": gettext_noop("Date of birth"),
+    "national_id": gettext_noop("National id"),
+    "email": gettext_noop("Email"),
+    "phone": gettext_noop("Phone"),
+    "address": gettext_noop("Address"),
 }
 # The masked hints stored beside the encrypted values, so lists and exports never decrypt.
 HINT_FIELDS = tuple(f"{name}_hint" for name in INDEXED_PII)

@@ -9,6 +9,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_noop
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps.core.blind_index import blind_index
@@ -58,21 +59,21 @@ class DataKeyIdField(models.UUIDField):
 
 class Customer(models.Model):
     class Kind(models.TextChoices):
-        INDIVIDUAL = "individual", "Individual"
-        BUSINESS = "business", "Business"
+        INDIVIDUAL = "individual", gettext_noop("Individual")
+        BUSINESS = "business", gettext_noop("Business")
 
     class KycStatus(models.TextChoices):
-        PENDING = "pending", "Pending"
-        VERIFIED = "verified", "Verified"
-        REVIEW_DUE = "review_due", "Review due"
-        EXPIRED = "expired", "Expired"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", gettext_noop("Pending")
+        VERIFIED = "verified", gettext_noop("Verified")
+        REVIEW_DUE = "review_due", gettext_noop("Review due")
+        EXPIRED = "expired", gettext_noop("Expired")
+        REJECTED = "rejected", gettext_noop("Rejected")
 
     class Status(models.TextChoices):
-        PROSPECT = "prospect", "Prospect"
-        ACTIVE = "active", "Active"
-        DORMANT = "dormant", "Dormant"
-        CLOSED = "closed", "Closed"
+        PROSPECT = "prospect", gettext_noop("Prospect")
+        ACTIVE = "active", gettext_noop("Active")
+        DORMANT = "dormant", gettext_noop("Dormant")
+        CLOSED = "closed", gettext_noop("Closed")
 
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INDIVIDUAL)
     # One rule for every surface (apps/customers/validation.py): API, import, admin.
@@ -255,15 +256,15 @@ class CustomerConsent(models.Model):
     """Marketing/service consent per channel and purpose, as recorded (GDPR/PECR)."""
 
     class Channel(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "SMS"
-        PHONE = "phone", "Phone"
-        POST = "post", "Post"
+        EMAIL = "email", gettext_noop("Email")
+        SMS = "sms", gettext_noop("SMS")
+        PHONE = "phone", gettext_noop("Phone")
+        POST = "post", gettext_noop("Post")
 
     class Purpose(models.TextChoices):
-        MARKETING = "marketing", "Marketing"
-        SERVICE = "service", "Service notices (e.g. maturity)"
-        PROFILING = "profiling", "Profiling for product advice"
+        MARKETING = "marketing", gettext_noop("Marketing")
+        SERVICE = "service", gettext_noop("Service notices (e.g. maturity)")
+        PROFILING = "profiling", gettext_noop("Profiling for product advice")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
     channel = models.CharField(max_length=8, choices=Channel.choices)
@@ -283,11 +284,11 @@ class CustomerConsent(models.Model):
 
 class IdentityDocument(models.Model):
     class DocumentType(models.TextChoices):
-        PASSPORT = "passport", "Passport"
-        NATIONAL_ID_CARD = "id_card", "National identity card"
-        DRIVING_LICENCE = "driving_licence", "Driving licence"
-        RESIDENCE_PERMIT = "residence_permit", "Residence permit"
-        COMPANY_REGISTRATION = "company_registration", "Company registration"
+        PASSPORT = "passport", gettext_noop("Passport")
+        NATIONAL_ID_CARD = "id_card", gettext_noop("National identity card")
+        DRIVING_LICENCE = "driving_licence", gettext_noop("Driving licence")
+        RESIDENCE_PERMIT = "residence_permit", gettext_noop("Residence permit")
+        COMPANY_REGISTRATION = "company_registration", gettext_noop("Company registration")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="documents")
     document_type = models.CharField(max_length=24, choices=DocumentType.choices)
@@ -327,10 +328,10 @@ class IdentityDocument(models.Model):
 
 class CustomerRelationship(models.Model):
     class Kind(models.TextChoices):
-        HOUSEHOLD = "household", "Same household"
-        SPOUSE = "spouse", "Spouse or partner"
-        GUARANTOR = "guarantor", "Guarantor"
-        DIRECTOR = "director", "Company director"
+        HOUSEHOLD = "household", gettext_noop("Same household")
+        SPOUSE = "spouse", gettext_noop("Spouse or partner")
+        GUARANTOR = "guarantor", gettext_noop("Guarantor")
+        DIRECTOR = "director", gettext_noop("Company director")
 
     HOUSEHOLD_KINDS = (Kind.HOUSEHOLD, Kind.SPOUSE)
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.presentation import translated_choices
 from apps.core.text_limits import NOTE_MAX_LENGTH
 from apps.interactions.files import ALLOWED, MAX_FILES
 from apps.interactions.models import Interaction
@@ -43,7 +44,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class InteractionForm(forms.Form):
-    channel = forms.ChoiceField(label=_("Channel"), choices=Interaction.Channel.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=translated_choices(Interaction.Channel.choices))
     occurred_at = forms.DateTimeField(
         label=_("When"),
         widget=DateTimeLocalInput(),

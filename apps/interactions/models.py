@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_noop
 
 from apps.core.text_limits import NOTE_MAX_LENGTH, bounded_text, text_length_check
 from apps.core.urls_fast import fast_reverse
@@ -18,12 +19,12 @@ from apps.core.urls_fast import fast_reverse
 
 class Interaction(models.Model):
     class Channel(models.TextChoices):
-        PHONE = "phone", "Phone call"
-        EMAIL = "email", "Email"
-        CHAT = "chat", "Chat"
-        MEETING = "meeting", "Meeting"
-        BRANCH_VISIT = "branch_visit", "Branch visit"
-        NOTE = "note", "Note"
+        PHONE = "phone", gettext_noop("Phone call")
+        EMAIL = "email", gettext_noop("Email")
+        CHAT = "chat", gettext_noop("Chat")
+        MEETING = "meeting", gettext_noop("Meeting")
+        BRANCH_VISIT = "branch_visit", gettext_noop("Branch visit")
+        NOTE = "note", gettext_noop("Note")
 
     # PROTECT: conversation records are kept for the bank's retention period; customers are
     # closed, never deleted, while they have interactions.
@@ -102,9 +103,9 @@ class CapturedEmail(models.Model):
     """
 
     class Status(models.TextChoices):
-        FILED = "filed", "Filed on the timeline"
-        UNMATCHED = "unmatched", "Waiting for review"
-        DISCARDED = "discarded", "Discarded"
+        FILED = "filed", gettext_noop("Filed on the timeline")
+        UNMATCHED = "unmatched", gettext_noop("Waiting for review")
+        DISCARDED = "discarded", gettext_noop("Discarded")
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="captured_emails")
     # sha256 of the Message-ID: the same email sent twice (BCC and a forward) is captured once.

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_noop
 
 from apps.core.errors import DomainError, NotFound
 from apps.core.models import AuditEvent
@@ -29,25 +30,26 @@ TIMELINE_PAGE_SIZE = 20
 # left out (the interaction itself is on the timeline, and a confidential one must not leak
 # through its audit event); so are PII reveals, which belong to the audit trail.
 EVENT_LABELS: dict[str, str] = {
-    "customer.created": "Customer record created",
-    "customer.updated": "Customer details updated",
-    "customer.reassigned": "Relationship manager changed",
-    "document.added": "Identity document added",
-    "relationship.created": "Relationship linked",
-    "consent.recorded": "Consent recorded",
-    "holding.opened": "Holding opened",
-    "holding.updated": "Holding updated",
-    "holding.matured": "Holding matured",
-    "holding.renewed": "Holding renewed",
-    "holding.closed": "Holding closed",
-    "task.created": "Task created",
-    "task.completed": "Task completed",
-    "task.rescheduled": "Task rescheduled",
-    "task.reassigned": "Task reassigned",
-    "alert.sent": "Alert sent",
-    "notification.sent": "Notification sent",
+    "customer.created": gettext_noop("Customer record created"),
+    "customer.updated": gettext_noop("Customer details updated"),
+    "customer.reassigned": gettext_noop("Relationship manager changed"),
+    "document.added": gettext_noop("Identity document added"),
+    "relationship.created": gettext_noop("Relationship linked"),
+    "consent.recorded": gettext_noop("Consent recorded"),
+    "holding.opened": gettext_noop("Holding opened"),
+    "holding.updated": gettext_noop("Holding updated"),
+    "holding.matured": gettext_noop("Holding matured"),
+    "holding.renewed": gettext_noop("Holding renewed"),
+    "holding.closed": gettext_noop("Holding closed"),
+    "task.created": gettext_noop("Task created"),
+    "task.completed": gettext_noop("Task completed"),
+    "task.rescheduled": gettext_noop("Task rescheduled"),
+    "task.reassigned": gettext_noop("Task reassigned"),
+    "alert.sent": gettext_noop("Alert sent"),
+    "notification.sent": gettext_noop("Notification sent"),
 }
-# Later issues add alert and notification actions; they appear without a change here.
+# Later issues add alert and notification actions; they appear without a change here. The labels
+# are English data (gettext_noop); the timeline template translates them on display.
 EVENT_PREFIXES: dict[str, str] = {"alert.": "Alert", "notification.": "Notification", "maturity.": "Maturity alert"}
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

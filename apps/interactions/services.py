@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core.audit import record_audit_event
 from apps.core.errors import Conflict, DomainError, PermissionDenied, raise_as_domain_error
@@ -55,7 +56,7 @@ def is_editable_by(interaction: Interaction, user: User, *, now: dt.datetime | N
 
 def _validate(interaction: Interaction) -> None:
     if interaction.occurred_at and interaction.occurred_at > timezone.now() + FUTURE_TOLERANCE:
-        raise DomainError("An interaction cannot be in the future.", field="occurred_at")
+        raise DomainError(_("An interaction cannot be in the future."), field="occurred_at")
     try:
         interaction.full_clean(exclude=["customer", "author", "corrects"])
     except ValidationError as error:
@@ -87,7 +88,7 @@ def log_interaction(
     _require_author(actor)
     checked = files.check_uploads(attachments)
     if corrects is not None and corrects.customer_id != customer.pk:
-        raise DomainError("A correction belongs to the same customer as the entry it corrects.")
+        raise DomainError(_("A correction belongs to the same customer as the entry it corrects."))
     interaction = Interaction(
         customer=customer,
         author=actor,
@@ -151,12 +152,15 @@ def edit_interaction(*, actor: User, interaction: Interaction, **changes: Any) -
         raise DomainError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
     interaction = Interaction.objects.select_for_update().get(pk=interaction.pk)
     if interaction.author_id != actor.pk:
-        raise PermissionDenied("Only the author can edit an interaction; add a correction instead.")
+        raise PermissionDenied(_("Only the author can edit an interaction; add a correction instead."))
     if timezone.now() >= editable_until(interaction):
         minutes = settings.FINPULSE_INTERACTION_EDIT_WINDOW_MINUTES
         raise Conflict(
-            f"This interaction was logged more than {minutes} minutes ago and can no longer be changed; "
-            "add a correction instead."
+            _(
+                "This interaction was logged more than %(minutes)s minutes ago and can no longer be changed; "
+                "add a correction instead."
+            )
+            % {"minutes": minutes}
         )
     before = {name: getattr(interaction, name) for name in changes}
     for name, value in changes.items():

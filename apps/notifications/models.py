@@ -14,33 +14,34 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
-    IN_APP = "in_app", "In-app"
+    EMAIL = "email", gettext_noop("Email")
+    SMS = "sms", gettext_noop("SMS")
+    IN_APP = "in_app", gettext_noop("In-app")
 
 
 class Kind(models.TextChoices):
-    MATURITY = "maturity", "Holding maturing"
-    DOCUMENT_EXPIRY = "document_expiry", "Identity document expiring"
-    KYC_REVIEW = "kyc_review", "KYC review due"
-    RELATIONSHIP = "relationship", "Overdue relationship"
-    TASK_REMINDER = "task_reminder", "Follow-up reminder"
-    TASK_DUE_SOON = "task_due_soon", "Follow-up due soon"
-    TASK_OVERDUE = "task_overdue", "Follow-up overdue"
-    TASK_ESCALATION = "task_escalation", "Long-overdue follow-up (escalation)"
-    LEAD_ASSIGNED = "lead_assigned", "New lead assigned"
-    CUSTOMER_MATURITY_NOTICE = "customer_maturity", "Maturity notice to the customer"
-    ALERT_DIGEST = "alert_digest", "Digest of new alerts (first scan or a backlog)"
-    LLM_BUDGET = "llm_budget", "LLM daily budget reached (administrators)"
+    MATURITY = "maturity", gettext_noop("Holding maturing")
+    DOCUMENT_EXPIRY = "document_expiry", gettext_noop("Identity document expiring")
+    KYC_REVIEW = "kyc_review", gettext_noop("KYC review due")
+    RELATIONSHIP = "relationship", gettext_noop("Overdue relationship")
+    TASK_REMINDER = "task_reminder", gettext_noop("Follow-up reminder")
+    TASK_DUE_SOON = "task_due_soon", gettext_noop("Follow-up due soon")
+    TASK_OVERDUE = "task_overdue", gettext_noop("Follow-up overdue")
+    TASK_ESCALATION = "task_escalation", gettext_noop("Long-overdue follow-up (escalation)")
+    LEAD_ASSIGNED = "lead_assigned", gettext_noop("New lead assigned")
+    CUSTOMER_MATURITY_NOTICE = "customer_maturity", gettext_noop("Maturity notice to the customer")
+    ALERT_DIGEST = "alert_digest", gettext_noop("Digest of new alerts (first scan or a backlog)")
+    LLM_BUDGET = "llm_budget", gettext_noop("LLM daily budget reached (administrators)")
     # To administrators, in the bell only: an email about an email that may not have gone.
-    DELIVERY_UNKNOWN = "delivery_unknown", "Delivery outcome unknown (administrators)"
+    DELIVERY_UNKNOWN = "delivery_unknown", gettext_noop("Delivery outcome unknown (administrators)")
     # Break-glass access to a customer: its manager, compliance and the person who asked.
-    BREAK_GLASS = "break_glass", "Break-glass access to a customer"
+    BREAK_GLASS = "break_glass", gettext_noop("Break-glass access to a customer")
     # A meeting's invitation, update or cancellation, with its iCalendar attachment (apps.agenda).
-    MEETING_INVITATION = "meeting_invitation", "Meeting invitation"
+    MEETING_INVITATION = "meeting_invitation", gettext_noop("Meeting invitation")
 
 
 # Kinds an employee receives, with the channels they get when they have chosen nothing.
@@ -60,16 +61,16 @@ DEFAULT_CHANNELS = {
 
 class Notification(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
+        PENDING = "pending", gettext_noop("Pending")
         # Claimed by a worker (committed) until lease_expires_at; the send happens outside
         # any transaction and its result is recorded in a new one.
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
+        SENDING = "sending", gettext_noop("Sending")
+        SENT = "sent", gettext_noop("Sent")
+        FAILED = "failed", gettext_noop("Failed")
+        SKIPPED = "skipped", gettext_noop("Skipped")
         # The claim's lease expired with no result: the server may or may not have accepted
         # the message. Not re-sent blindly; an administrator decides (docs/operations.md).
-        UNKNOWN = "unknown", "Outcome unknown"
+        UNKNOWN = "unknown", gettext_noop("Outcome unknown")
 
     recipient_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"

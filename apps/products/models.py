@@ -4,34 +4,35 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_noop
 
 from apps.core.currencies import CURRENCY_CHOICES
 from apps.core.text_limits import DESCRIPTION_MAX_LENGTH, bounded_text, text_length_check
 
 
 class Segment(models.TextChoices):
-    MASS = "mass", "Mass"
-    AFFLUENT = "affluent", "Affluent"
-    PREMIUM = "premium", "Premium"
-    PRIVATE = "private", "Private banking"
-    SME = "sme", "Small business"
-    CORPORATE = "corporate", "Corporate"
+    MASS = "mass", gettext_noop("Mass")
+    AFFLUENT = "affluent", gettext_noop("Affluent")
+    PREMIUM = "premium", gettext_noop("Premium")
+    PRIVATE = "private", gettext_noop("Private banking")
+    SME = "sme", gettext_noop("Small business")
+    CORPORATE = "corporate", gettext_noop("Corporate")
 
 
 class RiskProfile(models.IntegerChoices):
-    CONSERVATIVE = 1, "Conservative"
-    CAUTIOUS = 2, "Cautious"
-    BALANCED = 3, "Balanced"
-    GROWTH = 4, "Growth"
-    AGGRESSIVE = 5, "Aggressive"
+    CONSERVATIVE = 1, gettext_noop("Conservative")
+    CAUTIOUS = 2, gettext_noop("Cautious")
+    BALANCED = 3, gettext_noop("Balanced")
+    GROWTH = 4, gettext_noop("Growth")
+    AGGRESSIVE = 5, gettext_noop("Aggressive")
 
 
 class Product(models.Model):
     class Category(models.TextChoices):
-        DEPOSIT = "deposit", "Deposit"
-        LOAN = "loan", "Loan"
-        CARD = "card", "Card"
-        INVESTMENT = "investment", "Investment"
+        DEPOSIT = "deposit", gettext_noop("Deposit")
+        LOAN = "loan", gettext_noop("Loan")
+        CARD = "card", gettext_noop("Card")
+        INVESTMENT = "investment", gettext_noop("Investment")
 
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
@@ -133,10 +134,10 @@ class ProductRate(models.Model):
 
 class ProductFee(models.Model):
     class Frequency(models.TextChoices):
-        ONE_OFF = "one_off", "One-off"
-        MONTHLY = "monthly", "Monthly"
-        ANNUAL = "annual", "Annual"
-        PER_TRANSACTION = "per_transaction", "Per transaction"
+        ONE_OFF = "one_off", gettext_noop("One-off")
+        MONTHLY = "monthly", gettext_noop("Monthly")
+        ANNUAL = "annual", gettext_noop("Annual")
+        PER_TRANSACTION = "per_transaction", gettext_noop("Per transaction")
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="fees")
     name = models.CharField(max_length=80)

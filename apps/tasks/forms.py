@@ -9,13 +9,15 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_stubs_ext import StrOrPromise
 
+from apps.core.presentation import translated_choices
 from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
 from apps.tasks.models import Task
 from apps.tasks.selectors import WHEN_CHOICES
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from apps.identity.models import User
 
 _FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -56,7 +58,7 @@ class TaskForm(_ScheduleMixin, forms.Form):
     due_at = _when_field(_("Due"))
     priority = forms.TypedChoiceField(
         label=_("Priority"),
-        choices=Task.Priority.choices,
+        choices=translated_choices(Task.Priority.choices),
         coerce=int,
         initial=Task.Priority.NORMAL,
         required=False,

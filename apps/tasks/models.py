@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from apps.core.business_date import business_today
 from apps.core.text_limits import DESCRIPTION_MAX_LENGTH, bounded_text, text_length_check
@@ -13,25 +14,25 @@ from apps.core.text_limits import DESCRIPTION_MAX_LENGTH, bounded_text, text_len
 
 class Task(models.Model):
     class Priority(models.IntegerChoices):
-        LOW = 1, "Low"
-        NORMAL = 2, "Normal"
-        HIGH = 3, "High"
-        URGENT = 4, "Urgent"
+        LOW = 1, gettext_noop("Low")
+        NORMAL = 2, gettext_noop("Normal")
+        HIGH = 3, gettext_noop("High")
+        URGENT = 4, gettext_noop("Urgent")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", gettext_noop("Open")
+        DONE = "done", gettext_noop("Done")
+        CANCELLED = "cancelled", gettext_noop("Cancelled")
 
     class Source(models.TextChoices):
-        MANUAL = "manual", "Created by a person"
-        MATURITY = "maturity", "Maturity alert"
-        DOCUMENT_EXPIRY = "document_expiry", "Identity document expiring"
-        KYC_REVIEW = "kyc_review", "KYC review due"
-        RELATIONSHIP = "relationship", "Relationship cadence"
-        LEAD = "lead", "Lead follow-up"
-        IMPORT = "import", "Imported"
-        ALERTS = "alerts", "Several alerts on one customer"
+        MANUAL = "manual", gettext_noop("Created by a person")
+        MATURITY = "maturity", gettext_noop("Maturity alert")
+        DOCUMENT_EXPIRY = "document_expiry", gettext_noop("Identity document expiring")
+        KYC_REVIEW = "kyc_review", gettext_noop("KYC review due")
+        RELATIONSHIP = "relationship", gettext_noop("Relationship cadence")
+        LEAD = "lead", gettext_noop("Lead follow-up")
+        IMPORT = "import", gettext_noop("Imported")
+        ALERTS = "alerts", gettext_noop("Several alerts on one customer")
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="tasks")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks")

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core.audit import hand_over_rows, record_audit_event
 from apps.core.errors import Conflict, DomainError, raise_as_domain_error
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 def _validate(task: Task) -> None:
     if task.reminder_at and task.due_at and task.reminder_at > task.due_at:
-        raise DomainError("The reminder must come before the due time.", field="reminder_at")
+        raise DomainError(_("The reminder must come before the due time."), field="reminder_at")
     try:
         task.full_clean(exclude=["customer", "assignee", "created_by"], validate_constraints=False)
     except ValidationError as error:
@@ -34,7 +35,7 @@ def _ensure_assignable(assignee: User, customer: Customer) -> None:
     """A task is never handed to someone who cannot open its customer."""
     if not can_be_assigned(user=assignee, customer=customer):
         raise DomainError(
-            "This person cannot see the customer, so the task cannot be assigned to them.", field="assignee"
+            _("This person cannot see the customer, so the task cannot be assigned to them."), field="assignee"
         )
 
 
@@ -92,7 +93,7 @@ def _locked_open_task(*, actor: User | None, task: Task, refusal: str) -> Task:
 
 @transaction.atomic
 def complete_task(*, actor: User | None, task: Task, outcome: str = "") -> Task:
-    task = _locked_open_task(actor=actor, task=task, refusal="This task is no longer open.")
+    task = _locked_open_task(actor=actor, task=task, refusal=_("This task is no longer open."))
     task.status = Task.Status.DONE
     task.outcome = outcome
     task.completed_at = timezone.now()
@@ -105,7 +106,7 @@ def complete_task(*, actor: User | None, task: Task, outcome: str = "") -> Task:
 def reschedule_task(
     *, actor: User | None, task: Task, due_at: dt.datetime, reminder_at: dt.datetime | None = None
 ) -> Task:
-    task = _locked_open_task(actor=actor, task=task, refusal="Only an open task can be rescheduled.")
+    task = _locked_open_task(actor=actor, task=task, refusal=_("Only an open task can be rescheduled."))
     before = task.due_at
     task.due_at, task.reminder_at = due_at, reminder_at
     _validate(task)
@@ -116,9 +117,9 @@ def reschedule_task(
 
 @transaction.atomic
 def reassign_task(*, actor: User | None, task: Task, assignee: User) -> Task:
-    task = _locked_open_task(actor=actor, task=task, refusal="Only an open task can be reassigned.")
+    task = _locked_open_task(actor=actor, task=task, refusal=_("Only an open task can be reassigned."))
     if not assignee.is_active:
-        raise DomainError("Tasks can only be assigned to an active employee.", field="assignee")
+        raise DomainError(_("Tasks can only be assigned to an active employee."), field="assignee")
     _ensure_assignable(assignee, task.customer)
     before = task.assignee_id
     task.assignee = assignee
@@ -137,7 +138,7 @@ def update_task_details(
     priority: int | None = None,
 ) -> Task:
     """Edit what a task says and how urgent it is; its customer and origin stay as recorded."""
-    task = _locked_open_task(actor=actor, task=task, refusal="Only an open task can be edited.")
+    task = _locked_open_task(actor=actor, task=task, refusal=_("Only an open task can be edited."))
     before = {"title": task.title, "description": task.description, "priority": task.priority}
     if title is not None:
         task.title = title.strip()
@@ -163,7 +164,7 @@ def update_task_details(
 @transaction.atomic
 def cancel_task(*, actor: User | None, task: Task, reason: str = "") -> Task:
     """Cancel an open task (tasks are kept for the record, never deleted)."""
-    task = _locked_open_task(actor=actor, task=task, refusal="This task is no longer open.")
+    task = _locked_open_task(actor=actor, task=task, refusal=_("This task is no longer open."))
     task.status = Task.Status.CANCELLED
     task.outcome = reason
     task.save(update_fields=["status", "outcome", "updated_at"])

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Holding
 from apps.core.currencies import CURRENCY_CHOICES
+from apps.core.presentation import translated_choices
 from apps.customers.fields import PII_FIELDS, PII_LABELS
 from apps.customers.visibility import visible_customers
 from apps.identity.models import Branch
@@ -35,7 +36,9 @@ class CustomerSearchForm(forms.Form):
         help_text=_("Name (3+ characters), external id, or an exact email, phone or national id."),
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
     )
-    segment = forms.ChoiceField(label=_("Segment"), required=False, choices=[("", _("Any segment")), *Segment.choices])
+    segment = forms.ChoiceField(
+        label=_("Segment"), required=False, choices=[("", _("Any segment")), *translated_choices(Segment.choices)]
+    )
     branch = forms.ModelChoiceField(
         label=_("Branch"), required=False, queryset=Branch.objects.filter(is_active=True), empty_label=_("Any branch")
     )

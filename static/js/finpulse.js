@@ -65,6 +65,8 @@
           ],
         },
         options: {
+          // Axis and tooltip numbers in the page's language (1.234,56 in Italian).
+          locale: document.documentElement.lang || undefined,
           animation: false,
           responsive: true,
           maintainAspectRatio: false,
@@ -107,6 +109,8 @@
           }),
         },
         options: {
+          // Axis and tooltip numbers in the page's language (1.234,56 in Italian).
+          locale: document.documentElement.lang || undefined,
           animation: false,
           responsive: true,
           maintainAspectRatio: false,

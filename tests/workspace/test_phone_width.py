@@ -58,7 +58,8 @@ LAYOUT_PROBLEMS = """
     .filter(t => t.getBoundingClientRect().right > width + 0.5 && !scrollsItself(t))
     .map(t => (t.querySelector('caption') || t).textContent.trim().slice(0, 60));
   const targets = [...document.querySelectorAll(
-    'button, a.button, select, input:not([type=hidden]), textarea, summary, #main-nav a, .tabs a, .pager a')]
+    'button, a.button, select, input:not([type=hidden]), textarea, summary, #main-nav a, .tabs a, .pager a,'
+    + ' .task-actions > a, .page-actions a, .more a')]
     .filter(shown)
     .filter(el => {
       const r = el.getBoundingClientRect();

@@ -187,6 +187,19 @@ def term_range(low: Any, high: Any) -> str:
 
 
 @register.filter
+def translated(label: Any) -> str:
+    """`{{ holding.get_category_display|translated }}`: a choice's label in the reader's language.
+
+    Choice labels stay English data everywhere (audit, CSV, API, what the LLM reads, stored
+    messages); the models mark them with gettext_noop so the catalogue has them, and pages
+    translate them here, on display (docs/decisions.md 88).
+    """
+    if label is None or label == "":
+        return ""
+    return _(str(label))
+
+
+@register.filter
 def masked(value: Any, kind: str = "tail") -> str:
     """A clear value shown as its hint ('j***@bank.example', '••••6819'); '—' when empty."""
     if value is None or value == "":
