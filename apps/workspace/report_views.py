@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from apps.core.business_date import business_today
@@ -30,11 +32,11 @@ def drill_down(**filters: Any) -> str:
 
 def _chart_data(report: BookReport) -> dict[str, Any]:
     """What the charts draw (strings, not floats: nothing adds them up in the browser), with
-    the drill-down link of each bar."""
+    the drill-down link of each bar. Labels in the reader's language (the CSV keeps en-gb)."""
     currency = report.reporting_currency
     categories: dict[str, dict[str, Any]] = {}
     for row in report.positions:
-        entry = categories.setdefault(row.category, {"label": row.category_label, "held": 0, "owed": 0})
+        entry = categories.setdefault(row.category, {"label": _(row.category_label), "held": 0, "owed": 0})
         if row.money.converted is not None:
             entry[row.side] += row.money.converted
     positions = {
@@ -43,33 +45,36 @@ def _chart_data(report: BookReport) -> dict[str, Any]:
         "labels": [entry["label"] for entry in categories.values()],
         "links": [drill_down(holding_category=category) for category in categories],
         "datasets": [
-            {"label": f"Held ({currency})", "values": [str(e["held"]) for e in categories.values()]},
-            {"label": f"Owed ({currency})", "values": [str(e["owed"]) for e in categories.values()]},
+            {"label": _("Held (%(cur)s)") % {"cur": currency}, "values": [str(e["held"]) for e in categories.values()]},
+            {"label": _("Owed (%(cur)s)") % {"cur": currency}, "values": [str(e["owed"]) for e in categories.values()]},
         ],
     }
     ladder = {
         "kind": "stacked",
         "currency": currency,
-        "labels": [f"{week.start:%d %b}" for week in report.ladder],
+        "labels": [date_format(week.start, "MONTH_DAY_FORMAT") for week in report.ladder],
         "links": [
             drill_down(matures_from=week.start.isoformat(), matures_to=week.end.isoformat()) for week in report.ladder
         ],
         "datasets": [
             {
-                "label": f"Deposits and investments ({currency})",
+                "label": _("Deposits and investments (%(cur)s)") % {"cur": currency},
                 "values": [str(w.held_total.total) for w in report.ladder],
             },
-            {"label": f"Loans ({currency})", "values": [str(w.owed_total.total) for w in report.ladder]},
+            {
+                "label": _("Loans (%(cur)s)") % {"cur": currency},
+                "values": [str(w.owed_total.total) for w in report.ladder],
+            },
         ],
     }
     cadence = {
         "kind": "stacked",
         "currency": "",
-        "labels": [row.label for row in report.cadence],
+        "labels": [_(row.label) for row in report.cadence],
         "links": [drill_down(segment=row.segment, contact_overdue="on") for row in report.cadence],
         "datasets": [
-            {"label": "Contacted in time", "values": [str(row.compliant) for row in report.cadence]},
-            {"label": "Overdue", "values": [str(row.overdue) for row in report.cadence]},
+            {"label": _("Contacted in time"), "values": [str(row.compliant) for row in report.cadence]},
+            {"label": _("Overdue"), "values": [str(row.overdue) for row in report.cadence]},
         ],
     }
     return {"positions": positions, "ladder": ladder, "cadence": cadence}
