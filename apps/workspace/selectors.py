@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.business_date import business_today
@@ -251,14 +252,15 @@ def _tasks_section(rows: list[_Row], *, today: dt.date) -> Section:
                 customer_id=row.customer_id,
                 customer_name=row.customer_name,
                 title=row.a or "",
-                rule=("Overdue task" if overdue else "Task due today") + f" · {_label(sources, row.b)}",
+                rule=(gettext("Overdue task") if overdue else gettext("Task due today"))
+                + f" · {gettext(_label(sources, row.b))}",
                 rule_code=row.c or f"task:{row.b}",
                 date=timezone.localtime(due),
-                date_label="Was due" if overdue else "Due",
+                date_label=pgettext("before a date", "Was due") if overdue else pgettext("before a date", "Due"),
                 is_overdue=overdue,
             )
         )
-    return Section(title="Tasks due today and overdue", items=items, has_more=more)
+    return Section(title=gettext("Tasks due today and overdue"), items=items, has_more=more)
 
 
 def _maturing_section(rows: list[_Row]) -> Section:
@@ -273,15 +275,20 @@ def _maturing_section(rows: list[_Row]) -> Section:
             WorkItem(
                 customer_id=row.customer_id,
                 customer_name=row.customer_name,
-                title=f"{_label(categories, row.a)} {row.b or ''}".strip(),
-                rule=f"Matures within {days} days" + (f" · instruction: {instruction.lower()}" if instruction else ""),
+                title=f"{gettext(_label(categories, row.a))} {row.b or ''}".strip(),
+                rule=gettext("Matures within %(days)s days") % {"days": days}
+                + (
+                    (" · " + gettext("instruction: %(instruction)s") % {"instruction": gettext(instruction).lower()})
+                    if instruction
+                    else ""
+                ),
                 rule_code=f"maturity:{days}d",
                 date=row.day or dt.date.min,
-                date_label="Matures",
+                date_label=pgettext("before a date", "Matures"),
                 amount=Money(amount=row.amount if row.amount is not None else Decimal(0), currency=row.c or ""),
             )
         )
-    return Section(title=f"Maturing in the next {days} days", items=items, has_more=more)
+    return Section(title=gettext("Maturing in the next %(days)s days") % {"days": days}, items=items, has_more=more)
 
 
 def _documents_section(rows: list[_Row], *, today: dt.date) -> Section:
@@ -296,15 +303,17 @@ def _documents_section(rows: list[_Row], *, today: dt.date) -> Section:
             WorkItem(
                 customer_id=row.customer_id,
                 customer_name=row.customer_name,
-                title=f"{_label(types, row.a)} {row.b or ''}".strip(),
-                rule="Identity document expired" if expired else f"Identity document expires within {days} days",
+                title=f"{gettext(_label(types, row.a))} {row.b or ''}".strip(),
+                rule=gettext("Identity document expired")
+                if expired
+                else gettext("Identity document expires within %(days)s days") % {"days": days},
                 rule_code=f"document_expiry:{days}d",
                 date=expiry,
-                date_label="Expired" if expired else "Expires",
+                date_label=pgettext("before a date", "Expired") if expired else pgettext("before a date", "Expires"),
                 is_overdue=expired,
             )
         )
-    title = f"Identity documents expiring in the next {days} days"
+    title = gettext("Identity documents expiring in the next %(days)s days") % {"days": days}
     return Section(title=title, items=items, has_more=more)
 
 
@@ -315,27 +324,27 @@ def _kyc_section(rows: list[_Row], *, today: dt.date) -> Section:
     items = []
     for row in rows:
         date = row.day
-        status = _label(statuses, row.a)
+        status = gettext(_label(statuses, row.a))
         overdue = date is None or date < today
         if date is None:
-            rule = f"KYC status: {status}"
+            rule = gettext("KYC status: %(status)s") % {"status": status}
         elif date < today:
-            rule = "KYC review overdue"
+            rule = gettext("KYC review overdue")
         else:
-            rule = f"KYC review within {days} days"
+            rule = gettext("KYC review within %(days)s days") % {"days": days}
         items.append(
             WorkItem(
                 customer_id=row.customer_id,
                 customer_name=row.customer_name,
-                title=f"KYC review ({status})",
+                title=gettext("KYC review (%(status)s)") % {"status": status},
                 rule=rule,
                 rule_code=f"kyc_review:{days}d",
                 date=date or today,
-                date_label="Review" if date else "Flagged",
+                date_label=pgettext("before a date", "Review") if date else pgettext("before a date", "Flagged"),
                 is_overdue=overdue,
             )
         )
-    return Section(title="KYC reviews due", items=items, has_more=more)
+    return Section(title=gettext("KYC reviews due"), items=items, has_more=more)
 
 
 def _empty_rows(scope: CustomerScope, *names: str) -> dict[str, list[_Row]] | None:
