@@ -49,6 +49,14 @@ class MeetingForm(forms.Form):
     agenda = forms.CharField(
         label=_("Agenda"), required=False, max_length=DESCRIPTION_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
     )
+    invite_customer = forms.BooleanField(
+        label=_("Send the invitation to the customer too"),
+        required=False,
+        help_text=_(
+            "To the email address on file, if the customer agreed to service notices by email. "
+            "Their copy shows the title, time, place and agenda."
+        ),
+    )
 
     def __init__(self, *args: Any, attendees: Any, **kwargs: Any) -> None:
         """`attendees`: who may be invited (apps.agenda.selectors.meeting_attendee_choices)."""

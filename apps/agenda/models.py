@@ -39,6 +39,9 @@ class Meeting(models.Model):
     video_url = models.URLField(max_length=500, blank=True, help_text="A video call link (https).")
     agenda = bounded_text(DESCRIPTION_MAX_LENGTH, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    # The customer is sent the invitation too, at the address on file (decrypted at send time
+    # by the outbox, never stored with the message), with their consent to service notices.
+    customer_invited = models.BooleanField(default=False)
     # RFC 5545: the same UID for the life of the meeting; SEQUENCE grows with each change sent.
     uid = models.CharField(max_length=100, unique=True, default=new_uid, editable=False)
     sequence = models.PositiveIntegerField(default=0)

@@ -8,6 +8,9 @@ Rules enforced here:
 - invitations (iTIP METHOD:REQUEST) go to the organiser and every attendee through the
   notification outbox, in the same transaction; a change bumps SEQUENCE and sends REQUEST
   again (CANCEL to anyone taken off), a cancellation sends METHOD:CANCEL to everyone;
+- the customer is sent the invitation only when the organiser asks, at the address on file,
+  which the outbox decrypts at send time (never stored with the message, never audited) and
+  only with the customer's consent to service notices by email;
 - only the organiser changes or cancels a meeting; the organiser or an attendee logs it once it
   has started, which records an interaction (apps.interactions' service) linked to it;
 - free text (title, agenda, notes) may hold personal data: the audit trail records that it
@@ -40,7 +43,11 @@ from apps.customers.visibility import ensure_can_edit, users_who_see
 from apps.interactions.models import Interaction
 from apps.interactions.services import log_interaction
 from apps.notifications.models import Channel, Kind
-from apps.notifications.services import build_user_notifications, enqueue_notifications
+from apps.notifications.services import (
+    build_customer_notifications,
+    build_user_notifications,
+    enqueue_notifications,
+)
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -144,6 +151,45 @@ def _invite(meeting: Meeting, *, method: str, recipients: Sequence[User], everyo
     enqueue_notifications(rows)
 
 
+def _invite_customer(meeting: Meeting, *, method: str, everyone: Sequence[User]) -> None:
+    """The customer's copy: to their address on file, which the outbox decrypts at send time
+    (the address is never written with the message) and only with their recorded consent to
+    service notices by email, outside quiet hours. It lists the bank's people (organiser and
+    attendees) and carries no link into FinPulse."""
+    when = timezone.localtime(meeting.starts_at)
+    verb = "Cancelled" if method == ics.CANCEL else ("Updated" if meeting.sequence else "Invitation")
+    document = ics.invitation(
+        meeting, method=method, customer_label=meeting.customer.display_name, link="", attendees=everyone
+    )
+    organiser = meeting.organiser.get_full_name() or meeting.organiser.get_username()
+    body = (
+        f"{verb}: {meeting.title}\n"
+        f"When: {when:%A %d %B %Y, %H:%M}-{timezone.localtime(meeting.ends_at):%H:%M} ({when.tzname()})\n"
+        f"Where: {meeting.location or meeting.video_url}\n"
+        f"With: {organiser}\n\n"
+        "The calendar invitation is attached."
+    )
+    enqueue_notifications(
+        build_customer_notifications(
+            customer_id=meeting.customer_id,
+            channels_on={Channel.EMAIL},
+            kind=Kind.MEETING_INVITATION,
+            obj=f"agenda.meeting:{meeting.pk}",
+            threshold=f"{method.lower()}-{meeting.sequence}",
+            on=when.date(),
+            subject=f"{verb}: {meeting.title} ({when:%d %b %Y %H:%M})",
+            body=body,
+            extra={"ics": document, "ics_method": method},
+        )
+    )
+
+
+def _customer_reachable(customer: Customer) -> None:
+    # The blind index says whether an address is on file without decrypting it.
+    if not customer.email_index:
+        raise DomainError("This customer has no email address on file.", field="invite_customer")
+
+
 def _people(meeting: Meeting) -> list[User]:
     """Organiser first, then the attendees: everyone the invitation lists."""
     return [meeting.organiser, *sorted(meeting.attendees.all(), key=lambda person: person.pk)]
@@ -161,9 +207,10 @@ def schedule_meeting(
     video_url: str = "",
     agenda: str = "",
     attendees: Iterable[User] = (),
+    invite_customer: bool = False,
 ) -> Meeting:
     """Schedule a meeting with a customer (the caller found it through the visibility selector)
-    and send its invitation to the organiser and every attendee."""
+    and send its invitation to the organiser and every attendee, and to the customer if asked."""
     ensure_can_edit(actor)
     if getattr(actor, "pk", None) is None:
         raise DomainError("A meeting is always organised by a person.")
@@ -176,14 +223,19 @@ def schedule_meeting(
         location=(location or "").strip(),
         video_url=(video_url or "").strip(),
         agenda=(agenda or "").strip(),
+        customer_invited=bool(invite_customer),
     )
     _validate(meeting)
     _ahead(starts_at)
     invited = _check_attendees(customer=customer, attendees=attendees, organiser=actor)
+    if meeting.customer_invited:
+        _customer_reachable(customer)
     meeting.save()
     meeting.attendees.set(invited)
     everyone = [actor, *invited]
     _invite(meeting, method=ics.REQUEST, recipients=everyone, everyone=everyone)
+    if meeting.customer_invited:
+        _invite_customer(meeting, method=ics.REQUEST, everyone=everyone)
     record_audit_event(
         actor=actor,
         action="meeting.scheduled",
@@ -194,6 +246,7 @@ def schedule_meeting(
             "ends_at": meeting.ends_at.isoformat(),
             "attendees": [person.pk for person in invited],
             "video": bool(meeting.video_url),
+            "customer_invited": meeting.customer_invited,
         },
     )
     return meeting
@@ -215,6 +268,7 @@ def reschedule_meeting(
     video_url: str = "",
     agenda: str = "",
     attendees: Iterable[User] | None = None,
+    invite_customer: bool | None = None,
 ) -> Meeting:
     """Change a scheduled meeting: SEQUENCE grows and everyone gets the new version (REQUEST);
     anyone taken off the list gets a CANCEL."""
@@ -236,7 +290,14 @@ def reschedule_meeting(
         if attendees is None
         else _check_attendees(customer=meeting.customer, attendees=attendees, organiser=actor)
     )
+    was_invited = meeting.customer_invited
+    if invite_customer is not None:
+        meeting.customer_invited = bool(invite_customer)
+    if meeting.customer_invited and not was_invited:
+        _customer_reachable(meeting.customer)
     changed = [name for name in before if getattr(meeting, name) != before[name]]
+    if meeting.customer_invited != was_invited:
+        changed.append("customer_invited")
     removed = [person for person in before_people[1:] if person.pk not in {p.pk for p in invited}]
     added = [person for person in invited if person.pk not in {p.pk for p in before_people}]
     if not changed and not removed and not added:
@@ -247,6 +308,10 @@ def reschedule_meeting(
     everyone = [meeting.organiser, *invited]
     _invite(meeting, method=ics.REQUEST, recipients=everyone, everyone=everyone)
     _invite(meeting, method=ics.CANCEL, recipients=removed, everyone=removed)
+    if meeting.customer_invited:
+        _invite_customer(meeting, method=ics.REQUEST, everyone=everyone)
+    elif was_invited:
+        _invite_customer(meeting, method=ics.CANCEL, everyone=everyone)
     record_audit_event(
         actor=actor,
         action="meeting.rescheduled",
@@ -280,6 +345,8 @@ def cancel_meeting(*, actor: User, meeting: Meeting) -> Meeting:
     meeting.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
     everyone = _people(meeting)
     _invite(meeting, method=ics.CANCEL, recipients=everyone, everyone=everyone)
+    if meeting.customer_invited:
+        _invite_customer(meeting, method=ics.CANCEL, everyone=everyone)
     record_audit_event(
         actor=actor,
         action="meeting.cancelled",

@@ -109,6 +109,7 @@ def meeting_edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "video_url": meeting.video_url,
         "agenda": meeting.agenda,
         "attendees": list(meeting.attendees.values_list("pk", flat=True)),
+        "invite_customer": meeting.customer_invited,
     }
     form = MeetingForm(
         request.POST or None, attendees=meeting_attendee_choices(customer=meeting.customer), initial=initial

@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.db.models import Q
 
 from apps.accounts.models import Holding
+from apps.agenda.models import Meeting
 from apps.alerts.models import Alert
 from apps.core.audit import record_audit_event
 from apps.core.data_keys import data_key_scope
@@ -37,6 +38,8 @@ EXPORT_VERSION = 1
 PROFILE_EXCLUDE = {"data_key_id", "national_id_index", "email_index", "phone_index"}  # keys, not data
 DOCUMENT_EXPORT = [*DOCUMENT_FIELDS, "created_at"]
 ATTACHMENT_FIELDS = ["interaction", "original_name", "content_type", "size", "sha256", "created_at"]
+# What a meeting said and when; the colleagues invited are the bank's staff, not the subject's data.
+MEETING_FIELDS = ["title", "starts_at", "ends_at", "location", "video_url", "agenda", "status", "interaction"]
 
 
 def _rows(queryset: Iterable[models.Model], fields: list[str] | None = None) -> list[dict[str, Any]]:
@@ -66,6 +69,7 @@ def subject_data(*, customer: Customer) -> dict[str, Any]:
             ),
             "recommendations": _rows(Recommendation.objects.filter(customer=customer).order_by("pk")),
             "tasks": _rows(Task.objects.filter(customer=customer).order_by("pk")),
+            "meetings": _rows(Meeting.objects.filter(customer=customer).order_by("pk"), MEETING_FIELDS),
             "alerts": _rows(Alert.objects.filter(customer=customer).order_by("pk")),
             "notifications": _rows(Notification.objects.filter(recipient_customer=customer).order_by("pk")),
             "erasure_requests": _rows(ErasureRequest.objects.filter(customer=customer).order_by("pk")),

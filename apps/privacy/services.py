@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
+from apps.agenda.models import Meeting
 from apps.alerts.models import Alert
 from apps.core.audit import record_audit_event
 from apps.core.business_date import business_today
@@ -67,10 +68,12 @@ def clean_reference(reference: str | None) -> str:
 
 
 def _erase_activity(customer: Customer) -> dict[str, int]:
-    """Delete what no hold keeps: notes and their files, tasks, alerts, advice, consents, links."""
+    """Delete what no hold keeps: notes and their files, meetings, tasks, alerts, advice, consents, links."""
     attachments = Attachment.objects.filter(interaction__customer=customer)
     files = list(attachments.values_list("storage_path", flat=True))
     counts = {"attachments": attachments.delete()[0]}
+    # Meetings first: a logged meeting points at its interaction (and says what it was about).
+    counts["meetings"] = Meeting.objects.filter(customer=customer).delete()[1].get(Meeting._meta.label, 0)
     counts["interactions"] = Interaction.objects.filter(customer=customer).delete()[0]
     RecommendationFeedback.objects.filter(recommendation__customer=customer).delete()
     counts["recommendations"] = Recommendation.objects.filter(customer=customer).delete()[0]

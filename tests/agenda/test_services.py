@@ -226,3 +226,74 @@ def test_the_invitation_email_carries_a_text_calendar_attachment(manager, custom
     assert len(parts) == 1
     assert parts[0].get_param("method") == "REQUEST"
     assert meeting.uid in parts[0].get_payload(decode=True).decode()
+
+
+# -- the customer's copy -----------------------------------------------------------------------
+
+
+def _customer_rows(meeting):  # type: ignore[no-untyped-def]
+    return [row for row in invitations(meeting) if row.recipient_customer_id is not None]
+
+
+def test_the_customer_gets_their_own_copy_and_their_address_is_never_stored(manager, customer):
+    meeting = a_meeting(manager, customer, invite_customer=True)
+
+    (row,) = _customer_rows(meeting)
+    assert row.recipient_customer == customer and row.channel == "email"
+    calendar, event = parsed(row)
+    assert calendar["METHOD"] == "REQUEST" and str(event["UID"]) == meeting.uid
+    attendees = event["ATTENDEE"] if isinstance(event["ATTENDEE"], list) else [event["ATTENDEE"]]
+    assert [str(a) for a in attendees] == [f"mailto:{manager.email}"]  # the bank's people only
+    assert "In FinPulse" not in str(event["DESCRIPTION"])
+    stored = str(row.payload) + row.subject
+    assert customer.email not in stored
+    audit = AuditEvent.objects.get(action="meeting.scheduled")
+    assert audit.metadata["customer_invited"] is True
+    assert customer.email not in str(audit.metadata)
+
+
+def test_the_customers_copy_is_sent_with_consent_and_skipped_without(manager, customer, settings):
+    from apps.customers.services import record_consent
+
+    settings.FINPULSE_QUIET_HOURS = ""
+    with transaction.atomic():
+        meeting = a_meeting(manager, customer, invite_customer=True)
+    (row,) = _customer_rows(meeting)
+
+    assert deliver_notification(notification_id=row.pk) == "skipped"  # no consent recorded
+    record_consent(actor=None, customer=customer, channel="email", purpose="service", granted=True)
+    cancel_meeting(actor=manager, meeting=meeting)
+    (cancel,) = [r for r in _customer_rows(meeting) if r.pk != row.pk]
+    assert deliver_notification(notification_id=cancel.pk) == "sent"
+
+    (message,) = mail.outbox
+    assert message.to == [customer.email]
+    (part,) = [p for p in message.message().walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_param("method") == "CANCEL"
+
+
+def test_taking_the_customer_off_sends_them_a_cancel(manager, customer):
+    meeting = a_meeting(manager, customer, invite_customer=True)
+
+    reschedule_meeting(
+        actor=manager,
+        meeting=meeting,
+        title=meeting.title,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        location=meeting.location,
+        invite_customer=False,
+    )
+
+    methods = [parsed(row)[0]["METHOD"] for row in _customer_rows(meeting)]
+    assert methods == ["REQUEST", "CANCEL"]
+
+
+def test_a_customer_without_an_address_cannot_be_invited(manager):
+    customer = CustomerFactory(assigned_to=manager, email="")
+
+    with pytest.raises(DomainError) as refused:
+        a_meeting(manager, customer, invite_customer=True)
+
+    assert refused.value.field == "invite_customer"
+    assert not Meeting.objects.exists()
