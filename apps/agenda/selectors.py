@@ -18,7 +18,7 @@ from apps.agenda.models import CalendarFeed, Meeting
 from apps.core.business_date import business_today
 from apps.core.errors import NotFound
 from apps.customers.models import Customer
-from apps.customers.visibility import may_hold_work_on, visible_scope
+from apps.customers.visibility import CustomerScope, may_hold_work_on, visible_scope
 from apps.tasks.models import Task
 from apps.tasks.selectors import my_open_tasks
 
@@ -31,9 +31,11 @@ FEED_DAYS_AHEAD = 180
 WEEK_DAYS = 7
 
 
-def visible_meetings(*, user: User) -> QuerySet[Meeting]:
-    """Meetings on customers the user may see (the customer selector decides)."""
-    return Meeting.objects.filter(visible_scope(user=user)).select_related("customer", "organiser")
+def visible_meetings(*, user: User, scope: CustomerScope | None = None) -> QuerySet[Meeting]:
+    """Meetings on customers the user may see (the customer selector decides; a page that has
+    decided the scope already passes it)."""
+    rows = scope.rows("customer") if scope is not None else visible_scope(user=user)
+    return Meeting.objects.filter(rows).select_related("customer", "organiser")
 
 
 def meeting_for_user(*, user: User, meeting_id: Any) -> Meeting:
@@ -44,14 +46,16 @@ def meeting_for_user(*, user: User, meeting_id: Any) -> Meeting:
         raise NotFound("No such meeting.") from None
 
 
-def my_meetings(*, user: User, start: dt.datetime, end: dt.datetime) -> QuerySet[Meeting]:
+def my_meetings(
+    *, user: User, start: dt.datetime, end: dt.datetime, scope: CustomerScope | None = None
+) -> QuerySet[Meeting]:
     """Meetings the user organises or attends that overlap [start, end), on customers they see.
 
     Cancelled meetings are left out: their cancellation went to everyone's mailbox.
     """
     attending = Meeting.attendees.through.objects.filter(user_id=user.pk).values("meeting_id")
     return (
-        visible_meetings(user=user)
+        visible_meetings(user=user, scope=scope)
         .filter(Q(organiser_id=user.pk) | Q(pk__in=attending))
         .filter(starts_at__lt=end, ends_at__gt=start)
         .exclude(status=Meeting.Status.CANCELLED)
@@ -164,11 +168,11 @@ def calendar_page(*, user: User, view: str, anchor: dt.date | None = None) -> Ca
     )
 
 
-def meetings_today(*, user: User) -> list[Meeting]:
+def meetings_today(*, user: User, scope: CustomerScope | None = None) -> list[Meeting]:
     """The user's meetings on the business day (the dashboard shows them): one query."""
     today = business_today()
     start, end = day_bounds(today, today)
-    return list(my_meetings(user=user, start=start, end=end))
+    return list(my_meetings(user=user, start=start, end=end, scope=scope))
 
 
 def active_feed(*, user: User) -> CalendarFeed | None:

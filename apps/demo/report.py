@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 
 from apps.accounts.models import Holding
+from apps.agenda.models import Meeting
 from apps.customers.models import Customer, CustomerConsent, CustomerRelationship, IdentityDocument
 from apps.demo.catalog import BRANCHES, PRODUCTS_BY_CODE, USERS
 from apps.demo.planner import DEMO_PREFIX
@@ -41,4 +42,5 @@ def demo_totals() -> dict[str, int]:
         "holdings": Holding.objects.filter(external_id__startswith=DEMO_PREFIX).count(),
         "tasks": Task.objects.filter(customer__in=demo, status=Task.Status.OPEN).count(),
         "opportunities": Opportunity.objects.filter(source_object__startswith="demo:").count(),
+        "meetings": Meeting.objects.filter(customer__in=demo).count(),
     }

@@ -16,6 +16,7 @@ from apps.demo.report import SeedReport, demo_totals
 from apps.demo.writers.customers import CustomerBook, write_customer
 from apps.demo.writers.identity import ensure_branches, ensure_users
 from apps.demo.writers.opportunities import ensure_opportunities
+from apps.demo.writers.meetings import ensure_meetings
 from apps.demo.writers.products import ensure_catalog
 
 
@@ -45,5 +46,6 @@ def seed_demo(*, today: dt.date | None = None, progress: Callable[[int, int], No
             if progress is not None:
                 progress(done, len(missing))
     ensure_opportunities(users, products, today, report)
+    ensure_meetings(today=today, users=users, report=report)
     report.totals = demo_totals()
     return report

@@ -243,3 +243,15 @@ def test_the_settings_page_shows_the_address_once(client, manager):
     revoked = client.post(url, {"action": "revoke"}, follow=True)
     assert "no active feed address" in revoked.content.decode()
     assert _feed(client, token).status_code == 404
+
+
+def test_the_dashboard_lists_todays_meetings(client, manager, customer, settings):
+    meeting = a_meeting(manager, customer, title="Coffee with Ada")
+    settings.FINPULSE_BUSINESS_DATE = timezone.localdate(meeting.starts_at).isoformat()
+    client.force_login(manager)
+
+    response = client.get(reverse("workspace:dashboard"))
+
+    assert [m.pk for m in response.context["day"].meetings] == [meeting.pk]
+    assert "Coffee with Ada" in response.content.decode()
+    assert reverse("calendar:meeting", args=[meeting.pk]) in response.content.decode()

@@ -18,6 +18,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
+from apps.agenda.models import Meeting
 from apps.core.audit import verify_chain
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, CustomerAssignment, CustomerRelationship, IdentityDocument
@@ -43,6 +44,7 @@ def _counts() -> dict[str, int]:
         "holdings": Holding.objects.count(),
         "tasks": Task.objects.count(),
         "opportunities": Opportunity.objects.count(),
+        "meetings": Meeting.objects.count(),
         "audit events": AuditEvent.objects.count(),
     }
 
@@ -145,6 +147,15 @@ def test_seed_demo_builds_a_complete_book_once_and_a_second_run_changes_nothing(
         theirs = Opportunity.objects.filter(owner=users[username])
         assert theirs.filter(outcome="open").values("stage").distinct().count() >= 3, username
         assert theirs.filter(outcome="won").exists(), username
+
+    # Meetings ahead for every relationship manager, on their own customers, one with a colleague.
+    for username in ("rm.alice", "rm.bob", "rm.carol", "rm.dan"):
+        meetings = Meeting.objects.filter(organiser=users[username])
+        assert meetings.count() == 3, username
+        assert not meetings.exclude(customer__primary_manager=users[username]).exists()
+        assert all(meeting.starts_at > timezone.now() for meeting in meetings)
+    assert Meeting.objects.filter(attendees=users["bm.london"]).count() == 2
+    assert Meeting.objects.exclude(video_url="").exists()
 
     # Every write was audited by the system, and the chain verifies.
     assert AuditEvent.objects.filter(action="customer.created", actor__isnull=True).count() == customers.count()
