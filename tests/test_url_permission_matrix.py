@@ -313,6 +313,7 @@ ROUTES_WITHOUT_OBJECT = {
     "privacy:requests": "Compliance officers only; 404 for anyone else (tests/privacy/test_views.py).",
     "calendar:week": "The user's own meetings and tasks on customers they see (tests/agenda/test_calendar.py).",
     "calendar:month": "The user's own meetings and tasks on customers they see (tests/agenda/test_calendar.py).",
+    "calendar:today": "The user's own meetings today on customers they see (the dashboard's slot).",
     "calendar:feed_settings": "The user's own feed address: issue, rotate, revoke.",
     "calendar:feed": (
         "The token is the credential and names its owner: unknown, rotated and revoked tokens are a 404, "
@@ -336,6 +337,7 @@ LEAK_CHECKED_PAGES = [
     "interactions:captured",
     "calendar:week",
     "calendar:month",
+    "calendar:today",
     "calendar:feed_settings",
     "opportunities:board",
 ]

@@ -8,6 +8,7 @@ app_name = "calendar"
 urlpatterns = [
     path("calendar/", views.week, name="week"),
     path("calendar/month/", views.month, name="month"),
+    path("calendar/today/", views.today, name="today"),
     path("calendar/meetings/<int:meeting_id>/", views.meeting_detail, name="meeting"),
     path("calendar/meetings/<int:meeting_id>/edit/", views.meeting_edit, name="meeting_edit"),
     path("calendar/meetings/<int:meeting_id>/cancel/", views.meeting_cancel, name="meeting_cancel"),

@@ -27,6 +27,7 @@ from apps.agenda.selectors import (
     feed_for_token,
     meeting_attendee_choices,
     meeting_for_user,
+    meetings_today,
 )
 from apps.agenda.services import (
     cancel_meeting,
@@ -59,6 +60,14 @@ def week(request: HttpRequest) -> HttpResponse:
 @require_GET
 def month(request: HttpRequest) -> HttpResponse:
     return _grid(request, "month")
+
+
+@login_required
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    """The user's meetings on the business day: the dashboard's slot (htmx) or a page."""
+    template = "agenda/_today.html" if request.htmx else "agenda/today.html"
+    return render(request, template, {"meetings": meetings_today(user=request.user)})
 
 
 def _form_context(customer: Any, form: MeetingForm, meeting: Meeting | None = None) -> dict[str, Any]:

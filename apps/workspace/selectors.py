@@ -23,8 +23,6 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
 from apps.accounts.models import Holding, HoldingParty
-from apps.agenda.models import Meeting
-from apps.agenda.selectors import meetings_today
 from apps.core.business_date import business_today
 from apps.core.errors import NotFound
 from apps.core.windows import (
@@ -87,7 +85,6 @@ class MyDay:
     recent_interactions: list[Interaction]
     unread_notifications: list[Notification]
     new_leads: list[Lead]
-    meetings: list[Meeting]  # the user's meetings on the business day (apps.agenda)
 
 
 def _capped(rows: list[Any]) -> tuple[list[Any], bool]:
@@ -406,7 +403,6 @@ def my_day(*, user: User) -> MyDay:
         recent_interactions=list(recent_interactions(user=user, limit=RECENT_INTERACTIONS, scope=scope)),
         unread_notifications=unread_notifications(user=user, limit=SECTION_LIMIT),
         new_leads=new_leads_for(user=user, limit=SECTION_LIMIT),
-        meetings=meetings_today(user=user, scope=scope),
     )
 
 

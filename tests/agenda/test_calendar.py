@@ -245,13 +245,16 @@ def test_the_settings_page_shows_the_address_once(client, manager):
     assert _feed(client, token).status_code == 404
 
 
-def test_the_dashboard_lists_todays_meetings(client, manager, customer, settings):
+def test_the_dashboard_lists_todays_meetings_in_a_slot(client, manager, customer, settings):
     meeting = a_meeting(manager, customer, title="Coffee with Ada")
     settings.FINPULSE_BUSINESS_DATE = timezone.localdate(meeting.starts_at).isoformat()
     client.force_login(manager)
 
-    response = client.get(reverse("workspace:dashboard"))
+    dashboard = client.get(reverse("workspace:dashboard"))
+    slot = client.get(reverse("calendar:today"), HTTP_HX_REQUEST="true")
+    page = client.get(reverse("calendar:today"))
 
-    assert [m.pk for m in response.context["day"].meetings] == [meeting.pk]
-    assert "Coffee with Ada" in response.content.decode()
-    assert reverse("calendar:meeting", args=[meeting.pk]) in response.content.decode()
+    assert f'hx-get="{reverse("calendar:today")}"' in dashboard.content.decode()
+    assert "Coffee with Ada" in slot.content.decode() and "<html" not in slot.content.decode()
+    assert reverse("calendar:meeting", args=[meeting.pk]) in slot.content.decode()
+    assert "Coffee with Ada" in page.content.decode() and "<html" in page.content.decode()
