@@ -15,8 +15,8 @@ from apps.demo.planner import CUSTOMER_COUNT, DEMO_PREFIX, build_plan
 from apps.demo.report import SeedReport, demo_totals
 from apps.demo.writers.customers import CustomerBook, write_customer
 from apps.demo.writers.identity import ensure_branches, ensure_users
-from apps.demo.writers.opportunities import ensure_opportunities
 from apps.demo.writers.meetings import ensure_meetings
+from apps.demo.writers.opportunities import ensure_opportunities
 from apps.demo.writers.products import ensure_catalog
 
 
