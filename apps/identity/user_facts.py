@@ -40,11 +40,20 @@ def _computed(user: User) -> dict[str, Any]:
     from django.contrib.auth.backends import ModelBackend
 
     backend = ModelBackend()  # the backend's own answer; only remembered here
-    permissions = {*backend.get_user_permissions(user), *backend.get_group_permissions(user)}
-    return {
-        "roles": sorted(user.groups.values_list("name", flat=True)),
-        "permissions": sorted(permissions),
-    }
+    if user.is_superuser or not user.is_active:  # the backend's special cases: all, or nothing
+        permissions = {*backend.get_user_permissions(user), *backend.get_group_permissions(user)}
+        roles = set(user.groups.values_list("name", flat=True))
+    else:
+        # The roles and their permissions in one query (a group without permissions gives None).
+        permissions = set(backend.get_user_permissions(user))
+        roles = set()
+        for name, app_label, codename in user.groups.values_list(
+            "name", "permissions__content_type__app_label", "permissions__codename"
+        ):
+            roles.add(name)
+            if codename:
+                permissions.add(f"{app_label}.{codename}")
+    return {"roles": sorted(roles), "permissions": sorted(permissions)}
 
 
 def user_facts(user: User) -> dict[str, Any]:
@@ -67,7 +76,7 @@ def user_facts(user: User) -> dict[str, Any]:
     return facts
 
 
-def forget_user(user: Any) -> None:
+def forget_user(user: User) -> None:
     """Drop one user's entry (and what this object remembered of it)."""
     for name in ("_facts", "role_names", "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(name, None)

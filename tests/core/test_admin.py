@@ -141,6 +141,7 @@ WRITTEN_ONLY_BY_THE_SYSTEM = {
     ("notifications", "failednotification"),
     ("notifications", "notification"),
     ("notifications", "notificationpreference"),
+    ("opportunities", "opportunity"),  # opened from the board, a customer, an alert or advice
     ("recommendations", "recommendation"),
     ("recommendations", "recommendationfeedback"),
 }

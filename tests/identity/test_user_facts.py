@@ -96,6 +96,6 @@ def test_with_no_time_to_live_every_request_asks_the_database(db, settings, djan
     asked(manager)
     fresh = next_request(manager)
 
-    with django_assert_num_queries(3):  # roles; the user's and their groups' permissions
+    with django_assert_num_queries(2):  # the user's own permissions; their roles with the roles' permissions
         assert fresh.role_names == {roles.RELATIONSHIP_MANAGER}
         assert fresh.has_perm(REVEAL)

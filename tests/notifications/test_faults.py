@@ -300,13 +300,13 @@ def test_with_redis_unreachable_pages_and_scans_keep_working_on_a_degraded_cache
     (django-redis IGNORE_EXCEPTIONS), while pages and the alert scan keep working."""
     from django.core.cache import cache
 
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
-            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
-        }
+    unreachable = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
     }
+    # Every alias lives on the same Redis: the cached list rows degrade to misses too.
+    settings.CACHES = {"default": unreachable, "fragments": {**unreachable, "KEY_PREFIX": "fragments"}}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
