@@ -55,6 +55,7 @@ from apps.leads.services import (
     submit_lead,
 )
 from apps.leads.state import TRANSITIONS
+from apps.opportunities.selectors import OPEN_LISTED, open_opportunities_on
 
 PAGE_SIZE = 50
 S = Lead.State
@@ -197,6 +198,8 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str,
         "assign_form": AssignForm(advisors=_advisors_for(lead)),
         "reveal_form": extra.pop("reveal_form", None) or RevealReasonForm(),
         "convert_form": ConvertForm(initial=_suggested_names(lead) if extra.get("revealed") else None),
+        # Opportunities opened on the lead before it converts (the conversion moves them to the customer).
+        "opportunities": list(open_opportunities_on(user=user, lead=lead)[:OPEN_LISTED]),
         **extra,
     }
 

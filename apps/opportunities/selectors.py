@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 # The board shows this many cards per column (the rest are counted, and found by filtering).
 CARDS_PER_COLUMN = 50
+# A customer's (or a lead's) page lists this many open opportunities; the rest are on the board.
+OPEN_LISTED = 20
 # Won and lost columns show what closed in the last days, so the board stays a working view.
 CLOSED_SHOWN_DAYS = 30
 # Related columns a card or a list never needs: personal data stays encrypted and unloaded.
@@ -150,6 +152,20 @@ def possible_owners(*, customer: Customer | None = None, lead: Lead | None = Non
 def customer_opportunities(*, user: User, customer: Customer) -> QuerySet[Opportunity]:
     """A customer's opportunities (open first), for its page."""
     return opportunity_list(user=user).filter(customer_id=customer.pk).order_by("closed_at", "expected_close", "id")
+
+
+def open_opportunities_on(
+    *, user: User, customer: Customer | None = None, lead: Lead | None = None
+) -> QuerySet[Opportunity]:
+    """The open opportunities on one customer (or one lead) that this user may see, soonest close
+    first: what the customer 360 page and the lead page list. Through opportunity_list, so the
+    visibility rule is the board's."""
+    rows = opportunity_list(user=user).filter(outcome=Opportunity.Outcome.OPEN).order_by("expected_close", "id")
+    if customer is not None:
+        return rows.filter(customer_id=customer.pk)
+    if lead is not None:
+        return rows.filter(lead_id=lead.pk)
+    return rows.none()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from apps.core.errors import NotFound
 from apps.customers.household import HouseholdMember, household_of
 from apps.customers.models import PII_FIELDS, Customer, IdentityDocument
 from apps.customers.visibility import can_reveal_pii, visible_customers
+from apps.opportunities.selectors import OPEN_LISTED, open_opportunities_on
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -52,6 +53,9 @@ class Customer360:
     other_holdings: list[Any] = field(default_factory=list)
     can_reveal_pii: bool = False
     revealed: dict[str, Any] = field(default_factory=dict)
+    # Open opportunities on the customer (apps.opportunities.selectors: the same visibility rule).
+    opportunities: list[Any] = field(default_factory=list)
+    more_opportunities: bool = False
 
     @property
     def household_outside_book(self) -> bool:
@@ -68,7 +72,8 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
     listed apart and counted nowhere. Held / owed / net come from apps.accounts.positions. The
     household is the household/spouse relationships in either direction (a relative outside
     this user's book named only as such), and its totals count the relatives this user may
-    see, a joint holding once.
+    see, a joint holding once. The customer's open opportunities come through the opportunities
+    selector (one query, capped).
     """
     try:
         customer = (
@@ -136,6 +141,8 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
 
     documents = list(customer.documents.defer("number").order_by("expiry_date", "id"))
     household = household_of(user=user, customer=customer)
+    # One query: the open ones, soonest close first, one more than shown to know there are more.
+    opportunities = list(open_opportunities_on(user=user, customer=customer)[: OPEN_LISTED + 1])
 
     return Customer360(
         customer=customer,
@@ -147,4 +154,6 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
         household_positions=household_position(customer=customer, household=household),
         other_holdings=other_holdings,
         can_reveal_pii=can_reveal_pii(user=user),
+        opportunities=opportunities[:OPEN_LISTED],
+        more_opportunities=len(opportunities) > OPEN_LISTED,
     )

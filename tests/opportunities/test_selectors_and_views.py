@@ -118,3 +118,25 @@ def test_bad_input_on_the_change_form_is_a_form_error_not_a_500(client, manager)
 
     assert response.status_code == 400
     assert "errorlist" in response.text
+
+
+def test_a_lead_page_lists_the_leads_open_opportunities(client, manager, branch):
+    lead = lead_in_state("assigned", branch=branch, assignee=manager)
+    on_lead = opportunity(lead=lead)
+    other_lead = opportunity(lead=lead_in_state("assigned", branch=branch, assignee=manager))
+    client.force_login(manager)
+
+    html = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
+
+    assert 'id="opportunities"' in html
+    assert f'href="/opportunities/#opportunity-{on_lead.pk}"' in html
+    assert f"#opportunity-{other_lead.pk}" not in html
+
+
+def test_a_lead_page_without_opportunities_has_no_such_panel(client, manager, branch):
+    lead = lead_in_state("assigned", branch=branch, assignee=manager)
+    client.force_login(manager)
+
+    html = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
+
+    assert 'id="opportunities"' not in html

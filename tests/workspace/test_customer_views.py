@@ -16,10 +16,14 @@ from apps.core.models import AuditEvent
 from apps.customers.models import Customer, CustomerRelationship, CustomerUserObjectPermission
 from apps.customers.services import link_customers
 from apps.identity import roles
+from apps.opportunities.selectors import OPEN_LISTED
+from apps.opportunities.services import close_opportunity
 from apps.workspace.customer_list import PAGE_SIZE, CustomerQuery, customer_list_page
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
+from tests.leads.factories import lead_in_state
+from tests.opportunities.factories import opportunity
 from tests.workspace.support import (
     TODAY,
     inline_handlers_or_styles,
@@ -389,14 +393,18 @@ def test_the_360_page_runs_a_fixed_number_of_queries(client, manager, holdings, 
         link_customers(actor=None, from_customer=customer, to_customer=relative, kind="household")
     for n in range(holdings):
         HoldingFactory(customer=customer, currency=("GBP", "EUR", "USD")[n % 3], balance=Decimal(n))
+    for _ in range(holdings // 2):
+        opportunity(owner=manager, customer=customer)
     client.force_login(manager)
 
     # 16 to build the page (as before), plus 1: the INSERT of its `customer.viewed` audit event (no lock,
-    # no savepoint, no read of a chain head), plus 1: the four-eyes changes pending on the customer.
-    with django_assert_max_num_queries(18):
+    # no savepoint, no read of a chain head), plus 1: the four-eyes changes pending on the customer,
+    # plus 1: the customer's open opportunities (with their stage, product and owner, joined).
+    with django_assert_max_num_queries(19):
         response = client.get(customer.get_absolute_url())
 
     assert sum(len(g.holdings) for g in response.context["view"].holding_groups) == holdings
+    assert len(response.context["view"].opportunities) == holdings // 2
 
 
 def test_the_360_page_has_a_csp_header_and_no_inline_script(client, manager):
@@ -558,3 +566,60 @@ def test_a_page_not_shown_is_not_recorded_as_viewed(client, manager, other_manag
 
     assert client.get(outside.get_absolute_url()).status_code == 404
     assert not AuditEvent.objects.filter(action="customer.viewed").exists()
+
+
+# --- open opportunities on the 360 page -------------------------------------------------------
+
+
+def test_the_360_page_lists_the_customers_open_opportunities_with_a_link_to_their_card(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    later = opportunity(owner=manager, customer=customer, expected_close=dt.date(2027, 3, 1), next_step="Call")
+    sooner = opportunity(owner=manager, customer=customer, expected_close=dt.date(2026, 11, 1))
+    won = opportunity(owner=manager, customer=customer)
+    close_opportunity(actor=manager, opportunity=won, won=True, reason="Signed")
+    elsewhere = opportunity(owner=manager)  # another customer of the same manager
+    on_lead = opportunity(lead=lead_in_state("assigned", branch=customer.branch, assignee=manager))
+    client.force_login(manager)
+
+    response = client.get(customer.get_absolute_url())
+    html = response.content.decode()
+
+    assert [o.pk for o in response.context["view"].opportunities] == [sooner.pk, later.pk]
+    for shown in (sooner, later):
+        assert f'href="/opportunities/#opportunity-{shown.pk}"' in html
+        assert f'href="/opportunities/{shown.pk}/"' in html
+    for hidden in (won, elsewhere, on_lead):
+        assert f"#opportunity-{hidden.pk}" not in html
+    assert sooner.stage.name in html and "25,000.00" in html
+    assert f'href="/customers/{customer.pk}/opportunities/new/"' in html
+
+
+def test_a_read_only_role_sees_the_opportunities_but_no_add_action(client, manager, compliance_officer):
+    customer = CustomerFactory(assigned_to=manager)
+    shown = opportunity(owner=manager, customer=customer)
+    client.force_login(compliance_officer)
+
+    html = client.get(customer.get_absolute_url()).content.decode()
+
+    assert f"#opportunity-{shown.pk}" in html
+    assert f'href="/customers/{customer.pk}/opportunities/new/"' not in html
+
+
+def test_the_360_page_caps_the_opportunities_it_lists(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    for _ in range(OPEN_LISTED + 1):
+        opportunity(owner=manager, customer=customer)
+    client.force_login(manager)
+
+    view = client.get(customer.get_absolute_url()).context["view"]
+
+    assert len(view.opportunities) == OPEN_LISTED
+    assert view.more_opportunities is True
+
+
+def test_another_books_customer_shows_none_of_its_opportunities(client, manager, other_manager):
+    customer = CustomerFactory(assigned_to=other_manager)
+    opportunity(owner=other_manager, customer=customer)
+    client.force_login(manager)
+
+    assert client.get(customer.get_absolute_url()).status_code == 404
