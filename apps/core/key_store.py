@@ -17,6 +17,11 @@
 The file holds the key wrapped by the master key ring (apps.core.encryption), like the column.
 A file written for a transaction that then rolls back stays behind unused (its key encrypts
 nothing); `manage.py` tools may sweep it later.
+
+Master key rotation re-wraps the files too (`rewrap_key`, called by `rotate_encryption_key`
+through apps.core.rotation): the new wrapping is written to a temporary file, synced, and renamed
+over the old one, so a crash leaves either the old or the new wrapping, never half of one.
+`manage.py move_data_keys` moves keys between the two stores (apps.core.key_moves).
 """
 
 from __future__ import annotations
@@ -44,17 +49,17 @@ def current_store() -> str:
     return str(store)
 
 
-def _directory() -> Path:
+def directory() -> Path:
     return Path(settings.FINPULSE_DATA_KEY_DIR)
 
 
 def _path(key_id: uuid.UUID) -> Path:
-    return _directory() / f"{key_id}.key"
+    return directory() / f"{key_id}.key"
 
 
 def write_keys(keys: dict[uuid.UUID, bytes]) -> None:
     """Write each key's wrapped material to its own file (created exclusively, owner-only)."""
-    folder = _directory()
+    folder = directory()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     ring = keyring()
     for key_id, material in keys.items():
@@ -63,6 +68,44 @@ def write_keys(keys: dict[uuid.UUID, bytes]) -> None:
             handle.write(base64.b64encode(ring.encrypt(material)))
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def _write_file(path: Path, content: bytes, *, exclusive: bool) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    descriptor = os.open(path, flags, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _sync_directory(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def read_wrapped(key_id: uuid.UUID) -> bytes | None:
+    """The key file's content as stored (wrapped by the master key ring); None when absent."""
+    try:
+        return base64.b64decode(_path(key_id).read_bytes())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def replace_key(key_id: uuid.UUID, material: bytes) -> None:
+    """Write the key's file wrapped by the newest master key, replacing any file already there.
+
+    Temporary file, fsync, rename, fsync of the folder: the file is at every moment either the
+    old wrapping or the new one (a crash mid-way cannot lose the customer's data)."""
+    folder = directory()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = folder / f"{key_id}.key.tmp"
+    _write_file(temporary, base64.b64encode(keyring().encrypt(material)), exclusive=False)
+    os.replace(temporary, _path(key_id))
+    _sync_directory(folder)
 
 
 def read_key(key_id: uuid.UUID) -> bytes | None:
@@ -88,6 +131,11 @@ def _shred(key_id: uuid.UUID) -> None:
         path.unlink()
     except FileNotFoundError:
         return
+
+
+def shred_key_file(key_id: uuid.UUID) -> None:
+    """Overwrite and delete the key's file now (a key moved back into the database)."""
+    _shred(key_id)
 
 
 def destroy_key_file(key_id: uuid.UUID) -> None:

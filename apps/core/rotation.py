@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.db.models import BinaryField, Case, ExpressionWrapper, F, Value, When
 from django.db.models.functions import Cast
 
+from apps.core import key_store
 from apps.core.audit import AuditEntry, record_audit_events
 from apps.core.data_keys import is_data_key_token
 from apps.core.encryption import UndecryptableValue, keyring
@@ -26,6 +27,7 @@ from apps.core.fields import encrypted_fields
 
 DEFAULT_BATCH_SIZE = 1000
 ROTATED_ACTION = "encryption.rotated"
+KEY_FILES = "key files"  # what the directory store's files are called in output and audit
 
 
 @dataclass(frozen=True)
@@ -227,3 +229,88 @@ def _any_stale_after(model: type[models.Model], after: Any, batch_size: int) -> 
         if any(_stale_values(model, pk, values, ignored) for pk, values in rows):
             return True
     return False
+
+
+def rotate_key_files(
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    limit: int | None = None,
+    dry_run: bool = False,
+    progress: Callable[[BatchResult], None] | None = None,
+) -> ModelRotation:
+    """Re-wrap the live data keys of the `directory` store whose file is not under the newest key.
+
+    Same contract as `rotate_model`: batches in key-id order, each locking its `DataKey` rows (an
+    erasure of one of them waits, then shreds the re-wrapped file), one audit event per batch, a
+    rerun skips the files already re-wrapped. A missing or unreadable file is reported, not fatal.
+    """
+    from apps.core.models import DataKey
+
+    result = ModelRotation(model=KEY_FILES, fields=["wrapped key"])
+    ring = keyring()
+    live = DataKey._base_manager.filter(store=key_store.DIRECTORY, destroyed_at__isnull=True).order_by("pk")
+    last = None
+    while True:
+        remaining = None if limit is None else limit - result.rotated
+        if remaining is not None and remaining <= 0:
+            rest = live.filter(pk__gt=last) if last is not None else live
+            keys_left = rest.values_list("pk", flat=True).iterator(chunk_size=batch_size)
+            result.stopped_early = any(_stale_file(key_id, ring, []) is not None for key_id in keys_left)
+            return result
+        with transaction.atomic():
+            batch = live if dry_run else live.select_for_update()
+            if last is not None:
+                batch = batch.filter(pk__gt=last)
+            key_ids = list(batch.values_list("pk", flat=True)[:batch_size])
+            if not key_ids:
+                return result
+            stale: dict[Any, bytes] = {}
+            scanned = 0
+            for key_id in key_ids:
+                if remaining is not None and len(stale) >= remaining:
+                    break
+                scanned += 1
+                last = key_id
+                material = _stale_file(key_id, ring, result.unreadable)
+                if material is not None:
+                    stale[key_id] = material
+            if stale and not dry_run:
+                for key_id, material in stale.items():
+                    key_store.replace_key(key_id, material)
+                record_audit_events(
+                    [
+                        AuditEntry(
+                            action=ROTATED_ACTION,
+                            actor=None,
+                            object_type="core.datakey",
+                            metadata={
+                                "model": KEY_FILES,
+                                "first_pk": str(min(stale)),
+                                "last_pk": str(max(stale)),
+                                "count": len(stale),
+                                "key_id": ring.current.key_id.hex(),
+                            },
+                        )
+                    ]
+                )
+        result.scanned += scanned
+        result.rotated += len(stale)
+        if progress:
+            progress(BatchResult(KEY_FILES, key_ids[0], last, scanned, len(stale)))
+        if len(key_ids) < batch_size and last == key_ids[-1]:
+            return result
+
+
+def _stale_file(key_id: Any, ring: Any, unreadable: list[UnreadableValue]) -> bytes | None:
+    """The key's material when its file is not under the newest master key; None when it is."""
+    wrapped = key_store.read_wrapped(key_id)
+    if wrapped is None:
+        unreadable.append(UnreadableValue(KEY_FILES, key_id, "file", "the key's file is missing"))
+        return None
+    if ring.is_current(wrapped):
+        return None
+    try:
+        return bytes(ring.decrypt(wrapped))
+    except UndecryptableValue as error:
+        unreadable.append(UnreadableValue(KEY_FILES, key_id, "file", str(error)))
+        return None

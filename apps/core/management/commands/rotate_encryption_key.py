@@ -2,6 +2,10 @@
 
 Procedure: put the new key first in CRYPTOGRAPHY_KEY and the old one in CRYPTOGRAPHY_OLD_KEYS
 on every process, run this command until it exits 0, then drop the old key.
+
+Customers' data keys are re-wrapped wherever they live: the `core_datakey` rows (the
+`core.DataKey` model) and, with the `directory` store, their files (apps.core.rotation
+`rotate_key_files`), whenever `core.DataKey` is among the models of the run.
 """
 
 from __future__ import annotations
@@ -10,7 +14,16 @@ from django.db import models
 
 from apps.core.batch_command import BatchCommand, BatchRun
 from apps.core.encryption import keyring
-from apps.core.rotation import DEFAULT_BATCH_SIZE, BatchResult, models_with_encrypted_fields, rotate_model
+from apps.core.models import DataKey
+from apps.core.rotation import (
+    DEFAULT_BATCH_SIZE,
+    BatchResult,
+    ModelRotation,
+    UnreadableValue,
+    models_with_encrypted_fields,
+    rotate_key_files,
+    rotate_model,
+)
 
 
 class Command(BatchCommand):
@@ -32,20 +45,21 @@ class Command(BatchCommand):
                 f"{batch.model} pk {batch.first_pk}..{batch.last_pk}: {batch.scanned} rows, {batch.rotated} {verb}"
             )
 
-        unreadable = []
-        unfinished = []
+        unreadable: list[UnreadableValue] = []
+        unfinished: list[str] = []
         total = 0
         for model_class in model_classes:
-            result = rotate_model(
-                model_class, batch_size=how.batch_size, limit=how.limit, dry_run=how.dry_run, progress=progress
-            )
-            total += result.rotated
-            unreadable.extend(result.unreadable)
-            if result.stopped_early:
-                unfinished.append(result.model)
-            self.stdout.write(
-                f"{result.model} ({', '.join(result.fields)}): {result.scanned} rows scanned, {result.rotated} {verb}."
-            )
+            results = [
+                rotate_model(
+                    model_class, batch_size=how.batch_size, limit=how.limit, dry_run=how.dry_run, progress=progress
+                )
+            ]
+            if model_class is DataKey:  # the keys of the directory store are files, not rows
+                results.append(
+                    rotate_key_files(batch_size=how.batch_size, limit=how.limit, dry_run=how.dry_run, progress=progress)
+                )
+            for result in results:
+                total += self.report(result, unreadable, unfinished)
 
         for value in unreadable:
             self.stderr.write(f"Cannot decrypt {value.model} #{value.pk} {value.field}: {value.reason}")
@@ -64,3 +78,13 @@ class Command(BatchCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Done: {total} row(s) re-encrypted; every value is under the newest key.")
         )
+
+    def report(self, result: ModelRotation, unreadable: list[UnreadableValue], unfinished: list[str]) -> int:
+        """Print one model's totals, collect what is unreadable or unfinished; the rows rotated."""
+        unreadable.extend(result.unreadable)
+        if result.stopped_early:
+            unfinished.append(result.model)
+        self.stdout.write(
+            f"{result.model} ({', '.join(result.fields)}): {result.scanned} rows scanned, {result.rotated} {self.verb}."
+        )
+        return result.rotated
