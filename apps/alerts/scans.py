@@ -16,7 +16,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar, cast
 
 from django.conf import settings
 from django.db import connection
@@ -87,7 +87,7 @@ class RuleReport:
             self.scanned += len(batch)
             yield batch
 
-    def has_manager(self, manager_id: int | None) -> bool:
+    def has_manager(self, manager_id: int | None) -> TypeGuard[int]:
         """An alert goes to the customer's relationship manager: a customer without one alerts
         nobody and is counted as unassigned (the run's report shows how many)."""
         if manager_id is None:
@@ -163,7 +163,7 @@ def _apply(report: RuleReport, candidates: list[Candidate]) -> None:
 
 def _owners(holding_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The customer an alert goes to: the owner party (else the first party) of each holding."""
-    order = {HoldingParty.Role.OWNER: 0, HoldingParty.Role.JOINT: 1}
+    order: dict[str, int] = {HoldingParty.Role.OWNER: 0, HoldingParty.Role.JOINT: 1}
     found: dict[int, dict[str, Any]] = {}
     rows = HoldingParty.objects.filter(holding_id__in=holding_ids).values(
         "holding_id",
@@ -174,7 +174,7 @@ def _owners(holding_ids: list[int]) -> dict[int, dict[str, Any]]:
         "customer__status",
     )
     for row in sorted(rows, key=lambda r: (r["holding_id"], order.get(r["role"], 9), r["customer_id"])):
-        found.setdefault(row["holding_id"], row)
+        found.setdefault(row["holding_id"], dict(row))
     return found
 
 
@@ -382,8 +382,10 @@ def scan_relationships(*, today: dt.date, batch_size: int, report: RuleReport) -
             for customer in batch:
                 if not report.has_manager(customer.primary_manager_id):
                     continue
-                base = customer.last_contact or customer.since
-                contacted = f"last contacted on {base:%d %b %Y}" if customer.last_contact else "never contacted"
+                # The annotations above (django-stubs loses them after .only()).
+                contacted_on: dt.date | None = customer.last_contact  # type: ignore[attr-defined]
+                base: dt.date = contacted_on or customer.since  # type: ignore[attr-defined]
+                contacted = f"last contacted on {base:%d %b %Y}" if contacted_on else "never contacted"
                 candidates.append(
                     Candidate(
                         rule=Alert.Rule.RELATIONSHIP,
@@ -403,7 +405,7 @@ def scan_relationships(*, today: dt.date, batch_size: int, report: RuleReport) -
                         details={
                             "segment": segment,
                             "interval_days": int(days),
-                            "last_contact": customer.last_contact.isoformat() if customer.last_contact else None,
+                            "last_contact": contacted_on.isoformat() if contacted_on else None,
                         },
                         task_source=Task.Source.RELATIONSHIP,
                         task_due=today + dt.timedelta(days=7),
@@ -460,7 +462,11 @@ def scan_followups(
             Kind.TASK_REMINDER,
             # Reminders of the last week only: an old reminder nobody saw is reported as overdue instead.
             open_tasks.filter(reminder_at__lte=now, reminder_at__gte=now - dt.timedelta(days=7)),
-            lambda t: ("Reminder", f"due {timezone.localtime(t.due_at):%d %b %H:%M}", t.reminder_at.isoformat()),
+            lambda t: (
+                "Reminder",
+                f"due {timezone.localtime(t.due_at):%d %b %H:%M}",
+                cast(dt.datetime, t.reminder_at).isoformat(),
+            ),
         ),
         (
             Kind.TASK_DUE_SOON,
@@ -475,7 +481,7 @@ def scan_followups(
             lambda t: ("Overdue", f"was due {timezone.localtime(t.due_at):%d %b %H:%M}", t.due_at.isoformat()),
         ),
     ]
-    thresholds = {Kind.TASK_DUE_SOON: settings.FINPULSE_TASK_DUE_SOON_HOURS}
+    thresholds: dict[str, int] = {Kind.TASK_DUE_SOON: settings.FINPULSE_TASK_DUE_SOON_HOURS}
     for kind, queryset, describe in sweeps:
         report = reports[kind]
         for batch in report.read(_by_pk(queryset, batch_size)):

@@ -22,6 +22,7 @@ from apps.core.errors import DomainError
 from apps.identity import roles
 from apps.identity.claims import LoginRefused, MappedIdentity
 from apps.identity.models import Branch, User
+from apps.identity.user_facts import forget_user
 
 
 def client_ip(request: HttpRequest | None) -> str:
@@ -120,7 +121,7 @@ def sync_user_from_identity(*, identity: MappedIdentity, source: str) -> User:
     user.save(update_fields=["email", "first_name", "last_name", "branch", "is_staff"])
     if before["roles"] != after["roles"]:
         user.groups.set(Group.objects.filter(name__in=identity.roles))
-    user.__dict__.pop("role_names", None)  # the cached property must see the new groups
+    forget_user(user)  # the next question must see the new groups
 
     changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
     if changes and not any(entry.action == "user.created" for entry in entries):
@@ -155,7 +156,7 @@ def strip_roles(*, issuer: str, subject: str, source: str) -> User | None:
         user.groups.clear()
         user.is_staff = user.is_superuser
         user.save(update_fields=["is_staff"])
-        user.__dict__.pop("role_names", None)
+        forget_user(user)
         record_audit_event(
             actor=None,
             action="user.roles_synced",
@@ -277,26 +278,17 @@ def grant_access(
 ) -> None:
     """Add groups, permissions or the staff/superuser flags to a person, or permissions to a
     group (never removes anything). The change the second administrator approved."""
-    if (user is None) == (group is None):
-        raise DomainError("Grant access to one person or one group.")
     if not actor.is_active:
         raise DomainError("The person who proposed this change is no longer active.")
-    granted = _access_names(list(group_ids), list(permission_ids))
-    if group is not None:
-        group.permissions.add(*permission_ids)
-        record_audit_event(actor=actor, action="group.permissions_granted", target=group, metadata=granted)
-        return
-    if user is None:  # checked above; this narrows the type
-        raise DomainError("Grant access to one person or one group.")
-    user.groups.add(*group_ids)
-    user.user_permissions.add(*permission_ids)
-    flags = [name for name, wanted in (("is_staff", is_staff), ("is_superuser", is_superuser)) if wanted]
-    for name in flags:
-        setattr(user, name, True)
-    if flags:
-        user.save(update_fields=flags)
-    user.__dict__.pop("role_names", None)
-    record_audit_event(actor=actor, action="user.access_granted", target=user, metadata={**granted, "flags": flags})
+    _change_access(
+        grant=True,
+        actor=actor,
+        user=user,
+        group=group,
+        group_ids=group_ids,
+        permission_ids=permission_ids,
+        flags={"is_staff": is_staff, "is_superuser": is_superuser},
+    )
 
 
 @transaction.atomic
@@ -311,21 +303,51 @@ def revoke_access(
     is_superuser: bool = False,
 ) -> None:
     """Remove groups, permissions or flags from a person, or permissions from a group, at once."""
+    _change_access(
+        grant=False,
+        actor=actor,
+        user=user,
+        group=group,
+        group_ids=group_ids,
+        permission_ids=permission_ids,
+        flags={"is_staff": is_staff, "is_superuser": is_superuser},
+    )
+
+
+def _change_access(
+    *,
+    grant: bool,
+    actor: User,
+    user: User | None,
+    group: Group | None,
+    group_ids: list[int] | tuple[int, ...],
+    permission_ids: list[int] | tuple[int, ...],
+    flags: dict[str, bool],
+) -> None:
+    """Grant or revoke the same kinds of access; only the direction and the audit action differ."""
+    verb = "granted" if grant else "revoked"
     if (user is None) == (group is None):
-        raise DomainError("Revoke access of one person or one group.")
-    revoked = _access_names(list(group_ids), list(permission_ids))
+        raise DomainError(f"{'Grant access to' if grant else 'Revoke access of'} one person or one group.")
+    names = _access_names(list(group_ids), list(permission_ids))
     if group is not None:
-        group.permissions.remove(*permission_ids)
-        record_audit_event(actor=actor, action="group.permissions_revoked", target=group, metadata=revoked)
+        if grant:
+            group.permissions.add(*permission_ids)
+        else:
+            group.permissions.remove(*permission_ids)
+        record_audit_event(actor=actor, action=f"group.permissions_{verb}", target=group, metadata=names)
         return
     if user is None:  # checked above; this narrows the type
-        raise DomainError("Revoke access of one person or one group.")
-    user.groups.remove(*group_ids)
-    user.user_permissions.remove(*permission_ids)
-    flags = [name for name, unwanted in (("is_staff", is_staff), ("is_superuser", is_superuser)) if unwanted]
-    for name in flags:
-        setattr(user, name, False)
-    if flags:
-        user.save(update_fields=flags)
-    user.__dict__.pop("role_names", None)
-    record_audit_event(actor=actor, action="user.access_revoked", target=user, metadata={**revoked, "flags": flags})
+        raise DomainError("Change the access of one person or one group.")
+    if grant:
+        user.groups.add(*group_ids)
+        user.user_permissions.add(*permission_ids)
+    else:
+        user.groups.remove(*group_ids)
+        user.user_permissions.remove(*permission_ids)
+    changed = [name for name, wanted in flags.items() if wanted]
+    for name in changed:
+        setattr(user, name, grant)
+    if changed:
+        user.save(update_fields=changed)
+    forget_user(user)
+    record_audit_event(actor=actor, action=f"user.access_{verb}", target=user, metadata={**names, "flags": changed})
