@@ -19,6 +19,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.fragments import render_rows
@@ -73,11 +75,26 @@ def _back(request: HttpRequest, task: Task | None = None) -> HttpResponse:
     return redirect(task.customer.get_absolute_url() if task else reverse("tasks:list"))
 
 
+def task_row_words() -> dict[str, str]:
+    """The row template's own words in the active language: it may load no tags, so no {% trans %}."""
+    return {
+        "due": _("due"),
+        "overdue": _("Overdue"),
+        "for": pgettext("a task for a person", "for"),
+        "outcome": _("Outcome"),
+        "mark_done": _("Mark done"),
+        "reschedule": _("Reschedule"),
+        "reassign": _("Reassign"),
+    }
+
+
 def task_row(task: Task, *, place: str, can_edit: bool, back_url: str = "") -> dict[str, Any]:
     """What one task row shows, as plain values (templates/tasks/_task_row.html): its cache key on a
-    list. `place` is where the row sits ("list" or "customer"); `can_edit` is the viewer's fact."""
+    list. `place` is where the row sits ("list" or "customer"); `can_edit` is the viewer's fact.
+    Labels and the template's words are in the active language (gettext here, not in the template)."""
     assignee = task.assignee if place == "customer" else None
     return {
+        "words": task_row_words(),
         "pk": task.pk,
         "title": task.title,
         "customer_url": fast_reverse("customers:detail", task.customer_id),
@@ -85,10 +102,10 @@ def task_row(task: Task, *, place: str, can_edit: bool, back_url: str = "") -> d
         "due_at": task.due_at,
         "is_overdue": task.is_overdue,
         "priority": task.priority,
-        "priority_label": str(task.get_priority_display()),
+        "priority_label": _(str(task.get_priority_display())),
         "assignee_name": (assignee.get_full_name() or assignee.username) if assignee else "",
         "source": task.source,
-        "source_label": str(task.get_source_display()),
+        "source_label": _(str(task.get_source_display())),
         "source_rule_label": rule_label(task.source_rule) if task.source_rule else "",
         "place": place,
         "can_edit": can_edit,

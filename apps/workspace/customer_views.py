@@ -18,6 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.approvals.selectors import pending_changes_for_customer
@@ -73,11 +75,14 @@ def _remembered_filters(request: HttpRequest) -> tuple[QueryDict | dict[str, obj
     return remembered, bool(remembered)
 
 
-def _row(customer: Customer, *, labels: dict[str, dict[str, str]], maturing: bool) -> dict[str, object]:
+def _row(
+    customer: Customer, *, labels: dict[str, dict[str, str]], words: dict[str, str], maturing: bool
+) -> dict[str, object]:
     """What one row of the list shows, as plain values: the cache key of its HTML (apps/core/fragments.py)."""
     manager = customer.primary_manager
     return {
         "pk": customer.pk,
+        "words": words,
         "url": customer.get_absolute_url(),
         "display_name": customer.display_name,
         "external_id": customer.external_id,
@@ -99,10 +104,12 @@ def _rows(page: CustomerPage | None, *, maturing: bool) -> list[SafeString]:
         return []
     # Choice labels in the active language, once per page rather than once per row.
     labels = {
-        name: {str(value): str(label) for value, label in Customer._meta.get_field(name).flatchoices}
+        name: {str(value): _(str(label)) for value, label in Customer._meta.get_field(name).flatchoices}
         for name in ("segment", "kyc_status")
     }
-    rows = (_row(customer, labels=labels, maturing=maturing) for customer in page.customers)
+    # The row template's own words (it may load no tags, so no {% trans %}).
+    words = {"select": _("Select"), "review": pgettext("a KYC review on a date", "review")}
+    rows = (_row(customer, labels=labels, words=words, maturing=maturing) for customer in page.customers)
     return render_rows("workspace/_customer_row.html", rows)
 
 

@@ -21,6 +21,7 @@ from django.utils import translation
 from apps.core.templatetags.finpulse import format_amount_range, format_money, format_rate, time_tag, translated
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
+from tests.tasks.factories import TaskFactory
 
 LOCALE = Path(settings.BASE_DIR) / "locale" / "it" / "LC_MESSAGES"
 NBSP = "\u00a0"
@@ -61,7 +62,7 @@ def test_every_italian_msgid_has_a_translation_and_none_is_fuzzy():
     same = {e["msgid"] for e in entries if e["msgstr"] == [e["msgid"]]}
     # Words Italian bankers use as they are.
     as_they_are = {"Email", "SMS", "Chat", "Marketing", "Menu", "Affluent", "Premium", "Private banking", "Corporate"}
-    as_they_are |= {"Pipeline"}
+    as_they_are |= {"Pipeline", "No"}
     assert same <= as_they_are | {"In %(cur)s"}, same
 
 
@@ -222,3 +223,25 @@ def test_choice_labels_stay_english_data_whatever_the_language():
 
     assert label == "Current account"  # what hashes, audit records, CSV and the LLM read
     assert shown == "Conto corrente"  # what an Italian page shows
+
+
+def test_the_cached_rows_of_an_italian_list_speak_italian(manager):
+    """The task and customer rows are rendered from plain values and cached (apps/core/fragments.py);
+    their words and labels come translated in the values, and an English viewer's rows stay English."""
+    customer = CustomerFactory(assigned_to=manager, kyc_status="verified", kyc_review_date=dt.date(2027, 3, 6))
+    TaskFactory(customer=customer, title="Call about the deposit", priority=3)
+    pages = {}
+    for language in ("it", "en-gb", "it"):  # the second Italian read comes from the cache
+        pages[language] = (_page(manager, "/tasks/", language), _page(manager, "/customers/", language))
+
+    tasks, customers = pages["it"]
+    assert "Call about the deposit" in tasks
+    assert ">Segna come svolta</button>" in tasks and ">Esito</label>" in tasks and ">Ripianifica</a>" in tasks
+    assert '<span class="badge">Alta</span>' in tasks and "scade il <time" in tasks
+    for english in (">Mark done<", ">Outcome<", ">Reschedule<", ">Reassign<", ">High<", "due <time"):
+        assert english not in tasks, english
+    assert "<td>Verificato<br><small>revisione il 6 mar 2027</small></td>" in customers
+    assert 'aria-label="Seleziona ' in customers and 'aria-label="Select ' not in customers
+    tasks, customers = pages["en-gb"]
+    assert ">Mark done</button>" in tasks and '<span class="badge">High</span>' in tasks
+    assert "<td>Verified<br><small>review 6 Mar 2027</small></td>" in customers
