@@ -152,8 +152,91 @@
     });
   }
 
+  // The pipeline board (templates/opportunities/_board.html): a card that may move carries
+  // data-move-url; every column carries data-stage (its stage id) and data-closing ("won", "lost"
+  // or ""). Dropping a card on an open stage posts the card's own move form's request through
+  // htmx (the same endpoint and service as the "Move" button, CSRF header included, the board
+  // swapped in place). A won or lost column needs a reason, so dropping there opens the card's
+  // "Win or lose" form with the outcome ticked and the reason field focused. The select and
+  // buttons stay the keyboard way; dragging only adds a pointer way.
+  var dragged = null;
+
+  function boardColumn(target) {
+    return target && target.closest ? target.closest("#board [data-stage]") : null;
+  }
+
+  function clearDropMarks() {
+    Array.prototype.forEach.call(document.querySelectorAll("#board .is-drop-target"), function (column) {
+      column.classList.remove("is-drop-target");
+    });
+  }
+
+  function setUpBoardDrag() {
+    document.addEventListener("dragstart", function (event) {
+      var card = event.target.closest ? event.target.closest("#board [data-move-url]") : null;
+      if (!card) {
+        return;
+      }
+      dragged = card;
+      card.classList.add("is-dragged");
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", card.id);
+    });
+    document.addEventListener("dragend", function () {
+      if (dragged) {
+        dragged.classList.remove("is-dragged");
+      }
+      dragged = null;
+      clearDropMarks();
+    });
+    document.addEventListener("dragover", function (event) {
+      var column = dragged && boardColumn(event.target);
+      if (!column) {
+        return;
+      }
+      event.preventDefault(); // allow the drop
+      event.dataTransfer.dropEffect = "move";
+      if (!column.classList.contains("is-drop-target")) {
+        clearDropMarks();
+        column.classList.add("is-drop-target");
+      }
+    });
+    document.addEventListener("drop", function (event) {
+      var column = dragged && boardColumn(event.target);
+      if (!column) {
+        return;
+      }
+      event.preventDefault();
+      var card = dragged;
+      var closing = column.getAttribute("data-closing");
+      clearDropMarks();
+      if (closing) {
+        var details = card.querySelector("details");
+        var outcome = card.querySelector('input[name="outcome"][value="' + closing + '"]');
+        if (details && outcome) {
+          details.open = true;
+          outcome.checked = true;
+          card.querySelector('input[name="reason"]').focus();
+        }
+        return;
+      }
+      var stage = column.getAttribute("data-stage");
+      var select = card.querySelector('select[name="stage"]');
+      if (!stage || (select && select.value === stage) || typeof window.htmx === "undefined") {
+        return;
+      }
+      window.htmx.ajax("POST", card.getAttribute("data-move-url"), {
+        source: card,
+        target: "#board",
+        swap: "outerHTML",
+        values: { stage: stage },
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpMenu();
+    setUpBoardDrag();
     drawCharts(document);
     drawReportCharts(document);
   });

@@ -1,11 +1,14 @@
-"""The pipeline in Chromium: open an opportunity, move it with the keyboard, win it; then the
-same board at phone width. No Content Security Policy violation on the way (as
-tests/workspace/test_htmx_csp.py checks the other pages). Screenshots in test-artifacts/browser/."""
+"""The pipeline in Chromium: open an opportunity, move it with the keyboard, drag it to the
+next stage, drag it onto Won (which opens the win form: a reason is required) and win it; all six
+columns on a 1280 px desktop without sideways scrolling; then the same board at phone width. No
+Content Security Policy violation on the way (as tests/workspace/test_htmx_csp.py checks the other
+pages). Screenshots in test-artifacts/browser/."""
 
 from __future__ import annotations
 
 import pytest
 
+from apps.core.models import AuditEvent
 from apps.identity import roles
 from apps.opportunities.models import Opportunity
 from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
@@ -44,7 +47,7 @@ def test_open_move_and_win_an_opportunity_on_the_board(book, live_server, chromi
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.add_init_script(CSP_LISTENER)
             expect.set_options(timeout=15_000)
             page.goto(f"{base}/accounts/login/")
@@ -81,10 +84,30 @@ def test_open_move_and_win_an_opportunity_on_the_board(book, live_server, chromi
             expect(proposal).to_contain_text("50%")
             page.screenshot(path=str(BROWSER_ARTIFACTS / "pipeline-moved.png"), full_page=True)
 
-            # Win: with its reason.
+            # Desktop: every column, Won and Lost included, is on screen without sideways scrolling.
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"the board scrolls sideways by {overflow}px at 1280px"
+            for closing in (".board__column--won", ".board__column--lost"):
+                box = page.locator(closing).bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1280, (closing, box)
+
+            # Drag: the card onto the next stage; the same move endpoint and service (audited).
+            negotiation = page.locator(".board__column", has=page.locator("h2", has_text="Negotiation"))
+            page.locator(f"#opportunity-{made.pk}").drag_to(negotiation)
+            expect(negotiation.locator(f"#opportunity-{made.pk}")).to_be_visible()
+            expect(negotiation).to_contain_text("75%")
+            made.refresh_from_db()
+            assert made.stage.name == "Negotiation"
+            assert AuditEvent.objects.filter(action="opportunity.moved", object_id=str(made.pk)).count() == 2
+            page.screenshot(path=str(BROWSER_ARTIFACTS / "pipeline-dragged-1280.png"), full_page=True)
+
+            # Win: dragged onto Won, the card opens its win form with Won ticked; the reason is asked.
             card = page.locator(f"#opportunity-{made.pk}")
-            card.locator("summary").click()
-            card.locator("input[value=won]").check()
+            card.drag_to(page.locator(".board__column--won"))
+            expect(card.locator("input[name=reason]")).to_be_focused()
+            expect(card.locator("input[value=won]")).to_be_checked()
+            made.refresh_from_db()
+            assert made.outcome == "open"  # nothing closes without a reason
             card.locator("input[name=reason]").fill("Best rate on the market")
             card.locator("button", has_text="Close").click()
             won = page.locator(".board__column--won")
