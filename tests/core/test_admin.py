@@ -131,6 +131,7 @@ def test_the_business_calendar_is_a_singleton_in_the_admin(client, administrator
 
 # What the admin never adds by hand: records that only a service, a scan or an import writes.
 WRITTEN_ONLY_BY_THE_SYSTEM = {
+    ("agenda", "meeting"),  # scheduled on the calendar pages by its organiser, invitations sent
     ("alerts", "alert"),
     ("axes", "accessattempt"),  # django-axes' sign-in records
     ("axes", "accessfailurelog"),
