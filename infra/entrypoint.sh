@@ -1,8 +1,10 @@
 #!/bin/bash
-# FinPulse container entrypoint: one image, four roles (docs/deploy.md).
+# FinPulse container entrypoint: one image, five roles (docs/deploy.md).
 #   web      gunicorn (config/gunicorn.conf.py; FINPULSE_BIND, WEB_CONCURRENCY, WEB_THREADS)
 #   worker   Celery worker (CELERY_CONCURRENCY, default 2)
 #   beat     Celery beat (exactly one per environment; its lease in core_lease guards against two)
+#   capture  the email capture SMTP endpoint (manage.py run_email_capture) on FINPULSE_CAPTURE_BIND,
+#            default 0.0.0.0:2525; only FINPULSE_CAPTURE_ALLOWED_PEERS (the bank's relay) may deliver
 #   migrate  one-off: migrations and the cache table, before new web containers start;
 #            FINPULSE_SEED_DEMO=1 also loads the demo bank (never in production)
 #   manage   any manage.py command, e.g. `manage verify_audit_chain`
@@ -62,6 +64,9 @@ case "$role" in
   beat)
     exec celery -A finpulse beat --loglevel="${LOG_LEVEL:-INFO}" "$@"
     ;;
+  capture)
+    exec python manage.py run_email_capture --bind "${FINPULSE_CAPTURE_BIND:-0.0.0.0:2525}" "$@"
+    ;;
   migrate)
     python manage.py migrate --noinput
     python manage.py createcachetable
@@ -73,7 +78,7 @@ case "$role" in
     exec python manage.py "$@"
     ;;
   *)
-    echo "usage: entrypoint.sh web|worker|beat|migrate|manage <command> (got: $role)" >&2
+    echo "usage: entrypoint.sh web|worker|beat|capture|migrate|manage <command> (got: $role)" >&2
     exit 64
     ;;
 esac

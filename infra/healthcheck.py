@@ -1,18 +1,37 @@
 """Container HEALTHCHECK: liveness only (no database, no broker), whatever the role.
 
 web (gunicorn is PID 1): GET /healthz on FINPULSE_BIND's port must answer 200.
+capture (manage.py run_email_capture): the SMTP port on FINPULSE_CAPTURE_BIND greets with 220.
 worker, beat, migrate: the process being alive is the check (the orchestrator restarts it
 when it exits); readiness of dependencies is /readyz's job, not this one's.
 """
 
 import os
+import socket
 import sys
 import urllib.request
 from pathlib import Path
 
 
+def smtp_greets(bind: str) -> bool:
+    """capture: the SMTP endpoint answers a connection with its 220 greeting."""
+    port = int(bind.rsplit(":", 1)[-1])
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=4) as conn:
+            greeting = conn.recv(512)
+            conn.sendall(b"QUIT\r\n")
+            return greeting.startswith(b"220")
+    except OSError:
+        return False
+
+
 def main() -> int:
-    cmdline = Path("/proc/1/cmdline").read_bytes().replace(b"\0", b" ")
+    arguments = Path("/proc/1/cmdline").read_bytes().split(b"\0")
+    cmdline = b" ".join(arguments)
+    # PID 1 is run_email_capture once the entrypoint exec'd it, or an init process (ECS
+    # initProcessEnabled) whose arguments end with the entrypoint's `capture` role.
+    if b"run_email_capture" in cmdline or b"capture" in arguments:
+        return 0 if smtp_greets(os.environ.get("FINPULSE_CAPTURE_BIND", "0.0.0.0:2525")) else 1
     if b"gunicorn" not in cmdline:
         return 0
     port = os.environ.get("FINPULSE_BIND", "0.0.0.0:8000").rsplit(":", 1)[-1]

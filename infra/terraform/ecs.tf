@@ -1,5 +1,6 @@
-# ECS Fargate: one image, three services (web behind the ALB, worker, beat) and a one-off
-# migrate task run before each rollout (docs/deploy.md). Tasks run in the private app subnets.
+# ECS Fargate: one image, three services (web behind the ALB, worker, beat), the email capture
+# service (capture.tf) and a one-off migrate task run before each rollout (docs/deploy.md).
+# Tasks run in the private app subnets.
 
 resource "aws_ecr_repository" "finpulse" {
   name                 = "finpulse"
@@ -154,6 +155,10 @@ locals {
     FORWARDED_ALLOW_IPS          = "*"
     WEB_CONCURRENCY              = tostring(var.web_concurrency)
     LOG_LEVEL                    = "INFO"
+    # Email capture (capture.tf): the addresses managers BCC, and who may deliver to them.
+    FINPULSE_CAPTURE_ADDRESSES     = join(",", var.capture_addresses)
+    FINPULSE_CAPTURE_ALLOWED_PEERS = join(",", var.capture_relay_cidrs)
+    FINPULSE_CAPTURE_BIND          = "0.0.0.0:2525"
   }, var.app_environment)
 
   app_secrets = merge(
@@ -173,8 +178,11 @@ locals {
     web     = { cpu = var.web_cpu, memory = var.web_memory, stop = 30 }
     worker  = { cpu = var.worker_cpu, memory = var.worker_memory, stop = 120 }
     beat    = { cpu = 256, memory = 512, stop = 30 }
+    capture = { cpu = 256, memory = 512, stop = 30 }
     migrate = { cpu = 512, memory = 1024, stop = 30 }
   }
+  # Roles that listen, and the port their load balancer reaches (the others listen on nothing).
+  role_ports = { web = 8000, capture = 2525 }
 }
 
 resource "aws_ecs_task_definition" "app" {
@@ -209,14 +217,14 @@ resource "aws_ecs_task_definition" "app" {
     readonlyRootFilesystem = true
     stopTimeout            = each.value.stop
     linuxParameters        = { initProcessEnabled = true }
-    portMappings           = each.key == "web" ? [{ containerPort = 8000, protocol = "tcp" }] : []
+    portMappings           = contains(keys(local.role_ports), each.key) ? [{ containerPort = local.role_ports[each.key], protocol = "tcp" }] : []
     environment            = [for k, v in local.app_environment : { name = k, value = v }]
     secrets                = [for k, v in local.app_secrets : { name = k, valueFrom = v }]
     mountPoints = [
       { sourceVolume = "tmp", containerPath = "/tmp", readOnly = false },
       { sourceVolume = "run", containerPath = "/app/var/run", readOnly = false },
     ]
-    healthCheck = each.key == "web" ? {
+    healthCheck = contains(keys(local.role_ports), each.key) ? {
       command     = ["CMD", "python3", "/app/infra/healthcheck.py"]
       interval    = 15
       timeout     = 5

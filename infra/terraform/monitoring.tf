@@ -42,7 +42,7 @@ locals {
   alb_dims = { LoadBalancer = aws_lb.main.arn_suffix }
   tg_dims  = { LoadBalancer = aws_lb.main.arn_suffix, TargetGroup = aws_lb_target_group.web.arn_suffix }
 
-  alarms = {
+  alarms = merge({
     web-5xx = {
       description = "Web answered more than 20 server errors in 5 minutes"
       namespace   = "AWS/ApplicationELB", metric = "HTTPCode_Target_5XX_Count", stat = "Sum"
@@ -106,7 +106,12 @@ locals {
       dims        = { Broker = aws_mq_broker.rabbitmq.broker_name }
       threshold   = 5000, op = "GreaterThanThreshold", periods = 3
     }
-  }
+    }, { for lb in aws_lb.capture : "capture-unhealthy" => {
+      description = "An email capture task has failed its SMTP health check for 10 minutes (the relay is queueing captured mail)"
+      namespace   = "AWS/NetworkELB", metric = "UnHealthyHostCount", stat = "Maximum"
+      dims        = { LoadBalancer = lb.arn_suffix, TargetGroup = aws_lb_target_group.capture[0].arn_suffix }
+      threshold   = 0, op = "GreaterThanThreshold", periods = 2
+  } })
 }
 
 resource "aws_cloudwatch_metric_alarm" "all" {

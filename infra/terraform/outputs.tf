@@ -22,7 +22,10 @@ output "ecs_cluster" {
 
 output "ecs_services" {
   description = "ECS service names per role."
-  value       = { web = aws_ecs_service.web.name, worker = aws_ecs_service.worker.name, beat = aws_ecs_service.beat.name }
+  value = merge(
+    { web = aws_ecs_service.web.name, worker = aws_ecs_service.worker.name, beat = aws_ecs_service.beat.name },
+    { for service in aws_ecs_service.capture : "capture" => service.name },
+  )
 }
 
 output "migrate_task_definition" {
@@ -73,4 +76,9 @@ output "secret_arns" {
 output "alarm_topic_arn" {
   description = "SNS topic of every CloudWatch alarm (subscribe the on-call tool here)."
   value       = aws_sns_topic.alarms.arn
+}
+
+output "capture_endpoint" {
+  description = "Internal DNS name of the email capture load balancer (SMTP, port 25) the bank's relay delivers the capture addresses to; null while capture_relay_cidrs is empty."
+  value       = one(aws_lb.capture[*].dns_name)
 }

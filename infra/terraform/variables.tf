@@ -196,3 +196,21 @@ variable "app_environment" {
   type        = map(string)
   default     = {}
 }
+
+variable "capture_relay_cidrs" {
+  description = "Addresses (CIDR) of the bank's mail relay that delivers to the email capture endpoint. Empty: no capture service, load balancer or open port is created."
+  type        = list(string)
+  default     = []
+}
+
+variable "capture_addresses" {
+  description = "The email capture addresses managers BCC or forward customer emails to (FINPULSE_CAPTURE_ADDRESSES); the relay routes them to the capture load balancer."
+  type        = list(string)
+  default     = ["capture@finpulse.bank.example"]
+}
+
+variable "capture_count" {
+  description = "Email capture tasks (2: one can restart while the other receives; the relay retries meanwhile)."
+  type        = number
+  default     = 2
+}

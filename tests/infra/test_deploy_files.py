@@ -16,7 +16,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
-APP_SERVICES = ("web-1", "web-2", "worker", "beat", "migrate")
+APP_SERVICES = ("web-1", "web-2", "worker", "beat", "capture", "migrate")
 CONTRACT = (
     "DATABASE_URL",
     "DATABASE_REPLICA_URL",
@@ -52,7 +52,8 @@ def test_compose_runs_the_whole_stack_from_one_image() -> None:
     images = {services[name]["image"] for name in APP_SERVICES}
     assert images == {"localhost/finpulse:local"}
     assert {services[name]["build"]["dockerfile"] for name in APP_SERVICES} == {"infra/Dockerfile"}
-    assert [services[name]["command"] for name in APP_SERVICES] == [["web"], ["web"], ["worker"], ["beat"], ["migrate"]]
+    commands = [services[name]["command"] for name in APP_SERVICES]
+    assert commands == [["web"], ["web"], ["worker"], ["beat"], ["capture"], ["migrate"]]
 
 
 def test_compose_app_services_get_the_shared_environment_contract() -> None:
@@ -66,7 +67,7 @@ def test_compose_app_services_get_the_shared_environment_contract() -> None:
     assert "@pgbouncer:6432/finpulse_replica" in web["DATABASE_REPLICA_URL"]
     assert web["DATABASE_TRANSACTION_POOLING"] == "true"
     # Migrations, workers and beat use session features: straight to the servers, no pooler.
-    for name in ("migrate", "worker", "beat"):
+    for name in ("migrate", "worker", "beat", "capture"):
         env = services[name]["environment"]
         assert "@postgres-primary:5432/" in env["DATABASE_URL"], name
         assert env["DATABASE_TRANSACTION_POOLING"] == "false", name
@@ -74,7 +75,7 @@ def test_compose_app_services_get_the_shared_environment_contract() -> None:
 
 def test_compose_starts_app_containers_only_after_migrate_succeeded() -> None:
     services = compose()["services"]
-    for name in ("web-1", "web-2", "worker", "beat"):
+    for name in ("web-1", "web-2", "worker", "beat", "capture"):
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
     assert services["beat"]["deploy"]["replicas"] == 1
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.core.models import AuditEvent
 from apps.interactions.email_capture import CaptureRefused, capture_email
+from apps.interactions.management.commands.run_email_capture import allowed_relays, is_allowed_relay
 from apps.interactions.models import CapturedEmail, Interaction
 from tests.conftest import database_url_for_processes
 from tests.customers.factories import CustomerFactory
@@ -215,6 +216,57 @@ def test_a_real_smtp_client_delivers_to_the_capture_process(manager, anna, outsi
         assert entry.subject == "Sent by SMTP"
         assert not Interaction.objects.filter(customer=outsider).exists()
         assert Interaction.objects.count() == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+# --- who may deliver: the relay's addresses or networks ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("peer", "allowed"),
+    [
+        ("10.20.5.10", True),  # inside the relay's network
+        ("10.20.6.1", False),
+        ("::ffff:10.20.5.99", True),  # an IPv4 relay seen through a dual-stack socket
+        ("127.0.0.1", True),
+        ("::1", False),
+        ("not-an-address", False),
+    ],
+)
+def test_only_the_relays_addresses_and_networks_may_deliver(settings, peer, allowed):
+    settings.FINPULSE_CAPTURE_ALLOWED_PEERS = ["10.20.5.0/24", "127.0.0.1"]
+
+    assert is_allowed_relay(peer, allowed_relays()) is allowed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_capture_process_refuses_a_host_outside_the_relays_network(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_processes(),
+        "FINPULSE_CAPTURE_ADDRESSES": CAPTURE,
+        "FINPULSE_CAPTURE_ALLOWED_PEERS": "10.20.5.0/24",
+        "DJANGO_SETTINGS_MODULE": "finpulse.settings",
+    }
+    log = tmp_path / "capture.log"
+    with open(log, "w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "run_email_capture", "--bind", f"127.0.0.1:{port}"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: "listening" in log.read_text(), timeout=60, what="the capture server")
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            smtp.ehlo()
+            code, _ = smtp.mail("someone@bank.example")
+        assert code == 554
+        assert CapturedEmail.objects.count() == 0
     finally:
         server.terminate()
         server.wait(timeout=30)

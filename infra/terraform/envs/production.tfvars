@@ -37,3 +37,7 @@ alarm_email                 = "platform-alerts@bank.example"
 app_environment = {
   FINPULSE_SITE_URL = "https://finpulse.bank.example"
 }
+
+# Email capture (capture.tf): the mail relay that delivers to the capture address; empty creates
+# no capture service or load balancer. E.g. ["10.20.5.10/32", "10.20.6.10/32"].
+capture_relay_cidrs = []

@@ -11,6 +11,7 @@ happened, so the relay keeps or bounces the message and nothing is lost: 250 onc
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
 import threading
@@ -44,15 +45,30 @@ def _capture(envelope_from: str, raw: bytes) -> str:
         close_old_connections()
 
 
+def allowed_relays() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """FINPULSE_CAPTURE_ALLOWED_PEERS: addresses or networks (CIDR), e.g. the relay's subnet."""
+    return [ipaddress.ip_network(peer.strip(), strict=False) for peer in settings.FINPULSE_CAPTURE_ALLOWED_PEERS]
+
+
+def is_allowed_relay(host: str, relays: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])  # an IPv6 zone id is not part of the address
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d
+    return any(address in relay for relay in relays)
+
+
 class CaptureHandler:
     def __init__(self) -> None:
         self.addresses = capture_addresses()
-        self.peers = set(settings.FINPULSE_CAPTURE_ALLOWED_PEERS)
+        self.relays = allowed_relays()
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
     ) -> str:
-        if not session.peer or session.peer[0] not in self.peers:
+        if not session.peer or not is_allowed_relay(str(session.peer[0]), self.relays):
             logger.warning("Email capture refused a connection from a host that is not an allowed relay")
             return "554 5.7.1 Only the bank's mail relay may deliver here"
         envelope.mail_from = address
