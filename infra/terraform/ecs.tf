@@ -150,6 +150,8 @@ locals {
     MQ_ENDPOINT                  = aws_mq_broker.rabbitmq.instances[0].endpoints[0]
     FINPULSE_STORAGE_BUCKET      = aws_s3_bucket.attachments.id
     FINPULSE_AUDIT_ANCHOR_BUCKET = aws_s3_bucket.audit_anchors.id
+    FINPULSE_DATA_KEY_STORE      = "directory"
+    FINPULSE_DATA_KEY_DIR        = local.data_key_dir
     AWS_DEFAULT_REGION           = data.aws_region.current.name
     FINPULSE_BIND                = "0.0.0.0:8000"
     FORWARDED_ALLOW_IPS          = "*"
@@ -174,6 +176,9 @@ locals {
     { FINPULSE_METRICS_TOKEN = "${aws_secretsmanager_secret.all["metrics"].arn}:FINPULSE_METRICS_TOKEN::" },
   )
 
+  # The customers' data keys: the EFS access point of data_keys.tf, mounted by every role.
+  data_key_dir = "/app/var/data-keys"
+
   roles = {
     web     = { cpu = var.web_cpu, memory = var.web_memory, stop = 30 }
     worker  = { cpu = var.worker_cpu, memory = var.worker_memory, stop = 120 }
@@ -194,18 +199,31 @@ resource "aws_ecs_task_definition" "app" {
   memory                   = each.value.memory
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task.arn
+  depends_on               = [aws_efs_mount_target.data_keys] # the data-key volume is mounted at start
 
   runtime_platform {
     operating_system_family = "LINUX"
     cpu_architecture        = "X86_64"
   }
 
-  # The root filesystem is read-only; these task-local volumes are the only writable paths.
+  # The root filesystem is read-only; these volumes are the only writable paths (tmp and run
+  # task-local, data-keys the EFS volume of data_keys.tf).
   volume {
     name = "tmp"
   }
   volume {
     name = "run"
+  }
+  volume {
+    name = "data-keys"
+    efs_volume_configuration {
+      file_system_id     = aws_efs_file_system.data_keys.id
+      transit_encryption = "ENABLED"
+      authorization_config {
+        access_point_id = aws_efs_access_point.data_keys.id
+        iam             = "ENABLED"
+      }
+    }
   }
 
   container_definitions = jsonencode([{
@@ -223,6 +241,7 @@ resource "aws_ecs_task_definition" "app" {
     mountPoints = [
       { sourceVolume = "tmp", containerPath = "/tmp", readOnly = false },
       { sourceVolume = "run", containerPath = "/app/var/run", readOnly = false },
+      { sourceVolume = "data-keys", containerPath = local.data_key_dir, readOnly = false },
     ]
     healthCheck = contains(keys(local.role_ports), each.key) ? {
       command     = ["CMD", "python3", "/app/infra/healthcheck.py"]

@@ -158,3 +158,25 @@ def test_terraform_protects_the_data() -> None:
     assert "enable_key_rotation     = true" in tf
     for env in ("staging", "production"):
         assert (INFRA / "terraform" / "envs" / f"{env}.tfvars").exists()
+
+
+def test_the_data_keys_live_on_a_volume_of_their_own_that_nothing_backs_up() -> None:
+    """docs/security.md: the key folder is mounted by every app container and never backed up."""
+    services = compose()["services"]
+    for name in APP_SERVICES:
+        assert services[name]["environment"]["FINPULSE_DATA_KEY_STORE"] == "directory", name
+        assert services[name]["environment"]["FINPULSE_DATA_KEY_DIR"] == "/app/var/data-keys", name
+        assert "data-keys:/app/var/data-keys" in services[name]["volumes"], name
+    assert "data-keys" in compose()["volumes"]
+    assert "/app/var/data-keys" in (INFRA / "Dockerfile").read_text()  # owned by the app user, 0700
+
+    terraform = INFRA / "terraform"
+    keys = (terraform / "data_keys.tf").read_text()
+    assert re.search(r'resource "aws_efs_backup_policy" "data_keys" \{.*?status = "DISABLED"', keys, re.S)
+    assert "encrypted        = true" in keys
+    everything = "\n".join(path.read_text() for path in terraform.glob("*.tf"))
+    assert "aws_backup_selection" not in everything and "aws_efs_replication_configuration" not in everything
+    ecs = (terraform / "ecs.tf").read_text()
+    assert 'FINPULSE_DATA_KEY_STORE      = "directory"' in ecs
+    assert "file_system_id     = aws_efs_file_system.data_keys.id" in ecs
+    assert 'sourceVolume = "data-keys", containerPath = local.data_key_dir' in ecs
