@@ -53,23 +53,29 @@ def _keys() -> dict[str, str]:
 
     from apps.api.models import ApiKey, Scope
     from apps.api.services import create_api_key
+    from apps.approvals.models import ChangeRequest
+    from apps.approvals.services import approve_change
     from apps.identity import roles
     from apps.identity.models import User
 
     admin, _ = User.objects.get_or_create(username="bench.admin", defaults={"is_superuser": True, "is_staff": True})
+    # A key works once a second administrator approves it (four eyes).
+    checker, _ = User.objects.get_or_create(username="bench.checker", defaults={"is_superuser": True, "is_staff": True})
     ApiKey.objects.filter(name="api benchmark").delete()
     secrets = {}
     for label, username in (("relationship_manager", "bench.manager"), ("compliance_officer", "bench.compliance")):
         owner = User.objects.get(username=username)
         if label == "compliance_officer" and not owner.has_role(roles.COMPLIANCE_OFFICER):
             raise SystemExit("bench.compliance is not a compliance officer: rebuild with --reseed")
-        _, secrets[label] = create_api_key(
+        api_key, secrets[label] = create_api_key(
             actor=admin,
             owner=owner,
             name="api benchmark",
             scopes=[Scope.CUSTOMERS_READ],
             expires_at=timezone.now() + dt.timedelta(days=1),
         )
+        request = ChangeRequest.objects.get(target_type="api.apikey", target_id=str(api_key.pk))
+        approve_change(checker=checker, change=request)
     return secrets
 
 

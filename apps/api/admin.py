@@ -2,8 +2,11 @@
 
 The secret is rendered in the response to the creating POST only (no redirect, no message
 in the session), with `Cache-Control: no-store`; afterwards only its prefix is ever shown.
-Keys are never edited or deleted: scopes or owner change by issuing a new key and revoking
-the old one, so past uses stay attributable.
+A new key works only once a second administrator approves it in Approvals (four eyes,
+apps.api.four_eyes). On a live key only the scopes can be edited: removed scopes go at once,
+added ones wait for a second administrator. The owner, name and expiry never change (issue a
+new key and revoke the old one), and keys are never deleted, so past uses stay attributable.
+What waits for approval is shown on the key's page.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from apps.api.four_eyes import pending_key_changes
 from apps.api.models import ApiKey, Scope
-from apps.api.services import create_api_key, revoke_api_key
+from apps.api.services import change_api_key_scopes, create_api_key, revoke_api_key
 from apps.core.admin import ServiceAdmin, adopt
 from apps.core.errors import DomainError
 from apps.identity.models import User
@@ -37,9 +43,21 @@ class ApiKeyCreateForm(forms.ModelForm):
         fields = ("name", "owner", "scopes", "expires_at")
 
 
+class ApiKeyScopesForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Removed scopes apply at once; added scopes apply when a second administrator approves."),
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("scopes",)
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(ServiceAdmin):
-    list_display = ("name", "key_prefix", "owner", "scope_list", "expires_at", "revoked_at", "last_used_at")
+    list_display = ("name", "key_prefix", "owner", "scope_list", "status", "expires_at", "last_used_at")
     list_filter = ("revoked_at",)
     search_fields = ("name", "prefix", "owner__username")
     list_select_related = ("owner",)
@@ -53,6 +71,8 @@ class ApiKeyAdmin(ServiceAdmin):
         "expires_at",
         "revoked_at",
         "revoked_by",
+        "approved_at",
+        "approved_by",
         "last_used_at",
     )
     actions = ["revoke_selected"]
@@ -65,23 +85,77 @@ class ApiKeyAdmin(ServiceAdmin):
     def scope_list(self, obj: ApiKey) -> str:
         return ", ".join(obj.scopes)
 
+    @admin.display(description=_("status"))
+    def status(self, obj: ApiKey) -> str:
+        if obj.revoked_at is not None:
+            return _("revoked")
+        if obj.expires_at <= timezone.now():
+            return _("expired")
+        if obj.approved_at is None:
+            return _("not approved")
+        return _("active")
+
+    @staticmethod
+    def _scopes_editable(obj: ApiKey | None) -> bool:
+        return obj is not None and obj.is_usable
+
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
             kwargs["form"] = ApiKeyCreateForm
+        elif self._scopes_editable(obj):
+            kwargs["form"] = ApiKeyScopesForm
         return super().get_form(request, obj, change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return self.readonly_fields if obj is not None else ()
+        if obj is None:
+            return ()
+        if self._scopes_editable(obj):
+            return tuple(field for field in self.readonly_fields if field != "scopes")
+        return self.readonly_fields
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.readonly_fields if obj is not None else ApiKeyCreateForm.Meta.fields
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # a key is never edited: issue a new one and revoke the old
+        # Only a live, approved key's scopes are ever edited (removed at once, added by four eyes).
+        return obj is not None and self._scopes_editable(obj) and super().has_change_permission(request, obj)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # "A pending change is visible where it will apply": on the key's own page.
+        api_key = ApiKey.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if api_key is not None and request.method == "GET" and self.has_view_permission(request):
+            for change in pending_key_changes(api_key):
+                messages.warning(
+                    request,
+                    _(
+                        "Waiting for a second administrator (request #%(id)s, proposed by %(maker)s, "
+                        "until %(until)s): %(summary)s"
+                    )
+                    % {
+                        "id": change.pk,
+                        "maker": change.maker,
+                        "until": f"{timezone.localtime(change.expires_at):%d %b %Y %H:%M}",
+                        "summary": change.summary,
+                    },
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
-            raise NotImplementedError("API keys are never edited.")
+            proposed = change_api_key_scopes(actor=request.user, api_key=obj, scopes=form.cleaned_data["scopes"])
+            if proposed is not None:
+                messages.info(
+                    request,
+                    _(
+                        "Proposed (request #%(id)s): %(summary)s. It applies when a second administrator "
+                        "approves it in Approvals."
+                    )
+                    % {"id": proposed.pk, "summary": proposed.summary},
+                )
+            obj.refresh_from_db()
+            return
         data = form.cleaned_data
         api_key, secret = create_api_key(
             actor=request.user,

@@ -7,5 +7,6 @@ class ApiConfig(AppConfig):
     verbose_name = "REST API"
 
     def ready(self) -> None:
-        # Registers the OpenAPI extension for API-key authentication with drf-spectacular.
-        from apps.api import schema  # noqa: F401
+        # The OpenAPI extension for API-key authentication (drf-spectacular), and the four-eyes
+        # actions of API key issuance and scope changes.
+        from apps.api import four_eyes, schema  # noqa: F401

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -43,6 +44,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("This API key has been revoked.", code="api-key-revoked")
         if api_key.is_expired:
             raise exceptions.AuthenticationFailed("This API key has expired.", code="api-key-expired")
+        if not api_key.is_approved:
+            raise exceptions.AuthenticationFailed(
+                _("This API key is waiting for a second administrator's approval."), code="api-key-not-approved"
+            )
         if not api_key.owner.is_active:
             raise exceptions.AuthenticationFailed(
                 "The owner of this API key is inactive.", code="api-key-owner-inactive"

@@ -53,6 +53,11 @@ class ApiKey(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Four eyes (apps.api.four_eyes): a key works only once a second administrator approved it.
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -74,8 +79,12 @@ class ApiKey(models.Model):
         return self.expires_at <= timezone.now()
 
     @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
+
+    @property
     def is_usable(self) -> bool:
-        return not self.is_revoked and not self.is_expired
+        return self.is_approved and not self.is_revoked and not self.is_expired
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes

@@ -1,4 +1,10 @@
-"""Every write to API credentials: created by an administrator, shown once, audited."""
+"""Every write to API credentials: created by an administrator, shown once, audited.
+
+Issuing a key and widening its scopes grant permissions, so both are four-eyes changes
+(apps.api.four_eyes, decision 109): the key is created at once (its secret is shown to its maker
+only, once) but refuses every request until a second administrator approves; added scopes apply
+only on approval. Removing scopes and revoking apply at once: they narrow access.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,11 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.api.models import ApiKey, Scope
+from apps.approvals.models import ChangeRequest
+from apps.approvals.services import propose_change
 from apps.core.audit import record_audit_event
 from apps.core.errors import Conflict, DomainError, PermissionDenied
 from apps.identity.roles import may_edit_customers
@@ -21,6 +30,10 @@ if TYPE_CHECKING:
     from apps.identity.models import User
 
 KEY_PREFIX = "fp"
+# The four-eyes actions (registered by apps.api.four_eyes) and the target they point at.
+API_KEY_ISSUE = "api.key_issue"
+API_KEY_SCOPES = "api.key_scopes"
+API_KEY_TARGET = "api.apikey"
 # How often last_used_at is refreshed: once a minute is precise enough to spot an unused key
 # and avoids a database write on every request.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -91,17 +104,9 @@ def create_api_key(
     name = (name or "").strip()
     if not name:
         raise DomainError("Name the system that will use this key.", field="name")
-    scopes = sorted(set(scopes))
-    if not scopes:
-        raise DomainError("Choose at least one scope.", field="scopes")
-    unknown = [s for s in scopes if s not in Scope.values]
-    if unknown:
-        raise DomainError(f"Unknown scope(s): {', '.join(unknown)}.", field="scopes")
     if not owner.is_active:
         raise DomainError("The owner must be an active employee.", field="owner")
-    beyond = [s for s in scopes if not owner_may_hold(owner, s)]
-    if beyond:
-        raise DomainError(f"The owner's role does not allow: {', '.join(beyond)}.", field="scopes")
+    scopes = _check_scopes(owner, scopes)
     now = timezone.now()
     if expires_at <= now:
         raise DomainError("The expiry must be in the future.", field="expires_at")
@@ -122,9 +127,130 @@ def create_api_key(
         actor=actor,
         action="api_key.created",
         target=api_key,
-        metadata={"prefix": prefix, "owner": owner.pk, "scopes": scopes, "expires_at": expires_at.isoformat()},
+        metadata={
+            "prefix": prefix,
+            "owner": owner.pk,
+            "scopes": scopes,
+            "expires_at": expires_at.isoformat(),
+            "awaiting_approval": True,
+        },
+    )
+    propose_change(
+        maker=actor,
+        action=API_KEY_ISSUE,
+        payload={"api_key_id": api_key.pk, "prefix": prefix, "name": name, "owner_id": owner.pk, "scopes": scopes},
+        reason=_("New API key for %(owner)s") % {"owner": owner.get_username()},
+        target_type=API_KEY_TARGET,
+        target_id=api_key.pk,
     )
     return api_key, f"{KEY_PREFIX}_{prefix}_{secret}"
+
+
+def _check_scopes(owner: User, scopes: Iterable[str]) -> list[str]:
+    scopes = sorted(set(scopes))
+    if not scopes:
+        raise DomainError("Choose at least one scope.", field="scopes")
+    unknown = [s for s in scopes if s not in Scope.values]
+    if unknown:
+        raise DomainError(f"Unknown scope(s): {', '.join(unknown)}.", field="scopes")
+    beyond = [s for s in scopes if not owner_may_hold(owner, s)]
+    if beyond:
+        raise DomainError(f"The owner's role does not allow: {', '.join(beyond)}.", field="scopes")
+    return scopes
+
+
+def _locked_live_key(api_key: ApiKey) -> ApiKey:
+    api_key = ApiKey.objects.select_for_update().select_related("owner").get(pk=api_key.pk)
+    if api_key.revoked_at is not None:
+        raise Conflict(_("This API key has been revoked."))
+    if api_key.is_expired:
+        raise Conflict(_("This API key has expired."))
+    return api_key
+
+
+@transaction.atomic
+def approve_api_key(*, actor: User, api_key: ApiKey, approver: User | None) -> ApiKey:
+    """Let the key work: the approval of its four-eyes request (apps.api.four_eyes), made as its
+    maker, whose right to issue it and the owner's right to its scopes are checked again now."""
+    if not actor.is_administrator:
+        raise PermissionDenied("Only an administrator can create API keys.")
+    api_key = _locked_live_key(api_key)
+    if api_key.approved_at is not None:
+        raise Conflict(_("This API key is already approved."))
+    _check_scopes(api_key.owner, api_key.scopes)
+    api_key.approved_at = timezone.now()
+    api_key.approved_by = approver
+    api_key.save(update_fields=["approved_at", "approved_by"])
+    record_audit_event(
+        actor=actor,
+        action="api_key.approved",
+        target=api_key,
+        metadata={"prefix": api_key.prefix, "approved_by": approver.pk if approver else None},
+    )
+    return api_key
+
+
+@transaction.atomic
+def change_api_key_scopes(*, actor: User | None, api_key: ApiKey, scopes: Iterable[str]) -> ChangeRequest | None:
+    """Set the key's scopes: removed ones go at once (audited `api_key.scopes_narrowed`); added
+    ones are proposed for a second administrator's approval (the returned request), and apply
+    then. None when nothing waits for approval."""
+    if actor is None or not actor.is_administrator:
+        raise PermissionDenied(_("Only an administrator can change API keys."))
+    api_key = _locked_live_key(api_key)
+    if api_key.approved_at is None:
+        raise Conflict(_("This API key is still waiting for approval: let it expire or revoke it, and issue another."))
+    wanted = _check_scopes(api_key.owner, scopes)
+    removed = sorted(set(api_key.scopes) - set(wanted))
+    added = sorted(set(wanted) - set(api_key.scopes))
+    if removed:
+        api_key.scopes = sorted(set(api_key.scopes) - set(removed))
+        api_key.save(update_fields=["scopes"])
+        record_audit_event(
+            actor=actor,
+            action="api_key.scopes_narrowed",
+            target=api_key,
+            metadata={"prefix": api_key.prefix, "removed": removed, "scopes": api_key.scopes},
+        )
+    if not added:
+        return None
+    return propose_change(
+        maker=actor,
+        action=API_KEY_SCOPES,
+        payload={
+            "api_key_id": api_key.pk,
+            "prefix": api_key.prefix,
+            "name": api_key.name,
+            "owner_id": api_key.owner_id,
+            "added": added,
+        },
+        reason=_("Wider scopes for the API key %(name)s") % {"name": api_key.name},
+        target_type=API_KEY_TARGET,
+        target_id=api_key.pk,
+    )
+
+
+@transaction.atomic
+def widen_api_key_scopes(*, actor: User, api_key: ApiKey, added: Iterable[str], approver: User | None) -> ApiKey:
+    """Add the approved scopes (the approval of an `api.key_scopes` request, made as its maker)."""
+    if not actor.is_administrator:
+        raise PermissionDenied(_("Only an administrator can change API keys."))
+    api_key = _locked_live_key(api_key)
+    added = sorted(set(added) - set(api_key.scopes))
+    api_key.scopes = _check_scopes(api_key.owner, [*api_key.scopes, *added])
+    api_key.save(update_fields=["scopes"])
+    record_audit_event(
+        actor=actor,
+        action="api_key.scopes_widened",
+        target=api_key,
+        metadata={
+            "prefix": api_key.prefix,
+            "added": added,
+            "scopes": api_key.scopes,
+            "approved_by": approver.pk if approver else None,
+        },
+    )
+    return api_key
 
 
 @transaction.atomic

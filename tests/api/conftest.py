@@ -39,15 +39,31 @@ def issue_key(owner: Any, scopes: Iterable[str] | None = None, **kwargs: Any) ->
     from tests.identity.factories import UserFactory
 
     admin = kwargs.pop("admin", None) or UserFactory(roles=[roles.ADMINISTRATOR])
+    approved = kwargs.pop("approved", True)
     if scopes is None:
         scopes = [s for s in ALL_SCOPES if owner_may_hold(owner, s)]
-    return create_api_key(
+    api_key, secret = create_api_key(
         actor=admin,
         owner=owner,
         name=kwargs.pop("name", "Test integration"),
         scopes=scopes,
         expires_at=kwargs.pop("expires_at", timezone.now() + dt.timedelta(days=30)),
     )
+    if approved:  # the second administrator's approval (four eyes), through the real service
+        approve_pending_key(api_key)
+        api_key.refresh_from_db()
+    return api_key, secret
+
+
+def approve_pending_key(api_key: ApiKey, checker: Any = None) -> Any:
+    """A second administrator approves the key's pending request; returns the request."""
+    from apps.approvals.models import ChangeRequest
+    from apps.approvals.services import approve_change
+    from apps.identity import roles
+    from tests.identity.factories import UserFactory
+
+    change = ChangeRequest.objects.get(target_type="api.apikey", target_id=str(api_key.pk), status="pending")
+    return approve_change(checker=checker or UserFactory(roles=[roles.ADMINISTRATOR]), change=change)
 
 
 def key_client(secret: str) -> APIClient:

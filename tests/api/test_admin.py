@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.api.models import ApiKey, Scope
 from apps.core.models import AuditEvent
 from tests.admin_support import admin_ready  # noqa: F401
-from tests.api.conftest import issue_key, key_client
+from tests.api.conftest import approve_pending_key, issue_key, key_client
 
 
 def _add(client, owner, **overrides):  # type: ignore[no-untyped-def]
@@ -38,6 +38,8 @@ def test_an_administrator_creates_a_key_and_sees_its_secret_once(client, adminis
     api_key = ApiKey.objects.get()
     assert secret.startswith(f"fp_{api_key.prefix}_")
     assert api_key.secret_hash == hashlib.sha256(secret.split("_", 2)[2].encode()).hexdigest()
+    assert key_client(secret).get("/api/v1/customers/").status_code == 401  # until a second admin approves
+    approve_pending_key(api_key)
     assert key_client(secret).get("/api/v1/customers/").status_code == 200
     detail = client.get(reverse("admin:api_apikey_change", args=[api_key.pk]))
     assert secret.split("_", 2)[2] not in detail.content.decode()
