@@ -24,16 +24,23 @@ is rendered as a placeholder and the caller's token is put in after the lookup.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import get_template
+from django.urls import get_script_prefix
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+if TYPE_CHECKING:
+    from django import forms
 
 CACHE_ALIAS = "fragments"
 _CSRF_PLACEHOLDER = "csrf-token-of-the-viewer"
@@ -86,3 +93,83 @@ def render_rows(template_name: str, rows: Iterable[Mapping[str, Any]], *, csrf_t
         rendered = [html.replace(_CSRF_INPUT, token_input) for html in rendered]
     # Safe: each entry is the output of an autoescaping template rendered from the row's values.
     return [mark_safe(html) for html in rendered]  # noqa: S308  # nosec B308 B703
+
+
+# --- a filter form's HTML, kept in this process (decision 112) -------------------------------------
+
+FORM_CACHE_ENTRIES = 512
+_forms: OrderedDict[str, str] = OrderedDict()
+_forms_lock = threading.Lock()
+_TYPED_PLACEHOLDER = "typed-text-of-the-viewer"
+
+
+def _source_digest(template_name: str) -> str:
+    source: str = get_template(template_name).template.source  # type: ignore[attr-defined]
+    return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+
+
+def render_form(
+    template_name: str,
+    form: forms.Form,
+    *,
+    facts: tuple[Any, ...],
+    typed_field: str = "",
+    templates: tuple[str, ...] = ("components/field.html",),
+) -> SafeString:
+    """`template_name` rendered with {"form": form} alone, from this process's memory when the
+    same form was rendered before.
+
+    The key is what the template can show: the form's class, each field's bound value and every
+    error (after validation), the caller's `facts` (what the form's choices come from, e.g. the
+    viewer's branches as (id, label) pairs), the sources of the template and of `templates` it
+    includes, Django's version, the language, time zone and URL prefix. The form's own code is
+    not in the key, so the entries live in this process only (a deploy starts new processes).
+    `typed_field` names a free-text field whose value is put in after the lookup (as the CSRF
+    token in rows), so that every search term does not make an entry of its own.
+    """
+    typed = str(form[typed_field].data or "") if typed_field else ""
+    values = tuple((name, bool(typed) if name == typed_field else form[name].data) for name in form.fields)
+    errors = tuple((name, tuple(str(e) for e in errs)) for name, errs in form.errors.items()) if form.is_bound else ()
+    setting = (
+        template_name,
+        tuple(_source_digest(name) for name in (template_name, *templates)),
+        django.get_version(),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        get_script_prefix(),
+    )
+    facts_repr = repr((setting, type(form).__module__, type(form).__qualname__, form.prefix, form.is_bound))
+    facts_repr += repr((values, errors, facts))
+    key = hashlib.blake2b(facts_repr.encode(), digest_size=20).hexdigest()
+    with _forms_lock:
+        html = _forms.get(key)
+        if html is not None:
+            _forms.move_to_end(key)
+    if html is None:
+        html = _render_with_placeholder(template_name, form, typed_field=typed_field, typed=typed)
+        with _forms_lock:
+            _forms[key] = html
+            while len(_forms) > FORM_CACHE_ENTRIES:
+                _forms.popitem(last=False)
+    if typed:
+        html = html.replace(f'value="{_TYPED_PLACEHOLDER}"', f'value="{escape(typed)}"')
+    # Safe: the output of an autoescaping template; the typed text is escaped as the widget escapes it.
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703
+
+
+def _render_with_placeholder(template_name: str, form: forms.Form, *, typed_field: str, typed: str) -> str:
+    if not typed:
+        return get_template(template_name).render({"form": form})
+    data = form.data
+    form.data = data.copy()
+    form.data[typed_field] = _TYPED_PLACEHOLDER
+    try:
+        return get_template(template_name).render({"form": form})
+    finally:
+        form.data = data
+
+
+def forget_forms() -> None:
+    """Empty this process's form entries (tests)."""
+    with _forms_lock:
+        _forms.clear()

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.approvals.selectors import pending_changes_for_customer
 from apps.core.audit import record_pii_reveal
 from apps.core.errors import Conflict
-from apps.core.fragments import render_rows
+from apps.core.fragments import render_form, render_rows
 from apps.core.http import domain_errors_on
 from apps.core.machine_format import in_machine_language
 from apps.customers.fields import PII_LABELS
@@ -159,6 +159,11 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if _is_htmx(request) and request.htmx.target == "customer-results":
         # The search box's message travels out of band, so typing never loses focus.
         return render(request, "workspace/_customer_results.html", {**context, "oob": True})
+    # The filter bar, from this process's memory when these inputs and this viewer's branches were
+    # shown before (decision 112).
+    context["filters_html"] = render_form(
+        "workspace/_customer_filters.html", form, facts=form.branch_options(), typed_field="q"
+    )
     return render(request, "workspace/customer_list.html", context)
 
 

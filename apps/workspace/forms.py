@@ -68,6 +68,11 @@ class CustomerSearchForm(forms.Form):
             branches = self.fields["branch"].queryset.filter(pk__in=seen)  # type: ignore[attr-defined]
             self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
 
+    def branch_options(self) -> tuple[tuple[int, str], ...]:
+        """The branch filter's options for this viewer, as (id, label): what its HTML shows (decision 112)."""
+        field = self.fields["branch"]
+        return tuple((branch.pk, field.label_from_instance(branch)) for branch in field.queryset)  # type: ignore[attr-defined]
+
     def clean_q(self) -> str:
         term = " ".join(self.cleaned_data.get("q", "").split())
         if classify_search_term(term) == SearchKind.NAME and len(term) < NAME_SEARCH_MIN_LENGTH:

@@ -104,3 +104,62 @@ def test_a_row_template_that_reads_outside_its_row_is_refused(tag, settings, tmp
             fragments.render_rows("row_with_tag.html", [{"pk": 1}])
     finally:
         fragments._template_version.cache_clear()
+
+
+# --- the customer list's filter bar, kept in the process's memory (decision 112) ------------------
+
+
+def _filter_bar(html: str) -> str:
+    return html[html.index('<form id="customer-search"') : html.index("</form>", html.index('id="customer-search"'))]
+
+
+def _bar_from_the_form(manager, query: dict[str, str]) -> str:
+    from django.template.loader import get_template
+
+    from apps.workspace.forms import CustomerSearchForm
+
+    form = CustomerSearchForm(query, user=manager)
+    form.is_valid()
+    return get_template("workspace/_customer_filters.html").render({"form": form})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{}, {"q": 'Ada <b>&"x"'}, {"q": "Ad"}, {"segment": "premium", "kyc_due": "on", "sort": "name"}],
+    ids=["empty", "typed text with markup", "too short: an error", "filters"],
+)
+def test_the_remembered_filter_bar_is_the_bar_the_form_renders(client, manager, query):
+    CustomerFactory(assigned_to=manager, branch=manager.branch)
+    fragments.forget_forms()
+    other_session = Client()
+    other_session.force_login(manager)
+    other_session.get(LIST, {"q": "Someone else entirely"} if query.get("q") else {"segment": "mass"})
+    client.force_login(manager)
+
+    first = _filter_bar(client.get(LIST, query).content.decode())
+    second = _filter_bar(client.get(LIST, query).content.decode())  # from memory
+
+    assert first == second
+    assert _bar_from_the_form(manager, query) in first
+    assert "typed-text-of-the-viewer" not in first
+    if query.get("q") == "Ad":
+        assert "Type at least 3 characters" in first and 'value="Ad"' in first
+    elif query.get("q"):
+        assert 'value="Ada &lt;b&gt;&amp;&quot;x&quot;"' in first  # escaped as the widget escapes it
+
+
+def test_each_viewer_gets_the_branch_options_of_their_own_book(client, manager, other_manager):
+    from tests.identity.factories import BranchFactory
+
+    leeds, york = BranchFactory(name="Leeds"), BranchFactory(name="York")
+    CustomerFactory(assigned_to=manager, branch=leeds)
+    CustomerFactory(assigned_to=other_manager, branch=york)
+    fragments.forget_forms()
+
+    client.force_login(manager)
+    mine = _filter_bar(client.get(LIST).content.decode())
+    client.force_login(other_manager)
+    theirs = _filter_bar(client.get(LIST).content.decode())
+
+    assert "Leeds" in mine and "York" not in mine
+    assert "York" in theirs and "Leeds" not in theirs
