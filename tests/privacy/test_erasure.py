@@ -164,6 +164,34 @@ def test_the_audit_chain_verifies_after_erasure_and_holds_no_raw_pii(compliance_
         assert value not in stored
 
 
+@pytest.mark.django_db(transaction=True)  # the sealer commits its own transactions
+def test_the_audit_chain_verifies_at_every_step_of_a_deferred_erasure_and_its_release(
+    settings, compliance_officer, customer_with_held_records
+):
+    """Issue 19, "Done when": the chain verifies throughout, not only after a plain erasure."""
+    customer = customer_with_held_records
+
+    def verified() -> int:
+        seal_pending()
+        sealed = verify_audit_trail()
+        assert sealed.ok, sealed.findings
+        assert sealed.unsealed == 0
+        return sealed.blocks
+
+    before = verified()
+    settings.FINPULSE_BUSINESS_DATE = "2026-03-01"
+    request = erase(compliance_officer, customer, relationship_ended_on=ENDED)
+    assert request.status == ErasureRequest.Status.DEFERRED
+    restricted = verified()
+    settings.FINPULSE_BUSINESS_DATE = "2032-01-01"
+    assert release_retention_holds() == [request.pk]
+    released = verified()
+
+    assert before < restricted < released  # each step's events were sealed into new blocks
+    assert Customer.objects.get(pk=customer.pk).erased_at is not None
+    assert check_chain().broken == 0
+
+
 def test_only_a_compliance_officer_may_erase(manager, closed_customer):
     with pytest.raises(PermissionDenied):
         erase(manager, closed_customer)
