@@ -45,6 +45,7 @@ __all__ = [
     "holding_positions",
     "household_position",
     "position_of",
+    "position_of_loaded",
     "positions_by_customer",
 ]
 
@@ -108,6 +109,21 @@ def position_of(customer_ids: Iterable[int]) -> list[CurrencyPosition]:
         .values_list("currency", "held", "owed")
     )
     return [_position(*row) for row in sorted(rows)]
+
+
+def position_of_loaded(holdings: Iterable[Holding]) -> list[CurrencyPosition]:
+    """What position_of gives, from holdings a page has already loaded: those that count (the
+    caller's parties with a counted role; closed and dormant ones are skipped here), each once.
+
+    The sign convention as `_held_owed` states it in SQL: positive held, negative owed. No query.
+    """
+    held: dict[str, Decimal] = defaultdict(Decimal)
+    owed: dict[str, Decimal] = defaultdict(Decimal)
+    counted = {holding.pk: holding for holding in holdings if holding.status == Holding.Status.ACTIVE}
+    for holding in counted.values():
+        held[holding.currency] += max(holding.balance, Decimal(0))
+        owed[holding.currency] += min(holding.balance, Decimal(0))
+    return [_position(currency, held[currency], owed[currency]) for currency in sorted(held)]
 
 
 def positions_by_customer(customer_ids: Iterable[int]) -> dict[int, list[CurrencyPosition]]:

@@ -69,6 +69,19 @@ class Book:
             self._known.update({pk: pk in seen for pk in unknown})
         return {pk for pk in wanted if self._known[pk]}
 
+    def customers_among(self, ids: Iterable[Any], *, fields: tuple[str, ...], order_by: tuple[str, ...]) -> list[Customer]:
+        """The customers among these ids the viewer may see, loaded (`fields` only) in one query that
+        also settles, for `sees_ids`, which of the ids are outside the book."""
+        from apps.customers.visibility import visible_customers
+
+        wanted = {int(i) for i in ids if i is not None}
+        if not wanted:
+            return []
+        found = list(visible_customers(user=self.user).filter(pk__in=wanted).only(*fields).order_by(*order_by))
+        seen = {customer.pk for customer in found}
+        self._known.update({pk: pk in seen for pk in wanted})
+        return found
+
     def sees(self, customer_id: Any) -> bool:
         return customer_id is not None and int(customer_id) in self.sees_ids([customer_id])
 

@@ -37,7 +37,7 @@ class HouseholdMember:
 
 
 def household_of(*, user: User, customer: Customer) -> list[HouseholdMember]:
-    """The customer's household and spouse links in either direction (two or three queries).
+    """The customer's household and spouse links in either direction (one query, two with relatives).
 
     Relatives the user may see come first, by name; each relative outside the user's book is a
     member with no customer (no name, id, link or amounts: the page says OUTSIDE_BOOK), after
@@ -59,14 +59,13 @@ def household_of(*, user: User, customer: Customer) -> list[HouseholdMember]:
     book = current_book()
     if book is None or book.user != user:
         book = Book(user=user)
-    seen = book.sees_ids(relation_of)
-    relatives = (
-        Customer.objects.filter(pk__in=seen)
-        .only("id", "display_name", "external_id", "segment", "kind", "status")
-        .order_by("display_name", "id")
-        if seen
-        else []
+    # One query: the relatives the book holds, loaded; the others are outside it (decision 113).
+    relatives = book.customers_among(
+        relation_of,
+        fields=("id", "display_name", "external_id", "segment", "kind", "status"),
+        order_by=("display_name", "id"),
     )
+    seen = {relative.pk for relative in relatives}
     members = [HouseholdMember(customer=c, relationships=relation_of[c.pk]) for c in relatives]
     outside = sorted((relation_of[pk] for pk in relation_of if pk not in seen), key=lambda kinds: kinds)
     return members + [HouseholdMember(customer=None, relationships=kinds) for kinds in outside]

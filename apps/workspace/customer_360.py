@@ -13,7 +13,7 @@ from apps.accounts.positions import (
     CurrencyPosition,
     counts_toward_position,
     household_position,
-    position_of,
+    position_of_loaded,
 )
 from apps.core.errors import NotFound
 from apps.customers.household import HouseholdMember, household_of
@@ -147,7 +147,8 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
     return Customer360(
         customer=customer,
         holding_groups=list(groups.values()),
-        positions=position_of([customer.pk]),
+        # The holdings grouped above are the customer's counted ones: no second query (decision 113).
+        positions=position_of_loaded(h for group in groups.values() for h in group.holdings),
         chart=chart,
         documents=documents,
         household=household,

@@ -146,3 +146,26 @@ def test_the_data_migration_turns_loans_stored_as_positive_amounts_negative():
 
     balances = dict(Holding.objects.values_list("pk", "balance"))
     assert balances == {loan.pk: D("-1200.00"), card.pk: D("-5.00"), account.pk: D("20.00")}
+
+
+
+@pytest.mark.django_db
+def test_a_position_from_loaded_holdings_is_the_position_the_database_sums():
+    """position_of_loaded (the 360 page's holdings, no query) agrees with position_of (SQL)."""
+    from apps.accounts.positions import position_of_loaded
+
+    customer, spouse = CustomerFactory(), CustomerFactory()
+    holdings = [
+        HoldingFactory(customer=customer, category=Holding.Category.CURRENT_ACCOUNT, balance=D("-120.50")),
+        HoldingFactory(parties={customer: OWNER, spouse: JOINT}, category=Holding.Category.SAVINGS_ACCOUNT),
+        HoldingFactory(customer=customer, category=Holding.Category.LOAN, currency="EUR", balance=D("-9000.00")),
+        HoldingFactory(customer=customer, category=Holding.Category.INVESTMENT, currency="USD", balance=D("0.00")),
+        HoldingFactory(customer=customer, category=Holding.Category.SAVINGS_ACCOUNT, balance=D("55.00")),
+    ]
+    Holding.objects.filter(pk=holdings[-1].pk).update(status=Holding.Status.MATURED)
+    loaded = list(Holding.objects.filter(pk__in=[h.pk for h in holdings]))
+    expected = position_of([customer.pk])
+
+    assert position_of_loaded([*loaded, loaded[0]]) == expected  # a holding listed twice counts once
+    assert [p.currency for p in expected] == ["EUR", "GBP", "USD"]
+    assert gbp("1500.00", "120.50") in expected  # the matured one counts nowhere
