@@ -69,7 +69,9 @@ class Book:
             self._known.update({pk: pk in seen for pk in unknown})
         return {pk for pk in wanted if self._known[pk]}
 
-    def customers_among(self, ids: Iterable[Any], *, fields: tuple[str, ...], order_by: tuple[str, ...]) -> list[Customer]:
+    def customers_among(
+        self, ids: Iterable[Any], *, fields: tuple[str, ...], order_by: tuple[str, ...]
+    ) -> list[Customer]:
         """The customers among these ids the viewer may see, loaded (`fields` only) in one query that
         also settles, for `sees_ids`, which of the ids are outside the book."""
         from apps.customers.visibility import visible_customers

@@ -148,7 +148,6 @@ def test_the_data_migration_turns_loans_stored_as_positive_amounts_negative():
     assert balances == {loan.pk: D("-1200.00"), card.pk: D("-5.00"), account.pk: D("20.00")}
 
 
-
 @pytest.mark.django_db
 def test_a_position_from_loaded_holdings_is_the_position_the_database_sums():
     """position_of_loaded (the 360 page's holdings, no query) agrees with position_of (SQL)."""
