@@ -166,9 +166,10 @@ def test_the_audit_chain_verifies_after_erasure_and_holds_no_raw_pii(compliance_
 
 @pytest.mark.django_db(transaction=True)  # the sealer commits its own transactions
 def test_the_audit_chain_verifies_at_every_step_of_a_deferred_erasure_and_its_release(
-    settings, compliance_officer, customer_with_held_records
+    settings, tmp_path, compliance_officer, customer_with_held_records
 ):
     """Issue 19, "Done when": the chain verifies throughout, not only after a plain erasure."""
+    settings.FINPULSE_AUDIT_ANCHOR_DIR = tmp_path / "anchors"  # a sealing test's own anchors
     customer = customer_with_held_records
 
     def verified() -> int:
