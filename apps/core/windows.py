@@ -32,7 +32,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Expression, F, Func, IntegerField, Q
+from django.db.models import Case, DateField, Expression, F, Func, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -125,13 +127,21 @@ def relationship_overdue(*, today: dt.date, last_contact: str, since: str, segme
     """Customers whose relationship is overdue, as a filter: no contact (the date in the
     `last_contact` column) since their segment's cutoff, or none at all and a customer since
     before it (`since`). Segments without a cadence are never overdue."""
-    overdue = Q(pk__in=[])
-    for name in sorted(relationship_cadence_days()):
-        cutoff = relationship_contact_cutoff(segment=name, today=today)
-        overdue |= Q(**{segment: name}) & (
-            Q(**{f"{last_contact}__lt": cutoff}) | Q(**{f"{last_contact}__isnull": True, f"{since}__lt": cutoff})
-        )
-    return overdue
+    segments = sorted(relationship_cadence_days())
+    cutoffs = {name: relationship_contact_cutoff(segment=name, today=today) for name in segments}
+    if not cutoffs:
+        return Q(pk__in=[])
+    # The segment's cutoff as one CASE, and the last contact (or, with none, the date they became
+    # customers) named once: `last_contact` is usually a correlated subquery, which SQL repeats
+    # wherever it is named. Written as one OR branch per segment it was named eight times, and the
+    # planner costed the whole-bank cadence count at eight subqueries a customer, enough to turn on
+    # PostgreSQL's JIT compiler with inlining and optimisation: most of the book report's time at
+    # 100,000 customers (docs/operations.md, "Book report plan").
+    cutoff = Case(
+        *(When(**{segment: name}, then=Value(day)) for name, day in cutoffs.items()),
+        output_field=DateField(),
+    )
+    return Q(**{f"{segment}__in": list(cutoffs)}) & Q(LessThan(Coalesce(F(last_contact), F(since)), cutoff))
 
 
 def task_escalation_days() -> int:

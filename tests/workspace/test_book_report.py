@@ -330,3 +330,36 @@ def test_a_drill_down_never_reaches_outside_the_book(book, client, manager, othe
     listed = _names(client, reverse("customers:list") + f"?manager={other_manager.pk}")
 
     assert listed == []
+
+
+def test_the_cadence_rule_names_the_last_contact_subquery_once():
+    # The planner costs a correlated subquery per mention: one branch per segment named it eight
+    # times, which made the whole-bank cadence count look expensive enough for JIT compilation
+    # (seconds at 100,000 customers; docs/operations.md, "Book report plan").
+    from apps.customers.models import Customer
+    from apps.workspace.customer_list import contact_overdue, with_contact_dates
+
+    counted = with_contact_dates(Customer.objects.all()).filter(contact_overdue(today=dt.date(2026, 3, 2)))
+
+    assert str(counted.values("pk").query).count('FROM "interactions_interaction"') == 1
+
+
+@pytest.mark.django_db
+def test_who_is_overdue_for_contact_by_their_segments_cadence(manager):
+    from apps.workspace.customer_list import contact_overdue_ids
+
+    today = business_today()
+    long_ago = today - dt.timedelta(days=400)
+    never_contacted = CustomerFactory(assigned_to=manager, segment="private", customer_since=long_ago)
+    new_customer = CustomerFactory(assigned_to=manager, segment="private", customer_since=today)
+    stale = CustomerFactory(assigned_to=manager, segment="private", customer_since=long_ago)
+    fresh = CustomerFactory(assigned_to=manager, segment="private", customer_since=long_ago)
+    slow_cadence = CustomerFactory(assigned_to=manager, segment="affluent", customer_since=long_ago)
+    no_cadence = CustomerFactory(assigned_to=manager, segment="mass", customer_since=long_ago)
+    for customer, days in ((stale, 40), (fresh, 10), (slow_cadence, 40), (no_cadence, 300)):
+        InteractionFactory(customer=customer, occurred_at=timezone.now() - dt.timedelta(days=days))
+
+    overdue = set(contact_overdue_ids(today=today).values_list("pk", flat=True))
+
+    assert overdue == {never_contacted.pk, stale.pk}
+    assert new_customer.pk not in overdue and fresh.pk not in overdue and slow_cadence.pk not in overdue
