@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.api.four_eyes import pending_key_changes
 from apps.api.models import ApiKey, Scope
@@ -47,7 +48,9 @@ class ApiKeyScopesForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
         choices=Scope.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Removed scopes apply at once; added scopes apply when a second administrator approves."),
+        help_text=gettext_lazy(
+            "Removed scopes apply at once; added scopes apply when a second administrator approves."
+        ),
     )
 
     class Meta:
@@ -85,7 +88,7 @@ class ApiKeyAdmin(ServiceAdmin):
     def scope_list(self, obj: ApiKey) -> str:
         return ", ".join(obj.scopes)
 
-    @admin.display(description=_("status"))
+    @admin.display(description=gettext_lazy("status"))
     def status(self, obj: ApiKey) -> str:
         if obj.revoked_at is not None:
             return _("revoked")
