@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.approvals.forms import DecisionForm
@@ -54,7 +55,7 @@ def change_approve(request: HttpRequest, change_id: int) -> HttpResponse:
     if form.is_valid():
         with domain_errors_on(form):
             approve_change(checker=request.user, change=change, note=form.cleaned_data["note"])
-            messages.success(request, f"Approved and applied: {change.summary}")
+            messages.success(request, _("Approved and applied: %(summary)s") % {"summary": change.summary})
             return redirect("approvals:inbox")
     change.refresh_from_db()
     return _render_change(request, change, form, status=400)
@@ -69,7 +70,7 @@ def change_reject(request: HttpRequest, change_id: int) -> HttpResponse:
     if form.is_valid():
         with domain_errors_on(form):
             decided = reject_change(actor=request.user, change=change, note=form.cleaned_data["note"])
-            messages.success(request, f"{decided.get_status_display()}: {change.summary}")
+            messages.success(request, f"{_(str(decided.get_status_display()))}: {change.summary}")
             return redirect("approvals:inbox")
     change.refresh_from_db()
     return _render_change(request, change, form, status=400)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from apps.customers.fields import PROFILE_FIELDS
 from apps.customers.models import Customer
@@ -34,7 +35,7 @@ class CustomerAdminForm(forms.ModelForm):
     assignment_reason = forms.CharField(
         max_length=200,
         required=False,
-        help_text="Why the primary manager changes; kept in the assignment history.",
+        help_text=_("Why the primary manager changes; kept in the assignment history."),
     )
 
     class Meta:
@@ -48,8 +49,8 @@ class CustomerAdminForm(forms.ModelForm):
 
 
 class ReassignCustomersForm(forms.Form):
-    manager = ManagerChoiceField(queryset=get_user_model().objects.none(), help_text="The new primary manager.")
-    reason = forms.CharField(max_length=200, required=True, help_text="Kept in each customer's assignment history.")
+    manager = ManagerChoiceField(queryset=get_user_model().objects.none(), help_text=_("The new primary manager."))
+    reason = forms.CharField(max_length=200, required=True, help_text=_("Kept in each customer's assignment history."))
 
     def __init__(self, *args: Any, actor: User | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -65,11 +66,11 @@ class BulkAssignForm(forms.Form):
     """Which customers (by filter) go to which manager."""
 
     current_manager = forms.CharField(
-        required=False, label="Customers of", help_text="A manager, 'unassigned', or blank for every customer."
+        required=False, label=_("Customers of"), help_text=_("A manager, 'unassigned', or blank for every customer.")
     )
     segment = forms.ChoiceField(required=False, choices=[("", "Any segment"), *Segment.choices])
     branch = forms.ModelChoiceField(queryset=Branch.objects.filter(is_active=True), required=False)
-    to_manager = ManagerChoiceField(queryset=get_user_model().objects.none(), label="Assign to")
+    to_manager = ManagerChoiceField(queryset=get_user_model().objects.none(), label=_("Assign to"))
     reason = forms.CharField(max_length=200)
 
     def __init__(self, *args: Any, managers: QuerySet[User], **kwargs: Any) -> None:
@@ -92,8 +93,8 @@ class BulkAssignForm(forms.Form):
 
 
 class TransferPortfolioForm(forms.Form):
-    from_manager = ManagerChoiceField(queryset=get_user_model().objects.none(), label="From (leaving) manager")
-    to_manager = ManagerChoiceField(queryset=get_user_model().objects.none(), label="To manager")
+    from_manager = ManagerChoiceField(queryset=get_user_model().objects.none(), label=_("From (leaving) manager"))
+    to_manager = ManagerChoiceField(queryset=get_user_model().objects.none(), label=_("To manager"))
     reason = forms.CharField(max_length=200)
 
     def __init__(self, *args: Any, managers: QuerySet[User], **kwargs: Any) -> None:

@@ -14,6 +14,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -66,7 +67,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
     form = AuthenticationForm(request, data=request.POST or None)
     if request.method == "POST":
         if not settings.FINPULSE_LOCAL_LOGIN:
-            messages.error(request, "Password sign-in is not available here: sign in with the bank's SSO.")
+            messages.error(request, _("Password sign-in is not available here: sign in with the bank's SSO."))
             return redirect("login")
         try:
             check_signin_rate(request, username=request.POST.get("username", ""))
@@ -105,7 +106,7 @@ class SSOStartView(View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not oidc_enabled():
-            messages.error(request, "Single sign-on is not configured here.")
+            messages.error(request, _("Single sign-on is not configured here."))
             return redirect("login")
         next_url = safe_next(request, request.GET.get("next"), default=settings.LOGIN_REDIRECT_URL)
         try:
@@ -154,7 +155,7 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
                 # The silent re-authentication failed: the provider session is gone.
                 record_session_ended(user=request.user, reason=f"sso_refresh_{error}", request=request)
                 auth.logout(request)
-                messages.info(request, "Your single sign-on session has ended. Please sign in again.")
+                messages.info(request, _("Your single sign-on session has ended. Please sign in again."))
                 return redirect("login")
             return self.refuse(
                 request,
@@ -194,7 +195,7 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
             remember_second_factor(request, method="sso", at=verified_at)
             record_second_factor_verified(user=user, method="sso", request=request)
             if has_recent_second_factor(request):
-                messages.success(request, "Second factor confirmed by the bank's sign-in: you can go on.")
+                messages.success(request, _("Second factor confirmed by the bank's sign-in: you can go on."))
         return response
 
 
@@ -337,7 +338,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     has_device = user_has_device(request.user, confirmed=True)
     if request.method == "POST" and has_device and form.is_valid() and _totp_confirmed(request, form, "step_up"):
         record_second_factor_verified(user=request.user, method="totp", request=request)
-        messages.success(request, "Second factor confirmed: you can go on.")
+        messages.success(request, _("Second factor confirmed: you can go on."))
         return redirect(next_url)
     context = {
         "form": form,
@@ -357,7 +358,7 @@ def step_up_sso(request: HttpRequest) -> HttpResponse:
     """Step up through the bank's SSO: a fresh sign-in (prompt=login, max_age=0) asking for the
     configured authentication context; the callback reads acr/amr from the new ID token."""
     if not oidc_enabled():
-        messages.error(request, "Single sign-on is not configured here.")
+        messages.error(request, _("Single sign-on is not configured here."))
         return redirect("step_up")
     next_url = safe_next(request, request.GET.get("next"), default="/")
     extra = {"max_age": "0"}

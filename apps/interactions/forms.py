@@ -79,5 +79,5 @@ class NewInteractionForm(InteractionForm):
 
 class FileCapturedEmailForm(forms.Form):
     customer = forms.CharField(
-        label="Customer number", max_length=64, help_text="The customer this email is about (one of yours)."
+        label=_("Customer number"), max_length=64, help_text=_("The customer this email is about (one of yours).")
     )

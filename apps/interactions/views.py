@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import DomainError, NotFound
@@ -88,7 +89,7 @@ def interaction_create(request: HttpRequest, customer_id: int) -> HttpResponse:
                 response = render(request, "interactions/_create_success.html", context)
                 response["HX-Trigger"] = "interaction-logged"
                 return response
-            messages.success(request, "Interaction logged.")
+            messages.success(request, _("Interaction logged."))
             return redirect(customer.get_absolute_url())
     context = {"form": form, "customer": customer}
     template = "interactions/_form.html" if request.htmx else "interactions/create.html"
@@ -127,7 +128,7 @@ def interaction_edit(request: HttpRequest, interaction_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with domain_errors_on(form):
             edit_interaction(actor=request.user, interaction=interaction, **form.cleaned_data)
-            messages.success(request, "Interaction updated.")
+            messages.success(request, _("Interaction updated."))
             return redirect(interaction.get_absolute_url())
         if form.non_field_errors() and not is_editable_by(interaction, request.user):
             return render(request, "interactions/edit_closed.html", _detail_context(request, interaction), status=409)
@@ -144,7 +145,7 @@ def interaction_correct(request: HttpRequest, interaction_id: int) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         with domain_errors_on(form):
             correction = add_correction(actor=request.user, original=original, **form.cleaned_data)
-            messages.success(request, "Correction added.")
+            messages.success(request, _("Correction added."))
             return redirect(correction.get_absolute_url())
     return render(request, "interactions/correct.html", {"form": form, "original": original})
 
@@ -202,7 +203,7 @@ def captured_email_file(request: HttpRequest, captured_id: int) -> HttpResponse:
             customer = file_captured_email(
                 actor=request.user, captured_id=captured_id, customer_number=form.cleaned_data["customer"]
             )
-            messages.success(request, f"Filed on {customer.display_name}'s timeline.")
+            messages.success(request, _("Filed on %(name)s's timeline.") % {"name": customer.display_name})
             return redirect("interactions:captured")
     return _review_page(request, form, captured_id)
 
@@ -211,5 +212,5 @@ def captured_email_file(request: HttpRequest, captured_id: int) -> HttpResponse:
 @require_POST
 def captured_email_discard(request: HttpRequest, captured_id: int) -> HttpResponse:
     discard_captured_email(actor=request.user, captured_id=captured_id)
-    messages.success(request, "Email discarded.")
+    messages.success(request, _("Email discarded."))
     return redirect("interactions:captured")

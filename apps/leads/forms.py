@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from apps.identity.models import Branch
 from apps.leads.fields import CORRECTABLE_FIELDS
@@ -18,28 +19,28 @@ HONEYPOT_FIELD = "website"
 class LeadApplyForm(forms.Form):
     """The public form. `website` is a honeypot: hidden from people, filled in by bots."""
 
-    full_name = forms.CharField(label="Your name", max_length=MAX_NAME_CHARS)
-    email = forms.EmailField(label="E-mail", required=False, max_length=254)
-    phone = forms.CharField(label="Phone", required=False, max_length=32)
+    full_name = forms.CharField(label=_("Your name"), max_length=MAX_NAME_CHARS)
+    email = forms.EmailField(label=_("E-mail"), required=False, max_length=254)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=32)
     branch = forms.ModelChoiceField(
-        label="Preferred branch",
+        label=_("Preferred branch"),
         queryset=Branch.objects.filter(is_active=True).order_by("name"),
         to_field_name="code",
         required=False,
-        empty_label="No preference",
+        empty_label=_("No preference"),
     )
     inquiry = forms.CharField(
-        label="How can we help?",
+        label=_("How can we help?"),
         max_length=MAX_INQUIRY_CHARS,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="For example what you would like to borrow, save or invest, and your monthly income.",
+        help_text=_("For example what you would like to borrow, save or invest, and your monthly income."),
     )
     contact_consent = forms.BooleanField(
-        label="I agree that the bank contacts me about this request.",
+        label=_("I agree that the bank contacts me about this request."),
         error_messages={"required": "We need your agreement to contact you about this request."},
     )
     website = forms.CharField(
-        label="Leave this empty",
+        label=_("Leave this empty"),
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
@@ -58,7 +59,7 @@ class LeadApplyForm(forms.Form):
 class InboxFilterForm(forms.Form):
     state = forms.ChoiceField(choices=[("", "Open"), *Lead.State.choices], required=False)
     intent = forms.ChoiceField(choices=[("", "Any"), *Intent.choices], required=False)
-    overdue = forms.BooleanField(required=False, label="First contact overdue")
+    overdue = forms.BooleanField(required=False, label=_("First contact overdue"))
 
 
 class CorrectFieldsForm(forms.Form):
@@ -70,7 +71,7 @@ class CorrectFieldsForm(forms.Form):
     constraints = forms.MultipleChoiceField(
         choices=Constraint.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-    note = forms.CharField(required=False, max_length=500, label="Why (optional)")
+    note = forms.CharField(required=False, max_length=500, label=_("Why (optional)"))
 
     @classmethod
     def for_lead(cls, lead: Lead) -> CorrectFieldsForm:
@@ -87,7 +88,7 @@ class AdvisorChoiceField(forms.ModelChoiceField):
 
 
 class AssignForm(forms.Form):
-    assignee = AdvisorChoiceField(queryset=None, required=False, empty_label="Route automatically")
+    assignee = AdvisorChoiceField(queryset=None, required=False, empty_label=_("Route automatically"))
     reason = forms.CharField(required=False, max_length=500)
 
     def __init__(self, *args: Any, advisors: Any, **kwargs: Any) -> None:
@@ -102,10 +103,10 @@ class ReasonForm(forms.Form):
 class RevealReasonForm(forms.Form):
     # Required by the service (apps.core.audit.clean_reveal_reason): one rule for every reveal.
     reason = forms.CharField(
-        label="Reason for revealing",
+        label=_("Reason for revealing"),
         max_length=200,
         required=False,
-        help_text="Kept in the audit trail with your name.",
+        help_text=_("Kept in the audit trail with your name."),
     )
 
 
@@ -121,21 +122,21 @@ class ConvertForm(forms.Form):
     customer = forms.IntegerField(
         required=False,
         min_value=1,
-        label="Existing customer id",
-        help_text="Leave empty to open a new customer with the details below.",
+        label=_("Existing customer id"),
+        help_text=_("Leave empty to open a new customer with the details below."),
     )
-    first_name = forms.CharField(label="First name", required=False, max_length=100)
-    last_name = forms.CharField(label="Last name or company name", required=False, max_length=100)
+    first_name = forms.CharField(label=_("First name"), required=False, max_length=100)
+    last_name = forms.CharField(label=_("Last name or company name"), required=False, max_length=100)
     date_of_birth = forms.DateField(
-        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     risk_profile = forms.TypedChoiceField(
-        label="Risk assessment result",
+        label=_("Risk assessment result"),
         required=False,
         coerce=int,
         empty_value=None,
         choices=[("", "Not assessed yet"), *RiskProfile.choices],
-        help_text="From the risk questionnaire done with the customer. Needed to open a new customer.",
+        help_text=_("From the risk questionnaire done with the customer. Needed to open a new customer."),
     )
 
     def new_customer_details(self) -> NewCustomerDetails | None:

@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.audit import record_pii_reveal
@@ -272,7 +273,7 @@ def correct(request: HttpRequest, lead_id: int) -> HttpResponse:
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            messages.success(request, "Corrections saved.")
+            messages.success(request, _("Corrections saved."))
             return redirect(lead.get_absolute_url())
     return render(request, "leads/detail.html", _detail_context(request, lead, correct_form=form), status=400)
 

@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.http import domain_errors_on
@@ -49,7 +50,7 @@ def subject(request: HttpRequest, customer_id: int) -> HttpResponse:
                 reference=form.cleaned_data["reference"],
                 relationship_ended_on=form.cleaned_data.get("relationship_ended_on"),
             )
-            messages.success(request, "Erasure proposed: a second compliance officer must approve it.")
+            messages.success(request, _("Erasure proposed: a second compliance officer must approve it."))
             return redirect("approvals:detail", change_id=change.pk)
     context = {
         "customer": customer,

@@ -7,23 +7,31 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from apps.approvals.selectors import pending_changes
 from apps.core.business_date import business_today
+from apps.core.presentation import translated_choices
 from apps.products.eligibility import describe_rules
 from apps.products.four_eyes import PRODUCT_TARGET
 from apps.products.models import Product, Segment
 from apps.products.selectors import current_slabs, product_catalog, product_detail
 
 PAGE_SIZE = 50
-ACTIVE_CHOICES = (("yes", "On offer"), ("no", "Withdrawn"), ("all", "All"))
+ACTIVE_CHOICES = (("yes", _("On offer")), ("no", _("Withdrawn")), ("all", _("All")))
 
 
 class CatalogFilterForm(forms.Form):
-    category = forms.ChoiceField(choices=[("", "All categories"), *Product.Category.choices], required=False)
-    segment = forms.ChoiceField(choices=[("", "Any segment"), *Segment.choices], required=False)
-    active = forms.ChoiceField(choices=ACTIVE_CHOICES, required=False, initial="yes", label="Status")
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=[("", _("All categories")), *translated_choices(Product.Category.choices)],
+        required=False,
+    )
+    segment = forms.ChoiceField(
+        label=_("Segment"), choices=[("", _("Any segment")), *translated_choices(Segment.choices)], required=False
+    )
+    active = forms.ChoiceField(choices=ACTIVE_CHOICES, required=False, initial="yes", label=_("Status"))
 
 
 @login_required

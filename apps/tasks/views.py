@@ -163,7 +163,7 @@ def task_create(request: HttpRequest, customer_id: int) -> HttpResponse:
         with domain_errors_on(form):
             create_task(actor=request.user, customer=customer, **form.cleaned_data)
             if not request.htmx:
-                messages.success(request, "Task created.")
+                messages.success(request, _("Task created."))
                 return redirect(customer.get_absolute_url())
             return _render_panel(request, {**_panel_context(request, customer), "saved": True}, "task-created")
     return _render_panel(request, _panel_context(request, customer, form))
@@ -196,7 +196,7 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
         with domain_errors_on(form):
             complete_task(actor=request.user, task=task, **form.cleaned_data)
             if not request.htmx:
-                messages.success(request, f"Done: {task.title}.")
+                messages.success(request, _("Done: %(title)s.") % {"title": task.title})
                 return _back(request, task)
             # The row disappears from the list; listeners refresh counts and timelines.
             response = HttpResponse("")
@@ -283,7 +283,7 @@ def task_new(request: HttpRequest) -> HttpResponse:
         else:
             with domain_errors_on(form):
                 create_task(actor=request.user, customer=customer, assignee=request.user, **data)
-                messages.success(request, "Task created.")
+                messages.success(request, _("Task created."))
                 return redirect(customer.get_absolute_url())
     return render(request, "tasks/new.html", {"form": form})
 

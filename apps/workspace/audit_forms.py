@@ -5,28 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from apps.workspace.audit_trail import AuditQuery
 
 
 class AuditSearchForm(forms.Form):
     customer = forms.CharField(
-        label="Customer", required=False, max_length=64, help_text="Customer id or core banking external id."
+        label=_("Customer"), required=False, max_length=64, help_text=_("Customer id or core banking external id.")
     )
-    actor = forms.CharField(label="Actor", required=False, max_length=150, help_text='Username, or "system".')
+    actor = forms.CharField(label=_("Actor"), required=False, max_length=150, help_text=_('Username, or "system".'))
     action = forms.CharField(
-        label="Action",
+        label=_("Action"),
         required=False,
         max_length=80,
-        help_text='Exact, e.g. "customer.exported", or a prefix ending in ".", e.g. "customer.".',
+        help_text=_('Exact, e.g. "customer.exported", or a prefix ending in ".", e.g. "customer.".'),
     )
     looked = forms.BooleanField(
-        label="Who looked at this customer",
+        label=_("Who looked at this customer"),
         required=False,
-        help_text="Only reads: 360 page views and reveals of personal data (with the customer above).",
+        help_text=_("Only reads: 360 page views and reveals of personal data (with the customer above)."),
     )
-    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:

@@ -177,10 +177,10 @@ class RevealPiiForm(forms.Form):
     field = forms.ChoiceField(choices=[("all", "All personal data"), *((f, PII_LABELS[f]) for f in PII_FIELDS)])
     # Required by the service (clean_reveal_reason), not here: one rule for every path.
     reason = forms.CharField(
-        label="Reason for revealing",
+        label=_("Reason for revealing"),
         required=False,
         max_length=200,
-        help_text="Kept in the audit trail with your name, e.g. “KYC review call”.",
+        help_text=_("Kept in the audit trail with your name, e.g. “KYC review call”."),
     )
 
     def fields_to_reveal(self) -> list[str]:

@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import DomainError, NotFound
@@ -112,7 +114,7 @@ def pin(request: HttpRequest, view_id: int) -> HttpResponse:
     form.is_valid()  # one optional checkbox: always valid
     pinned = bool(form.cleaned_data.get("pinned"))
     pin_view(actor=request.user, view=view, pinned=pinned)
-    messages.success(request, f"{'Pinned' if pinned else 'Unpinned'} “{view.name}”.")
+    messages.success(request, (_("Pinned “%(name)s”.") if pinned else _("Unpinned “%(name)s”.")) % {"name": view.name})
     return _back(request, reverse("workspace:saved_views"))
 
 
@@ -122,7 +124,7 @@ def delete(request: HttpRequest, view_id: int) -> HttpResponse:
     view = view_for_user(user=request.user, view_id=view_id)
     try:
         delete_view(actor=request.user, view=view)
-        messages.success(request, f"Deleted the view “{view.name}”.")
+        messages.success(request, _("Deleted the view “%(name)s”.") % {"name": view.name})
     except DomainError as error:
         messages.error(request, error.message)
     return _back(request, reverse("workspace:saved_views"))
@@ -148,7 +150,10 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     try:
         if data["action"] == "task":
             tasks = create_tasks_for(actor=request.user, customer_ids=ids, title=data["title"], due_at=form.due_at())
-            messages.success(request, f"Created {len(tasks)} task{'s' if len(tasks) != 1 else ''}.")
+            messages.success(
+                request,
+                ngettext("Created %(count)d task.", "Created %(count)d tasks.", len(tasks)) % {"count": len(tasks)},
+            )
         elif data["action"] == "opportunity":
             opened = open_opportunities_for(
                 actor=request.user,
@@ -158,7 +163,11 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
                 currency=data["currency"],
                 expected_close=data["expected_close"],
             )
-            messages.success(request, f"Opened {len(opened)} opportunit{'ies' if len(opened) != 1 else 'y'}.")
+            messages.success(
+                request,
+                ngettext("Opened %(count)d opportunity.", "Opened %(count)d opportunities.", len(opened))
+                % {"count": len(opened)},
+            )
         else:
             manager = get_user_model().objects.filter(pk=data["manager"]).first()
             if manager is None:
@@ -170,7 +179,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
                 "The customers move when a second person approves it.",
             )
     except NotFound:
-        messages.error(request, "One of the selected customers is not in your book any more; nothing was changed.")
+        messages.error(request, _("One of the selected customers is not in your book any more; nothing was changed."))
     except DomainError as error:
         messages.error(request, error.message)
     return _back(request, back)

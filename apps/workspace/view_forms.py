@@ -8,16 +8,20 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.currencies import CURRENCY_CHOICES
+from apps.core.presentation import translated_choices
 from apps.products.models import Product
 from apps.workspace.models import SavedView
 from apps.workspace.services import BULK_LIMIT, VIEW_NAME_MAX
 
 
 class SaveViewForm(forms.Form):
-    name = forms.CharField(label="Name of this view", max_length=VIEW_NAME_MAX)
-    sharing = forms.ChoiceField(label="Who sees it", choices=SavedView.Sharing.choices, initial="private")
+    name = forms.CharField(label=_("Name of this view"), max_length=VIEW_NAME_MAX)
+    sharing = forms.ChoiceField(
+        label=_("Who sees it"), choices=translated_choices(SavedView.Sharing.choices), initial="private"
+    )
 
 
 class PinForm(forms.Form):
@@ -54,19 +58,21 @@ class BulkActionForm(forms.Form):
 
     action = forms.ChoiceField(choices=ACTIONS)
     customer = IdListField()
-    title = forms.CharField(label="Task", required=False, max_length=200)
-    due_on = forms.DateField(label="Due on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    manager = forms.IntegerField(label="Colleague", required=False, min_value=1)
-    product = forms.ModelChoiceField(label="Product", required=False, queryset=Product.objects.filter(is_active=True))
+    title = forms.CharField(label=_("Task"), required=False, max_length=200)
+    due_on = forms.DateField(label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    manager = forms.IntegerField(label=_("Colleague"), required=False, min_value=1)
+    product = forms.ModelChoiceField(
+        label=_("Product"), required=False, queryset=Product.objects.filter(is_active=True)
+    )
     amount = forms.DecimalField(
-        label="Amount", required=False, min_value=Decimal("0.01"), max_digits=18, decimal_places=2
+        label=_("Amount"), required=False, min_value=Decimal("0.01"), max_digits=18, decimal_places=2
     )
-    currency = forms.ChoiceField(label="Currency", required=False, choices=[("", "—"), *CURRENCY_CHOICES])
+    currency = forms.ChoiceField(label=_("Currency"), required=False, choices=[("", "—"), *CURRENCY_CHOICES])
     expected_close = forms.DateField(
-        label="Expected close", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Expected close"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    include_pii = forms.BooleanField(label="Include personal data (recorded in the audit trail)", required=False)
-    reason = forms.CharField(label="Reason for including personal data", required=False, max_length=200)
+    include_pii = forms.BooleanField(label=_("Include personal data (recorded in the audit trail)"), required=False)
+    reason = forms.CharField(label=_("Reason for including personal data"), required=False, max_length=200)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
