@@ -1,6 +1,7 @@
 """Container HEALTHCHECK: liveness only (no database, no broker), whatever the role.
 
-web (gunicorn is PID 1): GET /healthz on FINPULSE_BIND's port must answer 200.
+web (gunicorn, or an init process running the entrypoint's `web` role): GET /healthz on
+FINPULSE_BIND's port must answer 200.
 capture (manage.py run_email_capture): the SMTP port on FINPULSE_CAPTURE_BIND greets with 220.
 worker, beat, migrate: the process being alive is the check (the orchestrator restarts it
 when it exits); readiness of dependencies is /readyz's job, not this one's.
@@ -25,14 +26,25 @@ def smtp_greets(bind: str) -> bool:
         return False
 
 
-def main() -> int:
-    arguments = Path("/proc/1/cmdline").read_bytes().split(b"\0")
+def role_of(arguments: list[bytes]) -> str:
+    """What PID 1 runs: `web`, `capture`, or another role (checked by being alive).
+
+    PID 1 is gunicorn or run_email_capture once the entrypoint exec'd it, or an init process
+    (ECS `initProcessEnabled`, `docker run --init`) whose arguments end with the entrypoint's role.
+    """
     cmdline = b" ".join(arguments)
-    # PID 1 is run_email_capture once the entrypoint exec'd it, or an init process (ECS
-    # initProcessEnabled) whose arguments end with the entrypoint's `capture` role.
     if b"run_email_capture" in cmdline or b"capture" in arguments:
+        return "capture"
+    if b"gunicorn" in cmdline or b"web" in arguments:
+        return "web"
+    return "other"
+
+
+def main() -> int:
+    role = role_of(Path("/proc/1/cmdline").read_bytes().split(b"\0"))
+    if role == "capture":
         return 0 if smtp_greets(os.environ.get("FINPULSE_CAPTURE_BIND", "0.0.0.0:2525")) else 1
-    if b"gunicorn" not in cmdline:
+    if role != "web":
         return 0
     port = os.environ.get("FINPULSE_BIND", "0.0.0.0:8000").rsplit(":", 1)[-1]
     try:

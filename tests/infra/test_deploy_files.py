@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -180,3 +181,28 @@ def test_the_data_keys_live_on_a_volume_of_their_own_that_nothing_backs_up() -> 
     assert 'FINPULSE_DATA_KEY_STORE      = "directory"' in ecs
     assert "file_system_id     = aws_efs_file_system.data_keys.id" in ecs
     assert 'sourceVolume = "data-keys", containerPath = local.data_key_dir' in ecs
+
+
+def _healthcheck() -> Any:  # the container's script, loaded as a module
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("container_healthcheck", INFRA / "healthcheck.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_health_check_knows_the_role_under_an_init_process_too() -> None:
+    # ECS runs the tasks with initProcessEnabled: PID 1 is then the init, not gunicorn, and a
+    # web task whose gunicorn stopped answering must still fail its check.
+    role_of = _healthcheck().role_of
+    cases = {
+        (b"/app/.venv/bin/python", b"/app/.venv/bin/gunicorn", b"finpulse.wsgi:application", b"-c"): "web",
+        (b"/sbin/docker-init", b"--", b"/app/infra/entrypoint.sh", b"web"): "web",
+        (b"/sbin/docker-init", b"--", b"/app/infra/entrypoint.sh", b"capture"): "capture",
+        (b"python", b"manage.py", b"run_email_capture"): "capture",
+        (b"/sbin/docker-init", b"--", b"/app/infra/entrypoint.sh", b"worker"): "other",
+        (b"/app/.venv/bin/python", b"/app/.venv/bin/celery", b"-A", b"finpulse", b"beat"): "other",
+    }
+    assert {args: role_of([*args, b""]) for args in cases} == cases
