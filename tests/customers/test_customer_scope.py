@@ -109,3 +109,23 @@ def test_a_reassigned_customer_leaves_the_old_managers_scope(manager, other_mana
 
     assert list(customer_scope(user=fresh(manager)).customers()) == []
     assert list(customer_scope(user=fresh(other_manager)).customers()) == [customer]
+
+
+def test_the_compiled_held_ids_carry_each_managers_own_user_and_instant(book, manager, other_manager):
+    """held_ids_sql (decision 114): one SQL text for every manager, each scope's own parameters,
+    the same customers as the ORM's held_ids."""
+    from django.db import connection
+
+    mine, theirs = customer_scope(user=fresh(manager)), customer_scope(user=fresh(other_manager))
+
+    def ids(raw) -> set[int]:  # type: ignore[no-untyped-def]
+        sql, params = raw.sql, raw.params
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {row[0] for row in cursor.fetchall()}
+
+    assert mine.held_ids_sql.sql == theirs.held_ids_sql.sql
+    assert mine.held_ids_sql.params != theirs.held_ids_sql.params
+    assert ids(mine.held_ids_sql) == set(mine.held_ids.values_list("content_object_id", flat=True))
+    assert ids(mine.held_ids_sql) == {c.pk for c in book["mine"]}
+    assert ids(theirs.held_ids_sql) == {c.pk for c in book["colleague"]}
