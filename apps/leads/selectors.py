@@ -91,10 +91,14 @@ def inbox_counts(*, user: User, now: dt.datetime | None = None) -> dict[str, int
 
 
 def new_leads_for(*, user: User, limit: int = 10) -> list[Lead]:
-    """For the dashboard: the user's newest open leads waiting for first contact."""
+    """For the dashboard: the user's newest open leads waiting for first contact.
+
+    Only what the dashboard shows of them (link, state, when received): no assignee or branch
+    joined, no other column compiled or loaded (decision 115)."""
     return list(
-        lead_list(user=user)
+        visible_leads(user=user)
         .filter(state__in=OPEN_STATES, first_contacted_at__isnull=True)
+        .only("id", "state", "received_at")
         .order_by("-received_at", "-id")[:limit]
     )
 

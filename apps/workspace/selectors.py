@@ -139,6 +139,10 @@ def _in_scope(scope: CustomerScope, column: str) -> tuple[str, list[Any]]:
     if scope.sees_all:
         return "", []
     compiled = scope.__dict__.get("_row_ids_sql")
+    if compiled is None and scope.branch_id is None:
+        held = scope.held_ids_sql  # a manager's own customers: compiled once per process (decision 114)
+        compiled = (held.sql, list(held.params))
+        scope.__dict__["_row_ids_sql"] = compiled
     if compiled is None:
         sql, params = scope.row_ids().query.sql_with_params()
         compiled = (sql, list(params))
