@@ -18,7 +18,14 @@ from django.conf import settings
 from django.test import Client
 from django.utils import translation
 
-from apps.core.templatetags.finpulse import format_amount_range, format_money, format_rate, time_tag, translated
+from apps.core.templatetags.finpulse import (
+    date_words,
+    format_amount_range,
+    format_money,
+    format_rate,
+    time_tag,
+    translated,
+)
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
 from tests.tasks.factories import TaskFactory
@@ -245,3 +252,33 @@ def test_the_cached_rows_of_an_italian_list_speak_italian(manager):
     tasks, customers = pages["en-gb"]
     assert ">Mark done</button>" in tasks and '<span class="badge">High</span>' in tasks
     assert "<td>Verified<br><small>review 6 Mar 2027</small></td>" in customers
+
+
+@pytest.mark.parametrize(
+    ("language", "fmt", "expected"),
+    [
+        ("en-gb", "l j F Y", "Wednesday 4 March 2026"),
+        ("it", "l j F Y", "mercoledì 4 marzo 2026"),
+        ("it", "D j M", "mer 4 mar"),
+        ("it", "j F Y, H:i T", "4 marzo 2026, 10:30 UTC"),
+    ],
+)
+def test_month_and_day_names_are_written_as_the_language_writes_them(language, fmt, expected):
+    with translation.override(language):
+        assert date_words(dt.datetime(2026, 3, 4, 10, 30, tzinfo=dt.UTC), fmt) == expected
+
+
+def test_italian_calendar_and_dashboard_write_dates_as_italian_does(manager, settings):
+    """Lower case inside a sentence ('Data contabile mercoledì 4 marzo 2026', 'Settimana ... 4 mar'),
+    capitalised at the head of a heading ('Mercoledì 4 marzo', 'Marzo 2026')."""
+    settings.FINPULSE_BUSINESS_DATE = "2026-03-04"
+
+    dashboard = _page(manager, "/", "it")
+    week = _page(manager, "/calendar/?date=2026-03-04", "it")
+    month = _page(manager, "/calendar/month/?date=2026-03-04", "it")
+
+    assert ">mercoledì 4 marzo 2026</time>" in dashboard
+    assert "2 mar" in week and "8 mar 2026" in week and "Mar 2026" not in week
+    assert '<h2 class="calendar-day__head">Mer 4 mar' in week and 'aria-label="Mercoledì 4 marzo"' in week
+    assert "<h1>Marzo 2026</h1>" in month
+    assert "4 Marzo" not in week and "4 Marzo" not in dashboard

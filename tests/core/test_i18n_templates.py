@@ -125,6 +125,24 @@ def test_no_page_template_shows_words_outside_the_translation_tags():
     assert found == [], "\n".join(found)
 
 
+# A |date format that writes a month or a day in letters (M, F, b, N, E, D, l).
+_DATE_IN_LETTERS = re.compile(r"""\|date:(["'])(?![A-Z_]+_FORMAT\1)[^"']*[MFbNEDl][^"']*\1""")
+
+
+def test_dates_in_letters_follow_the_language():
+    """Month and day names come from the language's formats (DATE_FORMAT: '6 dic 2026') or through
+    |date_words, which writes them in lower case where the language does ('domenica 6 dicembre');
+    a literal "j M Y" would print 'Dic' in the middle of an Italian sentence."""
+    found = [
+        f"{path.relative_to(BASE)}: {match.group(0)}"
+        for path in page_templates()
+        for match in _DATE_IN_LETTERS.finditer(path.read_text(encoding="utf-8"))
+    ]
+
+    assert found == [], "\n".join(found)
+    assert _DATE_IN_LETTERS.search('{{ d|date:"j M Y" }}') and not _DATE_IN_LETTERS.search('{{ d|date:"DATE_FORMAT" }}')
+
+
 def test_the_check_sees_plain_english_in_text_and_in_attributes(tmp_path):
     page = tmp_path / "page.html"
     page.write_text(

@@ -15,12 +15,14 @@ a date or a date and time as a <time> element.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.conf import settings
+from django.template.defaultfilters import date as date_filter
 from django.utils import dateformat, translation
 from django.utils.dates import MONTHS_3
 from django.utils.formats import get_format
@@ -197,6 +199,24 @@ def translated(label: Any) -> str:
     if label is None or label == "":
         return ""
     return _(str(label))
+
+
+# Languages that write month and day names in lower case inside a sentence ("lunedì 6 dicembre"),
+# where Django's catalogues give them capitalised ("Lunedì 6 Dicembre"), as English writes them.
+_LOWER_CASE_DATE_NAMES = frozenset({"it"})
+_NAME = re.compile(r"[^\W\d_]+")
+
+
+@register.filter(expects_localtime=True)
+def date_words(value: Any, date_format: str = "DATE_FORMAT") -> str:
+    """`{{ day|date_words:"l j F Y" }}`: Django's |date, with the month and day names written as the
+    language writes them in running text: 'Sunday 6 December 2026', 'domenica 6 dicembre 2026'.
+    At the head of a heading or a label add |capfirst ('Domenica 6 dicembre'). A time zone's
+    abbreviation (all capitals, 'CET') is left as it is."""
+    text = str(date_filter(value, date_format))
+    if (translation.get_language() or "").split("-")[0] in _LOWER_CASE_DATE_NAMES:
+        text = _NAME.sub(lambda word: word[0] if word[0].isupper() else word[0].lower(), text)
+    return text
 
 
 @register.filter
