@@ -40,6 +40,22 @@ UNLOADED = (
 )
 
 
+# What the open-opportunities panel (templates/opportunities/_open_list.html) reads of a row.
+OPEN_LIST_FIELDS = (
+    "id",
+    "customer_id",
+    "lead_id",
+    "amount",
+    "currency",
+    "expected_close",
+    "product__name",
+    "stage__name",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+)
+
+
 def visibility_filter(*, user: User) -> Q:
     """The filter behind visible_opportunities, for any query over opportunities."""
     on_customers = Q(customer__isnull=False) & customer_scope(user=user).rows("customer")
@@ -160,7 +176,15 @@ def open_opportunities_on(
     """The open opportunities on one customer (or one lead) that this user may see, soonest close
     first: what the customer 360 page and the lead page list. Through opportunity_list, so the
     visibility rule is the board's."""
-    rows = opportunity_list(user=user).filter(outcome=Opportunity.Outcome.OPEN).order_by("expected_close", "id")
+    rows = (
+        visible_opportunities(user=user)
+        .filter(outcome=Opportunity.Outcome.OPEN)
+        # Only what templates/opportunities/_open_list.html shows: the 360 page compiled and loaded
+        # the customer, the lead and every column of five tables for it (decision 116).
+        .select_related("product", "stage", "owner")
+        .only(*OPEN_LIST_FIELDS)
+        .order_by("expected_close", "id")
+    )
     if customer is not None:
         return rows.filter(customer_id=customer.pk)
     if lead is not None:

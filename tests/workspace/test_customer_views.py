@@ -594,6 +594,7 @@ def test_the_360_page_lists_the_customers_open_opportunities_with_a_link_to_thei
     for hidden in (won, elsewhere, on_lead):
         assert f"#opportunity-{hidden.pk}" not in html
     assert sooner.stage.name in html and "25,000.00" in html
+    assert sooner.product.name in html  # loaded with the row (only the panel's columns, decision 116)
     assert f'href="/customers/{customer.pk}/opportunities/new/"' in html
 
 
