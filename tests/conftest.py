@@ -107,6 +107,16 @@ def _test_friendly_settings() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_asked() -> None:
+    """Each test starts in LANGUAGE_CODE: a request in Italian leaves Italian active in the thread
+    (LocaleMiddleware activates, nothing deactivates), and the next test would format in Italian."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_business_date(settings) -> None:  # type: ignore[no-untyped-def]
     from apps.core.business_date import forget_cached_override
 

@@ -11,6 +11,7 @@ class BreakGlassRequestForm(forms.Form):
         max_length=64, label=_("Customer number"), help_text=_("The customer's number in the core banking system.")
     )
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=500,
         min_length=10,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.presentation import translated_choices
 from apps.identity.models import Branch
 from apps.leads.fields import CORRECTABLE_FIELDS
 from apps.leads.models import Constraint, Intent, Lead, LoanPurpose
@@ -57,7 +58,9 @@ class LeadApplyForm(forms.Form):
 
 
 class InboxFilterForm(forms.Form):
-    state = forms.ChoiceField(choices=[("", "Open"), *Lead.State.choices], required=False)
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("Open")), *translated_choices(Lead.State.choices)], required=False
+    )
     intent = forms.ChoiceField(choices=[("", "Any"), *Intent.choices], required=False)
     overdue = forms.BooleanField(required=False, label=_("First contact overdue"))
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from apps.core.fields import EncryptedCharField, EncryptedTextField
 from apps.core.text_limits import INQUIRY_MAX_LENGTH
@@ -61,13 +62,13 @@ class Constraint(models.TextChoices):
 
 class Lead(models.Model):
     class State(models.TextChoices):
-        NEW = "new", "New"
-        QUALIFYING = "qualifying", "Qualifying"
-        QUALIFIED = "qualified", "Qualified"
-        NEEDS_REVIEW = "needs_review", "Needs human review"
-        ASSIGNED = "assigned", "Assigned"
-        CONVERTED = "converted", "Converted"
-        REJECTED = "rejected", "Rejected"
+        NEW = "new", gettext_noop("New")
+        QUALIFYING = "qualifying", gettext_noop("Qualifying")
+        QUALIFIED = "qualified", gettext_noop("Qualified")
+        NEEDS_REVIEW = "needs_review", gettext_noop("Needs human review")
+        ASSIGNED = "assigned", gettext_noop("Assigned")
+        CONVERTED = "converted", gettext_noop("Converted")
+        REJECTED = "rejected", gettext_noop("Rejected")
 
     class Source(models.TextChoices):
         API = "api", "Website (API)"

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from apps.products.models import Product, RiskProfile, Segment
 
 INDIVIDUAL, BUSINESS = "individual", "business"
@@ -148,12 +150,20 @@ def evaluate(customer_facts: CustomerFacts, product: Product | ProductRules) -> 
         (passed if ok else failed).append(yes if ok else no)
 
     if not rules.is_active:
-        failed.append("The product is no longer offered.")
+        failed.append(gettext_noop("The product is no longer offered."))
 
     if facts.kind == BUSINESS:
-        check(rules.for_businesses, "Open to business customers.", "Only for individual customers.")
+        check(
+            rules.for_businesses,
+            gettext_noop("Open to business customers."),
+            gettext_noop("Only for individual customers."),
+        )
     else:
-        check(rules.for_individuals, "Open to individual customers.", "Only for business customers.")
+        check(
+            rules.for_individuals,
+            gettext_noop("Open to individual customers."),
+            gettext_noop("Only for business customers."),
+        )
 
     # Age limits protect individuals (minors, retirement-age lending); a company has no age.
     if facts.kind != BUSINESS and (rules.min_age is not None or rules.max_age is not None):
@@ -209,15 +219,15 @@ def evaluate(customer_facts: CustomerFacts, product: Product | ProductRules) -> 
     if rules.branch_ids:
         check(
             facts.branch_id in rules.branch_ids,
-            "Offered at the customer's branch.",
-            "Not offered at the customer's branch.",
+            gettext_noop("Offered at the customer's branch."),
+            gettext_noop("Not offered at the customer's branch."),
         )
 
     if rules.product_id is not None:
         check(
             rules.product_id not in facts.held_product_ids,
-            "Does not hold this product yet.",
-            "Already holds this product.",
+            gettext_noop("Does not hold this product yet."),
+            gettext_noop("Already holds this product."),
         )
 
     return Eligibility(eligible=not failed, passed=passed, failed=failed)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from apps.products.eligibility import ProductRules
 
 BLOCKING_KYC = {"expired": "expired", "rejected": "rejected"}
@@ -76,16 +78,18 @@ def customer_gates(snapshot: dict[str, Any]) -> Gates:
     """Customer-level rules every suggestion must pass, in words."""
     passed, failed = [], []
     if snapshot.get("consent", {}).get("profiling"):
-        passed.append("The customer consented to profiling for product advice.")
+        passed.append(gettext_noop("The customer consented to profiling for product advice."))
     else:
-        failed.append("The customer has not consented to profiling for product advice, so no product is suggested.")
+        failed.append(
+            gettext_noop("The customer has not consented to profiling for product advice, so no product is suggested.")
+        )
     kyc = snapshot.get("kyc", {}).get("status", "")
     if kyc in BLOCKING_KYC:
         failed.append(f"KYC is {BLOCKING_KYC[kyc]}: it must be renewed before a new product is offered.")
     else:
-        passed.append("KYC allows a new product.")
+        passed.append(gettext_noop("KYC allows a new product."))
     if snapshot.get("relationship_status") == "closed":
-        failed.append("The customer relationship is closed.")
+        failed.append(gettext_noop("The customer relationship is closed."))
     return Gates(passed=tuple(passed), failed=tuple(failed))
 
 

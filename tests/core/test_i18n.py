@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import gettext
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -282,3 +283,16 @@ def test_italian_calendar_and_dashboard_write_dates_as_italian_does(manager, set
     assert '<h2 class="calendar-day__head">Mer 4 mar' in week and 'aria-label="Mercoledì 4 marzo"' in week
     assert "<h1>Marzo 2026</h1>" in month
     assert "4 Marzo" not in week and "4 Marzo" not in dashboard
+
+
+def test_every_translation_keeps_the_placeholders_of_its_msgid():
+    """A translation that drops or misspells %(name)s prints the wrong value or raises on the page."""
+    placeholder = re.compile(r"%\((\w+)\)[sd]|%[sd]")
+    wrong = []
+    for entry in _po_entries(LOCALE / "django.po"):
+        wanted = sorted(placeholder.findall(str(entry["msgid"]) + str(entry.get("plural", ""))))
+        for msgstr in entry["msgstr"]:  # type: ignore[attr-defined]
+            if set(placeholder.findall(msgstr)) != set(wanted):
+                wrong.append(f"{entry['msgid']!r} -> {msgstr!r}")
+
+    assert wrong == [], "\n".join(wrong)
