@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from apps.products.models import Product, RiskProfile, Segment
 
@@ -120,13 +120,15 @@ def _risk_range(rules: ProductRules) -> str:
 def describe_rules(product: Product | ProductRules) -> list[str]:
     """The product's rules in words, for the catalog."""
     rules = product if isinstance(product, ProductRules) else ProductRules.of(product)
-    words = []
-    kinds = [
-        label
-        for allowed, label in ((rules.for_individuals, "individuals"), (rules.for_businesses, "businesses"))
-        if allowed
-    ]
-    words.append(f"For {' and '.join(kinds)}." if kinds else "Not open to any customer type.")
+    # Shown on the catalog page only (not stored, not read by the LLM): in the reader's language where
+    # the sentence is fixed; the sentences with a range or an amount are still English (issue 21).
+    kinds = {
+        (True, True): gettext("For individuals and businesses."),
+        (True, False): gettext("For individuals."),
+        (False, True): gettext("For businesses."),
+        (False, False): gettext("Not open to any customer type."),
+    }
+    words = [kinds[(bool(rules.for_individuals), bool(rules.for_businesses))]]
     if rules.min_age is not None or rules.max_age is not None:
         words.append(f"Individuals {_age_range(rules)}.")
     if rules.min_annual_income is not None:
@@ -135,7 +137,9 @@ def describe_rules(product: Product | ProductRules) -> list[str]:
         words.append("Segments: " + ", ".join(_segment_label(s) for s in rules.eligible_segments) + ".")
     if rules.min_risk_profile is not None or rules.max_risk_profile is not None:
         words.append(f"Customers with a {_risk_range(rules)}.")
-    words.append("Offered at selected branches only." if rules.branch_ids else "Offered at every branch.")
+    words.append(
+        gettext("Offered at selected branches only.") if rules.branch_ids else gettext("Offered at every branch.")
+    )
     return words
 
 

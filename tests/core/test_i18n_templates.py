@@ -106,15 +106,28 @@ class _VisibleText(HTMLParser):
             self.texts.append((self.getpos()[0], data))
 
 
-def untranslated_words(path: Path) -> list[str]:
-    parser = _VisibleText()
-    parser.feed(_visible_source(path.read_text(encoding="utf-8")))
-    parser.close()
+# A quoted text given to an included template or a `with` (shown there as it is), not wrapped in _("…").
+_TEXT_ARGUMENT = re.compile(r"""\b(?:caption|title|label|text|heading|empty|help)=(["'])([^"']*[A-Za-z]{2}[^"']*)\1""")
+
+
+def _text_arguments(source: str) -> list[str]:
     found = []
+    for token in Lexer(source).tokenize():
+        if token.token_type == TokenType.BLOCK and token.contents.split()[0] in ("include", "with"):
+            found += [match.group(2) for match in _TEXT_ARGUMENT.finditer(token.contents)]
+    return found
+
+
+def untranslated_words(path: Path) -> list[str]:
+    source = path.read_text(encoding="utf-8")
+    name = path.relative_to(BASE) if path.is_relative_to(BASE) else path.name
+    found = [f"{name}: tag argument {text!r} (write _({text!r}))" for text in _text_arguments(source)]
+    parser = _VisibleText()
+    parser.feed(_visible_source(source))
+    parser.close()
     for line, text in parser.texts:
         words = [w for w in WORD.findall(text.replace(PLACEHOLDER, " ")) if w not in SAME_IN_EVERY_LANGUAGE]
         if words:
-            name = path.relative_to(BASE) if path.is_relative_to(BASE) else path.name
             found.append(f"{name}:{line}: {' '.join(text.replace(PLACEHOLDER, '…').split())}")
     return found
 
@@ -151,13 +164,14 @@ def test_the_check_sees_plain_english_in_text_and_in_attributes(tmp_path):
         '<tr{% if late %} class="late"{% endif %}><td>{{ when }}</td></tr>'
         '<button name="action" value="export">—</button>'
         '<input type="submit" value="Save"><a href="{% url "x" %}" aria-label="Close">×</a>\n<p>Due {{ day }}</p>'
-        "<script>const english = 'ignored';</script><p>FinPulse · KYC</p>",
+        "<script>const english = 'ignored';</script><p>FinPulse · KYC</p>"
+        '{% include "t.html" with caption="Rates today" %}{% include "t.html" with caption=_("Rates today") %}',
         encoding="utf-8",
     )
 
     found = [line.split(": ", 1)[1] for line in untranslated_words(page)]
 
-    assert found == ["Save", "Close", "Due …"]
+    assert found == ["tag argument 'Rates today' (write _('Rates today'))", "Save", "Close", "Due …"]
 
 
 def test_every_page_template_compiles():
