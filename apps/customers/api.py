@@ -20,6 +20,7 @@ from apps.api.conditional import conditional
 from apps.api.filters import DateTimeFilter, TextFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
+from apps.api.representation import PlannedRepresentation
 from apps.api.viewsets import ApiRequest, ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.audit import record_pii_reveal
 from apps.core.currencies import CURRENCY_CHOICES
@@ -43,7 +44,8 @@ from apps.products.models import RiskProfile, Segment
 # --- Output -------------------------------------------------------------------------------
 
 
-class CustomerOut(serializers.ModelSerializer):
+# Its fields are built once per process (apps/api/representation.py); the docstring is the schema's.
+class CustomerOut(PlannedRepresentation, serializers.ModelSerializer):
     """A customer as integrations see it: personal data only as masked hints."""
 
     branch = serializers.SlugRelatedField(slug_field="code", read_only=True)

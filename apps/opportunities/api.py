@@ -21,6 +21,7 @@ from apps.api.conditional import conditional
 from apps.api.filters import IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
+from apps.api.representation import PlannedRepresentation
 from apps.api.schema import MAX_ID
 from apps.api.viewsets import ApiRequest, ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.currencies import CURRENCY_CHOICES
@@ -41,7 +42,7 @@ from apps.products.models import Product
 AMOUNT = {"max_digits": 18, "decimal_places": 2, "min_value": Decimal("0.01"), "coerce_to_string": True}
 
 
-class OpportunityOut(serializers.ModelSerializer):
+class OpportunityOut(PlannedRepresentation, serializers.ModelSerializer):
     customer_display_name = serializers.CharField(source="customer.display_name", read_only=True, allow_null=True)
     product_code = serializers.CharField(source="product.code", read_only=True)
     stage = serializers.CharField(source="stage.name", read_only=True)

@@ -19,6 +19,7 @@ from apps.api.conditional import conditional
 from apps.api.filters import DateTimeFilter, IdFilter
 from apps.api.idempotency import idempotent
 from apps.api.models import Scope
+from apps.api.representation import PlannedRepresentation
 from apps.api.schema import MAX_ID
 from apps.api.viewsets import ApiRequest, ApiViewSet, ListRetrieveMixin, documented_reads
 from apps.core.text_limits import DESCRIPTION_MAX_LENGTH
@@ -40,7 +41,7 @@ from apps.tasks.services import (
 CUSTOMER_PII = tuple(f"customer__{name}" for name in PII_FIELDS)
 
 
-class TaskOut(serializers.ModelSerializer):
+class TaskOut(PlannedRepresentation, serializers.ModelSerializer):
     customer_display_name = serializers.CharField(source="customer.display_name", read_only=True)
 
     class Meta:
