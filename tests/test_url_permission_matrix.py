@@ -356,6 +356,7 @@ ADMIN_OBJECTS: dict[str, Callable[[Other], int]] = {
     "recommendations.recommendation": lambda o: _recommendation(o)["recommendation_id"],
     "leads.lead": lambda o: _lead(o)["lead_id"],
     "opportunities.opportunity": lambda o: _opportunity(o)["opportunity_id"],
+    "agenda.meeting": lambda o: _meeting(o)["meeting_id"],
 }
 ADMIN_NOT_CUSTOMER_DATA = {
     "api.apikey": "Administrators only.",
