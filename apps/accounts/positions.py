@@ -18,14 +18,16 @@ a balance to decide held or owed.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.expressions import RawSQL
 
 from apps.accounts.models import ASSET_CATEGORIES, LIABILITY_CATEGORIES, Holding, HoldingParty
 
@@ -88,27 +90,58 @@ def _position(currency: str, held: Decimal, owed: Decimal) -> CurrencyPosition:
 
 def counted_holdings(customer_ids: Iterable[int]) -> QuerySet[Holding]:
     """Active holdings that count toward these customers' totals, each once."""
+    return _counted_holdings(Q(customer_id__in=list(customer_ids)))
+
+
+def _counted_holdings(customers: Q) -> QuerySet[Holding]:
     return Holding.objects.filter(
         status=Holding.Status.ACTIVE,
-        pk__in=HoldingParty.objects.filter(customer_id__in=list(customer_ids), role__in=COUNTED_ROLES).values(
-            "holding_id"
-        ),
+        pk__in=HoldingParty.objects.filter(customers, role__in=COUNTED_ROLES).values("holding_id"),
     )
+
+
+def _positions_query(holdings: QuerySet[Holding]) -> QuerySet[Holding, tuple[str, Decimal, Decimal]]:
+    return (
+        holdings.order_by().values("currency").annotate(**_held_owed("balance")).values_list("currency", "held", "owed")
+    )
+
+
+# Stands for the customers' ids while position_of's statement is compiled (never a customer's id).
+_MARK_IDS = [-20260101]
+
+
+@functools.cache
+def _position_statement() -> tuple[str, tuple[Any, ...], int]:
+    """position_of's statement as the ORM compiles it from the rules above, once per process
+    (decision 120): its text, its parameters, and which of them is the customers' ids (one
+    array parameter, `IN (SELECT unnest(...))`, so the text is the same for any number of
+    customers). Building and compiling it was about 1.5 ms of web CPU per call, running it 0.2 ms."""
+    # A constant text; the ids travel as a parameter.
+    ids = RawSQL("SELECT unnest(%s::bigint[])", (_MARK_IDS,))  # nosec B611
+    holdings = _counted_holdings(Q(customer_id__in=ids))
+    sql, params = _positions_query(holdings).query.sql_with_params()
+    marks = [index for index, param in enumerate(params) if param == _MARK_IDS]
+    if len(marks) != 1:
+        raise RuntimeError(f"position_of's statement holds the customers' ids {len(marks)} times, not once")
+    return sql, tuple(params), marks[0]
 
 
 def position_of(customer_ids: Iterable[int]) -> list[CurrencyPosition]:
     """Held, owed and net per currency of one customer or a household (currencies sorted).
 
-    A holding two of them own jointly is counted once, in full. One query.
+    A holding two of them own jointly is counted once, in full. One query, its text compiled once
+    per process (`_position_statement`).
     """
-    rows = (
-        counted_holdings(customer_ids)
-        .order_by()
-        .values("currency")
-        .annotate(**_held_owed("balance"))
-        .values_list("currency", "held", "owed")
-    )
-    return [_position(*row) for row in sorted(rows)]
+    ids = [int(pk) for pk in customer_ids]
+    if not ids:
+        return []
+    sql, template, mark = _position_statement()
+    params = (*template[:mark], ids, *template[mark + 1 :])
+    # The text is the ORM's own compilation; every value travels as a parameter.
+    with connections[router.db_for_read(Holding)].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [_position(currency, held, owed) for currency, held, owed in sorted(rows)]
 
 
 def position_of_loaded(holdings: Iterable[Holding]) -> list[CurrencyPosition]:

@@ -168,3 +168,31 @@ def test_a_position_from_loaded_holdings_is_the_position_the_database_sums():
     assert position_of_loaded([*loaded, loaded[0]]) == expected  # a holding listed twice counts once
     assert [p.currency for p in expected] == ["EUR", "GBP", "USD"]
     assert gbp("1500.00", "120.50") in expected  # the matured one counts nowhere
+
+
+@pytest.mark.django_db
+def test_the_compiled_position_statement_is_one_text_and_sums_as_the_orm_does():
+    """position_of runs the ORM's own compilation of its rules, made once (decision 120): the
+    same text for one customer or a household, the same figures as the ORM queryset gives."""
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.accounts.positions import _position, _positions_query, counted_holdings
+
+    first, second, third = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    HoldingFactory(parties={first: OWNER, second: JOINT}, category=Holding.Category.LOAN, balance=D("-1000.00"))
+    HoldingFactory(customer=second, balance=D("300.00"))
+    HoldingFactory(customer=third, currency="EUR", balance=D("42.10"))
+    HoldingFactory(parties={third: "beneficiary", first: OWNER}, balance=D("7.00"))
+    texts = set()
+    for ids in ([first.pk], [first.pk, second.pk], [first.pk, second.pk, third.pk], [third.pk], [third.pk + 1000]):
+        with CaptureQueriesContext(connection) as captured:
+            figures = position_of(ids)
+        assert len(captured.captured_queries) == 1
+        texts.add(captured.captured_queries[0]["sql"].split("unnest(")[0])
+        assert figures == [_position(*row) for row in sorted(_positions_query(counted_holdings(ids)))]
+    assert len(texts) == 1
+    assert position_of([first.pk, second.pk, third.pk]) == [
+        CurrencyPosition(currency="EUR", held=D("42.10"), owed=D("0.00")),
+        gbp("307.00", "1000.00"),
+    ]
+    assert position_of([]) == []
