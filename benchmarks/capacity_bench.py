@@ -358,7 +358,8 @@ def run(*, customers: int, levels: list[int], steady: int, reseed: bool) -> dict
         server.terminate()
         server.wait(timeout=60)
         server_log.close()
-    gunicorn = {"workers": env.get("WEB_CONCURRENCY", "2"), "threads": env.get("WEB_THREADS", "4")}
+    # The defaults of config/gunicorn.conf.py when the environment sets none.
+    gunicorn = {"workers": env.get("WEB_CONCURRENCY", "4"), "threads": env.get("WEB_THREADS", "2")}
     return {
         "benchmark": "capacity",
         "customers": customers,

@@ -12,15 +12,24 @@ import shutil
 import tempfile
 
 bind = os.environ.get("FINPULSE_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "4"))
+# Measured on 2 cores with benchmarks/capacity_bench.py (README, decision 125): 4 processes × 2
+# threads serve more than 2 × 4 (75.9 against 66.1 req/s at 500 users, p95 490 ms against 2.8 s,
+# 15 against 20 ms of CPU per request): threads of one process take turns on the GIL while a page
+# renders, so CPU-bound pages want processes; two threads each keep a core busy while the other
+# waits on the database. About two processes per core; database connections = workers × threads.
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+threads = int(os.environ.get("WEB_THREADS", "2"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 # Longer than the load balancer's idle timeout (ALB: 60 s), or it may reuse a connection we closed (502).
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
-# Recycle workers now and then (staggered) so a slow leak never takes a container down.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+# Worker recycling is off by default: a gthread worker restarting after max_requests drops a request
+# that arrived on an idle keep-alive connection (gunicorn issue #3038, still open), which the capacity
+# benchmark saw as one reset connection per restart, and a load balancer would answer 502. A slow leak
+# is bounded instead by the container's memory limit (the orchestrator replaces the task); set
+# GUNICORN_MAX_REQUESTS (staggered by a tenth) only where a leak is found and resets are acceptable.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
 # Heartbeat files on tmpfs: an overlay filesystem under load can stall them and get workers killed.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
