@@ -131,3 +131,21 @@ def test_the_vendored_scripts_carry_their_licence(settings):
     vendor = Path(settings.BASE_DIR) / "static" / "vendor"
     assert (vendor / "htmx" / "htmx.min.js").exists() and (vendor / "htmx" / "LICENSE").exists()
     assert (vendor / "chartjs" / "chart.umd.min.js").exists() and (vendor / "chartjs" / "LICENSE.md").exists()
+
+
+def test_every_stylesheet_closes_what_it_opens():
+    # One missing "}" after a media query silently nests every later rule in it: the desktop then
+    # showed the phone's menu button and its navigation ran under the user's name.
+    from pathlib import Path
+
+    from django.conf import settings
+
+    sheets = [path for folder in settings.STATICFILES_DIRS for path in Path(folder).glob("css/*.css")]
+    assert sheets
+    for sheet in sheets:
+        text = re.sub(r"/\*.*?\*/", "", sheet.read_text(), flags=re.S)  # comments may hold braces
+        depth = 0
+        for number, line in enumerate(text.splitlines(), 1):
+            depth += line.count("{") - line.count("}")
+            assert depth >= 0, f"{sheet.name}: a '}}' closes nothing on line {number}"
+        assert depth == 0, f"{sheet.name}: {depth} block(s) left open"
