@@ -5,15 +5,11 @@ refused. The last test sends through a real SMTP client to the capture process."
 from __future__ import annotations
 
 import datetime as dt
-import os
 import smtplib
-import subprocess
-import sys
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,12 +17,10 @@ from apps.core.models import AuditEvent
 from apps.interactions.email_capture import CaptureRefused, capture_email
 from apps.interactions.management.commands.run_email_capture import allowed_relays, is_allowed_relay
 from apps.interactions.models import CapturedEmail, Interaction
-from tests.conftest import database_url_for_processes
 from tests.customers.factories import CustomerFactory
+from tests.interactions.capture_process import CAPTURE, capture_process
 from tests.interactions.factories import PDF_BYTES
-from tests.notifications.realservices import free_port, wait_for
-
-CAPTURE = "capture@finpulse.bank.example"
+from tests.notifications.realservices import wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -184,24 +178,7 @@ def test_another_managers_waiting_email_is_a_404(client, manager, other_manager)
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_smtp_client_delivers_to_the_capture_process(manager, anna, outsider, tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_processes(),
-        "FINPULSE_CAPTURE_ADDRESSES": CAPTURE,
-        "DJANGO_SETTINGS_MODULE": "finpulse.settings",
-    }
-    log = tmp_path / "capture.log"
-    with open(log, "w") as output:  # a file, not a pipe: an unread pipe would block the server
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "run_email_capture", "--bind", f"127.0.0.1:{port}"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for(lambda: "listening" in log.read_text(), timeout=60, what="the capture server")
+    with capture_process(tmp_path / "capture.log") as port:
         spoofed = _email(sender="stranger@evil.example", to=[anna.email]).as_bytes()
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
             with pytest.raises(smtplib.SMTPRecipientsRefused):  # only the capture address is taken
@@ -216,9 +193,6 @@ def test_a_real_smtp_client_delivers_to_the_capture_process(manager, anna, outsi
         assert entry.subject == "Sent by SMTP"
         assert not Interaction.objects.filter(customer=outsider).exists()
         assert Interaction.objects.count() == 1
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 # --- who may deliver: the relay's addresses or networks ---------------------------------------
@@ -243,30 +217,9 @@ def test_only_the_relays_addresses_and_networks_may_deliver(settings, peer, allo
 
 @pytest.mark.django_db(transaction=True)
 def test_the_capture_process_refuses_a_host_outside_the_relays_network(tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_processes(),
-        "FINPULSE_CAPTURE_ADDRESSES": CAPTURE,
-        "FINPULSE_CAPTURE_ALLOWED_PEERS": "10.20.5.0/24",
-        "DJANGO_SETTINGS_MODULE": "finpulse.settings",
-    }
-    log = tmp_path / "capture.log"
-    with open(log, "w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "run_email_capture", "--bind", f"127.0.0.1:{port}"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for(lambda: "listening" in log.read_text(), timeout=60, what="the capture server")
+    with capture_process(tmp_path / "capture.log", FINPULSE_CAPTURE_ALLOWED_PEERS="10.20.5.0/24") as port:
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
             smtp.ehlo()
             code, _ = smtp.mail("someone@bank.example")
         assert code == 554
         assert CapturedEmail.objects.count() == 0
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

@@ -9,26 +9,22 @@ test-artifacts/browser/email-capture-timeline.png.
 
 from __future__ import annotations
 
-import os
 import smtplib
-import subprocess
-import sys
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from apps.interactions.models import CapturedEmail, Interaction
-from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS, database_url_for_processes
+from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
 from tests.customers.factories import CustomerFactory
-from tests.notifications.realservices import free_port, wait_for
+from tests.interactions.capture_process import CAPTURE, capture_process
+from tests.notifications.realservices import wait_for
 from tests.workspace.test_role_journeys import CSP_LISTENER
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CAPTURE = "capture@finpulse.bank.example"
 PASSWORD = "correct-horse-battery"  # tests.identity.factories.UserFactory's
 SUBJECT = "Your fixed saver renewal terms"
 
@@ -59,24 +55,7 @@ def mailbox_book(settings, manager, other_manager):  # type: ignore[no-untyped-d
 
 
 def _send_through_the_capture_process(manager, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_processes(),
-        "FINPULSE_CAPTURE_ADDRESSES": CAPTURE,
-        "DJANGO_SETTINGS_MODULE": "finpulse.settings",
-    }
-    log = tmp_path / "capture.log"
-    with open(log, "w") as output:  # a file, not a pipe: an unread pipe would block the server
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "run_email_capture", "--bind", f"127.0.0.1:{port}"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for(lambda: "listening" in log.read_text(), timeout=60, what="the capture server")
+    with capture_process(tmp_path / "capture.log") as port:
         message = EmailMessage()
         message["From"] = f"{manager.get_full_name()} <{manager.email}>"
         message["To"] = "Anna Rossi <anna.rossi@mail.example>"
@@ -93,9 +72,6 @@ def _send_through_the_capture_process(manager, tmp_path) -> None:  # type: ignor
             timeout=30,
             what="the captured email, filed",
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _sign_in(page, base: str, user) -> None:  # type: ignore[no-untyped-def]
