@@ -7,7 +7,9 @@ config/example.env and README.md.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 import phonenumbers
@@ -294,6 +296,13 @@ FINPULSE_CAPTURE_MAX_BYTES = env.int("FINPULSE_CAPTURE_MAX_BYTES", default=25 * 
 
 # Cache: Redis when REDIS_URL is set, the database otherwise.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Under pytest-xdist each test process has its own Redis database (the URL's index plus the worker's
+# number), as it has its own PostgreSQL database: a test that empties the cache (FLUSHDB) must not
+# empty another process's while that one counts queries. Child processes inherit the variable.
+if REDIS_URL and (_xdist_worker := os.environ.get("PYTEST_XDIST_WORKER", "")).startswith("gw"):
+    _redis = urlsplit(REDIS_URL)
+    _redis_db = int(_redis.path.strip("/") or 0) + int(_xdist_worker[2:])
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_redis_db}"))
 if REDIS_URL:
     CACHES = {
         "default": {
