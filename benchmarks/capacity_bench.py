@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import os
 import random
+import resource
 import socket
 import subprocess
 import sys
@@ -175,6 +176,11 @@ def _tree_cpu_seconds(parent: psutil.Process) -> float:
         return 0.0
 
 
+def _reaped_children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _database_cpu_seconds() -> float:
     """Every PostgreSQL server on the machine (its postmaster and backends, live or ended)."""
     postmasters = [
@@ -228,8 +234,10 @@ def _run_level(*, users: int, steady: int, base: str, plan: Path, workdir: Path,
         "WARNING",
     ]
     _log(f"{users} users: ramp {ramp:.0f} s at {spawn_rate}/s, then {steady} s steady ...")
+    reaped_before = _reaped_children_cpu_seconds()
     locust = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))  # noqa: SIM115
     time.sleep(ramp + 2)  # steady state: every user is running (Locust reset its statistics then too)
+    locust_ramp = _cpu_seconds([psutil.Process(locust.pid)])
     web_before, db_before, started = _tree_cpu_seconds(web), _database_cpu_seconds(), time.monotonic()
     loads = []
     while locust.poll() is None:
@@ -238,6 +246,8 @@ def _run_level(*, users: int, steady: int, base: str, plan: Path, workdir: Path,
     elapsed = time.monotonic() - started
     web_cpu = _tree_cpu_seconds(web) - web_before
     db_cpu = _database_cpu_seconds() - db_before
+    # Locust has exited and been reaped: its whole CPU is in our children's times.
+    locust_cpu = _reaped_children_cpu_seconds() - reaped_before - locust_ramp
     stats = _read_stats(prefix)
     total = stats["total"]["requests"]
     return {
@@ -246,6 +256,7 @@ def _run_level(*, users: int, steady: int, base: str, plan: Path, workdir: Path,
         "endpoints": stats,
         "web_cpu_seconds_per_1000_requests": round(web_cpu / total * 1000, 2) if total else None,
         "database_cpu_seconds_per_1000_requests": round(db_cpu / total * 1000, 2) if total else None,
+        "locust_cpu_seconds_per_1000_requests": round(locust_cpu / total * 1000, 2) if total else None,
         "web_cpu_utilisation_cores": round(web_cpu / elapsed, 2),
         "load_average_during": summarise(loads) if loads else None,
     }
@@ -404,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {level['users']:5} users: {total['rps']:7.1f} req/s  p50 {total['p50_ms']:6.0f}"
             f"  p95 {total['p95_ms']:6.0f}  p99 {total['p99_ms']:6.0f} ms  errors {total['failures']}"
-            f"  web CPU {cpu} s/1000 req  {_verdict(level)}"
+            f"  web CPU {cpu} s/1000 req, Locust {level['locust_cpu_seconds_per_1000_requests']}"
+            f"  {_verdict(level)}"
         )
         for name, stats in level["endpoints"].items():
             if name != "total":
