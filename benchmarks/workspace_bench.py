@@ -615,6 +615,16 @@ def _print_costs(figures: dict[str, Any], path: Any) -> None:
     print(f"Written to {path}")
 
 
+def _print_pages(results: dict[str, dict[str, dict[str, float]]], queries: dict[str, dict[str, int]]) -> None:
+    """One line per role and page: p50, p95 and queries per request."""
+    for role, pages in results.items():
+        for page, stats in pages.items():
+            print(
+                f"  {role:22} {page:18} p50 {stats['p50_ms']:8.2f} ms  p95 {stats['p95_ms']:8.2f} ms"
+                f"  ({queries[role][page]} queries)"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -645,21 +655,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     path = write_results("workspace", figures)
     print(f"Workspace pages, {figures['customers']} customers, {figures['requests_per_page']} requests each:")
-    for role, pages in figures["results"].items():
-        for page, stats in pages.items():
-            queries = figures["queries_per_request"][role][page]
-            print(
-                f"  {role:22} {page:16} p50 {stats['p50_ms']:7.2f} ms  p95 {stats['p95_ms']:7.2f} ms"
-                f"  ({queries} queries)"
-            )
+    _print_pages(figures["results"], figures["queries_per_request"])
     print(f"Report pages, {figures['report_requests_per_page']} requests each:")
-    for role, pages in figures["report_results"].items():
-        for page, stats in pages.items():
-            queries = figures["report_queries_per_request"][role][page]
-            print(
-                f"  {role:22} {page:18} p50 {stats['p50_ms']:8.1f} ms  p95 {stats['p95_ms']:8.1f} ms"
-                f"  ({queries} queries)"
-            )
+    _print_pages(figures["report_results"], figures["report_queries_per_request"])
     bound = "met" if figures["reports_within_query_bound"] else "NOT met"
     print(f"Report pages within {REPORT_QUERY_BOUND} queries: {bound}.")
     print(f"Target p95 < {TARGET_P95_MS:.0f} ms: {'met' if figures['within_target'] else 'NOT met'}. Written to {path}")
