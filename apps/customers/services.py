@@ -17,6 +17,7 @@ from apps.core.audit import (
     clean_reveal_reason,
     record_audit_event,
     record_audit_events,
+    record_read_event,
     snapshot,
 )
 from apps.core.bulk import copy_rows
@@ -370,10 +371,10 @@ def clean_purpose(purpose: str | None) -> str:
 def record_customer_view(*, actor: User, customer: Customer, purpose: str = "") -> None:
     """Opening a customer's 360 page is a read a regulator asks about: one audit event, one INSERT.
 
-    No lock and no savepoint: inside a request's transaction (or a test's) it adds exactly the
-    event's INSERT; alone it is its own short transaction."""
-    with transaction.atomic(savepoint=False):
-        purpose = clean_purpose(purpose)
-        record_audit_event(
-            actor=actor, action="customer.viewed", target=customer, metadata={"purpose": purpose} if purpose else {}
-        )
+    No lock, no savepoint and no transaction of its own: a page view writes nothing else, so the
+    INSERT alone is the transaction (autocommit: one round trip, not BEGIN, INSERT, COMMIT); inside
+    a request's transaction (or a test's) it adds exactly the event's INSERT."""
+    purpose = clean_purpose(purpose)
+    record_read_event(
+        actor=actor, action="customer.viewed", target=customer, metadata={"purpose": purpose} if purpose else {}
+    )

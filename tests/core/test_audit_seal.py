@@ -15,9 +15,10 @@ import pgtrigger
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from apps.core.anchors import FolderAnchorStore, anchor_store
-from apps.core.audit import AuditEntry, compute_hash, record_audit_events
+from apps.core.audit import AuditEntry, compute_hash, record_audit_events, record_read_event
 from apps.core.audit_seal import check_proof, event_proof, leaves_of, seal_pending
 from apps.core.merkle import inclusion_proof, merkle_root, root_from_proof
 from apps.core.models import AuditBlock, AuditEvent
@@ -222,6 +223,23 @@ def test_a_transaction_that_commits_late_with_a_lower_id_is_sealed_after_it_comm
     seal_all()
     order = [i for b in AuditBlock.objects.order_by("index") for i in b.event_ids]
     assert order.index(ids["slow"]) < order.index(ids["fast"])
+    assert verify()[2] is None
+
+
+def test_a_read_event_outside_a_transaction_is_one_insert_sealed_like_any_other(sealed):
+    """A page view's event (record_read_event) opens no transaction: its INSERT is its own."""
+    from apps.customers.models import Customer
+
+    assert not connection.in_atomic_block
+    with CaptureQueriesContext(connection) as captured:
+        event = record_read_event(actor=None, action="test.read", target=Customer(pk=7), metadata={"purpose": "x"})
+
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["INSERT"]
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.txid > max(e.txid for e in sealed)  # the statement's own transaction, committed
+    assert (stored.customer_id, stored.object_type, stored.hash) == (7, "customers.customer", compute_hash(stored))
+    seal_all()
+    assert event.pk in AuditBlock.objects.order_by("-index").first().event_ids
     assert verify()[2] is None
 
 
