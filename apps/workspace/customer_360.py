@@ -15,6 +15,7 @@ from apps.accounts.positions import (
     household_position,
     position_of_loaded,
 )
+from apps.core.compiled import CompiledQuery
 from apps.core.errors import NotFound
 from apps.customers.household import HouseholdMember, household_of
 from apps.customers.models import PII_FIELDS, Customer, IdentityDocument
@@ -63,6 +64,31 @@ class Customer360:
         return any(member.outside_book for member in self.household)
 
 
+# Stands for the customer's id while the statements below are compiled (never a customer's id).
+_MARK_CUSTOMER = -20261206
+
+# The customer's holdings (not closed) with their role and product, and identity documents: the
+# same text for every customer, compiled once per process (apps/core/compiled.py, decision 131).
+_PARTIES = CompiledQuery(
+    HoldingParty,
+    lambda customer_id: (
+        HoldingParty.objects.filter(customer_id=customer_id)
+        .exclude(holding__status=Holding.Status.CLOSED)
+        .select_related("holding", "holding__product")
+        .defer("holding__number")
+        .order_by("holding__category", "holding__opened_on", "holding_id")
+    ),
+    customer_id=_MARK_CUSTOMER,
+)
+_DOCUMENTS = CompiledQuery(
+    IdentityDocument,
+    lambda customer_id: (
+        IdentityDocument.objects.filter(customer_id=customer_id).defer("number").order_by("expiry_date", "id")
+    ),
+    customer_id=_MARK_CUSTOMER,
+)
+
+
 def customer_360(*, user: User, customer_id: Any) -> Customer360:
     """Everything the customer page shows, in a fixed number of queries.
 
@@ -85,13 +111,7 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
     except (Customer.DoesNotExist, TypeError, ValueError):
         raise NotFound("No such customer.") from None
 
-    parties = list(
-        HoldingParty.objects.filter(customer=customer)
-        .exclude(holding__status=Holding.Status.CLOSED)
-        .select_related("holding", "holding__product")
-        .defer("holding__number")
-        .order_by("holding__category", "holding__opened_on", "holding_id")
-    )
+    parties = _PARTIES.rows(customer_id=customer.pk)
     groups: dict[str, HoldingGroup] = {}
     other_holdings = []
     labels = dict(Holding.Category.choices)
@@ -139,7 +159,7 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
             }
         )
 
-    documents = list(customer.documents.defer("number").order_by("expiry_date", "id"))
+    documents = _DOCUMENTS.rows(customer_id=customer.pk)
     household = household_of(user=user, customer=customer)
     # One query: the open ones, soonest close first, one more than shown to know there are more.
     opportunities = list(open_opportunities_on(user=user, customer=customer)[: OPEN_LISTED + 1])

@@ -1,0 +1,97 @@
+"""Querysets the ORM compiles once per process, run with each call's values, read as the ORM reads them.
+
+A page that loads rows by a few ids (the 360 page's holdings and documents of one customer) spent
+more of its web CPU building and compiling the queryset than running it: the statement's text is
+the same for every customer, only the ids change. Decisions 114 and 120 compiled two such
+statements once, each by hand, with marker values swapped for the real ones; this is that way
+for any queryset of model instances (decision 131):
+
+- `build(**markers)` returns the queryset, written with the ORM as before (the rules stay in
+  their selectors); it is compiled once per thread and database with marker values (numbers no
+  row has), and each marker must come out as exactly one parameter of the statement, or the
+  compile refuses (a value the ORM rewrites, e.g. a list, could not be swapped safely);
+- each call puts its own values where the markers were and runs the statement through Django's
+  cursor (counted, routed to the database the router picks for a read, as the queryset would be);
+- rows become instances exactly as Django's ModelIterable makes them: `from_db`, with the
+  `select_related` objects and annotations, through the compiler's own converters.
+
+Encrypted columns are refused (a queryset decrypts them with its keys in one query; here they
+would come back sealed): defer them, as the pages that show masked hints do. The compiled state
+is kept per thread, because a compiler holds its thread's connection.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from django.db import connections, models, router
+from django.db.models.query import get_related_populators
+
+from apps.core.fields import KeyRingEncryptedMixin
+
+M = TypeVar("M", bound=models.Model)
+
+
+class CompiledQuery(Generic[M]):
+    """`build(**markers)`, a queryset of `model`, compiled once per thread and database; `rows(**values)` runs it."""
+
+    def __init__(self, model: type[M], build: Callable[..., models.QuerySet[M]], **markers: int) -> None:
+        self._model = model
+        self._build = build
+        self._markers = markers
+        self._local = threading.local()
+
+    def _compiled(self, using: str) -> tuple[str, list[Any], dict[str, int], Any]:
+        states: dict[str, tuple[str, list[Any], dict[str, int], Any]] = self._local.__dict__.setdefault("states", {})
+        state = states.get(using)
+        if state is None:
+            queryset = self._build(**self._markers)
+            if queryset.model is not self._model:
+                raise TypeError(f"The query reads {queryset.model.__name__}, not {self._model.__name__}.")
+            compiler = queryset.query.get_compiler(using=using)
+            sql, params = compiler.as_sql()
+            where: dict[str, int] = {}
+            for name, marker in self._markers.items():
+                found = [i for i, param in enumerate(params) if type(param) is type(marker) and param == marker]
+                if len(found) != 1:
+                    raise RuntimeError(f"The compiled statement holds {name} {len(found)} times, not once.")
+                where[name] = found[0]
+            for column in compiler.select:
+                if isinstance(getattr(column[0], "target", None), KeyRingEncryptedMixin):
+                    raise RuntimeError(f"{column[0].target} is encrypted: defer it in a compiled query.")
+            state = (sql, list(params), where, compiler)
+            states[using] = state
+        return state
+
+    def rows(self, **values: int) -> list[M]:
+        """The instances the queryset would give with these values in place of the markers."""
+        if values.keys() != self._markers.keys():
+            raise TypeError(f"Values for {sorted(self._markers)} are needed, got {sorted(values)}.")
+        using = router.db_for_read(self._model)
+        sql, template, where, compiler = self._compiled(using)
+        params = list(template)
+        for name, index in where.items():
+            params[index] = int(values[name])
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        return list(_instances(compiler, fetched, using))
+
+
+def _instances(compiler: Any, fetched: list[tuple[Any, ...]], using: str) -> Any:
+    """Django's ModelIterable, over rows already fetched (no known related objects: none are set)."""
+    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
+    model_cls = klass_info["model"]
+    select_fields = klass_info["select_fields"]
+    start, end = select_fields[0], select_fields[-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    related_populators = get_related_populators(klass_info, select, using)
+    for row in compiler.results_iter([fetched]):
+        obj = model_cls.from_db(using, init_list, row[start:end])
+        for populator in related_populators:
+            populator.populate(row, obj)
+        for attr_name, col_pos in (annotation_col_map or {}).items():
+            setattr(obj, attr_name, row[col_pos])
+        yield obj

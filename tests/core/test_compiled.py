@@ -1,0 +1,91 @@
+"""A queryset compiled once (apps/core/compiled.py) reads what the ORM reads, with each call's values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from apps.accounts.models import Holding, HoldingParty
+from apps.core.compiled import CompiledQuery
+from apps.customers.models import Customer
+from tests.accounts.factories import HoldingFactory
+from tests.customers.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+MARK = -424242
+
+
+def parties_of(customer_id: int):  # type: ignore[no-untyped-def]
+    return (
+        HoldingParty.objects.filter(customer_id=customer_id)
+        .exclude(holding__status=Holding.Status.CLOSED)
+        .select_related("holding", "holding__product")
+        .defer("holding__number")
+        .annotate(doubled=F("holding__balance") * 2)
+        .order_by("holding__opened_on", "holding_id")
+    )
+
+
+def seen(parties: list[HoldingParty]) -> list[tuple[object, ...]]:
+    return [
+        (
+            p.pk,
+            p.role,
+            p.customer_id,
+            p.holding.pk,
+            p.holding.balance,
+            p.holding.currency,
+            p.holding.opened_on,
+            p.holding.status,
+            p.holding.product.name,
+            p.doubled,  # type: ignore[attr-defined]
+        )
+        for p in parties
+    ]
+
+
+def test_each_call_reads_what_the_orm_reads_for_its_own_values_in_one_query():
+    query = CompiledQuery(HoldingParty, parties_of, customer_id=MARK)
+    first, second, nobody = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    for n in range(3):
+        HoldingFactory(customer=first, balance=Decimal(n) + Decimal("0.25"), currency=("EUR", "GBP")[n % 2])
+    HoldingFactory(customer=first, status=Holding.Status.CLOSED)
+    HoldingFactory(customer=second, balance=Decimal("-10.50"), category=Holding.Category.LOAN)
+
+    with CaptureQueriesContext(connection) as captured:
+        rows = query.rows(customer_id=first.pk)
+
+    assert len(captured.captured_queries) == 1
+    assert len(rows) == 3
+    assert seen(rows) == seen(list(parties_of(first.pk)))
+    assert seen(query.rows(customer_id=second.pk)) == seen(list(parties_of(second.pk)))
+    assert query.rows(customer_id=nobody.pk) == []
+    # Instances as the ORM makes them: saved, with their related objects loaded, deferred fields deferred.
+    assert not rows[0]._state.adding and rows[0]._state.db == "default"
+    with CaptureQueriesContext(connection) as captured:
+        assert rows[0].holding.product.name
+    assert len(captured.captured_queries) == 0
+    assert "number" in rows[0].holding.get_deferred_fields()
+
+
+def test_a_marker_that_is_not_exactly_one_parameter_is_refused():
+    twice = CompiledQuery(Customer, lambda pk: Customer.objects.filter(pk=pk).exclude(id=pk).defer("email"), pk=MARK)
+    missing = CompiledQuery(Customer, lambda pk: Customer.objects.all(), pk=MARK)
+
+    for query in (twice, missing):
+        with pytest.raises(RuntimeError, match="not once"):
+            query.rows(pk=1)
+    with pytest.raises(TypeError):
+        CompiledQuery(Customer, lambda pk: Customer.objects.filter(pk=pk), pk=MARK).rows(id=1)
+
+
+def test_an_encrypted_column_is_refused():
+    query = CompiledQuery(Customer, lambda pk: Customer.objects.filter(pk=pk), pk=MARK)
+
+    with pytest.raises(RuntimeError, match="encrypted"):
+        query.rows(pk=CustomerFactory().pk)
