@@ -88,13 +88,31 @@ def task_row_words() -> dict[str, str]:
     }
 
 
-def task_row(task: Task, *, place: str, can_edit: bool, back_url: str = "") -> dict[str, Any]:
-    """What one task row shows, as plain values (templates/tasks/_task_row.html): its cache key on a
-    list. `place` is where the row sits ("list" or "customer"); `can_edit` is the viewer's fact.
-    Labels and the template's words are in the active language (gettext here, not in the template)."""
-    assignee = task.assignee if place == "customer" else None
+def task_row_labels() -> dict[str, Any]:
+    """What every row of one page shares, in the active language: the template's words and each
+    priority's and source's label (so a row looks them up instead of translating them again)."""
     return {
         "words": task_row_words(),
+        "priority": {value: _(str(label)) for value, label in Task.Priority.choices},
+        "source": {value: _(str(label)) for value, label in Task.Source.choices},
+        "rule": {},  # filled as rows name rules (rule_label per code, once a page)
+    }
+
+
+def task_row(
+    task: Task, *, place: str, can_edit: bool, back_url: str = "", labels: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What one task row shows, as plain values (templates/tasks/_task_row.html): its cache key on a
+    list. `place` is where the row sits ("list" or "customer"); `can_edit` is the viewer's fact.
+    Labels and the template's words are in the active language (gettext here, not in the template);
+    `labels` (task_row_labels()) lets the rows of one page share them."""
+    labels = labels or task_row_labels()
+    assignee = task.assignee if place == "customer" else None
+    rule = task.source_rule
+    if rule and rule not in labels["rule"]:
+        labels["rule"][rule] = rule_label(rule)
+    return {
+        "words": labels["words"],
         "pk": task.pk,
         "title": task.title,
         "customer_url": fast_reverse("customers:detail", task.customer_id),
@@ -102,11 +120,12 @@ def task_row(task: Task, *, place: str, can_edit: bool, back_url: str = "") -> d
         "due_at": task.due_at,
         "is_overdue": task.is_overdue,
         "priority": task.priority,
-        "priority_label": _(str(task.get_priority_display())),
+        # As get_FOO_display: a value outside the choices reads as itself.
+        "priority_label": labels["priority"].get(task.priority, str(task.priority)),
         "assignee_name": (assignee.get_full_name() or assignee.username) if assignee else "",
         "source": task.source,
-        "source_label": _(str(task.get_source_display())),
-        "source_rule_label": rule_label(task.source_rule) if task.source_rule else "",
+        "source_label": labels["source"].get(task.source, str(task.source)),
+        "source_rule_label": labels["rule"][rule] if rule else "",
         "place": place,
         "can_edit": can_edit,
         "complete_url": fast_reverse("tasks:complete", task.pk),
@@ -119,7 +138,8 @@ def task_row(task: Task, *, place: str, can_edit: bool, back_url: str = "") -> d
 
 def _task_rows(request: HttpRequest, tasks: Any, *, place: str, can_edit: bool) -> list[SafeString]:
     back_url = reverse("tasks:list") if place == "list" else ""
-    rows = [task_row(task, place=place, can_edit=can_edit, back_url=back_url) for task in tasks]
+    labels = task_row_labels()
+    rows = [task_row(task, place=place, can_edit=can_edit, back_url=back_url, labels=labels) for task in tasks]
     return render_rows("tasks/_task_row.html", rows, csrf_token=get_token(request))
 
 
