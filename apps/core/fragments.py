@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ import django
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import get_template
-from django.urls import get_script_prefix
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -103,6 +103,21 @@ _forms_lock = threading.Lock()
 _TYPED_PLACEHOLDER = "typed-text-of-the-viewer"
 
 
+def _kept(key: str, render: Callable[[], str]) -> str:
+    """The HTML this process keeps under `key`, rendered (and kept, least recently used out) if missing."""
+    with _forms_lock:
+        html = _forms.get(key)
+        if html is not None:
+            _forms.move_to_end(key)
+    if html is None:
+        html = render()
+        with _forms_lock:
+            _forms[key] = html
+            while len(_forms) > FORM_CACHE_ENTRIES:
+                _forms.popitem(last=False)
+    return html
+
+
 def _source_digest(template_name: str) -> str:
     source: str = get_template(template_name).template.source  # type: ignore[attr-defined]
     return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
@@ -141,16 +156,7 @@ def render_form(
     facts_repr = repr((setting, type(form).__module__, type(form).__qualname__, form.prefix, form.is_bound))
     facts_repr += repr((values, errors, facts))
     key = hashlib.blake2b(facts_repr.encode(), digest_size=20).hexdigest()
-    with _forms_lock:
-        html = _forms.get(key)
-        if html is not None:
-            _forms.move_to_end(key)
-    if html is None:
-        html = _render_with_placeholder(template_name, form, typed_field=typed_field, typed=typed)
-        with _forms_lock:
-            _forms[key] = html
-            while len(_forms) > FORM_CACHE_ENTRIES:
-                _forms.popitem(last=False)
+    html = _kept(key, lambda: _render_with_placeholder(template_name, form, typed_field=typed_field, typed=typed))
     if typed:
         html = html.replace(f'value="{_TYPED_PLACEHOLDER}"', f'value="{escape(typed)}"')
     # Safe: the output of an autoescaping template; the typed text is escaped as the widget escapes it.
@@ -167,6 +173,46 @@ def _render_with_placeholder(template_name: str, form: forms.Form, *, typed_fiel
         return get_template(template_name).render({"form": form})
     finally:
         form.data = data
+
+
+# --- a page part shown alike to everyone with the same facts, kept in this process (decision 136) ---
+
+
+def render_kept(template_name: str, facts: Mapping[str, Any]) -> SafeString:
+    """`template_name` rendered with `facts` alone, from this process's memory when the same facts
+    were rendered before: for the parts of every page that show the same bytes to everyone with
+    the same facts (the top bar: a role set).
+
+    `facts` are plain values (str, int, bool, None) that say everything the template shows that
+    is not fixed in this process: it is rendered without the request, the user or context
+    processors, so it can read nothing else. The key is a digest of the facts with the template's
+    source, Django's version, the language, time zone, URL prefix and URL conf; its `{% url %}`
+    and `{% translate %}` are fixed by those. The template may include nothing (its source is
+    the only one in the key). Kept in the process like the filter bars (render_form): a deploy
+    starts new processes, so an entry never outlives the code and routes that rendered it.
+    """
+    setting = (
+        template_name,
+        _checked_source_digest(template_name),
+        django.get_version(),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        get_script_prefix(),
+        get_urlconf(),
+    )
+    key = "kept:" + hashlib.blake2b(repr((setting, sorted(facts.items()))).encode(), digest_size=20).hexdigest()
+    html = _kept(key, lambda: get_template(template_name).render(dict(facts)))
+    # Safe: the output of an autoescaping template rendered from the facts alone.
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703
+
+
+@lru_cache(maxsize=64)
+def _checked_source_digest(template_name: str) -> str:
+    source: str = get_template(template_name).template.source  # type: ignore[attr-defined]
+    for tag in ("{% include", "{% extends", "{% ssi", "{% cache"):
+        if tag in source:
+            raise ImproperlyConfigured(f"{template_name}: a kept template may not use {tag} %}}")
+    return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
 
 
 def forget_forms() -> None:

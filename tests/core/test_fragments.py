@@ -163,3 +163,12 @@ def test_each_viewer_gets_the_branch_options_of_their_own_book(client, manager, 
 
     assert "Leeds" in mine and "York" not in mine
     assert "York" in theirs and "Leeds" not in theirs
+
+
+def test_a_kept_part_may_not_include_another_template(tmp_path, settings):
+    (tmp_path / "kept_with_include.html").write_text('{% include "components/field.html" %}')
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    fragments._checked_source_digest.cache_clear()
+
+    with pytest.raises(ImproperlyConfigured):
+        fragments.render_kept("kept_with_include.html", {"signed_in": True})
