@@ -82,7 +82,8 @@ class Holding(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "maturity_date"], name="holding_active_maturity_idx"),
+            # Carries the id, so the dashboard reads a window's holdings from the index alone (decision 127).
+            models.Index(fields=["status", "maturity_date"], include=["id"], name="holding_active_maturity_idx"),
         ]
 
     def __str__(self) -> str:
