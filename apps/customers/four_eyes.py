@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -188,7 +190,12 @@ def propose_pii_export(
         "filters": dict(filters),
         "via": via,
     }
-    return propose_change(maker=actor, action=PII_EXPORT, payload=payload, reason=reason)
+    change = propose_change(maker=actor, action=PII_EXPORT, payload=payload, reason=reason)
+    # The maker's list shows it from now on: their "none" (exports_of) is out of date at once, and
+    # again once committed (a list read between the two may have written a "none" of its own).
+    _exports_changed(actor)
+    transaction.on_commit(lambda: _exports_changed(actor))
+    return change
 
 
 def approved_export_for(*, user: User, change_id: int) -> ChangeRequest:
@@ -217,9 +224,35 @@ def release_approved_export(*, actor: User, change_id: int, customer_ids: Iterab
     return change
 
 
+# "This maker has no export waiting or ready", remembered so that the customer list does not ask
+# on every page (decision 134). Only a proposal makes one appear (approving, refusing, expiring and
+# downloading only take them away), so only propose_pii_export makes the entry out of date.
+NO_EXPORTS_SECONDS = 60 * 60
+
+
+def _exports_keys(user: User) -> tuple[str, str]:
+    joined = int(user.date_joined.timestamp() * 1_000_000) if user.date_joined else 0
+    return f"pii-exports:none:{user.pk}:{joined}", f"pii-exports:version:{user.pk}:{joined}"
+
+
+def _exports_changed(user: User) -> None:
+    if not settings.REDIS_URL:
+        return
+    # A new random version, never one seen before: an entry written from a read made before this
+    # proposal was committed names the old version and is not believed (nor after an eviction).
+    cache.set(_exports_keys(user)[1], secrets.token_hex(8), None)
+
+
 def exports_of(*, user: User) -> dict[str, list[ChangeRequest]]:
     """The maker's exports with personal data: waiting for approval, and approved and not yet
-    downloaded (shown on the customer list, where they apply). One query for both."""
+    downloaded (shown on the customer list, where they apply). One query for both, none while
+    the cache says the maker has none since their last proposal (decision 134)."""
+    none_key, version_key = _exports_keys(user)
+    # Without Redis the cache is the database's: reading it would be a query too.
+    found = cache.get_many([none_key, version_key]) if settings.REDIS_URL else {}
+    version = found.get(version_key)
+    if version is not None and found.get(none_key) == version:
+        return {"waiting": [], "ready": []}
     since = timezone.now() - dt.timedelta(hours=settings.FINPULSE_FOUR_EYES_EXPORT_DOWNLOAD_HOURS)
     waiting = open_changes().filter(action=PII_EXPORT, maker=user)
     ready = ChangeRequest.objects.filter(
@@ -230,6 +263,12 @@ def exports_of(*, user: User) -> dict[str, list[ChangeRequest]]:
         decided_at__gt=since,
     )
     changes = list((waiting | ready).select_related("checker").order_by("created_at"))
+    if not changes and settings.REDIS_URL:
+        if version is None:  # no version yet (or evicted): start one, unless a proposal just did
+            token = secrets.token_hex(8)
+            version = token if cache.add(version_key, token, None) else None
+        if version is not None:
+            cache.set(none_key, version, NO_EXPORTS_SECONDS)
     pending = [change for change in changes if change.status == ChangeRequest.Status.PENDING]
     approved = sorted(
         (change for change in changes if change.status == ChangeRequest.Status.APPROVED),

@@ -6,12 +6,14 @@ trail is written by services. An htmx request gets the fragment the full page in
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -60,18 +62,54 @@ def _is_htmx(request: HttpRequest) -> bool:
     return bool(htmx) and not htmx.history_restore_request
 
 
-FILTERS_SESSION_KEY = "customer_list_filters"
+FILTERS_CACHE_PREFIX = "customer-list-filters:"
+FILTERS_SESSION_KEY = "customer_list_filters"  # without Redis (a database cache read is a query too)
+
+
+def _filters_key(request: HttpRequest) -> str | None:
+    """Where this session's last list filters are kept with Redis: under a digest of the session key
+    (decision 133). None for a session not saved yet (nothing is remembered for it)."""
+    session_key = request.session.session_key
+    if not session_key:
+        return None
+    return FILTERS_CACHE_PREFIX + hashlib.blake2b(session_key.encode(), digest_size=20).hexdigest()
+
+
+def remember_filters(request: HttpRequest, kept: dict[str, str] | None) -> None:
+    """Keep these cleaned filters for this session (None: forget them), in Redis for as long as the
+    session's idle timeout, so that a new search never writes the session row (decision 133)."""
+    if not settings.REDIS_URL:
+        if kept is None:
+            request.session.pop(FILTERS_SESSION_KEY, None)
+        elif request.session.get(FILTERS_SESSION_KEY) != kept:  # unchanged: no session write
+            request.session[FILTERS_SESSION_KEY] = kept
+    elif (key := _filters_key(request)) is not None:
+        if kept is None:
+            cache.delete(key)
+        else:
+            cache.set(key, kept, settings.SESSION_COOKIE_AGE)
+
+
+def remembered_filters(request: HttpRequest) -> dict[str, str]:
+    """The filters this session last listed customers with ({} if none, or forgotten)."""
+    if not settings.REDIS_URL:
+        return request.session.get(FILTERS_SESSION_KEY) or {}
+    key = _filters_key(request)
+    return (cache.get(key) if key is not None else None) or {}
 
 
 def _remembered_filters(request: HttpRequest) -> tuple[QueryDict | dict[str, object], bool]:
     """The manager's last search and filters come back when they open the list again; "Reset"
-    (?reset=1) forgets them. Only the cleaned filter parameters are kept, never a page cursor."""
+    (?reset=1) forgets them. Only the cleaned filter parameters are kept, never a page cursor.
+
+    With Redis they are kept beside the session, not in it: a new search would otherwise write the
+    session row (a transaction) on every search and every return to the list (decision 133)."""
     if "reset" in request.GET:
-        request.session.pop(FILTERS_SESSION_KEY, None)
+        remember_filters(request, None)
         return {}, False
     if request.GET:
         return request.GET, False
-    remembered = request.session.get(FILTERS_SESSION_KEY) or {}
+    remembered = remembered_filters(request)
     return remembered, bool(remembered)
 
 
@@ -126,8 +164,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         params = form.filter_params()
         # An email, phone or id search is personal data: the session keeps the filters, not it.
         kept = {k: str(v) for k, v in params.items() if not (k == "q" and is_pii_search(str(v)))}
-        if request.session.get(FILTERS_SESSION_KEY) != kept:  # unchanged: no session write
-            request.session[FILTERS_SESSION_KEY] = kept
+        remember_filters(request, kept)
         try:
             page = customer_list_page(user=request.user, query=query, cursor=form.cleaned_data["cursor"])
         except InvalidCursor as error:

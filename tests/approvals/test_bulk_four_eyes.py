@@ -12,6 +12,8 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -120,6 +122,48 @@ def test_an_approved_export_is_downloaded_once_by_its_maker(
         change.pk,
     )
     assert AuditEvent.objects.filter(action="change_request.consumed", object_id=str(change.pk)).count() == 1
+
+
+def _asks_for_exports(client) -> bool:  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("customers:list"))
+    return any("approvals_changerequest" in query["sql"] for query in queries.captured_queries)
+
+
+def test_the_list_stops_asking_for_exports_until_the_maker_proposes_one(
+    client, compliance_officer, second_officer, manager, threshold
+):
+    for _ in range(threshold + 1):
+        CustomerFactory(assigned_to=manager)
+    stepped_up(client, compliance_officer)
+    asked = [_asks_for_exports(client) for _ in range(3)]
+    assert asked[-1] is False  # by the third page the cache holds "none" (decision 134)
+    assert "Waiting for a second approval" not in client.get(reverse("customers:list")).content.decode()
+
+    client.get(EXPORT, PII)  # proposed: the maker's "none" is out of date at once
+    change = ChangeRequest.objects.get(action=PII_EXPORT)
+    waiting = client.get(reverse("customers:list")).content.decode()
+    approve_change(checker=second_officer, change=change)
+    ready = client.get(reverse("customers:list")).content.decode()
+
+    assert f"request #{change.pk}" in waiting
+    assert "Download it (once)" in ready
+    assert _asks_for_exports(client)
+
+
+def test_one_makers_proposal_leaves_another_makers_none_alone(client, compliance_officer, second_officer, threshold):
+    from apps.customers.four_eyes import exports_of, propose_pii_export
+
+    exports_of(user=second_officer)
+    exports_of(user=second_officer)  # "none" remembered for the second officer
+    ids = [CustomerFactory().pk for _ in range(threshold + 1)]
+
+    propose_pii_export(actor=compliance_officer, customer_ids=ids, filters={}, reason="Sample", via="test")
+
+    assert [c.pk for c in exports_of(user=compliance_officer)["waiting"]] == list(
+        ChangeRequest.objects.filter(maker=compliance_officer).values_list("pk", flat=True)
+    )
+    assert exports_of(user=second_officer) == {"waiting": [], "ready": []}
 
 
 def test_only_the_maker_may_download_an_approved_export(client, compliance_officer, second_officer, manager, threshold):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.workspace.customer_list import PAGE_SIZE
+from apps.workspace.customer_views import remembered_filters
 from tests.customers.factories import CustomerFactory
 from tests.workspace.support import (
     pinned_today,  # noqa: F401  (fixture)
@@ -38,7 +42,10 @@ def test_column_headers_sort_the_list_keeping_the_filters(client, manager):
     assert 'href="?segment=premium&amp;sort=name"' in html
 
 
-def test_the_list_remembers_the_filters_until_reset(client, manager):
+@pytest.mark.parametrize("with_redis", [True, False], ids=["beside the session", "in the session"])
+def test_the_list_remembers_the_filters_until_reset(client, manager, settings, with_redis):
+    if not with_redis:  # the bare machine's database cache: the session keeps them (decision 133)
+        settings.REDIS_URL = ""
     CustomerFactory(assigned_to=manager, segment="premium", first_name="Premium", last_name="Person")
     CustomerFactory(assigned_to=manager, segment="mass", first_name="Mass", last_name="Market")
     client.force_login(manager)
@@ -55,10 +62,52 @@ def test_the_list_remembers_the_filters_until_reset(client, manager):
     assert len(after_reset.context["page"].customers) == 2
 
 
-def test_a_search_for_personal_data_is_not_kept_in_the_session(client, manager):
+def test_a_search_for_personal_data_is_not_kept(client, manager):
     CustomerFactory(assigned_to=manager, email="who@mail.example", segment="premium")
     client.force_login(manager)
 
-    client.get(LIST, {"q": "who@mail.example", "segment": "premium"})
+    response = client.get(LIST, {"q": "who@mail.example", "segment": "premium"})
 
-    assert client.session["customer_list_filters"] == {"segment": "premium"}
+    assert remembered_filters(response.wsgi_request) == {"segment": "premium"}
+    assert "who@mail.example" not in repr(dict(client.session.items()))
+
+
+def test_a_new_search_or_a_return_to_the_list_does_not_write_the_session(client, manager):
+    CustomerFactory(assigned_to=manager, first_name="Nadia", last_name="Search")
+    client.force_login(manager)
+    client.get(LIST, {"q": "nadia"})  # the session's first save is behind us
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(LIST, {"q": "search"})
+        client.get(LIST, {"segment": "mass"})
+        back = client.get(LIST)
+
+    assert not [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"]]
+    assert back.context["filters_restored"] is True
+    assert back.context["form"].data == {"segment": "mass"}
+
+
+def test_remembered_filters_belong_to_one_session(client, manager, other_manager):
+    CustomerFactory(assigned_to=manager, segment="premium")
+    client.force_login(manager)
+    client.get(LIST, {"segment": "premium"})
+    same_user_elsewhere, someone_else = Client(), Client()
+    same_user_elsewhere.force_login(manager)
+    someone_else.force_login(other_manager)
+
+    for other in (same_user_elsewhere, someone_else):
+        response = other.get(LIST)
+        assert response.context["filters_restored"] is False
+        assert "Your last search and filters." not in response.content.decode()
+    assert client.get(LIST).context["filters_restored"] is True
+
+
+def test_signing_out_forgets_the_filters(client, manager):
+    CustomerFactory(assigned_to=manager, segment="premium")
+    client.force_login(manager)
+    client.get(LIST, {"segment": "premium"})
+
+    client.post(reverse("logout"))
+    client.force_login(manager)
+
+    assert client.get(LIST).context["filters_restored"] is False
