@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import JSONArray
 from django.utils import timezone
 
 from apps.approvals.models import ChangeRequest
@@ -31,12 +32,23 @@ def pending_changes(*, target_type: str, target_id: str | int, actions: tuple[st
     return list(changes.select_related("maker").order_by("created_at"))
 
 
+def _about_customer(customer: Any) -> Q:
+    """Changes about one customer (its id, or an expression for it): those that name it, and those
+    about many customers that list it in their payload's `customer_ids` (a bulk reassignment, an
+    export with personal data)."""
+    return Q(customer_id=customer) | Q(payload__customer_ids__contains=JSONArray(customer))
+
+
 def pending_changes_for_customer(*, customer_id: int) -> list[ChangeRequest]:
-    """Pending changes about one customer (the caller has checked the viewer may see it), including
-    changes about many customers that name it in their payload's `customer_ids` (a bulk
-    reassignment, an export with personal data)."""
-    about = Q(customer_id=customer_id) | Q(payload__customer_ids__contains=[customer_id])
-    return list(open_changes().filter(about).select_related("maker").order_by("created_at"))
+    """Pending changes about one customer (the caller has checked the viewer may see it)."""
+    return list(open_changes().filter(_about_customer(customer_id)).select_related("maker").order_by("created_at"))
+
+
+def has_pending_changes(customer: Any = None) -> Exists:
+    """Whether pending_changes_for_customer would find any, as a column of a query over customers
+    (`customer` defaults to the outer row's id): a page loading the customer anyway learns it in
+    the same round trip and reads the changes only when there are some."""
+    return Exists(open_changes().filter(_about_customer(OuterRef("pk") if customer is None else customer)))
 
 
 def changes_awaiting(*, user: User) -> list[ChangeRequest]:

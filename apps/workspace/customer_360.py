@@ -15,6 +15,7 @@ from apps.accounts.positions import (
     household_position,
     position_of_loaded,
 )
+from apps.approvals.selectors import has_pending_changes, pending_changes_for_customer
 from apps.core.compiled import CompiledQuery
 from apps.core.errors import NotFound
 from apps.customers.household import HouseholdMember, household_of
@@ -57,6 +58,8 @@ class Customer360:
     # Open opportunities on the customer (apps.opportunities.selectors: the same visibility rule).
     opportunities: list[Any] = field(default_factory=list)
     more_opportunities: bool = False
+    # Four-eyes changes about the customer waiting for a second person (break-glass, erasure, bulk).
+    pending_changes: list[Any] = field(default_factory=list)
 
     @property
     def household_outside_book(self) -> bool:
@@ -99,13 +102,16 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
     household is the household/spouse relationships in either direction (a relative outside
     this user's book named only as such), and its totals count the relatives this user may
     see, a joint holding once. The customer's open opportunities come through the opportunities
-    selector (one query, capped).
+    selector (one query, capped). Four-eyes changes waiting on the customer are read only when the
+    customer's query says there are some (apps.approvals.selectors).
     """
     try:
         customer = (
             visible_customers(user=user)
             .select_related("branch", "primary_manager")
             .defer(*PII_FIELDS)
+            # Four eyes: whether changes about the customer wait for a second person, in this round trip.
+            .annotate(has_pending_changes=has_pending_changes())
             .get(pk=int(customer_id))
         )
     except (Customer.DoesNotExist, TypeError, ValueError):
@@ -163,6 +169,8 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
     household = household_of(user=user, customer=customer)
     # One query: the open ones, soonest close first, one more than shown to know there are more.
     opportunities = list(open_opportunities_on(user=user, customer=customer)[: OPEN_LISTED + 1])
+    # Read only when the customer query said some wait (nearly never): no query otherwise.
+    pending = pending_changes_for_customer(customer_id=customer.pk) if customer.has_pending_changes else []
 
     return Customer360(
         customer=customer,
@@ -177,4 +185,5 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
         can_reveal_pii=can_reveal_pii(user=user),
         opportunities=opportunities[:OPEN_LISTED],
         more_opportunities=len(opportunities) > OPEN_LISTED,
+        pending_changes=pending,
     )

@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.approvals.selectors import pending_changes_for_customer
 from apps.core.audit import record_pii_reveal
 from apps.core.errors import Conflict
 from apps.core.fragments import render_form, render_rows
@@ -319,7 +318,7 @@ def _detail_context(view: Customer360, reveal_form: RevealPiiForm | None = None)
         "pii_rows": _pii_rows(view),
         "reveal_form": reveal_form or RevealPiiForm(),
         # Four eyes: changes about this customer waiting for a second person (break-glass, erasure).
-        "pending": pending_changes_for_customer(customer_id=view.customer.pk),
+        "pending": view.pending_changes,
     }
 
 

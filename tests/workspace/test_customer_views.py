@@ -10,8 +10,10 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
+from apps.approvals.models import ChangeRequest
 from apps.core.models import AuditEvent
 from apps.customers.models import Customer, CustomerRelationship, CustomerUserObjectPermission
 from apps.customers.services import link_customers
@@ -405,12 +407,32 @@ def test_the_360_page_runs_a_fixed_number_of_queries(client, manager, holdings, 
     # no savepoint, no read of a chain head), plus 1: the four-eyes changes pending on the customer,
     # plus 1: the customer's open opportunities (with their stage, product and owner, joined); less 2
     # (decision 113): the customer's own position from the holdings already loaded, and the relatives
-    # in the viewer's book loaded by the query that tells which are.
-    with django_assert_max_num_queries(17):
+    # in the viewer's book loaded by the query that tells which are; less 1 (decision 132): whether
+    # four-eyes changes wait on the customer comes with the customer's own query, and they are read
+    # only when some do. (14 is what the page does here, cold caches and the session save included.)
+    with django_assert_max_num_queries(14):
         response = client.get(customer.get_absolute_url())
 
     assert sum(len(g.holdings) for g in response.context["view"].holding_groups) == holdings
     assert len(response.context["view"].opportunities) == holdings // 2
+
+
+def test_the_360_page_shows_a_pending_change_that_lists_the_customer_and_no_other(client, manager):
+    from apps.customers.four_eyes import propose_pii_export
+
+    named, other, quiet = (CustomerFactory(assigned_to=manager) for _ in range(3))
+    change = propose_pii_export(
+        actor=manager, customer_ids=[named.pk, other.pk], filters={}, reason="Annual review export", via="test"
+    )
+    client.force_login(manager)
+
+    for customer in (named, other):
+        page = client.get(customer.get_absolute_url()).content.decode()
+        assert "Waiting for a second approval" in page
+        assert f'href="/approvals/{change.pk}/"' in page
+    assert "Waiting for a second approval" not in client.get(quiet.get_absolute_url()).content.decode()
+    ChangeRequest.objects.filter(pk=change.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    assert "Waiting for a second approval" not in client.get(named.get_absolute_url()).content.decode()
 
 
 def test_the_360_page_has_a_csp_header_and_no_inline_script(client, manager):
