@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.core.fragments import render_rows
 from apps.core.http import domain_errors_on, refuse_read_only
 from apps.core.presentation import rule_label
-from apps.core.urls_fast import fast_reverse
+from apps.core.urls_fast import url_former
 from apps.customers.models import Customer
 from apps.customers.visibility import customer_for_user, may_edit_customers
 from apps.tasks.fields import ROW_FIELDS
@@ -89,13 +89,19 @@ def task_row_words() -> dict[str, str]:
 
 
 def task_row_labels() -> dict[str, Any]:
-    """What every row of one page shares, in the active language: the template's words and each
-    priority's and source's label (so a row looks them up instead of translating them again)."""
+    """What every row of one page shares: the template's words and each priority's and source's
+    label in the active language (a row looks them up instead of translating them again), the
+    instant the business day began, and the rows' link forms (apps.core.urls_fast.url_former)."""
     return {
         "words": task_row_words(),
         "priority": {value: _(str(label)) for value, label in Task.Priority.choices},
         "source": {value: _(str(label)) for value, label in Task.Source.choices},
         "rule": {},  # filled as rows name rules (rule_label per code, once a page)
+        "day_began": Task.business_day_began(),
+        "customer_url": url_former("customers:detail"),
+        "complete_url": url_former("tasks:complete"),
+        "reschedule_url": url_former("tasks:reschedule"),
+        "reassign_url": url_former("tasks:reassign"),
     }
 
 
@@ -115,10 +121,10 @@ def task_row(
         "words": labels["words"],
         "pk": task.pk,
         "title": task.title,
-        "customer_url": fast_reverse("customers:detail", task.customer_id),
+        "customer_url": labels["customer_url"](task.customer_id),
         "customer_name": task.customer.display_name if place != "customer" else "",
         "due_at": task.due_at,
-        "is_overdue": task.is_overdue,
+        "is_overdue": task.is_overdue_at(labels["day_began"]),
         "priority": task.priority,
         # As get_FOO_display: a value outside the choices reads as itself.
         "priority_label": labels["priority"].get(task.priority, str(task.priority)),
@@ -128,11 +134,11 @@ def task_row(
         "source_rule_label": labels["rule"][rule] if rule else "",
         "place": place,
         "can_edit": can_edit,
-        "complete_url": fast_reverse("tasks:complete", task.pk),
-        "reschedule_url": fast_reverse("tasks:reschedule", task.pk),
-        "reassign_url": fast_reverse("tasks:reassign", task.pk),
+        "complete_url": labels["complete_url"](task.pk),
+        "reschedule_url": labels["reschedule_url"](task.pk),
+        "reassign_url": labels["reassign_url"](task.pk),
         "back_url": back_url
-        or (reverse("tasks:list") if place == "list" else fast_reverse("customers:detail", task.customer_id)),
+        or (reverse("tasks:list") if place == "list" else labels["customer_url"](task.customer_id)),
     }
 
 
