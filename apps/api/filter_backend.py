@@ -18,7 +18,22 @@ class StrictFilterBackend(DjangoFilterBackend):
     boolean (`?is_active=maybe`) as "any": the client gets an unfiltered list and believes it
     filtered. Here both are a 400 problem naming the parameter. Free-text filters keep
     accepting an empty string, which the schema allows (it matches nothing).
+
+    A request that names no filter (most list calls: a page, a cursor) gets the queryset as it
+    is, without building the filter set and its form: every filter would be given no value and
+    leave the queryset unchanged (django-filter skips an empty value), so the answer is the same
+    for a millisecond less (decision 138).
     """
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        names = tuple(filterset_class.base_filters)
+        # A prefix: a filter with a multi-part widget reads `name_min`, `name_after` and the like.
+        if not any(key.startswith(names) for key in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
     def get_filterset(self, request: Request, queryset: QuerySet, view: Any) -> django_filters.FilterSet | None:
         filterset = super().get_filterset(request, queryset, view)
