@@ -60,6 +60,17 @@ LIST_FIELDS = (
     "primary_manager__last_name",
 )
 
+# The list page's own read: the customer's columns, and the branch's and manager's names as values
+# of the same row, so that each row makes one instance, not three (select_related): about a fifth
+# of the page's fetch (decision 135).
+PAGE_FIELDS = (*(name for name in LIST_FIELDS if "__" not in name), "branch_id", "primary_manager_id")
+PAGE_NAMES = {
+    "branch_name": F("branch__name"),
+    "manager_username": F("primary_manager__username"),
+    "manager_first_name": F("primary_manager__first_name"),
+    "manager_last_name": F("primary_manager__last_name"),
+}
+
 
 class SearchKind:
     NONE = ""
@@ -372,11 +383,7 @@ def customer_list_page(
     Raises InvalidCursor for a tampered or stale cursor.
     """
     today = business_today()
-    customers = (
-        filtered_customers(user=user, query=query, today=today)
-        .select_related("branch", "primary_manager")
-        .only(*LIST_FIELDS)
-    )
+    customers = filtered_customers(user=user, query=query, today=today).only(*PAGE_FIELDS).annotate(**PAGE_NAMES)
     if query.maturing:
         # Say why the customer is on the list: their next maturity in the window.
         customers = customers.annotate(

@@ -115,8 +115,11 @@ def _remembered_filters(request: HttpRequest) -> tuple[QueryDict | dict[str, obj
 def _row(
     customer: Customer, *, labels: dict[str, dict[str, str]], words: dict[str, str], maturing: bool
 ) -> dict[str, object]:
-    """What one row of the list shows, as plain values: the cache key of its HTML (apps/core/fragments.py)."""
-    manager = customer.primary_manager
+    """What one row of the list shows, as plain values: the cache key of its HTML (apps/core/fragments.py).
+
+    The branch's and manager's names come with the row (customer_list.PAGE_NAMES)."""
+    # The manager as User.get_full_name() or get_username() names them.
+    manager = f"{customer.manager_first_name} {customer.manager_last_name}".strip() or customer.manager_username
     return {
         "pk": customer.pk,
         "words": words,
@@ -129,8 +132,8 @@ def _row(
         # Lists show the masked hints only, never a decrypted value (docs/security.md).
         "email_hint": customer.email_hint,
         "phone_hint": customer.phone_hint,
-        "branch_name": customer.branch.name,
-        "manager_name": (manager.get_full_name() or manager.get_username()) if manager else "—",
+        "branch_name": customer.branch_name,
+        "manager_name": manager if customer.primary_manager_id else "—",
         "maturing": maturing,
         "next_maturity": getattr(customer, "next_maturity", None) if maturing else None,
     }

@@ -258,6 +258,28 @@ def test_an_htmx_search_gets_the_results_fragment(client, manager):
     assert 'id="id_q_error"' in html and 'hx-swap-oob="true"' in html
 
 
+def test_each_row_names_its_branch_and_manager_as_the_user_names_them(client, administrator):
+    branch = BranchFactory(name="Harbour Street")
+    role = [roles.RELATIONSHIP_MANAGER]
+    named = UserFactory(username="m.named", first_name="Mina", last_name="Named", branch=branch, roles=role)
+    unnamed = UserFactory(username="m.unnamed", first_name="", last_name="", branch=branch, roles=role)
+    for manager, last_name in ((named, "Alpha"), (unnamed, "Bravo"), (None, "Charlie")):
+        CustomerFactory(assigned_to=manager, branch=branch, first_name="Row", last_name=last_name)
+    client.force_login(administrator)
+
+    html = client.get(LIST, {"q": "row"}).content.decode()
+
+    cells = {
+        name: re.findall(r"<td>([^<]*)</td>", row)[-2:]
+        for name, row in re.findall(r'<a href="/customers/\d+/">Row (\w+)</a>(.*?)</tr>', html, flags=re.S)
+    }
+    assert cells == {
+        "Alpha": ["Harbour Street", named.get_full_name()],
+        "Bravo": ["Harbour Street", "m.unnamed"],
+        "Charlie": ["Harbour Street", "—"],
+    }
+
+
 @pytest.mark.parametrize("customers", [3, 30])
 def test_the_list_with_search_and_filters_runs_a_fixed_number_of_queries(
     client, manager, customers, django_assert_max_num_queries
