@@ -287,17 +287,24 @@ def _customer_view(request: HttpRequest, customer_id: int) -> Customer360:
 
 
 def _pii_rows(view: Customer360) -> list[dict[str, object]]:
-    """One row per PII field: its hint (what lists show) and, once revealed, the clear value."""
-    return [
-        {
-            "name": name,
-            "label": label,
-            "hint": getattr(view.customer, f"{name}_hint", ""),
-            "revealed": name in view.revealed,
-            "value": view.revealed.get(name),
-        }
-        for name, label in PII_LABELS.items()
-    ]
+    """One row per PII field: its hint (what lists show) and, once revealed, the clear value.
+
+    The label and the reveal button's name in the reader's language, made here once rather than
+    by filters and a {% blocktranslate %} per row."""
+    rows = []
+    for name, label in PII_LABELS.items():
+        shown = _(str(label))
+        rows.append(
+            {
+                "name": name,
+                "label": shown,
+                "reveal_label": _("Reveal %(label)s") % {"label": shown.lower()},
+                "hint": getattr(view.customer, f"{name}_hint", ""),
+                "revealed": name in view.revealed,
+                "value": view.revealed.get(name),
+            }
+        )
+    return rows
 
 
 # Parts of the 360 page served by other apps' views (interactions, tasks, products), loaded by htmx.
@@ -314,12 +321,18 @@ def _slot_urls(customer_id: int) -> dict[str, str]:
 
 
 def _detail_context(view: Customer360, reveal_form: RevealPiiForm | None = None) -> dict[str, object]:
+    reveal_form = reveal_form or RevealPiiForm()
     return {
         "view": view,
         "customer": view.customer,
         "slot_urls": _slot_urls(view.customer.pk),
         "pii_rows": _pii_rows(view),
-        "reveal_form": reveal_form or RevealPiiForm(),
+        "reveal_form": reveal_form,
+        # The reason field, from this process's memory when the same field (value aside, put in
+        # after the lookup) and errors were shown before (decision 112's render_form).
+        "reveal_reason_html": render_form("workspace/_reveal_reason.html", reveal_form, facts=(), typed_field="reason")
+        if view.can_reveal_pii
+        else "",
         # Four eyes: changes about this customer waiting for a second person (break-glass, erasure).
         "pending": view.pending_changes,
     }
