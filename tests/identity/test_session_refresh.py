@@ -62,6 +62,13 @@ def test_a_session_not_yet_due_is_left_alone(sso_session):
     assert sso_session.get("/customers/").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/logged-out/", "/api/v1/customers/"])
+def test_a_due_session_still_reaches_the_sign_in_and_signed_out_pages_and_the_api(sso_session, path):
+    response = sso_session.get(path)
+
+    assert response.status_code != 302 or "prompt=none" not in response["Location"]
+
+
 def test_a_local_session_is_not_sent_to_the_provider(client, manager, settings):
     point_settings_at(settings, "http://127.0.0.1:9")
     client.force_login(manager)  # ModelBackend: demo sign-in
