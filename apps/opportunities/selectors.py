@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
 from apps.core.business_date import business_today
@@ -190,6 +190,15 @@ def open_opportunities_on(
     if lead is not None:
         return rows.filter(lead_id=lead.pk)
     return rows.none()
+
+
+def has_open_opportunities(customer: Any = None) -> Exists:
+    """Whether any opportunity on the customer is open, as a column of a query over customers
+    (`customer` defaults to the outer row's id). Whoever sees a customer sees every opportunity
+    on it (visibility_filter's `on_customers`), so a page that loaded the customer through the
+    visibility rule asks open_opportunities_on only when this is true."""
+    on = OuterRef("pk") if customer is None else customer
+    return Exists(Opportunity.objects.filter(customer_id=on, outcome=Opportunity.Outcome.OPEN))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from apps.core.errors import NotFound
 from apps.customers.household import HouseholdMember, household_of
 from apps.customers.models import PII_FIELDS, Customer, IdentityDocument
 from apps.customers.visibility import can_reveal_pii, visible_customers
-from apps.opportunities.selectors import OPEN_LISTED, open_opportunities_on
+from apps.opportunities.selectors import OPEN_LISTED, has_open_opportunities, open_opportunities_on
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -102,8 +102,8 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
     household is the household/spouse relationships in either direction (a relative outside
     this user's book named only as such), and its totals count the relatives this user may
     see, a joint holding once. The customer's open opportunities come through the opportunities
-    selector (one query, capped). Four-eyes changes waiting on the customer are read only when the
-    customer's query says there are some (apps.approvals.selectors).
+    selector (one query, capped), asked only when the customer's query says some are open;
+    four-eyes changes waiting on the customer likewise (apps.approvals.selectors).
     """
     try:
         customer = (
@@ -112,6 +112,8 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
             .defer(*PII_FIELDS)
             # Four eyes: whether changes about the customer wait for a second person, in this round trip.
             .annotate(has_pending_changes=has_pending_changes())
+            # Whether any opportunity on the customer is open: the list's query runs only then.
+            .annotate(has_open_opportunities=has_open_opportunities())
             .get(pk=int(customer_id))
         )
     except (Customer.DoesNotExist, TypeError, ValueError):
@@ -168,7 +170,11 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
     documents = _DOCUMENTS.rows(customer_id=customer.pk)
     household = household_of(user=user, customer=customer)
     # One query: the open ones, soonest close first, one more than shown to know there are more.
-    opportunities = list(open_opportunities_on(user=user, customer=customer)[: OPEN_LISTED + 1])
+    opportunities = (
+        list(open_opportunities_on(user=user, customer=customer)[: OPEN_LISTED + 1])
+        if customer.has_open_opportunities
+        else []
+    )
     # Read only when the customer query said some wait (nearly never): no query otherwise.
     pending = pending_changes_for_customer(customer_id=customer.pk) if customer.has_pending_changes else []
 

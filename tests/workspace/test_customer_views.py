@@ -645,6 +645,19 @@ def test_the_360_page_lists_the_customers_open_opportunities_with_a_link_to_thei
     assert f'href="/customers/{customer.pk}/opportunities/new/"' in html
 
 
+def test_the_360_page_of_a_customer_with_only_closed_opportunities_lists_none(client, manager):
+    customer = CustomerFactory(assigned_to=manager)
+    won = opportunity(owner=manager, customer=customer)
+    close_opportunity(actor=manager, opportunity=won, won=True, reason="Signed")
+    client.force_login(manager)
+
+    response = client.get(customer.get_absolute_url())
+
+    assert response.context["view"].opportunities == []
+    assert "No open opportunities." in response.content.decode()
+    assert f"#opportunity-{won.pk}" not in response.content.decode()
+
+
 def test_a_read_only_role_sees_the_opportunities_but_no_add_action(client, manager, compliance_officer):
     customer = CustomerFactory(assigned_to=manager)
     shown = opportunity(owner=manager, customer=customer)
