@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
+from apps.core.compiled import CompiledQuery
 from apps.customers.book import OUTSIDE_BOOK, Book, current_book
 from apps.customers.models import Customer, CustomerRelationship
 
@@ -36,6 +37,18 @@ class HouseholdMember:
         return OUTSIDE_BOOK if self.customer is None else ""
 
 
+# The customer's household and spouse links in either direction: the same text for every customer,
+# compiled once per process (apps/core/compiled.py, decision 131); `a` and `b` are its id twice.
+_LINKS = CompiledQuery(
+    CustomerRelationship,
+    lambda a, b: CustomerRelationship.objects.filter(
+        Q(from_customer_id=a) | Q(to_customer_id=b), kind__in=CustomerRelationship.HOUSEHOLD_KINDS
+    ).only("from_customer_id", "to_customer_id", "kind"),
+    a=-20261207,
+    b=-20261208,
+)
+
+
 def household_of(*, user: User, customer: Customer) -> list[HouseholdMember]:
     """The customer's household and spouse links in either direction (one query, two with relatives).
 
@@ -43,11 +56,9 @@ def household_of(*, user: User, customer: Customer) -> list[HouseholdMember]:
     member with no customer (no name, id, link or amounts: the page says OUTSIDE_BOOK), after
     them. Which is which is asked of the viewer's Book (apps/customers/book.py), never re-derived.
     """
-    links = list(
-        CustomerRelationship.objects.filter(
-            Q(from_customer=customer) | Q(to_customer=customer), kind__in=CustomerRelationship.HOUSEHOLD_KINDS
-        ).values_list("from_customer_id", "to_customer_id", "kind")
-    )
+    links = [
+        (link.from_customer_id, link.to_customer_id, link.kind) for link in _LINKS.rows(a=customer.pk, b=customer.pk)
+    ]
     kind_labels = dict(CustomerRelationship.Kind.choices)
     relation_of: dict[int, list[str]] = defaultdict(list)
     for from_id, to_id, kind in links:
