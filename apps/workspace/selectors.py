@@ -246,11 +246,6 @@ def _kyc_part(*, today: dt.date, scope: CustomerScope) -> _Part:
     return _Part("kyc", sql, list(params))
 
 
-def _label(choices: dict[Any, Any], code: str | None) -> str:
-    """A choice's label (the code itself if unknown)."""
-    return str(choices.get(code, code or ""))
-
-
 _ORDER = {
     "tasks": lambda r: (r.moment, -(r.n or 0), r.row_id),
     "maturing": lambda r: (r.day, r.row_id, r.customer_id),
@@ -281,9 +276,16 @@ def _fetch(parts: list[_Part], scope: CustomerScope) -> dict[str, list[_Row]]:
     return rows
 
 
+def _translated(choices: dict[Any, Any]) -> dict[Any, str]:
+    """Each choice's label in the active language, looked up once a page rather than once a row."""
+    return {code: gettext(str(label)) for code, label in choices.items()}
+
+
 def _tasks_section(rows: list[_Row], *, today: dt.date) -> Section:
     start, _ = _day_bounds(today)
-    sources = dict(Task.Source.choices)
+    sources = _translated(dict(Task.Source.choices))
+    overdue_rule, due_rule = gettext("Overdue task"), gettext("Task due today")
+    was_due, due_label = pgettext("before a date", "Was due"), pgettext("before a date", "Due")
     rows, more = _capped(rows)
     items = []
     for row in rows:
@@ -294,11 +296,10 @@ def _tasks_section(rows: list[_Row], *, today: dt.date) -> Section:
                 customer_id=row.customer_id,
                 customer_name=row.customer_name,
                 title=row.a or "",
-                rule=(gettext("Overdue task") if overdue else gettext("Task due today"))
-                + f" · {gettext(_label(sources, row.b))}",
+                rule=f"{overdue_rule if overdue else due_rule} · {sources.get(row.b, row.b or '')}",
                 rule_code=row.c or f"task:{row.b}",
                 date=timezone.localtime(due),
-                date_label=pgettext("before a date", "Was due") if overdue else pgettext("before a date", "Due"),
+                date_label=was_due if overdue else due_label,
                 is_overdue=overdue,
             )
         )
@@ -307,26 +308,30 @@ def _tasks_section(rows: list[_Row], *, today: dt.date) -> Section:
 
 def _maturing_section(rows: list[_Row]) -> Section:
     days = maturing_days()
-    categories = dict(Holding.Category.choices)
-    instructions = dict(Holding.MaturityInstruction.choices)
+    categories = _translated(dict(Holding.Category.choices))
+    rule = gettext("Matures within %(days)s days") % {"days": days}
+    instructions = {
+        code: f"{rule} · " + gettext("instruction: %(instruction)s") % {"instruction": label.lower()}
+        for code, label in _translated(dict(Holding.MaturityInstruction.choices)).items()
+    }
+    matures = pgettext("before a date", "Matures")
     rows, more = _capped(rows)
     items = []
     for row in rows:
-        instruction = _label(instructions, row.d) if row.d else ""
         items.append(
             WorkItem(
                 customer_id=row.customer_id,
                 customer_name=row.customer_name,
-                title=f"{gettext(_label(categories, row.a))} {row.b or ''}".strip(),
-                rule=gettext("Matures within %(days)s days") % {"days": days}
-                + (
-                    (" · " + gettext("instruction: %(instruction)s") % {"instruction": gettext(instruction).lower()})
-                    if instruction
-                    else ""
+                title=f"{categories.get(row.a, row.a or '')} {row.b or ''}".strip(),
+                rule=(
+                    rule
+                    if not row.d
+                    else instructions.get(row.d)
+                    or f"{rule} · " + gettext("instruction: %(instruction)s") % {"instruction": row.d.lower()}
                 ),
                 rule_code=f"maturity:{days}d",
                 date=row.day or dt.date.min,
-                date_label=pgettext("before a date", "Matures"),
+                date_label=matures,
                 amount=Money(amount=row.amount if row.amount is not None else Decimal(0), currency=row.c or ""),
             )
         )
@@ -335,7 +340,10 @@ def _maturing_section(rows: list[_Row]) -> Section:
 
 def _documents_section(rows: list[_Row], *, today: dt.date) -> Section:
     days = document_expiry_days()
-    types = dict(IdentityDocument.DocumentType.choices)
+    types = _translated(dict(IdentityDocument.DocumentType.choices))
+    expired_rule = gettext("Identity document expired")
+    expiring_rule = gettext("Identity document expires within %(days)s days") % {"days": days}
+    expired_label, expires_label = pgettext("before a date", "Expired"), pgettext("before a date", "Expires")
     rows, more = _capped(rows)
     items = []
     for row in rows:
@@ -345,13 +353,11 @@ def _documents_section(rows: list[_Row], *, today: dt.date) -> Section:
             WorkItem(
                 customer_id=row.customer_id,
                 customer_name=row.customer_name,
-                title=f"{gettext(_label(types, row.a))} {row.b or ''}".strip(),
-                rule=gettext("Identity document expired")
-                if expired
-                else gettext("Identity document expires within %(days)s days") % {"days": days},
+                title=f"{types.get(row.a, row.a or '')} {row.b or ''}".strip(),
+                rule=expired_rule if expired else expiring_rule,
                 rule_code=f"document_expiry:{days}d",
                 date=expiry,
-                date_label=pgettext("before a date", "Expired") if expired else pgettext("before a date", "Expires"),
+                date_label=expired_label if expired else expires_label,
                 is_overdue=expired,
             )
         )
@@ -361,19 +367,22 @@ def _documents_section(rows: list[_Row], *, today: dt.date) -> Section:
 
 def _kyc_section(rows: list[_Row], *, today: dt.date) -> Section:
     days = kyc_review_days()
-    statuses = dict(Customer.KycStatus.choices)
+    statuses = _translated(dict(Customer.KycStatus.choices))
+    overdue_rule = gettext("KYC review overdue")
+    due_rule = gettext("KYC review within %(days)s days") % {"days": days}
+    review, flagged = pgettext("before a date", "Review"), pgettext("before a date", "Flagged")
     rows, more = _capped(rows)
     items = []
     for row in rows:
         date = row.day
-        status = gettext(_label(statuses, row.a))
+        status = statuses.get(row.a, row.a or "")
         overdue = date is None or date < today
         if date is None:
             rule = gettext("KYC status: %(status)s") % {"status": status}
         elif date < today:
-            rule = gettext("KYC review overdue")
+            rule = overdue_rule
         else:
-            rule = gettext("KYC review within %(days)s days") % {"days": days}
+            rule = due_rule
         items.append(
             WorkItem(
                 customer_id=row.customer_id,
@@ -382,7 +391,7 @@ def _kyc_section(rows: list[_Row], *, today: dt.date) -> Section:
                 rule=rule,
                 rule_code=f"kyc_review:{days}d",
                 date=date or today,
-                date_label=pgettext("before a date", "Review") if date else pgettext("before a date", "Flagged"),
+                date_label=review if date else flagged,
                 is_overdue=overdue,
             )
         )
