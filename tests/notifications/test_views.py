@@ -114,3 +114,21 @@ def test_managers_do_not_see_the_outbox_in_admin(client, manager):
     response = client.get(reverse("admin:notifications_notification_changelist"))
 
     assert response.status_code in (302, 403)
+
+
+def test_the_unread_list_is_the_orms_own_for_each_user_and_length(manager, other_manager):
+    from apps.notifications.selectors import user_notifications
+
+    mine = _in_app(manager, 4)
+    _in_app(other_manager, 2)
+    Notification.objects.filter(pk=mine[1].pk).update(read_at=mine[1].created_at)
+    Notification.objects.filter(pk=mine[3].pk).update(channel=Channel.EMAIL)
+
+    for user in (manager, other_manager):
+        for limit in (1, 5, 10):
+            expected = list(user_notifications(user=user).filter(read_at__isnull=True)[:limit])
+            got = unread_notifications(user=user, limit=limit)
+            assert [(n.pk, n.subject, n.payload, n.created_at) for n in got] == [
+                (n.pk, n.subject, n.payload, n.created_at) for n in expected
+            ]
+    assert [n.pk for n in unread_notifications(user=manager)] == [mine[2].pk, mine[0].pk]
