@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -24,6 +25,7 @@ from django.utils.translation import gettext, pgettext
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.business_date import business_today
+from apps.core.compiled import CompiledQuery
 from apps.core.errors import NotFound
 from apps.core.windows import (
     DOCUMENT_EXPIRED_LOOKBACK_DAYS,
@@ -479,4 +481,24 @@ def view_for_user(*, user: User, view_id: Any) -> SavedView:
 
 def pinned_views(*, user: User) -> list[SavedView]:
     """The views the user pinned on their dashboard (still visible to them), by name. One query."""
-    return list(visible_views(user=user).filter(pinned_by=user).order_by("name", "pk"))
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if user.branch_id is None:
+        return _PINNED_WITHOUT_BRANCH.rows(owner_id=user.pk, pinner_id=user.pk)
+    return _PINNED.rows(owner_id=user.pk, pinner_id=user.pk, branch_id=user.branch_id)
+
+
+# Stand for the viewer while the pinned views' statement is compiled (no user or branch has them).
+_MARK_OWNER, _MARK_PINNER, _MARK_BRANCH = -20261209, -20261210, -20261211
+
+
+def _pinned_by(*, owner_id: int, pinner_id: int, branch_id: int | None = None) -> QuerySet[SavedView]:
+    """visible_views for a viewer with this id and branch, pinned by them: the rule stays in visible_views,
+    which reads nothing of the viewer but these (a viewer without a branch is another statement)."""
+    viewer = get_user_model()(pk=owner_id, branch_id=branch_id)
+    return visible_views(user=viewer).filter(pinned_by=pinner_id).order_by("name", "pk")
+
+
+# One text for every viewer, compiled once per process (apps/core/compiled.py, decision 128).
+_PINNED = CompiledQuery(SavedView, _pinned_by, owner_id=_MARK_OWNER, pinner_id=_MARK_PINNER, branch_id=_MARK_BRANCH)
+_PINNED_WITHOUT_BRANCH = CompiledQuery(SavedView, _pinned_by, owner_id=_MARK_OWNER, pinner_id=_MARK_PINNER)

@@ -192,3 +192,25 @@ def test_exporting_ticked_rows_uses_the_audited_export(client, manager):
     assert wanted.external_id in body and other.external_id not in body
     event = AuditEvent.objects.get(action="customer.exported")
     assert event.metadata["filters"]["customers"] == [wanted.pk]
+
+
+def test_the_pinned_views_are_the_orms_own_with_and_without_a_branch(manager, other_manager):
+    shared = save_view(actor=manager, name="B shared", params={}, sharing="branch")
+    private = save_view(actor=manager, name="A private", params={}, sharing="private")
+    theirs = save_view(actor=other_manager, name="C theirs", params={}, sharing="private")
+    elsewhere = UserFactory(roles=[roles.RELATIONSHIP_MANAGER], branch=BranchFactory())
+    far = save_view(actor=elsewhere, name="D far", params={}, sharing="branch")
+    no_branch = UserFactory(roles=[roles.RELATIONSHIP_MANAGER], branch=None, username="manager.nobranch")
+    alone = save_view(actor=no_branch, name="E alone", params={}, sharing="private")
+    assert no_branch.branch_id is None  # the other statement
+    for user in (manager, other_manager, elsewhere, no_branch):
+        for view in (shared, private, theirs, far, alone):
+            view.pinned_by.add(user)  # pinned by all, even where the rule hides it
+
+    for user in (manager, other_manager, elsewhere, no_branch):
+        expected = list(visible_views(user=user).filter(pinned_by=user).order_by("name", "pk"))
+        assert pinned_views(user=user) == expected
+        assert [v.params for v in pinned_views(user=user)] == [v.params for v in expected]
+    assert pinned_views(user=manager) == [private, shared]
+    assert pinned_views(user=other_manager) == [shared, theirs]
+    assert pinned_views(user=no_branch) == [alone]
