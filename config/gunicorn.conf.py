@@ -74,5 +74,17 @@ def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
     multiprocess.mark_process_dead(worker.pid)
 
 
+def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
+    """Put what the worker loaded at start (Django, the apps, their modules) out of the cyclic garbage
+    collector's reach (decision 139). Its full collections walked those ~200,000 objects about once
+    every 200 requests: 0.42 ms of web CPU per request on average, paid as one pause of tens of
+    milliseconds by whichever request triggered it. Objects created later are collected as before;
+    frozen ones are still freed when nothing refers to them (reference counting)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def worker_int(worker) -> None:  # type: ignore[no-untyped-def]
     worker.log.info("Worker %s interrupted; finishing its requests.", worker.pid)
