@@ -264,7 +264,10 @@ class CustomerScope:
         # does not see every customer: its managers lose it, its branch no longer lists it.
         customers = customers.filter(restricted_at__isnull=True)
         if self.branch_id is not None:
-            return customers.filter(Q(branch_id=self.branch_id) | Q(pk__in=self.held_ids_sql))
+            # One id list (the branch's index range, then the held ids), not "branch OR held": an
+            # OR across two sources reads the whole customer table (decision 140).
+            branch = Customer.objects.filter(branch_id=self.branch_id).order_by().values("pk")
+            return customers.filter(pk__in=branch.union(self.assigned_ids, self.granted_ids, all=True))
         return customers.filter(pk__in=self.held_ids_sql)
 
 

@@ -7,20 +7,20 @@ translations were about half of what the shell cost a page. The roles are the ca
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
+from django.contrib.auth.models import AnonymousUser
 from django.utils.safestring import SafeString
 
 from apps.core.fragments import render_kept
+from apps.identity.models import User
 from apps.identity.roles import may_edit_customers
 
 register = template.Library()
 
 
-def topbar_facts(user: Any) -> dict[str, bool]:
+def topbar_facts(user: User | AnonymousUser | None) -> dict[str, bool]:
     """What the top bar shows about the viewer: which links their roles open, nothing else."""
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User) or not user.is_authenticated:
         return {"signed_in": False}
     return {
         "signed_in": True,
