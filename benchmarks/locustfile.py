@@ -7,9 +7,9 @@ cheapest signed-in view through the same middleware) is requested as often as a 
 same run, so each page can be reported as a multiple of it.
 
 The users are FastHttpUser (geventhttpclient): Locust runs on the same 2 cores as the server, and
-FastHttpUser spends about half the CPU per request of the requests-based HttpUser (0.7-0.95 against
-1.4-1.8 ms; decision 126), CPU that would be taken from the server being measured. capacity_bench reports Locust's own CPU per 1,000 requests beside the
-server's.
+FastHttpUser spends about half the CPU per request of the requests-based HttpUser (0.7-0.95
+against 1.4-1.8 ms; decision 126), CPU that would be taken from the server being measured.
+capacity_bench reports Locust's own CPU per 1,000 requests beside the server's.
 """
 
 from __future__ import annotations
