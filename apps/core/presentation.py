@@ -64,6 +64,11 @@ def translated_choices(choices: list[tuple[Any, str]]) -> list[tuple[Any, StrOrP
     return [(value, gettext_lazy(label)) for value, label in choices]
 
 
+def choice_labels(choices: list[tuple[Any, str]]) -> dict[Any, str]:
+    """Each choice's label in the active language, by value: looked up once a page, not once a row."""
+    return {value: _(str(label)) for value, label in choices}
+
+
 def count_noun(count: int, singular: str, plural: str | None = None) -> str:
     """'1 day', '2 days', '0 days'."""
     return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"

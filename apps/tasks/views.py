@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.core.fragments import render_rows
 from apps.core.http import domain_errors_on, refuse_read_only
-from apps.core.presentation import rule_label
+from apps.core.presentation import choice_labels, rule_label
 from apps.core.urls_fast import url_former
 from apps.customers.models import Customer
 from apps.customers.visibility import customer_for_user, may_edit_customers
@@ -94,8 +94,8 @@ def task_row_labels() -> dict[str, Any]:
     instant the business day began, and the rows' link forms (apps.core.urls_fast.url_former)."""
     return {
         "words": task_row_words(),
-        "priority": {value: _(str(label)) for value, label in Task.Priority.choices},
-        "source": {value: _(str(label)) for value, label in Task.Source.choices},
+        "priority": choice_labels(Task.Priority.choices),
+        "source": choice_labels(Task.Source.choices),
         "rule": {},  # filled as rows name rules (rule_label per code, once a page)
         "day_began": Task.business_day_began(),
         "customer_url": url_former("customers:detail"),

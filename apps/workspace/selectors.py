@@ -27,6 +27,7 @@ from apps.accounts.models import Holding, HoldingParty
 from apps.core.business_date import business_today
 from apps.core.compiled import CompiledQuery
 from apps.core.errors import NotFound
+from apps.core.presentation import choice_labels
 from apps.core.windows import (
     DOCUMENT_EXPIRED_LOOKBACK_DAYS,
     document_expiry_days,
@@ -278,14 +279,9 @@ def _fetch(parts: list[_Part], scope: CustomerScope) -> dict[str, list[_Row]]:
     return rows
 
 
-def _translated(choices: dict[Any, Any]) -> dict[Any, str]:
-    """Each choice's label in the active language, looked up once a page rather than once a row."""
-    return {code: gettext(str(label)) for code, label in choices.items()}
-
-
 def _tasks_section(rows: list[_Row], *, today: dt.date) -> Section:
     start, _ = _day_bounds(today)
-    sources = _translated(dict(Task.Source.choices))
+    sources = choice_labels(Task.Source.choices)
     overdue_rule, due_rule = gettext("Overdue task"), gettext("Task due today")
     was_due, due_label = pgettext("before a date", "Was due"), pgettext("before a date", "Due")
     rows, more = _capped(rows)
@@ -310,11 +306,11 @@ def _tasks_section(rows: list[_Row], *, today: dt.date) -> Section:
 
 def _maturing_section(rows: list[_Row]) -> Section:
     days = maturing_days()
-    categories = _translated(dict(Holding.Category.choices))
+    categories = choice_labels(Holding.Category.choices)
     rule = gettext("Matures within %(days)s days") % {"days": days}
     instructions = {
         code: f"{rule} · " + gettext("instruction: %(instruction)s") % {"instruction": label.lower()}
-        for code, label in _translated(dict(Holding.MaturityInstruction.choices)).items()
+        for code, label in choice_labels(Holding.MaturityInstruction.choices).items()
     }
     matures = pgettext("before a date", "Matures")
     rows, more = _capped(rows)
@@ -342,7 +338,7 @@ def _maturing_section(rows: list[_Row]) -> Section:
 
 def _documents_section(rows: list[_Row], *, today: dt.date) -> Section:
     days = document_expiry_days()
-    types = _translated(dict(IdentityDocument.DocumentType.choices))
+    types = choice_labels(IdentityDocument.DocumentType.choices)
     expired_rule = gettext("Identity document expired")
     expiring_rule = gettext("Identity document expires within %(days)s days") % {"days": days}
     expired_label, expires_label = pgettext("before a date", "Expired"), pgettext("before a date", "Expires")
@@ -369,7 +365,7 @@ def _documents_section(rows: list[_Row], *, today: dt.date) -> Section:
 
 def _kyc_section(rows: list[_Row], *, today: dt.date) -> Section:
     days = kyc_review_days()
-    statuses = _translated(dict(Customer.KycStatus.choices))
+    statuses = choice_labels(Customer.KycStatus.choices)
     overdue_rule = gettext("KYC review overdue")
     due_rule = gettext("KYC review within %(days)s days") % {"days": days}
     review, flagged = pgettext("before a date", "Review"), pgettext("before a date", "Flagged")
