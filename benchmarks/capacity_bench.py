@@ -2,9 +2,11 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything REDIS_URL=redis://127.0.0.1:6379/5 \\
         python -m benchmarks.capacity_bench [--customers 100000] [--users 200,500,1000] [--steady 60]
+        [--database finpulse_bench]
 
-1. Builds (once, shared with workspace_bench) a bank of --customers customers over 200
-   relationship managers of 500 customers each, with holdings, tasks, interactions.
+1. Builds (once, shared with workspace_bench) a bank of --customers customers in --database,
+   relationship managers of 500 customers each (200 at 100,000 customers, 2,000 at 1,000,000),
+   with holdings, tasks, interactions. Give each size its own --database to keep both.
 2. Starts gunicorn exactly as the Procfile does (`config/gunicorn.conf.py`, DEBUG off, static
    files collected), against that database and REDIS_URL.
 3. Signs every simulated manager in through the real sign-in form (password, CSRF, session
@@ -41,7 +43,7 @@ from typing import Any
 import psutil
 
 from benchmarks.common import summarise, write_results
-from benchmarks.workspace_bench import prepare_database
+from benchmarks.workspace_bench import DB_NAME, prepare_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -309,8 +311,8 @@ def _floor_ratios(level: dict[str, Any]) -> dict[str, float]:
     return {page: round(endpoints[page]["p50_ms"] / floor, 2) for page in PAGES if page in endpoints}
 
 
-def run(*, customers: int, levels: list[int], steady: int, reseed: bool) -> dict[str, Any]:
-    database_url = prepare_database(customers=customers, reseed=reseed)
+def run(*, customers: int, levels: list[int], steady: int, reseed: bool, database: str) -> dict[str, Any]:
+    database_url = prepare_database(customers=customers, reseed=reseed, database=database)
     usernames = _set_passwords()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -399,9 +401,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", default="200,500,1000", help="comma-separated user counts")
     parser.add_argument("--steady", type=int, default=60, help="seconds measured at each count, after the ramp")
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--database", default=DB_NAME, help="the benchmark database's name on DATABASE_URL's server")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.users.split(",")]
-    figures = run(customers=args.customers, levels=levels, steady=args.steady, reseed=args.reseed)
+    figures = run(
+        customers=args.customers, levels=levels, steady=args.steady, reseed=args.reseed, database=args.database
+    )
     path = write_results("capacity", figures)
     print(f"Capacity over HTTP, {figures['customers']} customers, gunicorn {figures['gunicorn']}:")
     costs = figures["cost_one_at_a_time"]

@@ -5,7 +5,8 @@
         [--report-requests 30] [--database finpulse_bench] [--cost [--rounds 40] [--profile]]
 
 Builds (once) a database `finpulse_bench` on DATABASE_URL's server with --customers customers
-spread over 200 relationship managers in 20 branches, two holdings, an identity document and
+spread over relationship managers of 500 customers each (BOOK_SIZE: 200 managers at 100,000
+customers, 2,000 at 1,000,000), ten managers to a branch, two holdings, an identity document and
 an interaction each, tasks for about a third of them and household links for a tenth. Then,
 in this one process, the Django test client signs in as one relationship manager (500
 customers) and as a compliance officer (every customer) and times --requests requests of
@@ -17,7 +18,7 @@ query counts (of a warm request) under "report_queries_per_request" (the issue's
 15 at any size): the book report, drill-downs from it (the customer list behind the cadence
 chart's "overdue" bar, and for a branch manager or compliance also the customers behind one
 manager's row) and the report's CSV export, each as the relationship manager (their book), as a
-branch manager (bench.branch, the first branch: its 1/20th of the bank, per manager) and as the
+branch manager (bench.branch, the first branch: ten managers' books, per manager) and as the
 compliance officer (the whole bank, per manager).
 
 --cost measures instead what each page of the capacity mix (benchmarks/capacity_bench.py) costs
@@ -52,8 +53,8 @@ from urllib.parse import urlencode, urlparse, urlunparse
 from benchmarks.common import bench_database_url, signed, summarise, time_calls, write_results
 
 DB_NAME = "finpulse_bench"
-MANAGERS = 200
-BRANCHES = 20
+BOOK_SIZE = 500  # customers per relationship manager, as issue 18 sets the bank
+MANAGERS_PER_BRANCH = 10
 BATCH = 2000
 TARGET_P95_MS = 50.0
 REPORT_QUERY_BOUND = 15
@@ -159,10 +160,12 @@ def seed(customers: int, *, rng: random.Random) -> None:
     today = timezone.localdate()
     now = timezone.now()
     unusable = make_password(None)
+    managers_count = max(1, customers // BOOK_SIZE)
+    branches_count = max(1, managers_count // MANAGERS_PER_BRANCH)
     started = time.perf_counter()
     with transaction.atomic():
         branches = Branch.objects.bulk_create(
-            [Branch(code=f"B{n:03d}", name=f"Branch {n}", city="London") for n in range(BRANCHES)]
+            [Branch(code=f"B{n:03d}", name=f"Branch {n}", city="London") for n in range(branches_count)]
         )
         managers = User.objects.bulk_create(
             [
@@ -173,9 +176,9 @@ def seed(customers: int, *, rng: random.Random) -> None:
                     email=f"rm{n}@bank.example",
                     password=unusable,  # the benchmark signs in with force_login
                     is_staff=False,
-                    branch=branches[n % BRANCHES],
+                    branch=branches[n % branches_count],
                 )
-                for n in range(MANAGERS)
+                for n in range(managers_count)
             ]
         )
         compliance = User.objects.create(username="bench.compliance", password=unusable, branch=None)
@@ -203,7 +206,7 @@ def seed(customers: int, *, rng: random.Random) -> None:
         with transaction.atomic(), data_key_scope():
             batch = []
             for n in range(start, min(start + BATCH, customers)):
-                manager = managers[n % MANAGERS]
+                manager = managers[n % managers_count]
                 customer = Customer(
                     external_id=f"CB{n:09d}",
                     first_name=rng.choice(FIRST_NAMES),
@@ -296,13 +299,13 @@ def seed(customers: int, *, rng: random.Random) -> None:
         if done % 20_000 == 0 or done == customers:
             _log(f"  {done} customers in {time.perf_counter() - started:.1f}s")
 
-    # Households: customer n with customer n + MANAGERS (same manager), for one in ten.
+    # Households: customer n with customer n + managers_count (same manager), for one in ten.
     with transaction.atomic():
         ids = list(Customer.objects.order_by("id").values_list("id", flat=True))
         CustomerRelationship.objects.bulk_create(
             [
-                CustomerRelationship(from_customer_id=ids[n], to_customer_id=ids[n + MANAGERS], kind="household")
-                for n in range(0, len(ids) - MANAGERS, 10)
+                CustomerRelationship(from_customer_id=ids[n], to_customer_id=ids[n + managers_count], kind="household")
+                for n in range(0, len(ids) - managers_count, 10)
             ],
             batch_size=5000,
         )
