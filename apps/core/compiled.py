@@ -22,6 +22,7 @@ is kept per thread, because a compiler holds its thread's connection.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -95,3 +96,33 @@ def _instances(compiler: Any, fetched: list[tuple[Any, ...]], using: str) -> Any
         for attr_name, col_pos in (annotation_col_map or {}).items():
             setattr(obj, attr_name, row[col_pos])
         yield obj
+
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def correlate(sql: str, params: Any, *, marker: int, column: str) -> tuple[str, list[Any]]:
+    """A compiled statement with the one parameter equal to `marker` replaced by an outer `column`.
+
+    How a query the ORM writes becomes the inside of a LATERAL join (a read per row of another
+    set, which Django cannot write): compiled with a marker value where the outer row's column
+    goes, the marker must come out as exactly one parameter, or this refuses. `column` is our
+    own text (a name), never a value.
+    """
+    values = list(params)
+    found = [i for i, value in enumerate(values) if type(value) is type(marker) and value == marker]
+    if len(found) != 1:
+        raise RuntimeError(f"The compiled statement holds the marker {len(found)} times, not once.")
+    seen = 0
+
+    def put(match: re.Match[str]) -> str:
+        nonlocal seen
+        if match.group() == "%%":
+            return "%%"
+        seen += 1
+        return column if seen - 1 == found[0] else "%s"
+
+    text = _PLACEHOLDER.sub(put, sql)
+    if seen != len(values):
+        raise RuntimeError(f"The compiled statement has {seen} placeholders for {len(values)} parameters.")
+    return text, values[: found[0]] + values[found[0] + 1 :]

@@ -53,7 +53,13 @@ class Interaction(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["customer", "-occurred_at", "-id"], name="interaction_customer_time_idx"),
+            # A customer's latest first; it carries what the confidentiality rule reads, so the
+            # dashboard's latest interactions of a book are read from the index alone (decision 145).
+            models.Index(
+                fields=["customer", "-occurred_at", "-id"],
+                include=["is_confidential", "author"],
+                name="interaction_customer_last_idx",
+            ),
             models.Index(fields=["author", "-occurred_at"], name="interaction_author_time_idx"),
             # Recent interactions across the bank (compliance dashboard) in index order.
             models.Index(fields=["-occurred_at", "-id"], name="interaction_time_idx"),

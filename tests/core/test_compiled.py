@@ -10,7 +10,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import Holding, HoldingParty
-from apps.core.compiled import CompiledQuery
+from apps.core.compiled import CompiledQuery, correlate
 from apps.customers.models import Customer
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
@@ -89,3 +89,25 @@ def test_an_encrypted_column_is_refused():
 
     with pytest.raises(RuntimeError, match="encrypted"):
         query.rows(pk=CustomerFactory().pk)
+
+
+def test_correlate_puts_the_outer_column_where_the_marker_was_and_nowhere_else():
+    query = Customer.objects.filter(pk=MARK, last_name="50%").values_list("id")
+    sql, params = query.query.sql_with_params()
+
+    text, rest = correlate(sql, params, marker=MARK, column="book.id")
+
+    assert list(rest) == [p for p in params if p != MARK]
+    assert text.count("%s") == len(rest) and "book.id" in text
+    with connection.cursor() as cursor:  # runs as the inside of a LATERAL join
+        cursor.execute(f"SELECT x.id FROM (VALUES (1)) book(id) CROSS JOIN LATERAL ({text}) x(id)", rest)
+        assert cursor.fetchall() == []
+
+
+def test_correlate_refuses_a_marker_that_is_not_exactly_one_parameter():
+    twice = Customer.objects.filter(pk=MARK).exclude(primary_manager_id=MARK).values_list("id")
+    sql, params = twice.query.sql_with_params()
+    with pytest.raises(RuntimeError):
+        correlate(sql, params, marker=MARK, column="book.id")
+    with pytest.raises(RuntimeError):
+        correlate("SELECT 1", [], marker=MARK, column="book.id")

@@ -7,13 +7,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.models import Holding
+from apps.approvals.services import approve_change
+from apps.break_glass.services import request_break_glass
 from apps.customers.models import IdentityDocument
 from apps.customers.services import add_identity_document, assign_customer
 from apps.identity import roles
+from apps.interactions.models import Interaction
 from apps.tasks.models import Task
-from apps.workspace.selectors import SECTION_LIMIT
+from apps.workspace.selectors import RECENT_INTERACTIONS, SECTION_LIMIT
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
@@ -241,3 +245,57 @@ def test_the_dashboard_has_a_csp_header_and_no_inline_script(client, manager):
     html = response.content.decode()
     assert inline_scripts(html) == []
     assert inline_handlers_or_styles(html) == []
+
+
+# --- recent interactions: the latest of the book, read customer by customer -------------------
+
+
+def test_recent_interactions_are_the_books_latest_across_customers_newest_first(client, manager, other_manager):
+    busy, quiet = CustomerFactory(assigned_to=manager), CustomerFactory(assigned_to=manager)
+    now = timezone.now()
+    for n in range(RECENT_INTERACTIONS + 2):  # more than the page shows, on one customer
+        InteractionFactory(customer=busy, subject=f"Busy {n}", occurred_at=now - dt.timedelta(hours=2 * n + 1))
+    InteractionFactory(customer=quiet, subject="Quiet newest", occurred_at=now - dt.timedelta(minutes=5))
+    InteractionFactory(customer=quiet, subject="Quiet middle", occurred_at=now - dt.timedelta(hours=4))
+    theirs = CustomerFactory(assigned_to=other_manager)
+    InteractionFactory(customer=theirs, subject="Another book's call", occurred_at=now)
+
+    shown = day_of(client, manager).context["day"].recent_interactions
+
+    expected = sorted(
+        Interaction.objects.filter(customer__in=[busy, quiet]), key=lambda i: (i.occurred_at, i.pk), reverse=True
+    )[:RECENT_INTERACTIONS]
+    assert [i.pk for i in shown] == [i.pk for i in expected]
+    assert shown[0].subject == "Quiet newest" and "Quiet middle" in [i.subject for i in shown]
+    assert "Another book's call" not in [i.subject for i in shown]
+
+
+def test_a_confidential_interaction_stays_hidden_from_whom_it_was_hidden(client, manager, settings):
+    """Opened by break-glass, a customer is in the manager's book but they are not its primary
+    manager: its confidential interactions by others stay hidden, even when they are the newest
+    ten, and its readable ones behind them are still shown; their own confidential ones show."""
+    owner = UserFactory(roles=[roles.RELATIONSHIP_MANAGER], branch=BranchFactory(), username="owner.rm")
+    boss = UserFactory(roles=[roles.BRANCH_MANAGER], branch=owner.branch, username="owner.bm")
+    opened = CustomerFactory(assigned_to=owner, external_id="BG-0001")
+    mine = CustomerFactory(assigned_to=manager)
+    now = timezone.now()
+    for n in range(RECENT_INTERACTIONS + 1):
+        InteractionFactory(
+            customer=opened, is_confidential=True, subject=f"Secret {n}", occurred_at=now - dt.timedelta(minutes=n)
+        )
+    InteractionFactory(customer=opened, subject="Open older call", occurred_at=now - dt.timedelta(days=2))
+    InteractionFactory(
+        customer=mine,
+        author=manager,
+        is_confidential=True,
+        subject="My own secret",
+        occurred_at=now - dt.timedelta(days=3),
+    )
+    settings.FINPULSE_BREAK_GLASS_HOURS = 2
+    approve_change(checker=boss, change=request_break_glass(actor=manager, external_id="BG-0001", reason="At my desk"))
+
+    subjects = [i.subject for i in day_of(client, manager).context["day"].recent_interactions]
+    owners = [i.subject for i in day_of(client, owner).context["day"].recent_interactions]
+
+    assert subjects == ["Open older call", "My own secret"]
+    assert owners[:RECENT_INTERACTIONS] == [f"Secret {n}" for n in range(RECENT_INTERACTIONS)]
