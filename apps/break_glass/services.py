@@ -27,6 +27,7 @@ from apps.approvals.selectors import open_changes
 from apps.approvals.services import propose_change
 from apps.core.audit import record_audit_event
 from apps.core.errors import Conflict, DomainError, PermissionDenied
+from apps.customers.book_facts import forget_books
 from apps.customers.models import BreakGlassGrant, Customer
 from apps.customers.visibility import visible_customers
 from apps.identity import roles
@@ -156,6 +157,7 @@ def _apply(change: ChangeRequest) -> BreakGlassGrant:
             "change_request": change.pk,
         },
     )
+    forget_books()  # the customer joins the maker's book until the grant ends
     _notify(grant, customer, change.maker, change.checker)
     return grant
 

@@ -8,3 +8,6 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.customers import four_eyes  # noqa: F401  (registers reassignment and PII-export actions)
+        from apps.customers.book_facts import connect_signals
+
+        connect_signals()

@@ -22,6 +22,7 @@ from apps.core.audit import (
 )
 from apps.core.bulk import copy_rows
 from apps.core.errors import DomainError, PermissionDenied, raise_as_domain_error
+from apps.customers.book_facts import forget_books
 from apps.customers.fields import EXPORTED_PII, PROFILE_FIELDS
 from apps.customers.models import (
     AUDIT_MASKED_FIELDS,
@@ -94,6 +95,7 @@ def create_customer(
     customer = Customer(external_id=(external_id or "").strip(), branch=branch)
     _apply_profile(customer, profile)
     _validate_and_save(customer)
+    forget_books()  # its branch's managers see it: their branch filter may gain the branch
     after = snapshot(customer, [*profile.keys(), "external_id"])
     record_audit_event(
         actor=actor, action="customer.created", target=customer, changes=change_set({}, after, pii=AUDIT_MASKED_FIELDS)
@@ -194,6 +196,7 @@ def _assign(
     moving = [(pk, previous) for pk, _, previous in rows if previous != manager.pk]
     if not moving:
         return 0
+    forget_books()  # the books these customers leave and join (their branch filters)
     moving_ids = [pk for pk, _ in moving]
     now = timezone.now()
     permissions = list(Permission.objects.filter(content_type__app_label="customers", codename__in=MANAGER_PERMISSIONS))
@@ -239,6 +242,7 @@ def open_first_assignments(*, actor: User | None, customers: Sequence[Customer],
     caller's creation audit event records the primary manager."""
     if not customers:
         return
+    forget_books()
     by_manager: dict[int | None, list[Customer]] = {}
     for customer in customers:
         by_manager.setdefault(customer.primary_manager_id, []).append(customer)

@@ -34,6 +34,7 @@ from apps.core.bulk import copy_insert
 from apps.core.business_date import business_today
 from apps.core.fields import sealed_for_bulk_update
 from apps.core.models import FxRate
+from apps.customers.book_facts import forget_books
 from apps.customers.fields import NAME_FIELDS, PII_LABELS, PROFILE_FIELDS
 from apps.customers.models import (
     AUDIT_MASKED_FIELDS,
@@ -276,6 +277,8 @@ def write_customers(*, context: ImportContext, rows: list[ParsedRow]) -> list[Ou
             customers=[p.customer for p in new if p.customer.primary_manager_id],
             reason=context.reason,
         )
+    if new or any("branch" in plan.changed_fields for plan in changed):
+        forget_books()  # customers joined a branch (its managers' branch filters)
     if changed:
         update_fields = {"updated_at", "display_name"}
         for plan in changed:

@@ -25,6 +25,7 @@ from apps.core.audit import record_audit_event
 from apps.core.business_date import business_today
 from apps.core.data_keys import destroy_data_key
 from apps.core.errors import Conflict, DomainError, PermissionDenied
+from apps.customers.book_facts import forget_books
 from apps.customers.models import (
     Customer,
     CustomerAssignment,
@@ -110,6 +111,7 @@ def _clear_contact_details(customer: Customer) -> None:
 def _restrict(customer: Customer, now: dt.datetime) -> None:
     """Art. 18: nobody but compliance sees the customer any more (managers lose their access)."""
     customer.restricted_at = customer.restricted_at or now
+    forget_books()  # the customer leaves every book (the branch filters of its managers)
     CustomerUserObjectPermission.objects.filter(content_object=customer).delete()
     CustomerAssignment.objects.filter(customer=customer, ended_at__isnull=True).update(ended_at=now)
     customer.primary_manager = None

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import Holding
 from apps.core.currencies import CURRENCY_CHOICES
 from apps.core.presentation import translated_choices
+from apps.customers.book_facts import book_branches
 from apps.customers.fields import PII_FIELDS, PII_LABELS
 from apps.customers.visibility import visible_customers
 from apps.identity.models import Branch
@@ -63,15 +64,24 @@ class CustomerSearchForm(forms.Form):
 
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._viewer = user
         if user is not None and not getattr(user, "sees_all_customers", False):
+            # Validates a chosen branch (a query only then); the options shown come from branch_options.
             seen = visible_customers(user=user).values("branch_id")
             branches = self.fields["branch"].queryset.filter(pk__in=seen)  # type: ignore[attr-defined]
             self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
 
     def branch_options(self) -> tuple[tuple[int, str], ...]:
-        """The branch filter's options for this viewer, as (id, label): what its HTML shows (decision 112)."""
-        field = self.fields["branch"]
-        return tuple((branch.pk, field.label_from_instance(branch)) for branch in field.queryset)  # type: ignore[attr-defined]
+        """The branch filter's options for this viewer, as (id, label): what its HTML shows (decision 112).
+
+        The viewer's are remembered across their requests (apps.customers.book_facts, decision 150)
+        and become the select's options, so rendering the bar asks no query either."""
+        if self._viewer is None:
+            field = self.fields["branch"]
+            return tuple((branch.pk, field.label_from_instance(branch)) for branch in field.queryset)  # type: ignore[attr-defined]
+        options = book_branches(self._viewer)
+        self.fields["branch"].widget.choices = [("", self.fields["branch"].empty_label), *options]  # type: ignore[attr-defined]
+        return options
 
     def clean_q(self) -> str:
         term = " ".join(self.cleaned_data.get("q", "").split())

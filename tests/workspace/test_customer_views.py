@@ -295,10 +295,10 @@ def test_the_list_with_search_and_filters_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(13):
         response = client.get(LIST, {"q": "query count", "segment": "affluent", "maturing": "on", "sort": "name"})
     assert len(names(response)) == customers
-    # 4 once warm (8 before decisions 133-134): the user, the rows, the filter bar's branches (and
-    # the cursor that renders their options); no session write for new filters, and no exports
-    # query while the maker has none.
-    with django_assert_max_num_queries(4):
+    # 2 once warm (8 before decisions 133-134, 4 before 150): the user and the rows; the filter
+    # bar's branches are remembered with the user facts, no session write for new filters, and no
+    # exports query while the maker has none.
+    with django_assert_max_num_queries(2):
         client.get(LIST, {"sort": "updated", "kyc_due": "on"})
 
 
