@@ -35,6 +35,7 @@ from apps.core.dispatch import task_named
 from apps.core.errors import DomainError
 from apps.customers.models import Customer, CustomerConsent
 from apps.notifications import channels
+from apps.notifications.bell import unread_changed
 from apps.notifications.models import EMPLOYEE_KINDS, Channel, Kind, Notification, NotificationPreference
 
 if TYPE_CHECKING:
@@ -169,6 +170,7 @@ def enqueue_notifications(rows: Sequence[Notification]) -> list[Notification]:
                 created.append(row)
             except IntegrityError:
                 row.pk = None
+    unread_changed(row.recipient_user_id for row in created if row.channel == Channel.IN_APP)
     to_send = [row.pk for row in created if row.status == Status.PENDING]
     if to_send:
         transaction.on_commit(lambda: publish_deliveries(to_send))
@@ -631,14 +633,18 @@ def mark_notification_read(*, user: User, notification: Notification) -> Notific
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at", "updated_at"])
+        unread_changed([user.pk])
     return notification
 
 
 @transaction.atomic
 def mark_all_notifications_read(*, user: User) -> int:
-    return Notification.objects.filter(recipient_user=user, channel=Channel.IN_APP, read_at__isnull=True).update(
+    marked = Notification.objects.filter(recipient_user=user, channel=Channel.IN_APP, read_at__isnull=True).update(
         read_at=timezone.now(), updated_at=timezone.now()
     )
+    if marked:
+        unread_changed([user.pk])
+    return marked
 
 
 @transaction.atomic

@@ -9,13 +9,14 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.core.fragments import render_kept
 from apps.core.http import domain_errors_on
+from apps.notifications.bell import bell_contents
 from apps.notifications.forms import PreferencesForm
 from apps.notifications.selectors import (
     notification_for_user,
     preference_matrix,
     unread_count,
-    unread_notifications,
     user_notifications,
 )
 from apps.notifications.services import (
@@ -26,8 +27,13 @@ from apps.notifications.services import (
 
 
 def _bell(request: HttpRequest) -> HttpResponse:
-    context = {"count": unread_count(user=request.user), "latest": unread_notifications(user=request.user, limit=5)}
-    return render(request, "notifications/_bell.html", context)
+    # Kept per user in the cache until a notification service changes it (apps/notifications/bell.py).
+    contents = bell_contents(user=request.user)
+    if not contents["latest"]:
+        # Nothing unread: the same bytes for everyone in this language (no form, no token), kept
+        # in this process rendered (apps/core/fragments.py render_kept, decision 157).
+        return HttpResponse(render_kept("notifications/_bell.html", {"count": 0, "latest": ()}))
+    return render(request, "notifications/_bell.html", contents)
 
 
 @login_required
