@@ -8,8 +8,11 @@ least as long, so no request is cut.
 """
 
 import os
+import re
 import shutil
 import tempfile
+
+from gunicorn.glogging import Logger
 
 bind = os.environ.get("FINPULSE_BIND", "127.0.0.1:8000")
 # Measured on 2 cores with benchmarks/capacity_bench.py (README, decision 125): 4 processes × 2
@@ -36,6 +39,41 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 accesslog = "-"
 # No query strings in the access log: they can carry search terms (names, ids).
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
+
+
+class AccessLineLogger(Logger):
+    """gunicorn's logger, but an access line computes only the atoms its format names (decision 156).
+
+    gunicorn's own `atoms()` builds every atom it knows for every request: the time formatted,
+    each request and response header and each of the ~30 WSGI environ entries under its own key,
+    which its SafeAtoms then copies and escapes again; the line above reads seven of them. The
+    same line, from the same values and escaping, costs 12 instead of 34 µs of CPU. A format
+    naming any other atom gets gunicorn's full set, so the line never silently loses one.
+    """
+
+    FAST_ATOMS = frozenset({"h", "m", "U", "s", "B", "M", "{x-request-id}o"})
+
+    def setup(self, cfg):  # type: ignore[no-untyped-def]
+        super().setup(cfg)
+        self.fast_atoms = set(re.findall(r"%\((.*?)\)s", cfg.access_log_format)) <= self.FAST_ATOMS
+
+    def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
+        if not self.fast_atoms:
+            return super().atoms(resp, req, environ, request_time)
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        request_id = next((value for name, value in resp.headers if name.lower() == "x-request-id"), "-")
+        return {
+            "h": environ.get("REMOTE_ADDR", "-"),
+            "m": environ.get("REQUEST_METHOD"),
+            "U": environ.get("PATH_INFO"),
+            "s": status,
+            "B": getattr(resp, "sent", None),
+            "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
+            "{x-request-id}o": request_id,
+        }
+
+
+logger_class = AccessLineLogger
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # FINPULSE_LOG_FORMAT=json: gunicorn's own lines are JSON too, like the application's.
