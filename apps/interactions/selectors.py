@@ -91,8 +91,13 @@ def readable_by(interactions: QuerySet[Interaction], *, user: User) -> QuerySet[
         return interactions.none()
     if _sees_confidential_of_everyone(user):
         return interactions
-    primary_manager = Exists(Customer.objects.filter(pk=OuterRef("customer_id"), primary_manager=user.pk))
-    return interactions.filter(Q(is_confidential=False) | Q(author=user.pk) | primary_manager)
+    return interactions.filter(_readable_to(user.pk))
+
+
+def _readable_to(user_id: int) -> Q:
+    """readable_by's filter for a signed-in user who is not a compliance officer."""
+    primary_manager = Exists(Customer.objects.filter(pk=OuterRef("customer_id"), primary_manager=user_id))
+    return Q(is_confidential=False) | Q(author=user_id) | Q(primary_manager)
 
 
 def interaction_for_user(*, user: User, interaction_id: Any) -> Interaction:
@@ -162,7 +167,9 @@ def recent_interactions(*, user: User, limit: int = 10, scope: CustomerScope | N
     )
 
 
-_MARK_CUSTOMER = -45_045_045  # stands for each customer of the book while the per-customer read is compiled
+# Stand for each customer of the book and for the viewer while the per-customer read is compiled.
+_MARK_CUSTOMER, _MARK_USER = -45_045_045, -45_045_046
+_per_customer: dict[int, tuple[str, tuple[Any, ...]]] = {}
 
 
 def _latest_of_book(*, user: User, scope: CustomerScope, limit: int) -> RawSQL:
@@ -173,21 +180,34 @@ def _latest_of_book(*, user: User, scope: CustomerScope, limit: int) -> RawSQL:
     is fetched from the table; the newest `limit` of those. A book of 500 costs 500 short index
     reads whether the bank has 100,000 customers or a million; walking the bank's time index
     until ten of the book's turn up costs what the bank holds beside the book, and for a quiet
-    book the whole index (decision 145). The per-customer read is readable_by's own query,
-    compiled with a marker customer that becomes the book's column.
+    book the whole index (decision 145). Only a manager's own book comes here, never compliance:
+    the rule is readable_by's filter for a user who is not compliance (_readable_to).
     """
-    per_customer = (
-        readable_by(Interaction.objects.filter(customer_id=_MARK_CUSTOMER), user=user)
-        .order_by("-occurred_at", "-id")
-        .values_list("occurred_at", "id")[:limit]
-    )
-    inner, inner_params = correlate(*per_customer.query.sql_with_params(), marker=_MARK_CUSTOMER, column="book.id")
+    sql, template = _per_customer_read(limit)
+    inner_params = [user.pk if value == _MARK_USER else value for value in template]
     held = scope.held_ids_sql
-    sql = (
-        f"SELECT latest.id FROM ({held.sql}) book(id) CROSS JOIN LATERAL ({inner}) latest(occurred_at, id)"  # noqa: S608  # nosec B608 - the ORM's compiled text, values are parameters
+    outer = (
+        f"SELECT latest.id FROM ({held.sql}) book(id) CROSS JOIN LATERAL ({sql}) latest(occurred_at, id)"  # noqa: S608  # nosec B608 - the ORM's compiled text, values are parameters
         " ORDER BY latest.occurred_at DESC, latest.id DESC LIMIT %s"
     )
-    return RawSQL(sql, (*held.params, *inner_params, limit))  # noqa: S611  # nosec B611
+    return RawSQL(outer, (*held.params, *inner_params, limit))  # noqa: S611  # nosec B611
+
+
+def _per_customer_read(limit: int) -> tuple[str, tuple[Any, ...]]:
+    """One customer's latest readable interactions, compiled once per process by the ORM with
+    marker values; the customer is the book's column (correlate), the viewer a parameter."""
+    compiled = _per_customer.get(limit)
+    if compiled is None:
+        query = (
+            Interaction.objects.filter(_readable_to(_MARK_USER), customer_id=_MARK_CUSTOMER)
+            .order_by("-occurred_at", "-id")
+            .values_list("occurred_at", "id")[:limit]
+        )
+        sql, params = correlate(*query.query.sql_with_params(), marker=_MARK_CUSTOMER, column="book.id")
+        if _MARK_USER not in params:
+            raise RuntimeError("The compiled read no longer carries the viewer as a parameter.")
+        compiled = _per_customer[limit] = (sql, tuple(params))
+    return compiled
 
 
 # --- the customer timeline -------------------------------------------------------------

@@ -7,11 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from apps.workspace.day_rows import day_rows
 from apps.workspace.selectors import my_day, pinned_views
 
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    context = {"day": my_day(user=request.user), "pinned_views": pinned_views(user=request.user)}
+    day = my_day(user=request.user)
+    context = {"day": day, "rows": day_rows(day), "pinned_views": pinned_views(user=request.user)}
     return render(request, "workspace/dashboard.html", context)

@@ -172,3 +172,21 @@ def test_a_kept_part_may_not_include_another_template(tmp_path, settings):
 
     with pytest.raises(ImproperlyConfigured):
         fragments.render_kept("kept_with_include.html", {"signed_in": True})
+
+
+# --- several lists of one page kept as one entry (decision 146) -------------------------------------
+
+
+def test_row_groups_are_rendered_once_read_back_the_same_and_a_changed_row_is_another_entry(manager):
+    row = {"url": "/customers/7/", "customer_name": "Ada <Lovelace>", "title": "Passport", "amount": ""}
+    row |= {"rule": "Expired", "rule_code": "document_expiry:60d", "date_label": "Expired"}
+    row |= {"date_iso": "2026-12-01", "date_text": "1 Dec 2026", "is_overdue": True}
+    groups = [("workspace/_day_work_row.html", [row]), ("workspace/_day_work_row.html", [])]
+
+    first = fragments.render_row_groups(groups)
+    second = fragments.render_row_groups(groups)
+    renamed = fragments.render_row_groups([("workspace/_day_work_row.html", [{**row, "customer_name": "Ada B"}])])
+
+    assert first == second and len(first) == 2 and first[1] == []
+    assert "Ada &lt;Lovelace&gt;" in first[0][0] and "is-overdue" in first[0][0]
+    assert "Ada B" in renamed[0][0] and "Lovelace" not in renamed[0][0]

@@ -26,9 +26,9 @@ def _closed_port() -> int:
 
 @pytest.fixture
 def real_services(settings, redis_url, rabbitmq_url, s3_storage):  # type: ignore[no-untyped-def]
-    settings.CACHES = {
-        "default": {"BACKEND": "django_prometheus.cache.backends.redis.RedisCache", "LOCATION": redis_url}
-    }
+    redis = {"BACKEND": "django_prometheus.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    # Rendered rows live in their own alias, as in settings (the dashboard's too, decision 146).
+    settings.CACHES = {"default": redis, "fragments": {**redis, "KEY_PREFIX": "fragments"}}
     settings.CELERY_BROKER_URL = rabbitmq_url
     settings.FINPULSE_READYZ_TIMEOUT_SECONDS = 2.0
     return settings

@@ -299,3 +299,32 @@ def test_a_confidential_interaction_stays_hidden_from_whom_it_was_hidden(client,
 
     assert subjects == ["Open older call", "My own secret"]
     assert owners[:RECENT_INTERACTIONS] == [f"Secret {n}" for n in range(RECENT_INTERACTIONS)]
+
+
+def test_the_cached_rows_print_what_the_filters_print_and_show_a_change_at_once(client, manager):
+    """The rows are cached by their values (decision 146): dates as time_tag prints them, amounts
+    as the money filter does, and a new interaction or a renamed customer shows on the next load."""
+    from django.utils.timezone import template_localtime
+
+    from apps.core.templatetags.finpulse import format_money, time_tag
+
+    customer = seed_customer_day(manager, holdings=1, last_name="Before")
+    logged = InteractionFactory(customer=customer, subject="Rates call", next_step="Send the form")
+    first = day_of(client, manager)
+    html = first.content.decode()
+
+    holding = first.context["day"].maturing_holdings.items[0]
+    assert format_money(holding.amount.amount, holding.amount.currency) in html
+    assert str(time_tag(holding.date)) in html
+    assert str(time_tag(template_localtime(logged.occurred_at))) in html
+    assert "next: Send the form" in html
+
+    InteractionFactory(customer=customer, subject="Follow-up call")
+    before = customer.display_name
+    customer.last_name = "After"
+    customer.display_name = customer.compose_display_name()
+    customer.save(update_fields=["last_name", "display_name"])
+    html = day_of(client, manager).content.decode()
+
+    assert "Follow-up call" in html
+    assert f'">{customer.display_name}</a>' in html and f'">{before}</a>' not in html

@@ -246,15 +246,25 @@ def time_tag(value: Any) -> SafeString | str:
     sixty of these. Aware datetimes arrive in the current time zone (expects_localtime).
     Another language than English prints its own DATE_FORMAT ('2 mar 2026' in Italian).
     """
+    parts = time_parts(value)
+    return format_html('<time datetime="{}">{}</time>', *parts) if parts else ""
+
+
+def time_parts(value: Any) -> tuple[str, str] | None:
+    """What time_tag prints, as (the datetime attribute, the text); None for something not a date.
+
+    For a row cached by its plain values (apps/core/fragments.py), whose template loads no tags.
+    An aware datetime must already be in the current time zone (timezone.template_localtime).
+    """
     if not isinstance(value, dt.date):
-        return ""
+        return None
     if _style()[1]:
         text = f"{value.day} {MONTHS_3[value.month].title()} {value.year:04d}"
     else:
         text = dateformat.format(value, get_format("DATE_FORMAT"))
     if isinstance(value, dt.datetime):
         text += f" {value.hour:02d}:{value.minute:02d}"
-    return format_html('<time datetime="{}">{}</time>', value.isoformat(), text)
+    return value.isoformat(), text
 
 
 @register.filter
