@@ -84,6 +84,14 @@ class Holding(models.Model):
         indexes = [
             # Carries the id, so the dashboard reads a window's holdings from the index alone (decision 127).
             models.Index(fields=["status", "maturity_date"], include=["id"], name="holding_active_maturity_idx"),
+            # An active holding's maturity by its id, for holdings that mature at all: a manager's
+            # dashboard checks each holding of the book here (decision 147).
+            models.Index(
+                fields=["id"],
+                include=["maturity_date"],
+                condition=Q(status="active", maturity_date__isnull=False),
+                name="holding_maturing_id_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -132,11 +140,19 @@ class HoldingParty(models.Model):
         POWER_OF_ATTORNEY = "power_of_attorney", gettext_noop("Power of attorney")
 
     holding = models.ForeignKey(Holding, on_delete=models.CASCADE, related_name="parties")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="holding_parties")
+    # Indexed by holding_party_customer_idx, which carries the role and the holding (decision 147).
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="holding_parties", db_index=False
+    )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.OWNER)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["holding", "customer"], name="holding_party_unique")]
+        indexes = [
+            # A customer's holdings with their role, read from the index alone: the dashboard's
+            # maturing section reads the parties of each customer of a book (decision 147).
+            models.Index(fields=["customer"], include=["role", "holding"], name="holding_party_customer_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.role} of {self.holding_id}"

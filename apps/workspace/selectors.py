@@ -113,11 +113,13 @@ def _day_bounds(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
 # The shape is chosen by EXPLAIN (ANALYZE, BUFFERS) on 100,000 customers (decision 127).
 # PostgreSQL expects a manager's book to be a handful of rows (see CustomerScope.assigned_ids),
 # so left to itself it walks every section from each of the manager's 500 customers: 13,000
-# buffer reads for 43 rows. Here the user's own due tasks and the bank's maturing holdings are
-# read first from their indexes (MATERIALIZED: the planner may not turn them back into a walk
-# over the book) and matched to the book by hash; a customer's name is joined to the at most
-# SECTION_LIMIT + 1 rows kept, not to every row looked at. Someone who sees every customer has
-# no `visible` and reads maturities in date order, stopping at the cap.
+# buffer reads for 43 rows. Here the user's own due tasks are read first from their index
+# (MATERIALIZED: the planner may not turn them back into a walk over the book) and matched to
+# the book by hash; a customer's name is joined to the at most SECTION_LIMIT + 1 rows kept, not
+# to every row looked at. Maturing holdings: a manager's book checks each of its holdings in an
+# index of the holdings that mature (decision 147: what the book holds, not what the bank has
+# maturing), a branch matches the bank's maturing holdings to its parties by hash, and someone
+# who sees every customer has no `visible` and reads maturities in date order up to the cap.
 
 _COLUMNS = "section, customer_id, customer_name, a, b, c, d, day, moment, amount, n, row_id"  # what _Row reads
 
@@ -191,25 +193,40 @@ def _tasks_part(*, user: User, today: dt.date, scope: CustomerScope) -> _Part:
 def _maturing_part(*, today: dt.date, scope: CustomerScope) -> _Part:
     roles = [HoldingParty.Role.OWNER.value, HoldingParty.Role.JOINT.value]
     window = [Holding.Status.ACTIVE.value, today, maturing_within(today=today)]
-    # The bank's active holdings maturing in the window, read from the (status, maturity_date)
-    # index that carries the id; matched by hash to the parties of the customers the scope sees.
-    # Someone who sees every customer walks that index in date order and stops at the cap.
-    maturing = (
-        f"(SELECT id, maturity_date FROM {Holding._meta.db_table}"  # noqa: S608  # nosec B608 - fixed text, values are parameters
-        " WHERE status = %s AND maturity_date BETWEEN %s AND %s)"
-    )
-    ctes: tuple[tuple[str, list[Any]], ...] = (
-        () if scope.sees_all else ((f"maturing AS MATERIALIZED {maturing}", window),)
-    )
+    holdings = Holding._meta.db_table
+    ctes: tuple[tuple[str, list[Any]], ...] = ()
+    if scope.sees_all:
+        # Someone who sees every customer walks the (status, maturity_date) index in date order
+        # and stops at the cap.
+        source = (
+            f"(SELECT id, maturity_date FROM {holdings} WHERE status = %s AND maturity_date BETWEEN %s AND %s) w"  # noqa: S608  # nosec B608 - fixed text, values are parameters
+            " ON w.id = p.holding_id"
+        )
+    elif scope.branch_id is not None:
+        # A branch (thousands of customers): the bank's holdings maturing in the window, read
+        # from that index alone, matched by hash to the parties of the customers it sees.
+        source = "maturing w ON w.id = p.holding_id"
+        ctes = (
+            (
+                f"maturing AS MATERIALIZED (SELECT id, maturity_date FROM {holdings}"  # noqa: S608  # nosec B608 - fixed text, values are parameters
+                " WHERE status = %s AND maturity_date BETWEEN %s AND %s)",
+                window,
+            ),
+        )
+    else:
+        # A manager's book: each of its holdings (the parties' covering index) checked in the
+        # partial index of holdings that mature, by id: what the book holds, not what the bank
+        # holds maturing in the window (decision 147).
+        source = f"{holdings} w ON w.id = p.holding_id AND w.status = %s AND w.maturity_date BETWEEN %s AND %s"
     sql = (
         "SELECT 'maturing'::text, m.customer_id, c.display_name::text, h.category::text,"  # noqa: S608  # nosec B608 - fixed text, values are parameters
         " h.number_hint::text, h.currency::text, h.maturity_instruction::text, h.maturity_date,"
         " NULL::timestamptz, h.balance, NULL::int, h.id"
         " FROM (SELECT p.customer_id, p.holding_id, w.maturity_date"
-        f" FROM {HoldingParty._meta.db_table} p JOIN {'maturing' if ctes else maturing} w ON w.id = p.holding_id"
+        f" FROM {HoldingParty._meta.db_table} p JOIN {source}"
         f" WHERE p.role IN (%s, %s){_in_scope(scope, 'p.customer_id')}"
         " ORDER BY w.maturity_date, p.holding_id, p.customer_id LIMIT %s) m"
-        f" JOIN {Holding._meta.db_table} h ON h.id = m.holding_id"
+        f" JOIN {holdings} h ON h.id = m.holding_id"
         f" JOIN {Customer._meta.db_table} c ON c.id = m.customer_id"
     )
     return _Part("maturing", sql, [*([] if ctes else window), *roles, SECTION_LIMIT + 1], ctes=ctes)
