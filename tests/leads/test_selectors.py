@@ -8,6 +8,7 @@ from django.utils import timezone
 from apps.leads.models import Lead
 from apps.leads.selectors import inbox, inbox_counts, new_leads_for, time_in_states, visible_leads
 from apps.leads.services import record_first_contact
+from apps.leads.state import OPEN_STATES
 from tests.identity.factories import BranchFactory
 from tests.leads.factories import lead_in_state
 
@@ -84,3 +85,29 @@ def test_inbox_queries_stay_flat(size, branch, manager, client, django_assert_ma
     with django_assert_max_num_queries(12):
         response = client.get("/leads/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("limit", [1, 2, 10])
+def test_new_leads_compiled_once_are_the_orms_own_for_every_shape_of_the_rule(
+    spread, limit, manager, branch_manager, compliance_officer, django_user_model
+):
+    """new_leads_for runs a statement compiled once per shape of the rule (decision 149); for each
+    viewer it gives what visible_leads gives through the ORM, in the same order."""
+    from apps.identity import roles
+    from tests.identity.factories import UserFactory
+
+    branchless = UserFactory(roles=[roles.RELATIONSHIP_MANAGER], branch=None, username="manager.nobranch")
+    lead_in_state(S.ASSIGNED, branch=None, assignee=branchless)
+    roleless = django_user_model.objects.create(username="nobody")
+    for viewer in (manager, branch_manager, compliance_officer, branchless, roleless):
+        orm = (
+            visible_leads(user=viewer)
+            .filter(state__in=OPEN_STATES, first_contacted_at__isnull=True)
+            .order_by("-received_at", "-id")[:limit]
+        )
+        shown = new_leads_for(user=viewer, limit=limit)
+        assert [(lead.pk, lead.state, lead.received_at) for lead in shown] == [
+            (lead.pk, lead.state, lead.received_at) for lead in orm
+        ], viewer.username
+    assert new_leads_for(user=compliance_officer, limit=10)  # the shapes are not all empty
+    assert new_leads_for(user=branchless, limit=10)
