@@ -117,9 +117,10 @@ def _row(
 ) -> dict[str, object]:
     """What one row of the list shows, as plain values: the cache key of its HTML (apps/core/fragments.py).
 
-    The branch's and manager's names come with the row (customer_list.PAGE_NAMES)."""
+    The branch's and manager's names come with the row (customer_list.page_names)."""
     # The manager as User.get_full_name() or get_username() names them.
-    manager = f"{customer.manager_first_name} {customer.manager_last_name}".strip() or customer.manager_username
+    names = customer.manager_names or {}
+    manager = f"{names.get('first_name') or ''} {names.get('last_name') or ''}".strip() or names.get("username") or ""
     return {
         "pk": customer.pk,
         "words": words,

@@ -302,6 +302,33 @@ def test_the_list_with_search_and_filters_runs_a_fixed_number_of_queries(
         client.get(LIST, {"sort": "updated", "kyc_due": "on"})
 
 
+def test_a_first_page_counts_the_book_with_its_rows_and_a_later_page_counts_alone(
+    manager, compliance_officer, django_assert_num_queries
+):
+    """A manager's first page is read from the whole book anyway: the total comes with its rows
+    (decision 151). A later page, and someone who sees every customer, count with a COUNT."""
+    for n in range(PAGE_SIZE + 7):
+        CustomerFactory(assigned_to=manager, first_name="Counted", last_name=f"Person{n:03d}")
+    CustomerFactory(first_name="Not", last_name="Mine")
+    query = CustomerQuery(sort="name")
+    for viewer in (manager, compliance_officer):  # what a process reads once: roles, business date
+        customer_list_page(user=viewer, query=query)
+
+    with django_assert_num_queries(1):
+        first = customer_list_page(user=manager, query=query)
+    with django_assert_num_queries(2):
+        second = customer_list_page(user=manager, query=query, cursor=first.next_cursor or "")
+    with django_assert_num_queries(1):
+        segment = customer_list_page(user=manager, query=CustomerQuery(sort="name", segment="mass"))
+    with django_assert_num_queries(2):
+        everyone = customer_list_page(user=compliance_officer, query=query)
+
+    assert (first.total, len(first.customers)) == (PAGE_SIZE + 7, PAGE_SIZE)
+    assert (second.total, len(second.customers)) == (PAGE_SIZE + 7, 7)
+    assert segment.total == Customer.objects.filter(primary_manager=manager, segment="mass").count()
+    assert everyone.total == Customer.objects.count() == PAGE_SIZE + 8
+
+
 # --- the 360 page -----------------------------------------------------------------------------
 
 
