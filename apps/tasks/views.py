@@ -12,7 +12,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -42,6 +43,7 @@ from apps.tasks.models import Task
 from apps.tasks.selectors import (
     assignable_users,
     can_be_assigned,
+    counts_of,
     my_open_tasks,
     my_task_counts,
     open_tasks_for_customer,
@@ -49,6 +51,7 @@ from apps.tasks.selectors import (
     task_customer_for,
     task_customer_label,
     task_for_user,
+    with_task_counts,
 )
 from apps.tasks.services import complete_task, create_task, reassign_task, reschedule_task
 
@@ -122,7 +125,7 @@ def task_row(
         "pk": task.pk,
         "title": task.title,
         "customer_url": labels["customer_url"](task.customer_id),
-        "customer_name": task.customer.display_name if place != "customer" else "",
+        "customer_name": _customer_name(task) if place != "customer" else "",
         "due_at": task.due_at,
         "is_overdue": task.is_overdue_at(labels["day_began"]),
         "priority": task.priority,
@@ -140,6 +143,13 @@ def task_row(
         "back_url": back_url
         or (reverse("tasks:list") if place == "list" else labels["customer_url"](task.customer_id)),
     }
+
+
+def _customer_name(task: Task) -> str:
+    """The task's customer's name: read with the row on the task list (customer_name), else from
+    the customer (a task loaded alone, with its customer)."""
+    name = getattr(task, "customer_name", None)
+    return name if name is not None else task.customer.display_name
 
 
 def _task_rows(request: HttpRequest, tasks: Any, *, place: str, can_edit: bool) -> list[SafeString]:
@@ -267,20 +277,39 @@ def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "tasks/reassign.html", {"task": task, "form": form, "next": _next_of(request)})
 
 
+def _page_with_counts(tasks: Any, *, when: str, number: str | None, user: Any) -> tuple[Page, dict[str, int]]:
+    """The page of `tasks` and the counts of every bucket. Unfiltered, a page's rows carry the counts
+    (with_task_counts: one statement); filtered, or past the last page, the counts are one query
+    and the page another, as the paginator asks for them."""
+    wanted = int(number or "1") if (number or "1").isdigit() else 0
+    if not when and wanted >= 1:
+        rows = list(with_task_counts(tasks)[(wanted - 1) * PAGE_SIZE : wanted * PAGE_SIZE])
+        if rows:
+            counts = counts_of(rows[0])
+            paginator = Paginator(tasks, PAGE_SIZE)
+            paginator.count = counts["all"]  # type: ignore[misc]  # counted with the rows: no COUNT
+            return Page(rows, wanted, paginator), counts
+    counts = my_task_counts(user=user)
+    paginator = Paginator(tasks, PAGE_SIZE)
+    paginator.count = counts[when or "all"]  # type: ignore[misc]  # counted just above: no second COUNT
+    return paginator.get_page(number), counts
+
+
 @login_required
 @require_GET
 def task_list(request: HttpRequest) -> HttpResponse:
     filters = TaskFilterForm(request.GET or None)
     when = filters.cleaned_data["when"] if filters.is_valid() else ""
-    tasks = my_open_tasks(user=request.user, when=when).select_related(None).select_related("customer")
-    tasks = tasks.only(*ROW_FIELDS, "customer__id", "customer__display_name", "customer__external_id")
-    counts = my_task_counts(user=request.user)
     if request.htmx and request.htmx.target == "task-counts":
         # The counts refresh themselves after an action on a row (task-done, task-updated).
+        counts = my_task_counts(user=request.user)
         return render(request, "tasks/_counts.html", {"counts": counts, "when": when})
-    paginator = Paginator(tasks, PAGE_SIZE)
-    paginator.count = counts[when or "all"]  # type: ignore[misc]  # counted just above: no second COUNT
-    page = paginator.get_page(request.GET.get("page"))
+    # The customer's name as a subquery of the row: read for the page's rows only, after the sort
+    # and the LIMIT, where a join read it for every customer of the book (decision 152).
+    tasks = my_open_tasks(user=request.user, when=when).select_related(None).only(*ROW_FIELDS, "customer_id")
+    name = Customer.objects.filter(pk=OuterRef("customer_id")).values("display_name")
+    tasks = tasks.annotate(customer_name=Subquery(name))
+    page, counts = _page_with_counts(tasks, when=when, number=request.GET.get("page"), user=request.user)
     can_edit = may_edit_customers(request.user)
     context = {
         "page": page,
