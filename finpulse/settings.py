@@ -190,14 +190,25 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 # Behind PgBouncer in transaction pooling mode: no server-side cursors, no prepared statements.
 DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+# Prepared statements (decision 141): parameters bound by the server, and a statement run this
+# many times on one connection is prepared, so PostgreSQL plans it once instead of per request.
+# "off": Django's client-side binding (parameters inlined, every statement planned each time).
+_prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="2").strip().lower()
+DATABASE_PREPARE_THRESHOLD = (
+    None if DATABASE_TRANSACTION_POOLING or _prepare_threshold == "off" else int(_prepare_threshold)
+)
 for _database in DATABASES.values():
     _database["ENGINE"] = "django.db.backends.postgresql"
     _database.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     _database["CONN_HEALTH_CHECKS"] = True
     _database["ATOMIC_REQUESTS"] = False
+    _options = _database.setdefault("OPTIONS", {})
+    if DATABASE_PREPARE_THRESHOLD is not None:
+        _options["server_side_binding"] = True
+        _options["prepare_threshold"] = DATABASE_PREPARE_THRESHOLD
     if DATABASE_TRANSACTION_POOLING:
         _database["DISABLE_SERVER_SIDE_CURSORS"] = True
-        _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+        _options["prepare_threshold"] = None
 DATABASE_ROUTERS = ["finpulse.db_router.PrimaryReplicaRouter"]
 FINPULSE_REPLICA_PIN_SECONDS = env.int("FINPULSE_REPLICA_PIN_SECONDS", default=5)
 FINPULSE_REPLICA_RETRY_SECONDS = env.int("FINPULSE_REPLICA_RETRY_SECONDS", default=10)

@@ -45,7 +45,8 @@ def check_database() -> None:
     raw = wrapper.get_new_connection(params)
     try:
         with raw.cursor() as cursor:
-            cursor.execute("SET statement_timeout = %s", [int(_timeout() * 1000)])
+            # set_config, not SET: SET takes no bound parameter, and parameters are bound by the server.
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [str(int(_timeout() * 1000))])
             cursor.execute("SELECT 1")
             cursor.fetchone()
     finally:

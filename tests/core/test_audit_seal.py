@@ -11,7 +11,6 @@ import json
 import time
 from io import StringIO
 
-import pgtrigger
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -22,6 +21,7 @@ from apps.core.audit import AuditEntry, compute_hash, record_audit_events, recor
 from apps.core.audit_seal import check_proof, event_proof, leaves_of, seal_pending
 from apps.core.merkle import inclusion_proof, merkle_root, root_from_proof
 from apps.core.models import AuditBlock, AuditEvent
+from tests.core.tampering import triggers_disabled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,7 +96,7 @@ def test_a_local_anchor_cannot_be_written_twice(sealed, anchors):
 
 def test_deleting_the_newest_events_is_named(sealed):
     newest = sealed[-2:]
-    with pgtrigger.ignore("core.AuditEvent:audit_append_only"):
+    with triggers_disabled("core.AuditEvent:audit_append_only"):
         AuditEvent.objects.filter(pk__in=[e.pk for e in newest]).delete()
 
     _, err, error = verify()
@@ -108,7 +108,7 @@ def test_deleting_the_newest_events_is_named(sealed):
 
 
 def test_deleting_the_newest_events_and_their_block_is_named_by_the_anchor(sealed):
-    with pgtrigger.ignore("core.AuditEvent:audit_append_only", "core.AuditBlock:audit_block_append_only"):
+    with triggers_disabled("core.AuditEvent:audit_append_only", "core.AuditBlock:audit_block_append_only"):
         AuditEvent.objects.filter(pk__in=[e.pk for e in sealed[-2:]]).delete()
         AuditBlock.objects.filter(index=2).delete()
 
@@ -120,7 +120,7 @@ def test_deleting_the_newest_events_and_their_block_is_named_by_the_anchor(seale
 
 def test_rewriting_an_event_and_recomputing_every_later_hash_is_named(sealed):
     forged = sealed[5]
-    with pgtrigger.ignore("core.AuditEvent:audit_append_only"):
+    with triggers_disabled("core.AuditEvent:audit_append_only"):
         for event in sealed[5:]:  # the forger re-hashes the altered event and everything after it
             if event.pk == forged.pk:
                 event.metadata = {"n": "nothing to see"}
@@ -135,7 +135,7 @@ def test_rewriting_an_event_and_recomputing_every_later_hash_is_named(sealed):
 
 
 def test_rewriting_an_event_without_its_hash_is_named(sealed):
-    with pgtrigger.ignore("core.AuditEvent:audit_append_only"):
+    with triggers_disabled("core.AuditEvent:audit_append_only"):
         AuditEvent.objects.filter(pk=sealed[0].pk).update(actor_label="someone.else")
 
     _, err, error = verify()
@@ -145,7 +145,7 @@ def test_rewriting_an_event_without_its_hash_is_named(sealed):
 
 
 def test_deleting_a_block_is_named(sealed):
-    with pgtrigger.ignore("core.AuditBlock:audit_block_append_only"):
+    with triggers_disabled("core.AuditBlock:audit_block_append_only"):
         AuditBlock.objects.filter(index=1).delete()
 
     _, err, error = verify()
@@ -159,7 +159,7 @@ def test_deleting_a_block_is_named(sealed):
 
 def test_rewriting_a_block_with_its_seal_is_caught_by_the_anchor(sealed):
     block = AuditBlock.objects.get(index=0)
-    with pgtrigger.ignore("core.AuditBlock:audit_block_append_only"):
+    with triggers_disabled("core.AuditBlock:audit_block_append_only"):
         AuditBlock.objects.filter(pk=block.pk).update(sealed_at=block.sealed_at.replace(year=2001))
 
     _, err, error = verify()
@@ -307,7 +307,7 @@ def test_events_from_before_blocks_keep_their_chain_and_become_the_first_block()
     assert first.event_ids[:3] == legacy
     assert verify()[2] is None
     # The old chain's own check still runs: a legacy row re-hashed is named (by its block and its link).
-    with pgtrigger.ignore("core.AuditEvent:audit_append_only"):
+    with triggers_disabled("core.AuditEvent:audit_append_only"):
         forged = AuditEvent.objects.get(pk=legacy[1])
         forged.metadata = {"n": "forged"}
         AuditEvent.objects.filter(pk=forged.pk).update(metadata=forged.metadata, hash=compute_hash(forged))
@@ -406,7 +406,7 @@ def test_a_block_rewritten_with_a_new_seal_is_named_by_the_s3_anchor(s3_anchors)
         first=(block.first_txid, block.first_event),
         last=(block.last_txid, block.last_event),
     )
-    with pgtrigger.ignore("core.AuditEvent:audit_append_only", "core.AuditBlock:audit_block_append_only"):
+    with triggers_disabled("core.AuditEvent:audit_append_only", "core.AuditBlock:audit_block_append_only"):
         AuditEvent.objects.filter(pk=event.pk).update(metadata=event.metadata, hash=event.hash)
         AuditBlock.objects.filter(pk=block.pk).update(leaves=b"".join(leaves), merkle_root=root, seal=seal)
 
