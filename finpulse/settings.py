@@ -200,6 +200,8 @@ DATABASE_PREPARE_THRESHOLD = (
 for _database in DATABASES.values():
     _database["ENGINE"] = "django.db.backends.postgresql"
     _database.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    # SELECT 1 before a request's first query on a reused connection: a dropped connection is replaced,
+    # not a 500 (decision 143: 0.02 ms of web CPU, 0.01 ms of database CPU per request).
     _database["CONN_HEALTH_CHECKS"] = True
     _database["ATOMIC_REQUESTS"] = False
     _options = _database.setdefault("OPTIONS", {})
