@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from apps.accounts.positions import COUNTED_ROLES
 from apps.core.blind_index import blind_index
 from apps.core.business_date import business_today
 from apps.core.errors import DomainError
+from apps.core.plans import planned_with_values
 from apps.core.windows import kyc_review_due_by, maturing_within, relationship_overdue
 from apps.customers.models import Customer, external_id_tail, external_id_tail_of
 from apps.customers.visibility import customer_scope, visible_customers
@@ -394,6 +396,14 @@ def _reads_whole_book(user: User) -> bool:
 def customer_list_page(
     *, user: User, query: CustomerQuery, cursor: str = "", page_size: int = PAGE_SIZE
 ) -> CustomerPage:
+    """One page of the customer list (see _customer_list_page). Over the whole bank its statements
+    are planned with their values: a generic plan made the overdue drill-down 14 % dearer (decision 142)."""
+    wide = customer_scope(user=user).sees_all
+    with planned_with_values() if wide else nullcontext():
+        return _customer_list_page(user=user, query=query, cursor=cursor, page_size=page_size)
+
+
+def _customer_list_page(*, user: User, query: CustomerQuery, cursor: str, page_size: int) -> CustomerPage:
     """One page of the customer list, keyset-paginated on (sort column, id).
 
     A name search sorted by best match returns the SEARCH_RESULT_LIMIT closest names

@@ -16,6 +16,7 @@ from django.db import connection
 
 from apps.core.plans import planned_with_values
 from apps.workspace.book_report import book_report
+from apps.workspace.customer_list import CustomerQuery, customer_list_page
 from tests.conftest import database_url_for_processes
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -98,3 +99,16 @@ def test_the_book_report_prepares_none_of_its_statements(branch_manager, manager
     for user in (branch_manager, manager, branch_manager):
         book_report(user=user)
     assert _prepared("") == before
+
+
+@pytest.mark.django_db
+def test_the_customer_list_over_the_whole_bank_prepares_none_of_its_statements(compliance_officer, manager):
+    overdue = CustomerQuery(contact_overdue=True, sort="name")
+    connection.ensure_connection()
+    before = _prepared("")
+    for _ in range(3):
+        customer_list_page(user=compliance_officer, query=overdue)
+    assert _prepared("") == before
+    for _ in range(3):
+        customer_list_page(user=manager, query=overdue)  # a manager's book: prepared as usual
+    assert _prepared("") > before
