@@ -65,7 +65,7 @@ class CustomerSearchForm(forms.Form):
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._viewer = user
-        if user is not None and not getattr(user, "sees_all_customers", False):
+        if user is not None:
             # Validates a chosen branch (a query only then); the options shown come from branch_options.
             seen = visible_customers(user=user).values("branch_id")
             branches = self.fields["branch"].queryset.filter(pk__in=seen)  # type: ignore[attr-defined]
