@@ -7,6 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from apps.core.catalogues import prune_interface_catalogues
         from apps.core.metrics import install_query_counters
 
         install_query_counters()
+        prune_interface_catalogues()
