@@ -8,12 +8,12 @@ After a change the response carries an HX-Trigger ("task-done", "task-created",
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -54,6 +54,9 @@ from apps.tasks.selectors import (
     with_task_counts,
 )
 from apps.tasks.services import complete_task, create_task, reassign_task, reschedule_task
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 PAGE_SIZE = 50
 
@@ -277,7 +280,9 @@ def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "tasks/reassign.html", {"task": task, "form": form, "next": _next_of(request)})
 
 
-def _page_with_counts(tasks: Any, *, when: str, number: str | None, user: Any) -> tuple[Page, dict[str, int]]:
+def _page_with_counts(
+    tasks: QuerySet[Task], *, when: str, number: str | None, user: User
+) -> tuple[Page, dict[str, int]]:
     """The page of `tasks` and the counts of every bucket. Unfiltered, a page's rows carry the counts
     (with_task_counts: one statement); filtered, or past the last page, the counts are one query
     and the page another, as the paginator asks for them."""
