@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -16,10 +17,12 @@ if TYPE_CHECKING:
     from apps.identity.models import User
 
 
-def open_changes() -> QuerySet[ChangeRequest]:
+def open_changes(*, now: dt.datetime | None = None) -> QuerySet[ChangeRequest]:
     """Pending and not yet expired (the beat job marks the expired ones; until then they are
-    simply no longer shown nor approvable)."""
-    return ChangeRequest.objects.filter(status=ChangeRequest.Status.PENDING, expires_at__gt=timezone.now())
+    simply no longer shown nor approvable); `now` for a statement compiled once with a marker."""
+    return ChangeRequest.objects.filter(
+        status=ChangeRequest.Status.PENDING, expires_at__gt=timezone.now() if now is None else now
+    )
 
 
 def pending_changes(*, target_type: str, target_id: str | int, actions: tuple[str, ...] = ()) -> list[ChangeRequest]:
@@ -44,11 +47,11 @@ def pending_changes_for_customer(*, customer_id: int) -> list[ChangeRequest]:
     return list(open_changes().filter(_about_customer(customer_id)).select_related("maker").order_by("created_at"))
 
 
-def has_pending_changes(customer: Any = None) -> Exists:
+def has_pending_changes(customer: Any = None, *, now: dt.datetime | None = None) -> Exists:
     """Whether pending_changes_for_customer would find any, as a column of a query over customers
     (`customer` defaults to the outer row's id): a page loading the customer anyway learns it in
     the same round trip and reads the changes only when there are some."""
-    return Exists(open_changes().filter(_about_customer(OuterRef("pk") if customer is None else customer)))
+    return Exists(open_changes(now=now).filter(_about_customer(OuterRef("pk") if customer is None else customer)))
 
 
 def changes_awaiting(*, user: User) -> list[ChangeRequest]:

@@ -12,6 +12,9 @@ for any queryset of model instances (decision 131):
   compile refuses (a value the ORM rewrites, e.g. a list, could not be swapped safely);
 - each call puts its own values where the markers were and runs the statement through Django's
   cursor (counted, routed to the database the router picks for a read, as the queryset would be);
+  a marker may be an instant (a datetime no row has) as well as a number, and a marker compiled
+  as `RawSQL("%s", (marker,))` takes a RawSQL at each call, spliced in as text and parameters
+  (the 360 page's customer: the visibility rule's own compiled subquery, decision 160);
 - rows become instances exactly as Django's ModelIterable makes them: `from_db`, with the
   `select_related` objects and annotations, through the compiler's own converters.
 
@@ -28,6 +31,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, models, router
+from django.db.models.expressions import RawSQL
 from django.db.models.query import get_related_populators
 
 from apps.core.fields import KeyRingEncryptedMixin
@@ -38,7 +42,7 @@ M = TypeVar("M", bound=models.Model)
 class CompiledQuery(Generic[M]):
     """`build(**markers)`, a queryset of `model`, compiled once per thread and database; `rows(**values)` runs it."""
 
-    def __init__(self, model: type[M], build: Callable[..., models.QuerySet[M]], **markers: int) -> None:
+    def __init__(self, model: type[M], build: Callable[..., models.QuerySet[M]], **markers: Any) -> None:
         self._model = model
         self._build = build
         self._markers = markers
@@ -46,6 +50,7 @@ class CompiledQuery(Generic[M]):
 
     def _compiled(self, using: str) -> tuple[str, list[Any], dict[str, int], Any]:
         states: dict[str, tuple[str, list[Any], dict[str, int], Any]] = self._local.__dict__.setdefault("states", {})
+        # Any: (text, parameters, marker positions, compiler)
         state = states.get(using)
         if state is None:
             queryset = self._build(**self._markers)
@@ -66,15 +71,22 @@ class CompiledQuery(Generic[M]):
             states[using] = state
         return state
 
-    def rows(self, **values: int) -> list[M]:
+    def rows(self, **values: Any) -> list[M]:
         """The instances the queryset would give with these values in place of the markers."""
         if values.keys() != self._markers.keys():
             raise TypeError(f"Values for {sorted(self._markers)} are needed, got {sorted(values)}.")
         using = router.db_for_read(self._model)
         sql, template, where, compiler = self._compiled(using)
         params = list(template)
+        splices = []
         for name, index in where.items():
-            params[index] = int(values[name])
+            value = values[name]
+            if isinstance(value, RawSQL):
+                splices.append((index, value))
+            else:
+                params[index] = int(value) if isinstance(self._markers[name], int) else value
+        for index, raw in sorted(splices, key=lambda splice: splice[0], reverse=True):
+            sql, params = _splice(sql, params, index=index, raw=raw)
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
@@ -99,6 +111,15 @@ def _instances(compiler: Any, fetched: list[tuple[Any, ...]], using: str) -> Any
 
 
 _PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def _splice(sql: str, params: list[Any], *, index: int, raw: RawSQL) -> tuple[str, list[Any]]:
+    """The statement with its parameter `index` (a lone `%s`) replaced by raw's text and parameters."""
+    placeholders = [match for match in _PLACEHOLDER.finditer(sql) if match.group() == "%s"]
+    if len(placeholders) != len(params):
+        raise RuntimeError(f"The compiled statement has {len(placeholders)} placeholders for {len(params)} parameters.")
+    at = placeholders[index]
+    return sql[: at.start()] + raw.sql + sql[at.end() :], params[:index] + list(raw.params) + params[index + 1 :]
 
 
 def correlate(sql: str, params: Any, *, marker: int, column: str) -> tuple[str, list[Any]]:

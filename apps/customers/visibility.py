@@ -254,7 +254,10 @@ class CustomerScope:
             return self.customers().values("pk")
         return self.held_ids
 
-    def customers(self) -> QuerySet[Customer]:
+    def customers(self, *, held: RawSQL | None = None) -> QuerySet[Customer]:
+        """The customers this scope sees; `held` stands for a manager's held_ids_sql in a statement
+        compiled once per process, which puts this scope's own held_ids_sql there at each run
+        (apps/workspace/customer_360.py): the rule stays written here."""
         customers = Customer.objects.all()
         if self.sees_all:
             return customers
@@ -268,7 +271,7 @@ class CustomerScope:
             # OR across two sources reads the whole customer table (decision 140).
             branch = Customer.objects.filter(branch_id=self.branch_id).order_by().values("pk")
             return customers.filter(pk__in=branch.union(self.assigned_ids, self.granted_ids, all=True))
-        return customers.filter(pk__in=self.held_ids_sql)
+        return customers.filter(pk__in=self.held_ids_sql if held is None else held)
 
 
 # Marker values no real scope has (a user id below zero, an instant in 1901): the compiled

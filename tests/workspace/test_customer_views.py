@@ -426,6 +426,43 @@ def test_another_managers_customer_or_a_missing_one_is_a_404(client, manager, ot
     assert client.post(reverse("customers:reveal", args=[theirs.pk]), {"field": "email"}).status_code == 404
 
 
+def test_a_managers_360_page_finds_by_the_compiled_statement_exactly_whom_the_rule_lets_them_see(
+    client, manager, other_manager
+):
+    """Decision 160: a manager's customer is read by a statement compiled once with the rule's
+    held ids spliced in; what it finds and what it says must be what visible_customers says."""
+    from apps.customers.models import BreakGlassGrant
+    from apps.customers.visibility import visible_customers
+    from apps.workspace.customer_360 import _page_customer, _with_page_columns
+
+    mine, restricted = CustomerFactory(assigned_to=manager), CustomerFactory(assigned_to=manager)
+    Customer.objects.filter(pk=restricted.pk).update(restricted_at=timezone.now())
+    granted, lapsed, theirs = (CustomerFactory(assigned_to=other_manager) for _ in range(3))
+    now = timezone.now()
+    for customer, ends in ((granted, now + dt.timedelta(hours=1)), (lapsed, now - dt.timedelta(seconds=1))):
+        BreakGlassGrant.objects.create(
+            user=manager, customer=customer, reason="test", approved_by=other_manager,
+            starts_at=now - dt.timedelta(hours=2), expires_at=ends,
+        )  # fmt: skip
+    opportunity(customer=granted, owner=other_manager)
+    client.force_login(manager)
+
+    for customer in (mine, granted):
+        assert client.get(customer.get_absolute_url()).status_code == 200
+        found = _page_customer(user=manager, customer_id=customer.pk)
+        expected = _with_page_columns(visible_customers(user=manager)).get(pk=customer.pk)
+        assert {k: v for k, v in vars(found).items() if k != "_state"} == {
+            k: v for k, v in vars(expected).items() if k != "_state"
+        }
+        assert found.get_deferred_fields() == expected.get_deferred_fields()
+        assert (found.branch.name, found.primary_manager) == (expected.branch.name, expected.primary_manager)
+    assert _page_customer(user=manager, customer_id=granted.pk).has_open_opportunities is True
+    assert _page_customer(user=manager, customer_id=mine.pk).has_open_opportunities is False
+    for customer in (restricted, lapsed, theirs):
+        assert client.get(customer.get_absolute_url()).status_code == 404
+    assert client.get(reverse("customers:detail", args=[2**63])).status_code == 404
+
+
 def test_the_360_page_loads_other_apps_parts_with_htmx_and_a_fallback_link(client, manager):
     customer = CustomerFactory(assigned_to=manager)
     client.force_login(manager)
