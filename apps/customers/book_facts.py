@@ -25,14 +25,14 @@ import secrets
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Min, Subquery
 from django.utils import timezone
 
+from apps.core import versions
 from apps.customers.models import BreakGlassGrant
 from apps.customers.visibility import CustomerScope, customer_scope
 from apps.identity.models import Branch
-from apps.identity.user_facts import facts_enabled
+from apps.identity.user_facts import facts_enabled, joined_stamp
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -67,7 +67,7 @@ def book_branches(user: User) -> BranchOptions:
 
 
 def _key(user: User, scope: CustomerScope) -> str:
-    joined = int(user.date_joined.timestamp() * 1_000_000) if user.date_joined else 0
+    joined = joined_stamp(user)
     book = "all" if scope.sees_all else scope.branch_id or "own"
     return f"book-facts:branches:{user.pk}:{joined}:{book}"
 
@@ -95,23 +95,14 @@ def _read(scope: CustomerScope) -> tuple[BranchOptions, dt.datetime | None]:
 def forget_books() -> None:
     """Make every remembered book fact out of date: now, and again once the caller's transaction
     commits (a read between the two could otherwise store what the transaction had not yet shown)."""
-    if not facts_enabled():
-        return
-    _replace_version()
-    transaction.on_commit(_replace_version)
-
-
-def _replace_version() -> None:
-    cache.set(VERSION_KEY, secrets.token_hex(8), None)
+    if facts_enabled():
+        versions.replace_on_commit([VERSION_KEY])
 
 
 def _new_version() -> str:
-    """The version when none is stored (never yet, or evicted): a new token, unless another
-    process stored one first."""
-    version = secrets.token_hex(8)
-    if cache.add(VERSION_KEY, version, None):
-        return version
-    return cache.get(VERSION_KEY) or version
+    """The version when none is stored (never yet, or evicted): a new one, unless another
+    process stored one first (then theirs; a token no entry names if it is gone again)."""
+    return versions.start(VERSION_KEY) or cache.get(VERSION_KEY) or secrets.token_hex(8)
 
 
 # --- signals: only to forget; a branch has no service (it is edited in the admin) ------------

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from apps.approvals.models import ChangeRequest
 from apps.approvals.registry import FourEyesAction, register
 from apps.approvals.selectors import open_changes
 from apps.approvals.services import consume_approved_change, propose_change
+from apps.core import versions
 from apps.core.audit import clean_reveal_reason
 from apps.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from apps.customers.services import assign_customers
@@ -41,6 +41,7 @@ from apps.customers.visibility import (
     may_assign_customers,
     visible_customers,
 )
+from apps.identity.user_facts import joined_stamp
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -194,7 +195,6 @@ def propose_pii_export(
     # The maker's list shows it from now on: their "none" (exports_of) is out of date at once, and
     # again once committed (a list read between the two may have written a "none" of its own).
     _exports_changed(actor)
-    transaction.on_commit(lambda: _exports_changed(actor))
     return change
 
 
@@ -231,16 +231,13 @@ NO_EXPORTS_SECONDS = 60 * 60
 
 
 def _exports_keys(user: User) -> tuple[str, str]:
-    joined = int(user.date_joined.timestamp() * 1_000_000) if user.date_joined else 0
+    joined = joined_stamp(user)
     return f"pii-exports:none:{user.pk}:{joined}", f"pii-exports:version:{user.pk}:{joined}"
 
 
 def _exports_changed(user: User) -> None:
-    if not settings.REDIS_URL:
-        return
-    # A new random version, never one seen before: an entry written from a read made before this
-    # proposal was committed names the old version and is not believed (nor after an eviction).
-    cache.set(_exports_keys(user)[1], secrets.token_hex(8), None)
+    if settings.REDIS_URL:
+        versions.replace_on_commit([_exports_keys(user)[1]])
 
 
 def exports_of(*, user: User) -> dict[str, list[ChangeRequest]]:
@@ -265,8 +262,7 @@ def exports_of(*, user: User) -> dict[str, list[ChangeRequest]]:
     changes = list((waiting | ready).select_related("checker").order_by("created_at"))
     if not changes and settings.REDIS_URL:
         if version is None:  # no version yet (or evicted): start one, unless a proposal just did
-            token = secrets.token_hex(8)
-            version = token if cache.add(version_key, token, None) else None
+            version = versions.start(version_key)
         if version is not None:
             cache.set(none_key, version, NO_EXPORTS_SECONDS)
     pending = [change for change in changes if change.status == ChangeRequest.Status.PENDING]

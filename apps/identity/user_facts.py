@@ -31,9 +31,14 @@ def facts_enabled() -> bool:
     return settings.FINPULSE_USER_FACTS_SECONDS > 0
 
 
+def joined_stamp(user: User) -> int:
+    """The instant the user joined, in microseconds: in a cache key beside their id, so an entry
+    never outlives its user into another with the same id (a rebuilt database)."""
+    return int(user.date_joined.timestamp() * 1_000_000) if user.date_joined else 0
+
+
 def _key(user: User) -> str:
-    joined = int(user.date_joined.timestamp() * 1_000_000) if user.date_joined else 0
-    return f"user-facts:{user.pk}:{joined}"
+    return f"user-facts:{user.pk}:{joined_stamp(user)}"
 
 
 def _computed(user: User) -> dict[str, Any]:

@@ -17,14 +17,14 @@ rebuilt database). Without Redis nothing is kept (a database cache read is a que
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 
+from apps.core import versions
+from apps.identity.user_facts import joined_stamp
 from apps.notifications.selectors import unread_count, unread_notifications
 
 if TYPE_CHECKING:
@@ -40,10 +40,6 @@ def _keys(user_id: int) -> tuple[str, str]:
     return f"bell:{user_id}", f"bell:version:{user_id}"
 
 
-def _joined(user: User) -> int:
-    return int(user.date_joined.timestamp() * 1_000_000) if user.date_joined else 0
-
-
 def bell_contents(*, user: User) -> dict[str, Any]:
     """{"count": unread in-app notifications, "latest": the newest BELL_LATEST of them, each with
     its pk, subject and created_at}: one cache read, or two queries when out of date."""
@@ -52,14 +48,18 @@ def bell_contents(*, user: User) -> dict[str, Any]:
     entry_key, version_key = _keys(user.pk)
     found = cache.get_many([entry_key, version_key])
     version, entry = found.get(version_key), found.get(entry_key)
-    if version is not None and entry is not None and entry["version"] == version and entry["joined"] == _joined(user):
+    if (
+        version is not None
+        and entry is not None
+        and entry["version"] == version
+        and entry["joined"] == joined_stamp(user)
+    ):
         return entry["contents"]
     if version is None:  # no version yet (or evicted): start one, unless a change just did
-        token = secrets.token_hex(8)
-        version = token if cache.add(version_key, token, None) else None
+        version = versions.start(version_key)
     contents = _read(user)  # read after the version: a change committed meanwhile replaces it
     if version is not None:
-        cache.set(entry_key, {"version": version, "joined": _joined(user), "contents": contents}, BELL_SECONDS)
+        cache.set(entry_key, {"version": version, "joined": joined_stamp(user), "contents": contents}, BELL_SECONDS)
     return contents
 
 
@@ -77,10 +77,4 @@ def unread_changed(user_ids: Iterable[int | None]) -> None:
     ids = sorted({user_id for user_id in user_ids if user_id is not None})
     if not ids or not settings.REDIS_URL:
         return
-    _new_versions(ids)
-    transaction.on_commit(lambda: _new_versions(ids))
-
-
-def _new_versions(user_ids: list[int]) -> None:
-    # A new random version, never one seen before: an entry naming an older one is not believed.
-    cache.set_many({_keys(user_id)[1]: secrets.token_hex(8) for user_id in user_ids}, None)
+    versions.replace_on_commit(_keys(user_id)[1] for user_id in ids)
