@@ -14,9 +14,10 @@
 4. Runs the Locust mix (benchmarks/locustfile.py: dashboard, customer list, search, 360 page,
    tasks, API list, and the floor view `/accounts/session/`, 3–10 s think time) headless at each
    user count; statistics are reset once every user is running, so figures are steady state.
-5. Writes per-endpoint p50/p95/p99, throughput and errors, web (gunicorn) and database CPU seconds
-   per 1,000 requests, database queries per request (counted once per page in-process), and each
-   page's median as a multiple of the floor's, to benchmarks/results/capacity.json.
+5. Writes per-endpoint p50/p95/p99, throughput and errors, web (gunicorn), database, Redis and
+   Locust CPU seconds per 1,000 requests, the database's buffer hits and kernel reads per request,
+   database queries per request (counted once per page in-process), and each page's median as a
+   multiple of the floor's, to benchmarks/results/capacity.json.
 
 Targets (issue: capacity): 500 users p95 < 200 ms with 0 errors; 1,000 users p95 < 400 ms with
 0 errors; each page at most 4x the floor. Locust runs on the same 2-core machine as the server.
@@ -39,6 +40,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import psutil
 
@@ -183,15 +185,46 @@ def _reaped_children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _database_cpu_seconds() -> float:
-    """Every PostgreSQL server on the machine (its postmaster and backends, live or ended)."""
+def _database_cpu_seconds(database_url: str) -> float:
+    """The PostgreSQL server behind database_url (its postmaster and backends, live or ended).
+
+    Found by the port it listens on, so another server on the machine (a second cluster, a test
+    run's embedded one) is not counted; every server when none is found listening there.
+    """
+    port = urlparse(database_url).port or 5432
     postmasters = [
         process
         for process in psutil.process_iter(["name"])
         if (process.info["name"] or "").startswith("postgres")
         and not (process.parent() and (process.parent().name() or "").startswith("postgres"))
     ]
-    return sum(_tree_cpu_seconds(process) for process in postmasters)
+    listening = {
+        connection.pid
+        for connection in psutil.net_connections("tcp")
+        if connection.status == psutil.CONN_LISTEN and connection.laddr and connection.laddr.port == port
+    }
+    ours = [process for process in postmasters if process.pid in listening] or postmasters
+    return sum(_tree_cpu_seconds(process) for process in ours)
+
+
+def _redis_cpu_seconds() -> float:
+    """The Redis server's own CPU (INFO's used_cpu_*), on the same cores as the web and the database."""
+    import redis
+
+    info = redis.Redis.from_url(os.environ["REDIS_URL"]).info("cpu")
+    keys = ("used_cpu_user", "used_cpu_sys", "used_cpu_user_children", "used_cpu_sys_children")
+    return sum(float(info[key]) for key in keys)
+
+
+def _database_blocks(database_url: str) -> tuple[int, int]:
+    """Buffer hits and reads of the bench database: a read is a block PostgreSQL asked the kernel for."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def _read_stats(prefix: Path) -> dict[str, dict[str, float]]:
@@ -210,7 +243,9 @@ def _read_stats(prefix: Path) -> dict[str, dict[str, float]]:
     return stats
 
 
-def _run_level(*, users: int, steady: int, base: str, plan: Path, workdir: Path, web: psutil.Process) -> dict[str, Any]:
+def _run_level(
+    *, users: int, steady: int, base: str, plan: Path, workdir: Path, web: psutil.Process, database_url: str
+) -> dict[str, Any]:
     spawn_rate = max(10, users // 20)
     ramp = users / spawn_rate
     prefix = workdir / f"level_{users}"
@@ -240,14 +275,17 @@ def _run_level(*, users: int, steady: int, base: str, plan: Path, workdir: Path,
     locust = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))  # noqa: SIM115
     time.sleep(ramp + 2)  # steady state: every user is running (Locust reset its statistics then too)
     locust_ramp = _cpu_seconds([psutil.Process(locust.pid)])
-    web_before, db_before, started = _tree_cpu_seconds(web), _database_cpu_seconds(), time.monotonic()
+    redis_before, blocks_before = _redis_cpu_seconds(), _database_blocks(database_url)
+    web_before, db_before, started = _tree_cpu_seconds(web), _database_cpu_seconds(database_url), time.monotonic()
     loads = []
     while locust.poll() is None:
         loads.append(os.getloadavg()[0])
         time.sleep(2)
     elapsed = time.monotonic() - started
     web_cpu = _tree_cpu_seconds(web) - web_before
-    db_cpu = _database_cpu_seconds() - db_before
+    db_cpu = _database_cpu_seconds(database_url) - db_before
+    redis_cpu = _redis_cpu_seconds() - redis_before
+    hits, reads = (after - before for after, before in zip(_database_blocks(database_url), blocks_before, strict=True))
     # Locust has exited and been reaped: its whole CPU is in our children's times.
     locust_cpu = _reaped_children_cpu_seconds() - reaped_before - locust_ramp
     stats = _read_stats(prefix)
@@ -259,6 +297,9 @@ def _run_level(*, users: int, steady: int, base: str, plan: Path, workdir: Path,
         "web_cpu_seconds_per_1000_requests": round(web_cpu / total * 1000, 2) if total else None,
         "database_cpu_seconds_per_1000_requests": round(db_cpu / total * 1000, 2) if total else None,
         "locust_cpu_seconds_per_1000_requests": round(locust_cpu / total * 1000, 2) if total else None,
+        "redis_cpu_seconds_per_1000_requests": round(redis_cpu / total * 1000, 2) if total else None,
+        "database_buffer_hits_per_request": round(hits / total) if total else None,
+        "database_blocks_read_per_request": round(reads / total, 1) if total else None,
         "web_cpu_utilisation_cores": round(web_cpu / elapsed, 2),
         "load_average_during": summarise(loads) if loads else None,
     }
@@ -364,7 +405,9 @@ def run(*, customers: int, levels: list[int], steady: int, reseed: bool, databas
         costs = _costs_one_at_a_time(base, sessions[0])
         results = []
         for users in levels:
-            level = _run_level(users=users, steady=steady, base=base, plan=plan, workdir=workdir, web=web)
+            level = _run_level(
+                users=users, steady=steady, base=base, plan=plan, workdir=workdir, web=web, database_url=database_url
+            )
             level["floor_ratio_p50"] = _floor_ratios(level)
             results.append(level)
     finally:
@@ -420,7 +463,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {level['users']:5} users: {total['rps']:7.1f} req/s  p50 {total['p50_ms']:6.0f}"
             f"  p95 {total['p95_ms']:6.0f}  p99 {total['p99_ms']:6.0f} ms  errors {total['failures']}"
-            f"  web CPU {cpu} s/1000 req, Locust {level['locust_cpu_seconds_per_1000_requests']}"
+            f"  CPU s/1000 req: web {cpu}, database {level['database_cpu_seconds_per_1000_requests']},"
+            f" Redis {level['redis_cpu_seconds_per_1000_requests']},"
+            f" Locust {level['locust_cpu_seconds_per_1000_requests']};"
+            f" buffers/request {level['database_buffer_hits_per_request']} hit,"
+            f" {level['database_blocks_read_per_request']} read"
             f"  {_verdict(level)}"
         )
         for name, stats in level["endpoints"].items():
