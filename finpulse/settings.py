@@ -221,7 +221,7 @@ AUTHENTICATION_BACKENDS = [
     # Lockout check first; passwords (break-glass, dev/demo; also the test client's force_login
     # default); SSO (issuer + subject, only for the OIDC callback's nonce/code verifier).
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "apps.identity.backends.FinPulseModelBackend",
     "apps.identity.backends.FinPulseOIDCBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]

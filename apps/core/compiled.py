@@ -48,9 +48,10 @@ class CompiledQuery(Generic[M]):
         self._markers = markers
         self._local = threading.local()
 
-    def _compiled(self, using: str) -> tuple[str, list[Any], dict[str, int], Any]:
-        states: dict[str, tuple[str, list[Any], dict[str, int], Any]] = self._local.__dict__.setdefault("states", {})
-        # Any: (text, parameters, marker positions, compiler)
+    def _compiled(self, using: str) -> tuple[str, list[Any], dict[str, int], _Reader]:
+        states: dict[str, tuple[str, list[Any], dict[str, int], _Reader]] = self._local.__dict__.setdefault(
+            "states", {}
+        )
         state = states.get(using)
         if state is None:
             queryset = self._build(**self._markers)
@@ -67,7 +68,7 @@ class CompiledQuery(Generic[M]):
             for column in compiler.select:
                 if isinstance(getattr(column[0], "target", None), KeyRingEncryptedMixin):
                     raise RuntimeError(f"{column[0].target} is encrypted: defer it in a compiled query.")
-            state = (sql, list(params), where, compiler)
+            state = (sql, list(params), where, _Reader(compiler, using))
             states[using] = state
         return state
 
@@ -76,7 +77,7 @@ class CompiledQuery(Generic[M]):
         if values.keys() != self._markers.keys():
             raise TypeError(f"Values for {sorted(self._markers)} are needed, got {sorted(values)}.")
         using = router.db_for_read(self._model)
-        sql, template, where, compiler = self._compiled(using)
+        sql, template, where, reader = self._compiled(using)
         params = list(template)
         splices = []
         for name, index in where.items():
@@ -90,24 +91,48 @@ class CompiledQuery(Generic[M]):
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
-        return list(_instances(compiler, fetched, using))
+        return list(reader.instances(fetched))
 
 
-def _instances(compiler: Any, fetched: list[tuple[Any, ...]], using: str) -> Any:
-    """Django's ModelIterable, over rows already fetched (no known related objects: none are set)."""
-    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
-    model_cls = klass_info["model"]
-    select_fields = klass_info["select_fields"]
-    start, end = select_fields[0], select_fields[-1] + 1
-    init_list = [column[0].target.attname for column in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, using)
-    for row in compiler.results_iter([fetched]):
-        obj = model_cls.from_db(using, init_list, row[start:end])
-        for populator in related_populators:
-            populator.populate(row, obj)
-        for attr_name, col_pos in (annotation_col_map or {}).items():
-            setattr(obj, attr_name, row[col_pos])
-        yield obj
+class _Reader:
+    """Django's ModelIterable over rows already fetched, its per-statement work done once.
+
+    What Django works out again for each queryset it iterates (the columns' converters, the
+    fields' names, the `select_related` populators) depends only on the compiled statement, so
+    it is worked out when the statement is compiled; each call only converts and instantiates.
+    """
+
+    def __init__(self, compiler: Any, using: str) -> None:
+        self.compiler = compiler
+        self.using = using
+        select, klass_info = compiler.select, compiler.klass_info
+        self.model_cls = klass_info["model"]
+        select_fields = klass_info["select_fields"]
+        self.start, self.end = select_fields[0], select_fields[-1] + 1
+        self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
+        self.related_populators = get_related_populators(klass_info, select, using)
+        self.annotation_col_map = compiler.annotation_col_map or {}
+        # As SQLCompiler.results_iter does for each execution:
+        fields = [column[0] for column in select[0 : compiler.col_count]]
+        self.converters = compiler.get_converters(fields)
+        self.composite = compiler.has_composite_fields(fields)
+        self.fields = fields
+
+    def instances(self, fetched: list[tuple[Any, ...]]) -> Any:
+        compiler, using = self.compiler, self.using
+        rows: Any = fetched
+        if self.converters:
+            rows = compiler.apply_converters(rows, self.converters)
+        if self.composite:
+            rows = compiler.composite_fields_to_tuples(rows, self.fields)
+        start, end, init_list, model_cls = self.start, self.end, self.init_list, self.model_cls
+        for row in rows:
+            obj = model_cls.from_db(using, init_list, row[start:end])
+            for populator in self.related_populators:
+                populator.populate(row, obj)
+            for attr_name, col_pos in self.annotation_col_map.items():
+                setattr(obj, attr_name, row[col_pos])
+            yield obj
 
 
 _PLACEHOLDER = re.compile(r"%%|%s")

@@ -17,14 +17,53 @@ from typing import Any
 
 import requests
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from apps.core.compiled import CompiledQuery
 from apps.identity.claims import LoginRefused, map_identity
+from apps.identity.models import User
 from apps.identity.oidc_config import ProviderUnavailable, oidc_enabled, oidc_setting
 from apps.identity.services import strip_roles, sync_user_from_identity
 from apps.identity.tokens import TokenRefused, decode_provider_jwt
+
+
+def _user_by_id(user_id: int) -> QuerySet[User]:
+    return User._default_manager.filter(pk=user_id)
+
+
+# The signed-in user's row, read on every request: compiled once per process (decision 161).
+_USER = CompiledQuery(User, _user_by_id, user_id=-161_161_161)
+_BIGINT = range(-(2**63), 2**63)
+
+
+def signed_in_user(user_id: Any) -> User | None:
+    """The user with this id, as `User._default_manager.get(pk=user_id)` reads it, or None.
+
+    A session's user is read by every request (Django's `get_user`), and building and compiling
+    the ORM's query was most of the floor view's user read; the statement is the same for every
+    user, so it is compiled once (apps/core/compiled.py) and run with the id. An id that is not a
+    plain integer within a bigint goes to the ORM, which answers it as before.
+    """
+    if type(user_id) is not int or user_id not in _BIGINT:
+        try:
+            return User._default_manager.get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+    rows = _USER.rows(user_id=user_id)
+    return rows[0] if rows else None
+
+
+class FinPulseModelBackend(ModelBackend):
+    """Django's ModelBackend (passwords: break-glass, dev/demo; permissions), the user read compiled once."""
+
+    def get_user(self, user_id: Any) -> User | None:
+        user = signed_in_user(user_id)
+        # ModelBackend's own rule: an inactive user is no user (their session ends, apps/identity/middleware.py).
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def _setting(name: str) -> property:
@@ -106,6 +145,7 @@ class FinPulseOIDCBackend(OIDCAuthenticationBackend):
         return self.UserModel.objects.filter(oidc_issuer=claims.get("iss", ""), oidc_subject=claims.get("sub", ""))
 
     def get_user(self, user_id: Any) -> Any:
-        user = super().get_user(user_id)
+        # mozilla-django-oidc reads `UserModel.objects.get(pk=user_id)`: the same row, compiled once.
+        user = signed_in_user(user_id)
         # A deactivated user's session ends (the middleware logs it out and records why).
         return user if user is not None and user.is_active else None

@@ -288,7 +288,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                     return render(request, "identity/locked_out.html", status=429)
                 form.add_error("otp_token", "That code is wrong or has expired.")
             else:
-                auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                auth.login(request, user, backend="apps.identity.backends.FinPulseModelBackend")
                 otp_login(request, device)
                 remember_second_factor(request, method="totp")
                 record_break_glass_login(user=user, request=request)

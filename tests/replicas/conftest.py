@@ -124,7 +124,7 @@ keys = []
 for _ in range(3):
     store = SessionStore()
     store[SESSION_KEY] = str(manager.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "apps.identity.backends.FinPulseModelBackend"
     store[HASH_SESSION_KEY] = manager.get_session_auth_hash()
     store.create()
     keys.append(store.session_key)
