@@ -140,11 +140,13 @@ MIDDLEWARE = [
     "apps.identity.middleware.SessionRefreshMiddleware",
     "apps.identity.middleware.SessionTouchMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, the settings' policy built once per process (decision 162).
+    "apps.core.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes requires: turns a locked-out login attempt into the lockout page.
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-prometheus's, each labelled series looked up once per process (decision 162).
+    "apps.core.metrics.RequestMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "finpulse.urls"

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.backends.signals import connection_created
 from django.http import HttpRequest
+from django_prometheus.middleware import PrometheusAfterMiddleware
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -85,6 +86,33 @@ def _install_query_counter(sender: Any, connection: Any, **kwargs: Any) -> None:
 def install_query_counters() -> None:
     """Count every statement per alias (primary, replica) on every new connection."""
     connection_created.connect(_install_query_counter, dispatch_uid="finpulse_query_metrics")
+
+
+# -- request counters ---------------------------------------------------------------------------
+
+
+class RequestMetricsMiddleware(PrometheusAfterMiddleware):
+    """django-prometheus's request metrics; each labelled series is looked up once per process.
+
+    django-prometheus asks prometheus_client for a labelled series (`labels()`: its names sorted
+    and checked, the values made text, a lock) about ten times a request, always among the same
+    few (view, method, status). A series, once made, is the same object for the process's life,
+    so it is remembered here under its metric and label values (decision 162): the metrics and
+    their values at /metrics are unchanged.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._series: dict[tuple[Any, ...], Any] = {}
+
+    def label_metric(self, metric: Any, request: Any, response: Any = None, **labels: Any) -> Any:
+        if not labels:
+            return metric
+        key = (metric, *labels.items())
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = metric.labels(**labels)
+        return series
 
 
 # -- task failures (counted by workers, read by the web) ---------------------------------------

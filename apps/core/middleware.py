@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import http
 import logging
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
@@ -136,3 +143,63 @@ class InterfaceLocaleMiddleware(LocaleMiddleware):
             request.LANGUAGE_CODE = settings.LANGUAGE_CODE  # type: ignore[attr-defined]
             return
         super().process_request(request)
+
+
+# What a response or request carries when it changes its own policy (django-csp's decorators, a nonce).
+_OWN_POLICY = ("_csp_config", "_csp_update", "_csp_replace", "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro")
+_DEBUG_EXEMPT = (http.HTTPStatus.INTERNAL_SERVER_ERROR, http.HTTPStatus.NOT_FOUND)
+# (header, its settings name) -> (the policy text, the excluded path prefixes); built once per process.
+_SETTINGS_POLICIES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+
+
+@receiver(setting_changed)
+def _forget_policies(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY"):
+        _SETTINGS_POLICIES.clear()
+
+
+def _settings_policy(header: str, setting: str) -> tuple[str, tuple[str, ...]]:
+    known = _SETTINGS_POLICIES.get((header, setting))
+    if known is None:
+        policy = getattr(settings, setting, None) or {}
+        known = (
+            build_policy(report_only=header == HEADER_REPORT_ONLY),
+            tuple(policy.get("EXCLUDE_URL_PREFIXES", None) or ()),
+        )
+        _SETTINGS_POLICIES[(header, setting)] = known
+    return known
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware; the policy that comes from the settings alone is built once per process.
+
+    django-csp rebuilds both headers (the policy and the report-only one) from the settings for
+    every response, though nothing in them varies by request unless a view changes its policy
+    (django-csp's decorators) or a page uses the nonce; FinPulse's pages do neither. Such a
+    response or request still goes through django-csp's own code; any other gets the same text,
+    built once and set under the same conditions (decision 162). A test compares both headers
+    with django-csp's, byte for byte, for plain, exempt, excluded, nonce and decorated responses.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            getattr(response, name, None) is not None for name in _OWN_POLICY
+        ):
+            return super().process_response(request, response)
+        if response.status_code in _DEBUG_EXEMPT and settings.DEBUG:
+            return response
+        for header, setting, exempt in (
+            (HEADER, "CONTENT_SECURITY_POLICY", "_csp_exempt"),
+            (HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY", "_csp_exempt_ro"),
+        ):
+            policy, excluded = _settings_policy(header, setting)
+            if (
+                policy
+                and header not in response
+                and getattr(response, exempt, False) is False
+                and not request.path_info.startswith(excluded)
+            ):
+                response[header] = policy
+        # As django-csp: a nonce asked for after the header is written is an error, not a silent gap.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
+        return response
