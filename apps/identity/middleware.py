@@ -89,7 +89,10 @@ class SessionRefreshMiddleware:
         from apps.identity.models import User
 
         user = User.objects.filter(pk=request.session.get(SESSION_KEY)).first()
-        record_session_ended(user=user, reason="account_disabled", request=request)
+        # An active user's session is refused only when its sign-in backend is no longer listed
+        # (a password session from before decision 161): say so, not that the account is disabled.
+        reason = "account_disabled" if user is None or not user.is_active else "sign_in_method_retired"
+        record_session_ended(user=user, reason=reason, request=request)
         auth.logout(request)
         login = reverse("login")
         if _is_htmx(request):

@@ -111,3 +111,17 @@ def test_a_deleted_users_session_ends(client, other_manager):
 
     assert response.status_code == 302
     assert SESSION_KEY not in client.session
+
+
+def test_a_session_from_a_retired_backend_ends_without_calling_the_account_disabled(client, manager):
+    client.force_login(manager)
+    session = client.session
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"  # signed in before decision 161
+    session.save()
+
+    response = client.get("/accounts/session/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+    assert SESSION_KEY not in client.session
+    assert AuditEvent.objects.get(action="session.ended").metadata["reason"] == "sign_in_method_retired"
