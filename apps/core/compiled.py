@@ -74,6 +74,17 @@ class CompiledQuery(Generic[M]):
 
     def rows(self, **values: Any) -> list[M]:
         """The instances the queryset would give with these values in place of the markers."""
+        reader, fetched = self._run(values)
+        return list(reader.instances(fetched))
+
+    def values(self, **values: Any) -> tuple[list[str], list[Any]]:
+        """For a `values_list()` queryset: its columns' names in the statement's order (extra,
+        fields, annotations, as Django selects them) and its rows, through the compiler's own
+        converters, with these values in place of the markers; no instances are made."""
+        reader, fetched = self._run(values)
+        return reader.names, reader.converted(fetched)
+
+    def _run(self, values: dict[str, Any]) -> tuple[_Reader, list[tuple[Any, ...]]]:
         if values.keys() != self._markers.keys():
             raise TypeError(f"Values for {sorted(self._markers)} are needed, got {sorted(values)}.")
         using = router.db_for_read(self._model)
@@ -91,11 +102,12 @@ class CompiledQuery(Generic[M]):
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
-        return list(reader.instances(fetched))
+        return reader, fetched
 
 
 class _Reader:
-    """Django's ModelIterable over rows already fetched, its per-statement work done once.
+    """Django's ModelIterable (or, for a `values_list()`, its rows) over rows already fetched, its
+    per-statement work done once.
 
     What Django works out again for each queryset it iterates (the columns' converters, the
     fields' names, the `select_related` populators) depends only on the compiled statement, so
@@ -106,17 +118,33 @@ class _Reader:
         self.compiler = compiler
         self.using = using
         select, klass_info = compiler.select, compiler.klass_info
+        # As SQLCompiler.results_iter does for each execution:
+        fields = [column[0] for column in select[0 : compiler.col_count]]
+        self.converters = compiler.get_converters(fields)
+        self.composite = compiler.has_composite_fields(fields)
+        self.fields = fields
+        # A values_list() statement: its columns, as ValuesListIterable names them.
+        query = compiler.query
+        self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        if klass_info is None:
+            return
         self.model_cls = klass_info["model"]
         select_fields = klass_info["select_fields"]
         self.start, self.end = select_fields[0], select_fields[-1] + 1
         self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
         self.related_populators = get_related_populators(klass_info, select, using)
         self.annotation_col_map = compiler.annotation_col_map or {}
-        # As SQLCompiler.results_iter does for each execution:
-        fields = [column[0] for column in select[0 : compiler.col_count]]
-        self.converters = compiler.get_converters(fields)
-        self.composite = compiler.has_composite_fields(fields)
-        self.fields = fields
+
+    def converted(self, fetched: list[tuple[Any, ...]]) -> Any:
+        compiler = self.compiler
+        rows: Any = fetched
+        if compiler.has_extra_select:  # columns the ORDER BY added, which a queryset trims too
+            rows = [row[: compiler.col_count] for row in rows]
+        if self.converters:
+            rows = list(compiler.apply_converters(rows, self.converters))
+        if self.composite:
+            rows = list(compiler.composite_fields_to_tuples(rows, self.fields))
+        return rows
 
     def instances(self, fetched: list[tuple[Any, ...]]) -> Any:
         compiler, using = self.compiler, self.using

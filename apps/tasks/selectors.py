@@ -14,6 +14,7 @@ from apps.tasks.models import Task
 
 if TYPE_CHECKING:
     from apps.identity.models import User
+    from apps.workspace.customer_list import CustomerRow
 
 WHEN_CHOICES = (("", "All open"), ("overdue", "Overdue"), ("today", "Due today"), ("upcoming", "Upcoming"))
 
@@ -107,11 +108,11 @@ TASK_CUSTOMER_CHOICES = 10  # suggestions under the new-task page's customer box
 CHOICE_SEPARATOR = " · "  # "Penelope Ashcroft · CB00012345": the name to read, the number to resolve
 
 
-def task_customer_label(customer: Customer) -> str:
+def task_customer_label(customer: Customer | CustomerRow) -> str:
     return f"{customer.display_name}{CHOICE_SEPARATOR}{customer.external_id}"
 
 
-def task_customer_choices(*, user: User, term: str, limit: int = TASK_CUSTOMER_CHOICES) -> list[Customer]:
+def task_customer_choices(*, user: User, term: str, limit: int = TASK_CUSTOMER_CHOICES) -> list[CustomerRow]:
     """Customers the new-task page suggests for what was typed: a name (or a word of it) or a number.
 
     Only customers `user` may see: the customer list's search over `visible_customers`, best

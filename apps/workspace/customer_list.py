@@ -10,12 +10,13 @@ import datetime as dt
 import re
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.core import signing
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, JSONObject, TruncDate
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -25,11 +26,12 @@ from apps.accounts.models import Holding, HoldingParty
 from apps.accounts.positions import COUNTED_ROLES
 from apps.core.blind_index import blind_index
 from apps.core.business_date import business_today
+from apps.core.compiled import CompiledQuery
 from apps.core.errors import DomainError
 from apps.core.plans import planned_with_values
 from apps.core.windows import kyc_review_due_by, maturing_within, relationship_overdue
 from apps.customers.models import Customer, external_id_tail, external_id_tail_of
-from apps.customers.visibility import customer_scope, visible_customers
+from apps.customers.visibility import CustomerScope, customer_scope, visible_customers
 from apps.identity.models import Branch
 from apps.interactions.models import Interaction
 
@@ -64,10 +66,40 @@ LIST_FIELDS = (
     "primary_manager__last_name",
 )
 
-# The list page's own read: the customer's columns, and the branch's and manager's names as values
-# of the same row, so that each row makes one instance, not three (select_related): about a fifth
-# of the page's fetch (decision 135).
-PAGE_FIELDS = (*(name for name in LIST_FIELDS if "__" not in name), "branch_id", "primary_manager_id")
+
+class CustomerRow(NamedTuple):
+    """One customer of a list page, as values: what a row shows and what its page's links need.
+
+    The page reads these columns, never a model instance (no PII is loaded, so none is decrypted:
+    lists show the stored masked hints), with the branch's and manager's names as values of the
+    same row (decisions 135, 170)."""
+
+    id: int
+    display_name: str
+    external_id: str
+    segment: str
+    kyc_status: str
+    kyc_review_date: dt.date | None
+    email_hint: str
+    phone_hint: str
+    updated_at: dt.datetime
+    primary_manager_id: int | None
+    branch_name: str | None
+    manager_names: dict[str, str] | None  # username, first and last name (page_names)
+    matching_total: int | None = None  # the first page's window count (decision 151)
+    next_maturity: dt.date | None = None  # with the "maturing" filter: why the customer is listed
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+# The list page's own read: the customer's columns and the names, read as values (CustomerRow).
+PAGE_FIELDS = CustomerRow._fields[: CustomerRow._fields.index("primary_manager_id") + 1]
+
+
+def _customer_rows(names: list[str], fetched: Any) -> list[CustomerRow]:
+    return [CustomerRow(**dict(zip(names, row, strict=True))) for row in fetched]
 
 
 def page_names(*, joined: bool) -> dict[str, Any]:
@@ -239,7 +271,7 @@ class InvalidCursor(DomainError):
 AFTER, BEFORE = "after", "before"
 
 
-def encode_cursor(sort: str, customer: Customer, *, direction: str = AFTER) -> str:
+def encode_cursor(sort: str, customer: CustomerRow, *, direction: str = AFTER) -> str:
     order = SORTS[sort]
     value = getattr(customer, order.column)
     raw = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
@@ -375,7 +407,7 @@ def contact_overdue_ids(*, today: dt.date) -> QuerySet[Customer, Any]:  # Any: r
 
 @dataclass
 class CustomerPage:
-    customers: list[Customer]
+    customers: list[CustomerRow]
     sort: str
     next_cursor: str | None = None
     previous_cursor: str | None = None  # None on the first page
@@ -412,9 +444,12 @@ def _customer_list_page(*, user: User, query: CustomerQuery, cursor: str, page_s
     its first row, read backwards and put back in order).
     Raises InvalidCursor for a tampered or stale cursor.
     """
+    if not cursor and _is_plain_book_page(user, query):
+        return _plain_book_page(user=user, sort=query.sort, page_size=page_size)
     today = business_today()
     matching = filtered_customers(user=user, query=query, today=today)
-    customers = matching.only(*PAGE_FIELDS)
+    customers = matching
+    names = list(PAGE_FIELDS)
     if query.maturing:
         # Say why the customer is on the list: their next maturity in the window.
         customers = customers.annotate(
@@ -428,26 +463,27 @@ def _customer_list_page(*, user: User, query: CustomerQuery, cursor: str, page_s
                 .values("holding__maturity_date")[:1]
             )
         )
+        names.append("next_maturity")
     sort = query.sort
     if sort == "relevance":
         if query.search_kind != SearchKind.NAME:
             sort = "name"
         else:
-            best: list[Customer] = list(
-                customers.annotate(**page_names(joined=True))
-                .annotate(
-                    # Best first: the name holding the closest word, then the closest whole name.
-                    word_similarity=TrigramWordSimilarity(query.term.strip(), "display_name"),
-                    similarity=TrigramSimilarity("display_name", query.term.strip()),
-                )
-                .order_by("-word_similarity", "-similarity", "display_name", "id")[:SEARCH_RESULT_LIMIT]
+            best = customers.annotate(**page_names(joined=True)).annotate(
+                # Best first: the name holding the closest word, then the closest whole name.
+                word_similarity=TrigramWordSimilarity(query.term.strip(), "display_name"),
+                similarity=TrigramSimilarity("display_name", query.term.strip()),
             )
-            capped = SEARCH_RESULT_LIMIT if len(best) == SEARCH_RESULT_LIMIT else None
-            return CustomerPage(customers=best, sort=sort, capped_at=capped, total=len(best))
+            shown = [*names, "branch_name", "manager_names"]
+            ordered = best.order_by("-word_similarity", "-similarity", "display_name", "id")
+            found = _customer_rows(shown, ordered.values_list(*shown)[:SEARCH_RESULT_LIMIT])
+            capped = SEARCH_RESULT_LIMIT if len(found) == SEARCH_RESULT_LIMIT else None
+            return CustomerPage(customers=found, sort=sort, capped_at=capped, total=len(found))
     order = SORTS.get(sort) or SORTS["name"]
     sort = sort if sort in SORTS else "name"
     direction = AFTER
     page_rows = customers.annotate(**page_names(joined=False))
+    names += ["branch_name", "manager_names"]
     if cursor:
         value, pk, direction = decode_cursor(sort, cursor)
         page_rows = page_rows.filter(order.before(value, pk) if direction == BEFORE else order.after(value, pk))
@@ -456,20 +492,26 @@ def _customer_list_page(*, user: User, query: CustomerQuery, cursor: str, page_s
         # The first page's read sorts every matching customer of the book anyway: it counts them
         # too, instead of a COUNT that reads them again (decision 151).
         page_rows = page_rows.annotate(matching_total=Window(Count("pk")))
+        names.append("matching_total")
     if direction == BEFORE:
         # Read backwards from the row, then put the page back in order.
-        rows = list(page_rows.order_by(*order.reversed_order_by())[: page_size + 1])
+        backwards = page_rows.order_by(*order.reversed_order_by()).values_list(*names)
+        rows = _customer_rows(names, backwards[: page_size + 1])
         has_earlier, has_later = len(rows) > page_size, True
         rows = rows[:page_size][::-1]
     else:
-        rows = list(page_rows.order_by(*order.order_by())[: page_size + 1])
+        rows = _customer_rows(names, page_rows.order_by(*order.order_by()).values_list(*names)[: page_size + 1])
         has_earlier, has_later = bool(cursor), len(rows) > page_size
         rows = rows[:page_size]
     if counted:
-        total = rows[0].matching_total if rows else 0  # type: ignore[attr-defined]  # the annotation
+        total = (rows[0].matching_total or 0) if rows else 0
     else:
         # Counted without the names (a count needs no branch or manager).
         total = len(rows) if not (cursor or has_later) else matching.order_by().count()
+    return _page(rows, sort=sort, has_earlier=has_earlier, has_later=has_later, total=total)
+
+
+def _page(rows: list[CustomerRow], *, sort: str, has_earlier: bool, has_later: bool, total: int) -> CustomerPage:
     return CustomerPage(
         customers=rows,
         sort=sort,
@@ -478,3 +520,52 @@ def _customer_list_page(*, user: User, query: CustomerQuery, cursor: str, page_s
         is_first_page=not has_earlier,
         total=total,
     )
+
+
+# --- a manager's first page of their own book, compiled once per process (decision 170) ------------
+
+_MARK_HELD = -20261210
+
+
+def _is_plain_book_page(user: User, query: CustomerQuery) -> bool:
+    """Whether this is the first page of a relationship manager's own book with no search and no
+    filter (the list as it opens): its statement is the same text for every manager."""
+    scope = customer_scope(user=user)
+    return (
+        not (scope.sees_all or scope.sees_none or scope.branch_id is not None)
+        and query.sort in SORTS
+        and query == CustomerQuery(sort=query.sort)
+    )
+
+
+def _book_page_query(held: int, *, sort: str, size: int) -> QuerySet[Customer, Any]:  # Any: values_list rows
+    """The ORM's own first page of a book (as _customer_list_page writes it for the same query),
+    with `held` a marker where the viewer's held-ids subquery goes."""
+    # `held` is a marker the held-ids subquery replaces at each run, not SQL from anyone.
+    customers = CustomerScope(user_id=0).customers(held=RawSQL("%s", (held,)))  # nosec B611
+    return (
+        customers.annotate(**page_names(joined=False))
+        .annotate(matching_total=Window(Count("pk")))
+        .order_by(*SORTS[sort].order_by())
+        .values_list(*PAGE_FIELDS, "branch_name", "manager_names", "matching_total")[: size + 1]
+    )
+
+
+_BOOK_PAGES: dict[tuple[str, int], CompiledQuery[Customer]] = {}
+
+
+def _plain_book_page(*, user: User, sort: str, page_size: int) -> CustomerPage:
+    """The first page of a manager's own book, by a statement compiled once per process for each
+    sort and page size, the viewer's own held_ids_sql (visibility) spliced in where the marker was."""
+    compiled = _BOOK_PAGES.get((sort, page_size))
+    if compiled is None:
+        compiled = CompiledQuery(
+            Customer, lambda held: _book_page_query(held, sort=sort, size=page_size), held=_MARK_HELD
+        )
+        _BOOK_PAGES[(sort, page_size)] = compiled
+    names, fetched = compiled.values(held=customer_scope(user=user).held_ids_sql)
+    rows = _customer_rows(names, fetched)
+    has_later = len(rows) > page_size
+    rows = rows[:page_size]
+    total = (rows[0].matching_total or 0) if rows else 0
+    return _page(rows, sort=sort, has_earlier=False, has_later=has_later, total=total)

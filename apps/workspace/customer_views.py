@@ -7,7 +7,7 @@ trail is written by services. An htmx request gets the fragment the full page in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -29,6 +29,7 @@ from apps.core.errors import Conflict
 from apps.core.fragments import render_form, render_rows
 from apps.core.http import domain_errors_on
 from apps.core.machine_format import in_machine_language
+from apps.core.urls_fast import url_former
 from apps.customers.fields import PII_LABELS
 from apps.customers.four_eyes import (
     approved_export_for,
@@ -48,6 +49,7 @@ from apps.workspace.customer_list import (
     SORT_LABELS,
     CustomerPage,
     CustomerQuery,
+    CustomerRow,
     InvalidCursor,
     customer_list_page,
     is_pii_search,
@@ -113,7 +115,12 @@ def _remembered_filters(request: HttpRequest) -> tuple[QueryDict | dict[str, obj
 
 
 def _row(
-    customer: Customer, *, labels: dict[str, dict[str, str]], words: dict[str, str], maturing: bool
+    customer: CustomerRow,
+    *,
+    labels: dict[str, dict[str, str]],
+    words: dict[str, str],
+    maturing: bool,
+    customer_url: Callable[..., str],
 ) -> dict[str, object]:
     """What one row of the list shows, as plain values: the cache key of its HTML (apps/core/fragments.py).
 
@@ -122,9 +129,9 @@ def _row(
     names = customer.manager_names or {}
     manager = f"{names.get('first_name') or ''} {names.get('last_name') or ''}".strip() or names.get("username") or ""
     return {
-        "pk": customer.pk,
+        "pk": customer.id,
         "words": words,
-        "url": customer.get_absolute_url(),
+        "url": customer_url(customer.id),
         "display_name": customer.display_name,
         "external_id": customer.external_id,
         "segment": labels["segment"].get(customer.segment, customer.segment),
@@ -136,7 +143,7 @@ def _row(
         "branch_name": customer.branch_name,
         "manager_name": manager if customer.primary_manager_id else "—",
         "maturing": maturing,
-        "next_maturity": getattr(customer, "next_maturity", None) if maturing else None,
+        "next_maturity": customer.next_maturity if maturing else None,
     }
 
 
@@ -150,7 +157,12 @@ def _rows(page: CustomerPage | None, *, maturing: bool) -> list[SafeString]:
     }
     # The row template's own words (it may load no tags, so no {% trans %}).
     words = {"select": _("Select"), "review": pgettext("a KYC review on a date", "review")}
-    rows = (_row(customer, labels=labels, words=words, maturing=maturing) for customer in page.customers)
+    # The 360 page's link form, looked up once for the page (Customer.get_absolute_url's route).
+    customer_url = url_former("customers:detail")
+    rows = (
+        _row(customer, labels=labels, words=words, maturing=maturing, customer_url=customer_url)
+        for customer in page.customers
+    )
     return render_rows("workspace/_customer_row.html", rows)
 
 

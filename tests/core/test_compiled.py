@@ -111,3 +111,29 @@ def test_correlate_refuses_a_marker_that_is_not_exactly_one_parameter():
         correlate(sql, params, marker=MARK, column="book.id")
     with pytest.raises(RuntimeError):
         correlate("SELECT 1", [], marker=MARK, column="book.id")
+
+
+def test_a_values_list_reads_its_columns_and_converted_values_as_the_orm_does():
+    """CompiledQuery.values (decision 170): a values_list() queryset's rows and column names, through
+    the compiler's converters (a JSON object becomes a dict), with each call's values, no instances."""
+    from django.db.models.functions import JSONObject
+
+    def holdings_of(customer_id: int):  # type: ignore[no-untyped-def]
+        return (
+            HoldingParty.objects.filter(customer_id=customer_id)
+            .annotate(doubled=F("holding__balance") * 2, about=JSONObject(currency=F("holding__currency")))
+            .order_by("holding_id")
+            .values_list("id", "role", "holding__balance", "doubled", "about")
+        )
+
+    query = CompiledQuery(HoldingParty, holdings_of, customer_id=MARK)
+    first, second = CustomerFactory(), CustomerFactory()
+    for n in range(3):
+        HoldingFactory(customer=first, balance=Decimal(n) + Decimal("0.25"), currency=("EUR", "GBP")[n % 2])
+    HoldingFactory(customer=second, balance=Decimal("-10.50"))
+
+    for customer in (first, second, CustomerFactory()):
+        names, rows = query.values(customer_id=customer.pk)
+        assert names == ["id", "role", "holding__balance", "doubled", "about"]
+        assert [tuple(row) for row in rows] == list(holdings_of(customer.pk))
+    assert query.values(customer_id=first.pk)[1][0][4] == {"currency": "EUR"}

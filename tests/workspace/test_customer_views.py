@@ -751,3 +751,69 @@ def test_another_books_customer_shows_none_of_its_opportunities(client, manager,
     client.force_login(manager)
 
     assert client.get(customer.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("sort", ["name", "updated", "kyc"])
+def test_a_managers_first_page_by_the_compiled_statement_shows_whom_the_rule_lets_them_see(
+    manager, other_manager, sort, django_assert_num_queries
+):
+    """Decision 170: a manager's plain first page is one statement compiled once per process with
+    the rule's held ids spliced in, read as values; it lists exactly visible_customers, in order,
+    with the names and hints the ORM reads, and its cursor leads on through the ORM's pages."""
+    from apps.customers.models import BreakGlassGrant
+    from apps.customers.visibility import visible_customers
+    from apps.workspace.customer_list import SORTS
+
+    mine = [
+        CustomerFactory(
+            assigned_to=manager,
+            first_name=f"Own{n}",
+            last_name="Person",
+            kyc_review_date=None if n % 2 else TODAY + dt.timedelta(days=n),
+        )
+        for n in range(4)
+    ]
+    Customer.objects.filter(pk=mine[1].pk).update(primary_manager=None)  # held, with no primary manager
+    restricted = CustomerFactory(assigned_to=manager)
+    Customer.objects.filter(pk=restricted.pk).update(restricted_at=timezone.now())
+    granted, lapsed, theirs = (CustomerFactory(assigned_to=other_manager) for _ in range(3))
+    now = timezone.now()
+    for customer, ends in ((granted, now + dt.timedelta(hours=1)), (lapsed, now - dt.timedelta(seconds=1))):
+        BreakGlassGrant.objects.create(
+            user=manager, customer=customer, reason="test", approved_by=other_manager,
+            starts_at=now - dt.timedelta(hours=2), expires_at=ends,
+        )  # fmt: skip
+    query = CustomerQuery(sort=sort)
+    customer_list_page(user=manager, query=query, page_size=3)  # compiled once per process
+
+    with django_assert_num_queries(1):
+        first = customer_list_page(user=manager, query=query, page_size=3)
+    rest = customer_list_page(user=manager, query=query, cursor=first.next_cursor or "", page_size=3)
+
+    expected = list(visible_customers(user=manager).select_related("branch", "primary_manager").order_by(
+        *SORTS[sort].order_by()
+    ))  # fmt: skip
+    assert {c.pk for c in expected} == {c.pk for c in (*mine, granted)}
+    assert [c.pk for c in (*first.customers, *rest.customers)] == [c.pk for c in expected]
+    assert first.total == 5 and first.is_first_page and first.next_cursor and not rest.next_cursor
+    for row, customer in zip(first.customers, expected, strict=False):
+        manager_of = customer.primary_manager
+        assert (row.display_name, row.external_id, row.segment, row.kyc_status, row.kyc_review_date) == (
+            customer.display_name, customer.external_id, customer.segment, customer.kyc_status,
+            customer.kyc_review_date,
+        )  # fmt: skip
+        assert (row.email_hint, row.phone_hint, row.updated_at) == (
+            customer.email_hint, customer.phone_hint, customer.updated_at,
+        )  # fmt: skip
+        assert (row.branch_name, row.primary_manager_id) == (customer.branch.name, customer.primary_manager_id)
+        if manager_of is None:
+            assert row.manager_names is None
+        else:
+            assert row.manager_names == {
+                "username": manager_of.username, "first_name": manager_of.first_name,
+                "last_name": manager_of.last_name,
+            }  # fmt: skip
+    # Another manager's first page, by the same compiled statement, is their own book.
+    theirs_page = customer_list_page(user=other_manager, query=query, page_size=3)
+    assert theirs_page.total == 3
+    assert {c.pk for c in theirs_page.customers} == {granted.pk, lapsed.pk, theirs.pk}
