@@ -65,8 +65,10 @@ class CustomerSearchForm(forms.Form):
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._viewer = user
-        if user is not None:
+        if user is not None and self.is_bound and self.data.get(self.add_prefix("branch")):
             # Validates a chosen branch (a query only then); the options shown come from branch_options.
+            # Without a chosen branch the queryset is never read (no value to look up), so the
+            # filter is not built: about 0.5 ms of every list and search page (decision 171).
             seen = visible_customers(user=user).values("branch_id")
             branches = self.fields["branch"].queryset.filter(pk__in=seen)  # type: ignore[attr-defined]
             self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
