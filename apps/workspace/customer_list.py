@@ -298,17 +298,18 @@ def _matching(*, user: User, query: CustomerQuery) -> QuerySet[Customer]:
     kind = query.search_kind
     if kind == SearchKind.NONE:
         return visible
-    by_external_id = visible.filter(external_id_matches(term))
     if kind == SearchKind.EMAIL:
         return customers_by_pii(user=user, kind="email", value=term)
+    # The external id filter is built only by the kinds that use it alone; a name search writes its
+    # own condition (decision 171).
     if kind == SearchKind.PHONE:
         return (
             customers_by_pii(user=user, kind="phone", value=term)
             | customers_by_pii(user=user, kind="national_id", value=term)
-            | by_external_id
+            | visible.filter(external_id_matches(term))
         )
     if kind == SearchKind.IDENTIFIER:
-        return customers_by_pii(user=user, kind="national_id", value=term) | by_external_id
+        return customers_by_pii(user=user, kind="national_id", value=term) | visible.filter(external_id_matches(term))
     # One word of the name is enough ("Brewing" finds "Lowther Brewing Company Ltd"): the term
     # is word-similar to a part of the name (`term <% name`), or similar to the whole name (`%`).
     # Both operators use the customer_name_trgm GIN index; similarity() > x would not.
