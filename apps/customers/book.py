@@ -21,8 +21,11 @@ import contextvars
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from rest_framework import serializers
+
+from apps.core.compiled import CompiledQuery
 
 if TYPE_CHECKING:
     from apps.customers.models import Customer
@@ -74,12 +77,17 @@ class Book:
     ) -> list[Customer]:
         """The customers among these ids the viewer may see, loaded (`fields` only) in one query that
         also settles, for `sees_ids`, which of the ids are outside the book."""
-        from apps.customers.visibility import visible_customers
+        from apps.customers.visibility import customer_scope
 
         wanted = {int(i) for i in ids if i is not None}
         if not wanted:
             return []
-        found = list(visible_customers(user=self.user).filter(pk__in=wanted).only(*fields).order_by(*order_by))
+        scope = customer_scope(user=self.user)
+        if scope.sees_all or scope.sees_none or scope.branch_id is not None or not all(0 < pk < 2**63 for pk in wanted):
+            found = list(scope.customers().filter(pk__in=wanted).only(*fields).order_by(*order_by))
+        else:
+            # A manager's own book: the same query, compiled once per process (decision 167).
+            found = _among_query(fields, order_by).rows(ids=sorted(wanted), held=scope.held_ids_sql)
         seen = {customer.pk for customer in found}
         self._known.update({pk: pk in seen for pk in wanted})
         return found
@@ -96,6 +104,39 @@ class Book:
     def customer_id(self, customer_id: Any) -> int | None:
         """The id, or None for a customer outside the book (ids are not shown either)."""
         return int(customer_id) if self.sees(customer_id) else None
+
+
+# A manager's customers among some ids, as customers_among reads them: one statement per (fields,
+# order) compiled once per process (apps/core/compiled.py) with markers for the ids (one array
+# parameter) and for the visibility rule's held-ids subquery, where each run splices the viewer's
+# own held_ids_sql (decision 167, as the 360 page's customer, decision 160). Building and
+# compiling the queryset was most of the household's CPU on each 360 page.
+_MARK_IDS = [-20261210]
+_MARK_HELD = -20261211
+_among: dict[tuple[tuple[str, ...], tuple[str, ...]], CompiledQuery[Customer]] = {}
+
+
+def _among_query(fields: tuple[str, ...], order_by: tuple[str, ...]) -> CompiledQuery[Customer]:
+    from apps.customers.models import Customer
+    from apps.customers.visibility import CustomerScope
+
+    query = _among.get((fields, order_by))
+    if query is None:
+        query = CompiledQuery(
+            Customer,
+            lambda ids, held: (
+                # `held` and `ids` are markers each run replaces (the rule's own SQL; a parameter).
+                CustomerScope(user_id=0)
+                .customers(held=RawSQL("%s", (held,)))  # nosec B611
+                .filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))  # nosec B611
+                .only(*fields)
+                .order_by(*order_by)
+            ),
+            ids=_MARK_IDS,
+            held=_MARK_HELD,
+        )
+        query = _among.setdefault((fields, order_by), query)
+    return query
 
 
 def visible_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:

@@ -17,19 +17,19 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.audit import record_pii_reveal
 from apps.core.errors import Conflict
-from apps.core.fragments import render_form, render_rows
+from apps.core.fragments import render_form, render_kept, render_rows
 from apps.core.http import domain_errors_on
 from apps.core.machine_format import in_machine_language
-from apps.core.urls_fast import url_former
+from apps.core.urls_fast import fast_reverse, url_former
 from apps.customers.fields import PII_LABELS
 from apps.customers.four_eyes import (
     approved_export_for,
@@ -330,15 +330,45 @@ SLOTS = {
 
 
 def _slot_urls(customer_id: int) -> dict[str, str]:
-    return {key: reverse(name, args=[customer_id]) for key, name in SLOTS.items()}
+    return {key: fast_reverse(name, customer_id) for key, name in SLOTS.items()}
+
+
+# The page's htmx slots (components/htmx_slot.html): the same bytes for every customer but the
+# link, so each is kept in this process per language (render_kept) with a placeholder where the
+# link goes, put in after the lookup, as the CSRF token in kept rows (decision 167).
+_SLOT_URL = "slot-url-of-the-page"
+
+
+def _slot(slot_id: str, title: str, link_text: str, url: str) -> SafeString:
+    facts = {"slot_id": slot_id, "title": title, "url": _SLOT_URL, "link_text": link_text}
+    html = render_kept("components/htmx_slot.html", facts).replace(_SLOT_URL, escape(url))
+    # Safe: a kept autoescaping template's output, the link escaped as the template escapes it.
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703
+
+
+def _slots(urls: dict[str, str]) -> dict[str, SafeString]:
+    return {
+        "tasks": _slot("customer-tasks", _("Open tasks"), _("Open tasks for this customer"), urls["tasks"]),
+        "eligibility": _slot(
+            "customer-eligibility",
+            _("Eligible products"),
+            _("Which products this customer can have, and why not"),
+            urls["eligibility"],
+        ),
+        "timeline": _slot(
+            "customer-timeline", _("Timeline"), _("Interactions and events for this customer"), urls["timeline"]
+        ),
+    }
 
 
 def _detail_context(view: Customer360, reveal_form: RevealPiiForm | None = None) -> dict[str, object]:
     reveal_form = reveal_form or RevealPiiForm()
+    slot_urls = _slot_urls(view.customer.pk)
     return {
         "view": view,
         "customer": view.customer,
-        "slot_urls": _slot_urls(view.customer.pk),
+        "slot_urls": slot_urls,
+        "slots": _slots(slot_urls),
         "pii_rows": _pii_rows(view),
         "reveal_form": reveal_form,
         # The reason field, from this process's memory when the same field (value aside, put in

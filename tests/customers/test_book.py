@@ -93,3 +93,43 @@ def test_the_lead_api_gives_no_id_for_a_customer_outside_the_book(manager, other
 
     assert body["id"] == lead.pk
     assert body["customer"] is None
+
+
+def test_a_managers_customers_among_ids_are_read_by_a_compiled_statement_as_the_rule_says(
+    manager, other_manager, branch_manager
+):
+    """Decision 167: a manager's relatives are read by a statement compiled once, the rule's held
+    ids spliced in; it must find exactly what visible_customers finds, loaded the same way."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.customers.book import _among, _among_query
+    from apps.customers.models import BreakGlassGrant, Customer
+    from apps.customers.visibility import visible_customers
+
+    mine, restricted = CustomerFactory(assigned_to=manager), CustomerFactory(assigned_to=manager)
+    Customer.objects.filter(pk=restricted.pk).update(restricted_at=timezone.now())
+    granted, lapsed, theirs = (CustomerFactory(assigned_to=other_manager) for _ in range(3))
+    now = timezone.now()
+    for customer, ends in ((granted, now + dt.timedelta(hours=1)), (lapsed, now - dt.timedelta(seconds=1))):
+        BreakGlassGrant.objects.create(
+            user=manager, customer=customer, reason="test", approved_by=other_manager,
+            starts_at=now - dt.timedelta(hours=2), expires_at=ends,
+        )  # fmt: skip
+    ids = [mine.pk, restricted.pk, granted.pk, lapsed.pk, theirs.pk, 10**12]
+    fields, order = ("id", "display_name", "segment"), ("display_name", "id")
+
+    for user in (manager, other_manager, branch_manager):
+        book = Book(user=user)
+        found = book.customers_among(ids, fields=fields, order_by=order)
+        expected = list(visible_customers(user=user).filter(pk__in=ids).only(*fields).order_by(*order))
+        assert [vars(c) | {"_state": None} for c in found] == [vars(c) | {"_state": None} for c in expected]
+        assert [c.get_deferred_fields() for c in found] == [c.get_deferred_fields() for c in expected]
+        # And it settled, for the page's other names, which of the ids are outside the book.
+        assert book.sees_ids(ids) == {c.pk for c in expected}
+    assert [c.pk for c in Book(user=manager).customers_among(ids, fields=fields, order_by=order)] == sorted(
+        [mine.pk, granted.pk], key=lambda pk: (Customer.objects.get(pk=pk).display_name, pk)
+    )
+    assert (fields, order) in _among  # the managers' reads went through the compiled statement
+    assert _among_query(fields, order) is _among_query(fields, order)
