@@ -41,3 +41,43 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BookDate(models.Model):
+    """A date the dashboard looks for, filed under the customer's primary manager (decision 164).
+
+    Kept by triggers in PostgreSQL (migration workspace 0002), so every write that changes one
+    keeps it, whoever makes it (services, imports, admin, the bulk fixture): one row per customer
+    (`k`: the KYC review date and status), per identity document (`d`: its expiry) and per party of
+    a holding with a maturity date (`m`). A manager's documents expiring this month are then one
+    range of `bookdate_manager_idx` instead of one probe per customer of the book. The rows only
+    find candidates: the dashboard reads the documents, holdings and customers they point at and
+    applies the sections' rules and the visibility rule to those, never to these copies; customers
+    a manager sees without being their primary manager are read the old way.
+    """
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "k", "Customer (KYC review)"
+        DOCUMENT = "d", "Identity document expiry"
+        MATURITY = "m", "Holding maturity (one row per party)"
+
+    manager_id = models.BigIntegerField(null=True)  # the customer's primary_manager_id
+    customer_id = models.BigIntegerField()
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    day = models.DateField(null=True)
+    ref_id = models.BigIntegerField()  # the customer, document or holding
+    state = models.CharField(max_length=12, blank=True, default="")  # a customer's kyc_status
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["manager_id", "kind", "day", "ref_id"],
+                include=["customer_id", "state"],
+                name="bookdate_manager_idx",
+            ),
+            models.Index(fields=["customer_id", "kind"], name="bookdate_customer_idx"),
+            models.Index(fields=["ref_id", "kind"], name="bookdate_ref_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.ref_id}"

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
@@ -47,7 +48,7 @@ from apps.notifications.selectors import unread_notifications
 from apps.tasks.models import Task
 from apps.workspace.customer_360 import Money
 from apps.workspace.customer_list import kyc_review_due
-from apps.workspace.models import SavedView
+from apps.workspace.models import BookDate, SavedView
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -168,6 +169,33 @@ def _visible_ids(scope: CustomerScope) -> tuple[str, list[Any]] | None:
     return compiled[0], list(compiled[1])
 
 
+def _by_manager(scope: CustomerScope) -> bool:
+    """A manager's own book (not a branch, not the bank): the sections start from the book dates."""
+    return not scope.sees_all and not scope.sees_none and scope.branch_id is None
+
+
+# A manager's book dates (decision 164, apps/workspace/models.py BookDate): `managed` is one range
+# of bookdate_manager_idx, the customers whose primary manager the user is (with their KYC review
+# date and status), `extra` the customers the user sees without being their primary manager
+# (another manager's customer shared with them, a break-glass grant), read the old way. Every
+# section takes the visible customers among `managed` from its own range of the book dates, then
+# `extra`'s; the two never share a customer.
+_BOOK = (
+    "managed(id, day, state) AS MATERIALIZED (SELECT customer_id, day, state"  # noqa: S608  # nosec B608 - fixed text, values are parameters
+    f" FROM {BookDate._meta.db_table} WHERE manager_id = %s AND kind = '{BookDate.Kind.CUSTOMER.value}')"
+)
+_EXTRA = "extra(id) AS MATERIALIZED (SELECT id FROM visible EXCEPT SELECT id FROM managed)"
+
+
+def _book_dates(kind: BookDate.Kind) -> str:
+    """The filter on `b` (the book dates) for the rows of one kind dated in a window (user, first
+    day, last day as parameters), of customers the user sees."""
+    return (
+        f"b.manager_id = %s AND b.kind = '{kind.value}' AND b.day BETWEEN %s AND %s"  # noqa: S608  # nosec B608 - a kind of ours
+        " AND b.customer_id IN (SELECT id FROM visible)"
+    )
+
+
 def _in_scope(scope: CustomerScope, column: str) -> str:
     """The scope's filter on `column`: the statement's `visible` CTE (_fetch), nothing for someone who sees all."""
     return "" if scope.sees_all else f" AND {column} IN (SELECT id FROM visible)"  # noqa: S608  # nosec B608 - a column name of ours
@@ -214,10 +242,35 @@ def _maturing_part(*, today: dt.date, scope: CustomerScope) -> _Part:
             ),
         )
     else:
-        # A manager's book: each of its holdings (the parties' covering index) checked in the
-        # partial index of holdings that mature, by id: what the book holds, not what the bank
-        # holds maturing in the window (decision 147).
+        # A manager's book: the holdings maturing in the window from the book dates of the
+        # customers they manage (decision 164), each checked against its party and holding; the
+        # customers they see as someone else's, each of their holdings in the partial index of
+        # holdings that mature, by id (decision 147).
         source = f"{holdings} w ON w.id = p.holding_id AND w.status = %s AND w.maturity_date BETWEEN %s AND %s"
+        if _by_manager(scope):
+            booked = (
+                "SELECT p.customer_id, p.holding_id, w.maturity_date"  # noqa: S608  # nosec B608 - fixed text, values are parameters
+                f" FROM {BookDate._meta.db_table} b"
+                f" JOIN {HoldingParty._meta.db_table} p ON p.holding_id = b.ref_id AND p.customer_id = b.customer_id"
+                f" JOIN {source} WHERE {_book_dates(BookDate.Kind.MATURITY)} AND p.role IN (%s, %s)"
+            )
+            others = (
+                "SELECT p.customer_id, p.holding_id, w.maturity_date"  # noqa: S608  # nosec B608 - fixed text, values are parameters
+                f" FROM {HoldingParty._meta.db_table} p JOIN {source}"
+                " WHERE p.role IN (%s, %s) AND p.customer_id IN (SELECT id FROM extra)"
+            )
+            book_window = [scope.user_id or 0, today, maturing_within(today=today)]  # a manager's: has a user
+            sql = (
+                "SELECT 'maturing'::text, m.customer_id, c.display_name::text, h.category::text,"  # noqa: S608  # nosec B608 - fixed text, values are parameters
+                " h.number_hint::text, h.currency::text, h.maturity_instruction::text, h.maturity_date,"
+                " NULL::timestamptz, h.balance, NULL::int, h.id"
+                f" FROM (SELECT * FROM (({booked}) UNION ALL ({others})) m"
+                " ORDER BY m.maturity_date, m.holding_id, m.customer_id LIMIT %s) m"
+                f" JOIN {holdings} h ON h.id = m.holding_id"
+                f" JOIN {Customer._meta.db_table} c ON c.id = m.customer_id"
+            )
+            params = [*window, *book_window, *roles, *window, *roles, SECTION_LIMIT + 1]
+            return _Part("maturing", sql, params)
     sql = (
         "SELECT 'maturing'::text, m.customer_id, c.display_name::text, h.category::text,"  # noqa: S608  # nosec B608 - fixed text, values are parameters
         " h.number_hint::text, h.currency::text, h.maturity_instruction::text, h.maturity_date,"
@@ -235,6 +288,27 @@ def _maturing_part(*, today: dt.date, scope: CustomerScope) -> _Part:
 def _documents_part(*, today: dt.date, scope: CustomerScope) -> _Part:
     since = today - dt.timedelta(days=DOCUMENT_EXPIRED_LOOKBACK_DAYS)
     until = documents_expiring_within(today=today)
+    columns = "d.id, d.customer_id, d.document_type, d.number_hint, d.expiry_date"
+    documents = IdentityDocument._meta.db_table
+    if _by_manager(scope):
+        # The documents of the customers the user manages from the book dates (decision 164),
+        # each read and checked by id; those of the customers they see as someone else's, the
+        # old way.
+        source = (
+            f"((SELECT {columns} FROM {BookDate._meta.db_table} b"  # noqa: S608  # nosec B608 - fixed text, values are parameters
+            f" JOIN {documents} d ON d.id = b.ref_id AND d.customer_id = b.customer_id"
+            f" WHERE {_book_dates(BookDate.Kind.DOCUMENT)} AND d.expiry_date BETWEEN %s AND %s)"
+            f" UNION ALL (SELECT {columns} FROM {documents} d WHERE d.expiry_date BETWEEN %s AND %s"
+            " AND d.customer_id IN (SELECT id FROM extra)))"
+        )
+        sql = (
+            "SELECT 'documents'::text, d.customer_id, c.display_name::text, d.document_type::text,"  # noqa: S608  # nosec B608 - fixed text, values are parameters
+            " d.number_hint::text, NULL::text, NULL::text, d.expiry_date, NULL::timestamptz, NULL::numeric,"
+            f" NULL::int, d.id FROM (SELECT * FROM {source} d ORDER BY d.expiry_date, d.id LIMIT %s) d"
+            f" JOIN {Customer._meta.db_table} c ON c.id = d.customer_id"
+        )
+        params = [scope.user_id or 0, since, until, since, until, since, until, SECTION_LIMIT + 1]
+        return _Part("documents", sql, params)
     sql = (
         "SELECT 'documents'::text, d.customer_id, c.display_name::text, d.document_type::text,"  # noqa: S608  # nosec B608 - fixed text, values are parameters
         " d.number_hint::text, NULL::text, NULL::text, d.expiry_date, NULL::timestamptz, NULL::numeric,"
@@ -248,9 +322,13 @@ def _documents_part(*, today: dt.date, scope: CustomerScope) -> _Part:
 
 
 def _kyc_part(*, today: dt.date, scope: CustomerScope) -> _Part:
+    rule = kyc_review_due(today=today)
+    # A manager's customers are those of the book dates due by the same rule (decision 164) that
+    # the user sees, and those they see as someone else's: a part of their held ids, which the
+    # visibility rule and the rule itself are applied to below, as to all of them.
+    seen = scope.customers(held=_kyc_candidates(rule)) if _by_manager(scope) else scope.customers()
     customers = (
-        scope.customers()
-        .filter(kyc_review_due(today=today))
+        seen.filter(rule)
         .exclude(status=Customer.Status.CLOSED)
         # Oldest review date first, in the order of the kyc_review_date index (so a compliance
         # officer's million customers are read in index order, not sorted); customers flagged
@@ -266,6 +344,26 @@ def _kyc_part(*, today: dt.date, scope: CustomerScope) -> _Part:
     return _Part("kyc", sql, list(params))
 
 
+def _kyc_candidates(rule: Q) -> RawSQL:
+    """The visible managed customers whose book date and status meet `rule` (the list's kyc_review_due,
+    read from its terms so the two cannot part), and the extra ones: held ids of the statement."""
+    terms, params = [], []
+    for child in rule.children:
+        lookup, value = child if isinstance(child, tuple) else (None, None)
+        if rule.connector != Q.OR or rule.negated or lookup not in ("kyc_review_date__lte", "kyc_status__in"):
+            raise RuntimeError("kyc_review_due changed shape: teach the dashboard's book dates (decision 164).")
+        if lookup == "kyc_review_date__lte":
+            terms.append("day <= %s")
+            params.append(value)
+        else:
+            terms.append("state = ANY(%s)")
+            params.append([str(status) for status in value])
+    where = " OR ".join(terms)
+    # The text is fixed; every value is a parameter.
+    held = f"SELECT id FROM managed WHERE ({where}) AND id IN (SELECT id FROM visible) UNION ALL SELECT id FROM extra"  # noqa: S608  # nosec B608 - fixed text, values are parameters
+    return RawSQL(held, params)  # noqa: S611  # nosec B611
+
+
 _ORDER = {
     "tasks": lambda r: (r.moment, -(r.n or 0), r.row_id),
     "maturing": lambda r: (r.day, r.row_id, r.customer_id),
@@ -279,13 +377,7 @@ def _fetch(parts: list[_Part], scope: CustomerScope) -> dict[str, list[_Row]]:
     rows: dict[str, list[_Row]] = {part.name: [] for part in parts}
     if not parts:
         return rows
-    visible = _visible_ids(scope)
-    # MATERIALIZED: read once, and PostgreSQL keeps the estimate of a small book (see above).
-    ctes = [] if visible is None else [(f"visible(id) AS MATERIALIZED ({visible[0]})", visible[1])]
-    ctes += [cte for part in parts for cte in part.ctes]
-    body = " UNION ALL ".join(f"({part.sql})" for part in parts)
-    sql = (f"WITH {', '.join(text for text, _ in ctes)} " if ctes else "") + body
-    params = [value for _, values in ctes for value in values] + [value for part in parts for value in part.params]
+    sql, params = _statement(parts, scope)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for values in cursor.fetchall():
@@ -294,6 +386,20 @@ def _fetch(parts: list[_Part], scope: CustomerScope) -> dict[str, list[_Row]]:
     for name, found in rows.items():
         found.sort(key=_ORDER[name])
     return rows
+
+
+def _statement(parts: list[_Part], scope: CustomerScope) -> tuple[str, list[Any]]:
+    """The parts as one statement (a UNION ALL), the scope's ids and the book's at its head."""
+    visible = _visible_ids(scope)
+    # MATERIALIZED: read once, and PostgreSQL keeps the estimate of a small book (see above).
+    ctes = [] if visible is None else [(f"visible(id) AS MATERIALIZED ({visible[0]})", visible[1])]
+    if _by_manager(scope):
+        ctes += [(_BOOK, [scope.user_id]), (_EXTRA, [])]
+    ctes += [cte for part in parts for cte in part.ctes]
+    body = " UNION ALL ".join(f"({part.sql})" for part in parts)
+    sql = (f"WITH {', '.join(text for text, _ in ctes)} " if ctes else "") + body
+    params = [value for _, values in ctes for value in values] + [value for part in parts for value in part.params]
+    return sql, params
 
 
 def _tasks_section(rows: list[_Row], *, today: dt.date) -> Section:
