@@ -18,7 +18,12 @@ from guardian.shortcuts import assign_perm
 from apps.accounts.models import Holding, HoldingParty
 from apps.approvals.services import approve_change
 from apps.break_glass.services import request_break_glass
-from apps.core.windows import DOCUMENT_EXPIRED_LOOKBACK_DAYS, documents_expiring_within, maturing_within
+from apps.core.windows import (
+    DOCUMENT_EXPIRED_LOOKBACK_DAYS,
+    documents_expiring_within,
+    kyc_review_days,
+    maturing_within,
+)
 from apps.customers.models import Customer, IdentityDocument
 from apps.customers.services import add_identity_document, assign_customer, update_customer
 from apps.customers.visibility import customer_scope
@@ -222,11 +227,17 @@ def test_a_manager_reads_the_book_dates_and_a_branch_does_not(request, role, rea
 
 
 def test_the_business_date_moves_the_sections_with_no_write(manager, settings):
+    """The book dates hold dates, not windows: the next business day's sections (and the manager's
+    KYC part, compiled once with a marker day) need no write."""
     customer = CustomerFactory(assigned_to=manager)
+    later = CustomerFactory(assigned_to=manager, kyc_review_date=TODAY + dt.timedelta(days=kyc_review_days() + 20))
     far_off = (documents_expiring_within(today=TODAY) - TODAY).days + 20
     _document(customer, far_off)
-    assert my_day(user=manager).expiring_documents.items == []
+    day = my_day(user=manager)
+    assert day.expiring_documents.items == [] and day.kyc_reviews.items == []
 
     settings.FINPULSE_BUSINESS_DATE = (TODAY + dt.timedelta(days=30)).isoformat()
 
-    assert [item.customer_id for item in my_day(user=manager).expiring_documents.items] == [customer.pk]
+    day = my_day(user=manager)
+    assert [item.customer_id for item in day.expiring_documents.items] == [customer.pk]
+    assert [item.customer_id for item in day.kyc_reviews.items] == [later.pk]
