@@ -9,7 +9,10 @@ for any queryset of model instances (decision 131):
 - `build(**markers)` returns the queryset, written with the ORM as before (the rules stay in
   their selectors); it is compiled once per thread and database with marker values (numbers no
   row has), and each marker must come out as exactly one parameter of the statement, or the
-  compile refuses (a value the ORM rewrites, e.g. a list, could not be swapped safely);
+  compile refuses (a value the ORM rewrites, e.g. a list, could not be swapped safely); a number
+  or instant that comes out as several parameters (a bound tested twice) is taken only when a
+  second compile, every marker moved to another value, changes exactly those parameters and
+  nothing else (decision 177);
 - each call puts its own values where the markers were and runs the statement through Django's
   cursor (counted, routed to the database the router picks for a read, as the queryset would be);
   a marker may be an instant (a datetime no row has) as well as a number, and a marker compiled
@@ -25,6 +28,7 @@ is kept per thread, because a compiler holds its thread's connection.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from collections.abc import Callable
@@ -48,8 +52,8 @@ class CompiledQuery(Generic[M]):
         self._markers = markers
         self._local = threading.local()
 
-    def _compiled(self, using: str) -> tuple[str, list[Any], dict[str, int], _Reader]:
-        states: dict[str, tuple[str, list[Any], dict[str, int], _Reader]] = self._local.__dict__.setdefault(
+    def _compiled(self, using: str) -> tuple[str, list[Any], dict[str, list[int]], _Reader]:
+        states: dict[str, tuple[str, list[Any], dict[str, list[int]], _Reader]] = self._local.__dict__.setdefault(
             "states", {}
         )
         state = states.get(using)
@@ -59,18 +63,37 @@ class CompiledQuery(Generic[M]):
                 raise TypeError(f"The query reads {queryset.model.__name__}, not {self._model.__name__}.")
             compiler = queryset.query.get_compiler(using=using)
             sql, params = compiler.as_sql()
-            where: dict[str, int] = {}
-            for name, marker in self._markers.items():
-                found = [i for i, param in enumerate(params) if type(param) is type(marker) and param == marker]
-                if len(found) != 1:
+            where = {name: _positions(params, marker) for name, marker in self._markers.items()}
+            for name, found in where.items():
+                if not found or (len(found) > 1 and not _may_repeat(self._markers[name])):
                     raise RuntimeError(f"The compiled statement holds {name} {len(found)} times, not once.")
-                where[name] = found[0]
+            if any(len(found) > 1 for found in where.values()):
+                self._prove_repeated(sql, params, where, using)
             for column in compiler.select:
                 if isinstance(getattr(column[0], "target", None), KeyRingEncryptedMixin):
                     raise RuntimeError(f"{column[0].target} is encrypted: defer it in a compiled query.")
             state = (sql, list(params), where, _Reader(compiler, using))
             states[using] = state
         return state
+
+    def _prove_repeated(self, sql: str, params: Any, where: dict[str, list[int]], using: str) -> None:
+        """A marker that comes out as several parameters (a bound the statement tests twice) is
+        substituted at each of them only if they are all it: compiled again with every marker
+        moved to another value no row has, the text must be the same, exactly the marker's
+        positions must change, each to the moved value, and nothing else may (decision 177)."""
+        moved = {name: _shifted(marker) for name, marker in self._markers.items()}
+        again_sql, again = self._build(**moved).query.get_compiler(using=using).as_sql()
+        if again_sql != sql or len(again) != len(params):
+            raise RuntimeError("The statement's text changes with its markers' values: it cannot be compiled once.")
+        expected = list(params)
+        for name, found in where.items():
+            for index in found:
+                expected[index] = moved[name]
+        for name, found in where.items():
+            if _positions(again, moved[name]) != found:
+                raise RuntimeError(f"{name} does not stand alone at each of its {len(found)} parameters.")
+        if any(type(a) is not type(b) or a != b for a, b in zip(again, expected, strict=True)):
+            raise RuntimeError("A parameter other than a marker changes with the markers' values.")
 
     def rows(self, **values: Any) -> list[M]:
         """The instances the queryset would give with these values in place of the markers."""
@@ -91,12 +114,16 @@ class CompiledQuery(Generic[M]):
         sql, template, where, reader = self._compiled(using)
         params = list(template)
         splices = []
-        for name, index in where.items():
+        for name, found in where.items():
             value = values[name]
             if isinstance(value, RawSQL):
-                splices.append((index, value))
+                if len(found) != 1:
+                    raise TypeError(f"{name} stands at {len(found)} parameters: only a lone marker takes SQL.")
+                splices.append((found[0], value))
             else:
-                params[index] = int(value) if isinstance(self._markers[name], int) else value
+                value = int(value) if isinstance(self._markers[name], int) else value
+                for index in found:
+                    params[index] = value
         for index, raw in sorted(splices, key=lambda splice: splice[0], reverse=True):
             sql, params = _splice(sql, params, index=index, raw=raw)
         with connections[using].cursor() as cursor:
@@ -164,6 +191,23 @@ class _Reader:
 
 
 _PLACEHOLDER = re.compile(r"%%|%s")
+# Marker types that may stand at several parameters: a second compile moves them to another value.
+_SHIFTABLE = (int, dt.datetime)
+
+
+def _positions(params: Any, marker: Any) -> list[int]:
+    return [i for i, param in enumerate(params) if type(param) is type(marker) and param == marker]
+
+
+def _may_repeat(marker: Any) -> bool:
+    return isinstance(marker, _SHIFTABLE) and not isinstance(marker, bool)
+
+
+def _shifted(marker: Any) -> Any:
+    """Another marker value of the same kind (a number one lower, an instant a microsecond later)."""
+    if not _may_repeat(marker):
+        return marker
+    return marker + dt.timedelta(microseconds=1) if isinstance(marker, dt.datetime) else marker - 1
 
 
 def _splice(sql: str, params: list[Any], *, index: int, raw: RawSQL) -> tuple[str, list[Any]]:

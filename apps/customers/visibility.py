@@ -233,14 +233,18 @@ class CustomerScope:
         # The text is the ORM's own compilation; every value travels as a parameter.
         return RawSQL(sql, params)  # noqa: S611  # nosec B611
 
-    def rows(self, field: str = "customer") -> Q:
-        """A filter on `field` (a foreign key to Customer) for rows under the visible customers."""
+    def rows(self, field: str = "customer", *, held: RawSQL | None = None) -> Q:
+        """A filter on `field` (a foreign key to Customer) for rows under the visible customers;
+        `held` stands for a manager's held_ids_sql in a statement compiled once per process, as in
+        customers() (apps/tasks/selectors.py, decision 177)."""
         if self.sees_all:
             return Q()
         if self.sees_none:
             return Q(**{f"{field}_id__in": []})  # matches nothing; Django sends no query at all
         # A manager's own customers: the compiled subquery (held_ids_sql); a branch, the ORM's.
-        return Q(**{f"{field}_id__in": self.held_ids_sql if self.branch_id is None else self.row_ids()})
+        if self.branch_id is None:
+            return Q(**{f"{field}_id__in": self.held_ids_sql if held is None else held})
+        return Q(**{f"{field}_id__in": self.row_ids()})
 
     def row_ids(self) -> QuerySet[Any, Any]:
         """The customer ids `rows()` filters by, as a subquery (for someone who sees some, not all).

@@ -3,13 +3,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet, Window
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.core.business_date import business_today
+from apps.core.compiled import CompiledQuery
 from apps.core.errors import NotFound
 from apps.customers.models import Customer
-from apps.customers.visibility import may_hold_work_on, visible_scope
+from apps.customers.visibility import CustomerScope, customer_scope, may_hold_work_on, visible_scope
+from apps.tasks.fields import ROW_FIELDS
 from apps.tasks.models import Task
 
 if TYPE_CHECKING:
@@ -52,8 +55,14 @@ def my_open_tasks(*, user: User, when: str = "", today: dt.date | None = None) -
 
     Overdue: due before the business day began; today: due during it; upcoming: after it.
     """
-    start, end = business_day_bounds(today)
-    tasks = visible_tasks(user=user).filter(assignee_id=user.pk, status=Task.Status.OPEN)
+    return _open_tasks_of(visible_tasks(user=user), user_id=user.pk, when=when, bounds=business_day_bounds(today))
+
+
+def _open_tasks_of(
+    tasks: QuerySet[Task], *, user_id: int, when: str, bounds: tuple[dt.datetime, dt.datetime]
+) -> QuerySet[Task]:
+    start, end = bounds
+    tasks = tasks.filter(assignee_id=user_id, status=Task.Status.OPEN)
     if when == "overdue":
         tasks = tasks.filter(due_at__lt=start)
     elif when == "today":
@@ -63,9 +72,9 @@ def my_open_tasks(*, user: User, when: str = "", today: dt.date | None = None) -
     return tasks.order_by("due_at", "-priority", "id")
 
 
-def _bucket_counts(today: dt.date | None) -> dict[str, Count]:
+def _bucket_counts(today: dt.date | None, bounds: tuple[dt.datetime, dt.datetime] | None = None) -> dict[str, Count]:
     """Each bucket of my_open_tasks as a count (the same bounds as its `when` filters)."""
-    start, end = business_day_bounds(today)
+    start, end = bounds or business_day_bounds(today)
     return {
         "all": Count("pk"),
         "overdue": Count("pk", filter=Q(due_at__lt=start)),
@@ -82,11 +91,66 @@ def my_task_counts(*, user: User, today: dt.date | None = None) -> dict[str, int
 COUNTED = "bucket_"  # the prefix of with_task_counts' annotations
 
 
-def with_task_counts(tasks: QuerySet[Task], *, today: dt.date | None = None) -> QuerySet[Task]:
+def with_task_counts(
+    tasks: QuerySet[Task], *, today: dt.date | None = None, bounds: tuple[dt.datetime, dt.datetime] | None = None
+) -> QuerySet[Task]:
     """All of the user's open tasks (`my_open_tasks` without `when`) with my_task_counts' counts on
     every row, as windows over all of them: a page of them read with its counts in one statement
     (decision 152). `counts_of(row)` reads them back."""
-    return tasks.annotate(**{COUNTED + name: Window(count) for name, count in _bucket_counts(today).items()})
+    counts = _bucket_counts(today, bounds)
+    return tasks.annotate(**{COUNTED + name: Window(count) for name, count in counts.items()})
+
+
+def task_list_rows(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """The columns a row of the task list shows, the customer's name a subquery of the row: read for
+    the page's rows only, after the sort and the LIMIT, where a join read it for every customer of
+    the book (decision 152)."""
+    name = Customer.objects.filter(pk=OuterRef("customer_id")).values("display_name")
+    return tasks.select_related(None).only(*ROW_FIELDS, "customer_id").annotate(customer_name=Subquery(name))
+
+
+# Marker values no task list has (a user below zero, instants in 1901): decision 177.
+_MARK_USER = -17_717_717
+_MARK_HELD = -17_717_718
+_MARK_START = dt.datetime(1901, 3, 1, 0, 0, 17, tzinfo=dt.UTC)
+_MARK_END = dt.datetime(1901, 3, 2, 0, 0, 17, tzinfo=dt.UTC)
+COMPILED_PAGES = 20  # a manager's first pages compiled once each; later ones keep the ORM
+_PAGES: dict[tuple[int, int], CompiledQuery[Task]] = {}
+
+
+def _page_statement(
+    user_id: int, held: int, start: dt.datetime, end: dt.datetime, *, number: int, size: int
+) -> QuerySet[Task]:
+    """The task list's unfiltered page `number` with every count (as the view writes it with the
+    ORM), markers where the user, the held-ids subquery and the day's bounds go."""
+    # `held` is a marker the viewer's held-ids subquery replaces at each run, not SQL from anyone.
+    scope = CustomerScope(user_id=0).rows(held=RawSQL("%s", (held,)))  # nosec B611
+    tasks = _open_tasks_of(Task.objects.filter(scope), user_id=user_id, when="", bounds=(start, end))
+    return with_task_counts(task_list_rows(tasks), bounds=(start, end))[(number - 1) * size : number * size]
+
+
+def my_task_page(*, user: User, number: int, size: int) -> tuple[list[Task], dict[str, int]] | None:
+    """A relationship manager's unfiltered page `number` of their open tasks and the counts of every
+    bucket, by a statement compiled once per process for each page, the viewer's own held_ids_sql
+    (visibility) spliced in and the business day's bounds put at each place they are tested;
+    None for anyone else, a later page, or a page with no rows (the caller then asks the ORM)."""
+    scope = customer_scope(user=user)
+    if scope.sees_all or scope.sees_none or scope.branch_id is not None or not 1 <= number <= COMPILED_PAGES:
+        return None
+    compiled = _PAGES.get((number, size))
+    if compiled is None:
+        compiled = CompiledQuery(
+            Task,
+            lambda user_id, held, start, end: _page_statement(user_id, held, start, end, number=number, size=size),
+            user_id=_MARK_USER,
+            held=_MARK_HELD,
+            start=_MARK_START,
+            end=_MARK_END,
+        )
+        _PAGES[(number, size)] = compiled
+    start, end = business_day_bounds()
+    rows = compiled.rows(user_id=user.pk, held=scope.held_ids_sql, start=start, end=end)
+    return (rows, counts_of(rows[0])) if rows else None
 
 
 def counts_of(task: Task) -> dict[str, int]:

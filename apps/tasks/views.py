@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -30,7 +29,6 @@ from apps.core.presentation import choice_labels, rule_label
 from apps.core.urls_fast import url_former
 from apps.customers.models import Customer
 from apps.customers.visibility import customer_for_user, may_edit_customers
-from apps.tasks.fields import ROW_FIELDS
 from apps.tasks.forms import (
     CompleteTaskForm,
     NewTaskForm,
@@ -46,11 +44,13 @@ from apps.tasks.selectors import (
     counts_of,
     my_open_tasks,
     my_task_counts,
+    my_task_page,
     open_tasks_for_customer,
     task_customer_choices,
     task_customer_for,
     task_customer_label,
     task_for_user,
+    task_list_rows,
     with_task_counts,
 )
 from apps.tasks.services import complete_task, create_task, reassign_task, reschedule_task
@@ -280,13 +280,20 @@ def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "tasks/reassign.html", {"task": task, "form": form, "next": _next_of(request)})
 
 
-def _page_with_counts(
-    tasks: QuerySet[Task], *, when: str, number: str | None, user: User
-) -> tuple[Page, dict[str, int]]:
-    """The page of `tasks` and the counts of every bucket. Unfiltered, a page's rows carry the counts
-    (with_task_counts: one statement); filtered, or past the last page, the counts are one query
-    and the page another, as the paginator asks for them."""
+def _page_with_counts(*, when: str, number: str | None, user: User) -> tuple[Page, dict[str, int]]:
+    """The page of the user's open tasks (`when`'s bucket) and the counts of every bucket.
+    Unfiltered, a page's rows carry the counts (with_task_counts: one statement; a manager's first
+    pages compiled once per process, my_task_page); filtered, or past the last page, the counts are
+    one query and the page another, as the paginator asks for them."""
     wanted = int(number or "1") if (number or "1").isdigit() else 0
+    if not when and wanted >= 1:
+        compiled = my_task_page(user=user, number=wanted, size=PAGE_SIZE)
+        if compiled is not None:
+            rows, counts = compiled
+            paginator = Paginator((), PAGE_SIZE)
+            paginator.count = counts["all"]  # type: ignore[misc]  # counted with the rows: no COUNT
+            return Page(rows, wanted, paginator), counts
+    tasks = task_list_rows(my_open_tasks(user=user, when=when))
     if not when and wanted >= 1:
         rows = list(with_task_counts(tasks)[(wanted - 1) * PAGE_SIZE : wanted * PAGE_SIZE])
         if rows:
@@ -309,12 +316,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
         # The counts refresh themselves after an action on a row (task-done, task-updated).
         counts = my_task_counts(user=request.user)
         return render(request, "tasks/_counts.html", {"counts": counts, "when": when})
-    # The customer's name as a subquery of the row: read for the page's rows only, after the sort
-    # and the LIMIT, where a join read it for every customer of the book (decision 152).
-    tasks = my_open_tasks(user=request.user, when=when).select_related(None).only(*ROW_FIELDS, "customer_id")
-    name = Customer.objects.filter(pk=OuterRef("customer_id")).values("display_name")
-    tasks = tasks.annotate(customer_name=Subquery(name))
-    page, counts = _page_with_counts(tasks, when=when, number=request.GET.get("page"), user=request.user)
+    page, counts = _page_with_counts(when=when, number=request.GET.get("page"), user=request.user)
     can_edit = may_edit_customers(request.user)
     context = {
         "page": page,

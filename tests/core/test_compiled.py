@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import F
+from django.db.models import Count, F, Q
+from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.core.compiled import CompiledQuery, correlate
@@ -74,12 +77,59 @@ def test_each_call_reads_what_the_orm_reads_for_its_own_values_in_one_query():
 
 
 def test_a_marker_that_is_not_exactly_one_parameter_is_refused():
-    twice = CompiledQuery(Customer, lambda pk: Customer.objects.filter(pk=pk).exclude(id=pk).defer("email"), pk=MARK)
     missing = CompiledQuery(Customer, lambda pk: Customer.objects.all(), pk=MARK)
+    named_twice = CompiledQuery(
+        Customer, lambda name: Customer.objects.filter(display_name=name).exclude(last_name=name), name="\x01mark"
+    )
 
-    for query in (twice, missing):
+    for query in (missing, named_twice):  # a text marker never stands at several parameters
         with pytest.raises(RuntimeError, match="not once"):
-            query.rows(pk=1)
+            query.rows(**dict.fromkeys(query._markers, 1))
+
+
+def test_a_number_or_instant_at_several_parameters_is_put_at_each_and_reads_what_the_orm_reads():
+    """Decision 177: a bound the statement tests twice is one marker, proven by a second compile."""
+    from apps.tasks.models import Task
+    from tests.tasks.factories import TaskFactory
+
+    when_marker = dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+
+    def tasks(pk: int, when: dt.datetime):  # type: ignore[no-untyped-def]
+        return (
+            Task.objects.filter(Q(due_at__lt=when) | Q(reminder_at__lt=when) | Q(customer_id=pk))
+            .exclude(assignee_id=pk)
+            .annotate(early=Count("pk", filter=Q(due_at__lt=when)))
+            .order_by("id")
+            .values_list("id", "early")
+        )
+
+    query = CompiledQuery(Task, tasks, pk=MARK, when=when_marker)
+    now = timezone.now()
+    from apps.identity import roles
+    from tests.identity.factories import UserFactory
+
+    manager = UserFactory(roles=[roles.RELATIONSHIP_MANAGER])
+    made = [
+        TaskFactory(customer=CustomerFactory(assigned_to=manager), assignee=manager, due_at=now + dt.timedelta(days=n))
+        for n in (-3, -1, 2, 5)
+    ]
+    for pk in (made[0].customer_id, made[1].assignee_id, 0):
+        for when in (now - dt.timedelta(days=2), now, now + dt.timedelta(days=3)):
+            _names, rows = query.values(pk=pk, when=when)
+            assert [tuple(row) for row in rows] == list(tasks(pk, when))
+    assert len(query._compiled("default")[2]["when"]) == 3
+
+
+def test_a_repeated_marker_is_refused_where_a_parameter_is_derived_from_it_or_spliced():
+    derived = CompiledQuery(
+        Customer, lambda pk: Customer.objects.filter(pk=pk).exclude(id=pk).exclude(id=pk + 1).values_list("id"), pk=MARK
+    )
+    with pytest.raises(RuntimeError, match="other than a marker"):
+        derived.values(pk=1)
+    both = CompiledQuery(Customer, lambda pk: Customer.objects.filter(pk=pk).exclude(id=pk).values_list("id"), pk=MARK)
+    assert both.values(pk=1)[1] == []
+    with pytest.raises(TypeError, match="lone marker"):
+        both.values(pk=RawSQL("%s", (1,)))
     with pytest.raises(TypeError):
         CompiledQuery(Customer, lambda pk: Customer.objects.filter(pk=pk), pk=MARK).rows(id=1)
 

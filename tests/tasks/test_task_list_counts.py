@@ -72,3 +72,43 @@ def test_a_manager_without_tasks_gets_empty_counts(client, other_manager):
 
     assert response.context["counts"] == {"all": 0, "overdue": 0, "today": 0, "upcoming": 0}
     assert len(response.context["page"]) == 0
+
+
+def test_a_managers_compiled_pages_read_what_the_orm_reads(manager, other_manager, branch_manager, many_tasks):
+    """Decision 177: a manager's unfiltered pages come from one statement compiled once per process
+    (the day's bounds at each place the counts test them, the viewer's held ids spliced in); each
+    page's rows and counts equal the ORM's, a break-glass grant in force counts and a lapsed one
+    does not, and anyone else gets None (the view asks the ORM)."""
+    from apps.customers.models import BreakGlassGrant
+    from apps.tasks.models import Task
+    from apps.tasks.selectors import _PAGES, counts_of, my_open_tasks, my_task_page, task_list_rows, with_task_counts
+
+    now = timezone.now()
+    for ends in (now + dt.timedelta(hours=1), now - dt.timedelta(seconds=1)):
+        customer = CustomerFactory(assigned_to=other_manager)
+        BreakGlassGrant.objects.create(
+            user=manager, customer=customer, reason="test", approved_by=other_manager,
+            starts_at=now - dt.timedelta(hours=2), expires_at=ends,
+        )  # fmt: skip
+        TaskFactory(customer=customer, assignee=manager, due_at=now + dt.timedelta(hours=2))
+
+    def seen(tasks: list[Task]) -> list[dict[str, object]]:
+        return [vars(task) | {"_state": None} for task in tasks]
+
+    for user in (manager, other_manager):
+        for number in (1, 2, 3):
+            compiled = my_task_page(user=user, number=number, size=PAGE_SIZE)
+            orm = list(
+                with_task_counts(task_list_rows(my_open_tasks(user=user)))[(number - 1) * PAGE_SIZE :][:PAGE_SIZE]
+            )
+            if not orm:
+                assert compiled is None
+                continue
+            assert compiled is not None
+            rows, counts = compiled
+            assert seen(rows) == seen(orm)
+            assert [task.get_deferred_fields() for task in rows] == [task.get_deferred_fields() for task in orm]
+            assert counts == counts_of(orm[0]) == my_task_counts(user=user)
+    assert my_task_counts(user=manager)["all"] == PAGE_SIZE + 6  # the grant in force, not the lapsed one
+    assert (1, PAGE_SIZE) in _PAGES
+    assert my_task_page(user=branch_manager, number=1, size=PAGE_SIZE) is None
