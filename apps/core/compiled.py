@@ -9,10 +9,11 @@ for any queryset of model instances (decision 131):
 - `build(**markers)` returns the queryset, written with the ORM as before (the rules stay in
   their selectors); it is compiled once per thread and database with marker values (numbers no
   row has), and each marker must come out as exactly one parameter of the statement, or the
-  compile refuses (a value the ORM rewrites, e.g. a list, could not be swapped safely); a number
-  or instant that comes out as several parameters (a bound tested twice) is taken only when a
+  compile refuses (a value the ORM rewrites, e.g. a list, could not be swapped safely); a number,
+  instant or text that comes out as several parameters (a bound tested twice) is taken only when a
   second compile, every marker moved to another value, changes exactly those parameters and
-  nothing else (decision 177);
+  nothing else (decisions 177, 178), and a parameter the ORM derives from a marker (a LIKE
+  pattern) is taken when it is declared (`deriving`) and the second compile proves it too;
 - each call puts its own values where the markers were and runs the statement through Django's
   cursor (counted, routed to the database the router picks for a read, as the queryset would be);
   a marker may be an instant (a datetime no row has) as well as a number, and a marker compiled
@@ -50,6 +51,7 @@ class CompiledQuery(Generic[M]):
         self._model = model
         self._build = build
         self._markers = markers
+        self._derived: dict[str, tuple[str, Callable[[Any], Any]]] = {}
         self._local = threading.local()
 
     def _compiled(self, using: str) -> tuple[str, list[Any], dict[str, list[int]], _Reader]:
@@ -63,11 +65,12 @@ class CompiledQuery(Generic[M]):
                 raise TypeError(f"The query reads {queryset.model.__name__}, not {self._model.__name__}.")
             compiler = queryset.query.get_compiler(using=using)
             sql, params = compiler.as_sql()
-            where = {name: _positions(params, marker) for name, marker in self._markers.items()}
+            marks = self._with_derived(self._markers)
+            where = {name: _positions(params, marker) for name, marker in marks.items()}
             for name, found in where.items():
-                if not found or (len(found) > 1 and not _may_repeat(self._markers[name])):
+                if not found or (len(found) > 1 and not _may_repeat(marks[name])):
                     raise RuntimeError(f"The compiled statement holds {name} {len(found)} times, not once.")
-            if any(len(found) > 1 for found in where.values()):
+            if self._derived or any(len(found) > 1 for found in where.values()):
                 self._prove_repeated(sql, params, where, using)
             for column in compiler.select:
                 if isinstance(getattr(column[0], "target", None), KeyRingEncryptedMixin):
@@ -81,8 +84,9 @@ class CompiledQuery(Generic[M]):
         substituted at each of them only if they are all it: compiled again with every marker
         moved to another value no row has, the text must be the same, exactly the marker's
         positions must change, each to the moved value, and nothing else may (decision 177)."""
-        moved = {name: _shifted(marker) for name, marker in self._markers.items()}
-        again_sql, again = self._build(**moved).query.get_compiler(using=using).as_sql()
+        moved_markers = {name: _shifted(marker) for name, marker in self._markers.items()}
+        again_sql, again = self._build(**moved_markers).query.get_compiler(using=using).as_sql()
+        moved = self._with_derived(moved_markers)
         if again_sql != sql or len(again) != len(params):
             raise RuntimeError("The statement's text changes with its markers' values: it cannot be compiled once.")
         expected = list(params)
@@ -94,6 +98,16 @@ class CompiledQuery(Generic[M]):
                 raise RuntimeError(f"{name} does not stand alone at each of its {len(found)} parameters.")
         if any(type(a) is not type(b) or a != b for a, b in zip(again, expected, strict=True)):
             raise RuntimeError("A parameter other than a marker changes with the markers' values.")
+
+    def deriving(self, **derived: tuple[str, Callable[[Any], Any]]) -> CompiledQuery[M]:
+        """Names parameters the ORM makes from a marker (name=(marker, how)), e.g. a LIKE pattern
+        from a term: each is proven by the second compile and made from each call's value. Before
+        the first run only; returns this query."""
+        self._derived = {**self._derived, **derived}
+        return self
+
+    def _with_derived(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {**values, **{name: how(values[source]) for name, (source, how) in self._derived.items()}}
 
     def rows(self, **values: Any) -> list[M]:
         """The instances the queryset would give with these values in place of the markers."""
@@ -114,6 +128,7 @@ class CompiledQuery(Generic[M]):
         sql, template, where, reader = self._compiled(using)
         params = list(template)
         splices = []
+        values = self._with_derived(values) if self._derived else values
         for name, found in where.items():
             value = values[name]
             if isinstance(value, RawSQL):
@@ -121,7 +136,7 @@ class CompiledQuery(Generic[M]):
                     raise TypeError(f"{name} stands at {len(found)} parameters: only a lone marker takes SQL.")
                 splices.append((found[0], value))
             else:
-                value = int(value) if isinstance(self._markers[name], int) else value
+                value = int(value) if isinstance(self._markers.get(name), int) else value
                 for index in found:
                     params[index] = value
         for index, raw in sorted(splices, key=lambda splice: splice[0], reverse=True):
@@ -192,7 +207,7 @@ class _Reader:
 
 _PLACEHOLDER = re.compile(r"%%|%s")
 # Marker types that may stand at several parameters: a second compile moves them to another value.
-_SHIFTABLE = (int, dt.datetime)
+_SHIFTABLE = (int, dt.datetime, str)
 
 
 def _positions(params: Any, marker: Any) -> list[int]:
@@ -204,9 +219,12 @@ def _may_repeat(marker: Any) -> bool:
 
 
 def _shifted(marker: Any) -> Any:
-    """Another marker value of the same kind (a number one lower, an instant a microsecond later)."""
+    """Another marker value of the same kind (a number one lower, an instant a microsecond later, a
+    text one letter longer)."""
     if not _may_repeat(marker):
         return marker
+    if isinstance(marker, str):
+        return marker + "q"
     return marker + dt.timedelta(microseconds=1) if isinstance(marker, dt.datetime) else marker - 1
 
 

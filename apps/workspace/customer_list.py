@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.core import signing
+from django.db import connections, router
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, JSONObject, TruncDate
@@ -313,9 +314,26 @@ def _matching(*, user: User, query: CustomerQuery) -> QuerySet[Customer]:
     # One word of the name is enough ("Brewing" finds "Lowther Brewing Company Ltd"): the term
     # is word-similar to a part of the name (`term <% name`), or similar to the whole name (`%`).
     # Both operators use the customer_name_trgm GIN index; similarity() > x would not.
-    return visible.filter(
+    return visible.filter(name_matches(term))
+
+
+def name_matches(term: str) -> Q:
+    """A name search's condition: the term word-similar to a part of the name, similar to the whole
+    name, or an external id as managers type it."""
+    return (
         Q(display_name__trigram_word_similar=term) | Q(display_name__trigram_similar=term) | external_id_matches(term)
     )
+
+
+def _best_matches(customers: QuerySet[Customer], *, term: str, names: list[str]) -> QuerySet[Customer, Any]:
+    """A name search's rows, best first: the name holding the closest word, then the closest whole
+    name (values_list of `names` and the branch's and manager's names, SEARCH_RESULT_LIMIT of them)."""
+    best = customers.annotate(**page_names(joined=True)).annotate(
+        word_similarity=TrigramWordSimilarity(term, "display_name"),
+        similarity=TrigramSimilarity("display_name", term),
+    )
+    ordered = best.order_by("-word_similarity", "-similarity", "display_name", "id")
+    return ordered.values_list(*names, "branch_name", "manager_names")[:SEARCH_RESULT_LIMIT]
 
 
 def external_id_matches(term: str) -> Q:
@@ -447,6 +465,8 @@ def _customer_list_page(*, user: User, query: CustomerQuery, cursor: str, page_s
     """
     if not cursor and _is_plain_book_page(user, query):
         return _plain_book_page(user=user, sort=query.sort, page_size=page_size)
+    if not cursor and _is_plain_name_search(user, query):
+        return _plain_name_search(user=user, term=query.term.strip())
     today = business_today()
     matching = filtered_customers(user=user, query=query, today=today)
     customers = matching
@@ -470,16 +490,9 @@ def _customer_list_page(*, user: User, query: CustomerQuery, cursor: str, page_s
         if query.search_kind != SearchKind.NAME:
             sort = "name"
         else:
-            best = customers.annotate(**page_names(joined=True)).annotate(
-                # Best first: the name holding the closest word, then the closest whole name.
-                word_similarity=TrigramWordSimilarity(query.term.strip(), "display_name"),
-                similarity=TrigramSimilarity("display_name", query.term.strip()),
-            )
             shown = [*names, "branch_name", "manager_names"]
-            ordered = best.order_by("-word_similarity", "-similarity", "display_name", "id")
-            found = _customer_rows(shown, ordered.values_list(*shown)[:SEARCH_RESULT_LIMIT])
-            capped = SEARCH_RESULT_LIMIT if len(found) == SEARCH_RESULT_LIMIT else None
-            return CustomerPage(customers=found, sort=sort, capped_at=capped, total=len(found))
+            found = _customer_rows(shown, _best_matches(customers, term=query.term.strip(), names=names))
+            return _search_page(found)
     order = SORTS.get(sort) or SORTS["name"]
     sort = sort if sort in SORTS else "name"
     direction = AFTER
@@ -570,3 +583,54 @@ def _plain_book_page(*, user: User, sort: str, page_size: int) -> CustomerPage:
     rows = rows[:page_size]
     total = (rows[0].matching_total or 0) if rows else 0
     return _page(rows, sort=sort, has_earlier=False, has_later=has_later, total=total)
+
+
+# --- a manager's name search in their own book, compiled once per process (decision 178) -------------
+
+_MARK_TERM = "zzfinpulsetermmarker"
+
+
+def _search_page(found: list[CustomerRow]) -> CustomerPage:
+    capped = SEARCH_RESULT_LIMIT if len(found) == SEARCH_RESULT_LIMIT else None
+    return CustomerPage(customers=found, sort="relevance", capped_at=capped, total=len(found))
+
+
+def _is_plain_name_search(user: User, query: CustomerQuery) -> bool:
+    """Whether this is a relationship manager's name search, best match first, with no filter:
+    its statement is the same text for every manager and term (a name term is never all digits,
+    so external_id_matches adds no tail condition)."""
+    scope = customer_scope(user=user)
+    term = query.term.strip()
+    return (
+        not (scope.sees_all or scope.sees_none or scope.branch_id is not None)
+        and query == CustomerQuery(term=query.term, sort="relevance")
+        and query.search_kind == SearchKind.NAME
+        and len(term) >= NAME_SEARCH_MIN_LENGTH
+        and external_id_tail_of(term) is None
+    )
+
+
+def _name_search_query(held: int, term: str) -> QuerySet[Customer, Any]:  # Any: values_list rows
+    """The ORM's own name search of a book (as _customer_list_page writes it for the same query),
+    with `held` a marker where the viewer's held-ids subquery goes and `term` one where the term goes."""
+    # `held` is a marker the held-ids subquery replaces at each run, not SQL from anyone.
+    customers = CustomerScope(user_id=0).customers(held=RawSQL("%s", (held,)))  # nosec B611
+    return _best_matches(customers.filter(name_matches(term)), term=term, names=list(PAGE_FIELDS))
+
+
+def _like_prefix(term: str) -> str:
+    """The pattern Django's istartswith sends for `term` (external_id_matches): proven against the
+    compiled statement by CompiledQuery before it is used."""
+    return connections[router.db_for_read(Customer)].ops.prep_for_like_query(term) + "%"
+
+
+_NAME_SEARCH = CompiledQuery(Customer, _name_search_query, held=_MARK_HELD, term=_MARK_TERM).deriving(
+    like=("term", _like_prefix)
+)
+
+
+def _plain_name_search(*, user: User, term: str) -> CustomerPage:
+    """A manager's name search by a statement compiled once per process, the viewer's own
+    held_ids_sql (visibility) spliced in and the term put at each place it goes."""
+    names, fetched = _NAME_SEARCH.values(held=customer_scope(user=user).held_ids_sql, term=term)
+    return _search_page(_customer_rows(names, fetched))

@@ -78,11 +78,13 @@ def test_each_call_reads_what_the_orm_reads_for_its_own_values_in_one_query():
 
 def test_a_marker_that_is_not_exactly_one_parameter_is_refused():
     missing = CompiledQuery(Customer, lambda pk: Customer.objects.all(), pk=MARK)
-    named_twice = CompiledQuery(
-        Customer, lambda name: Customer.objects.filter(display_name=name).exclude(last_name=name), name="\x01mark"
+    dated_twice = CompiledQuery(
+        Customer,
+        lambda day: Customer.objects.filter(kyc_review_date=day).exclude(kyc_review_date=day),
+        day=dt.date(1901, 1, 1),
     )
 
-    for query in (missing, named_twice):  # a text marker never stands at several parameters
+    for query in (missing, dated_twice):  # only a number, an instant or a text may stand at several
         with pytest.raises(RuntimeError, match="not once"):
             query.rows(**dict.fromkeys(query._markers, 1))
 
@@ -187,3 +189,27 @@ def test_a_values_list_reads_its_columns_and_converted_values_as_the_orm_does():
         assert names == ["id", "role", "holding__balance", "doubled", "about"]
         assert [tuple(row) for row in rows] == list(holdings_of(customer.pk))
     assert query.values(customer_id=first.pk)[1][0][4] == {"currency": "EUR"}
+
+
+def test_a_text_marker_and_a_like_pattern_derived_from_it_read_what_the_orm_reads():
+    """Decision 178: a text marker at several parameters, and the LIKE pattern the ORM makes of it,
+    declared as derived and proven by the second compile; undeclared, the pattern is refused."""
+    from django.db.models import Q
+
+    def like(term: str) -> str:
+        return connection.ops.prep_for_like_query(term) + "%"
+
+    def named(term: str):  # type: ignore[no-untyped-def]
+        return (
+            Customer.objects.filter(Q(last_name__istartswith=term) | Q(first_name=term) | Q(company_name=term))
+            .order_by("id")
+            .values_list("id", "last_name")
+        )
+
+    for last in ("Ab%c", "Ab_c", "Abxc", "Smith", "a\\b"):
+        CustomerFactory(last_name=last, first_name="Ab%")
+    query = CompiledQuery(Customer, named, term="zzmarker").deriving(like=("term", like))
+    for term in ("Ab%", "Ab_", "Abx", "ab", "Smith", "a\\", "%", "_"):
+        assert [tuple(row) for row in query.values(term=term)[1]] == list(named(term))
+    with pytest.raises(RuntimeError, match="other than a marker"):
+        CompiledQuery(Customer, named, term="zzmarker").values(term="Ab%")

@@ -96,3 +96,52 @@ def test_an_external_id_search_uses_the_tail_expression_the_index_is_built_on(cl
 
     sql = "\n".join(q["sql"] for q in queries.captured_queries)
     assert "ltrim(substring(" in sql and "UPPER(" in sql
+
+
+def test_a_managers_compiled_name_search_reads_what_the_orm_reads(manager, other_manager, branch_manager):
+    """Decision 178: a manager's name search is one statement compiled once per process, the term put
+    at each of its four places and its LIKE pattern made as Django makes it; for terms with LIKE's
+    own characters, a break-glass grant in force and lapsed, a restricted customer and another
+    book, it finds exactly what the ORM finds, in the same order, with the same values."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.customers.models import BreakGlassGrant
+    from apps.workspace.customer_list import (
+        PAGE_FIELDS,
+        CustomerQuery,
+        _best_matches,
+        _customer_rows,
+        _is_plain_name_search,
+        _plain_name_search,
+        filtered_customers,
+    )
+
+    now = timezone.now()
+    for name in ("Lowther Brewing Company Ltd", "Lowther 100% Ltd", "Low_ther Ltd", "Lowe O'Brien"):
+        business(manager, name)
+    business(manager, "Lowther Zed Ltd", external_id="LOWTHER-Z")
+    restricted = business(manager, "Lowther Restricted Ltd")
+    Customer.objects.filter(pk=restricted.pk).update(restricted_at=now)
+    for name, ends in (("Lowther Granted Ltd", now + dt.timedelta(hours=1)), ("Lowther Lapsed Ltd", now)):
+        BreakGlassGrant.objects.create(
+            user=manager, customer=business(other_manager, name), reason="test", approved_by=other_manager,
+            starts_at=now - dt.timedelta(hours=2), expires_at=ends,
+        )  # fmt: skip
+    business(other_manager, "Lowther Theirs Ltd")
+
+    for user in (manager, other_manager):
+        for term in ("Lowther", "lowther-z", "her 100%", "Low_", "O'Brien", "Ltd", "zzzqqq", "a\\b"):
+            query = CustomerQuery(term=term, sort="relevance")
+            assert _is_plain_name_search(user, query)
+            shown = [*PAGE_FIELDS, "branch_name", "manager_names"]
+            expected = _customer_rows(
+                shown, _best_matches(filtered_customers(user=user, query=query), term=term, names=list(PAGE_FIELDS))
+            )
+            assert _plain_name_search(user=user, term=term).customers == expected
+    found = {row.display_name for row in _plain_name_search(user=manager, term="Lowther").customers}
+    assert "Lowther Granted Ltd" in found and "Lowther Zed Ltd" in found
+    assert not found & {"Lowther Lapsed Ltd", "Lowther Restricted Ltd", "Lowther Theirs Ltd"}
+    assert not _is_plain_name_search(branch_manager, CustomerQuery(term="Lowther", sort="relevance"))
+    assert not _is_plain_name_search(manager, CustomerQuery(term="Lowther", sort="relevance", segment="mass"))
