@@ -133,17 +133,35 @@ def attachment_for_user(*, user: User, attachment_id: Any) -> Attachment:
         raise NotFound("No such attachment.") from None
 
 
-def recent_interactions(*, user: User, limit: int = 10, scope: CustomerScope | None = None) -> list[Interaction]:
+@dataclass(frozen=True)
+class BookIndex:
+    """Where the interactions of a manager's own customers are listed (the dashboard's book dates,
+    kept by triggers in apps/workspace, decision 176), as SQL with its parameters.
+
+    `managed`: ids of customers every interaction of which `listed` holds; `listed`: (interaction
+    id, its time) of those, one index range in time order. They only name candidates: each is read
+    from the interactions table and must pass readable_by's filter and the scope there.
+    """
+
+    managed: RawSQL
+    listed: RawSQL
+
+
+def recent_interactions(
+    *, user: User, limit: int = 10, scope: CustomerScope | None = None, book: BookIndex | None = None
+) -> list[Interaction]:
     """The latest interactions across the customers the user sees (dashboard).
 
-    A manager's own book is read customer by customer (_latest_of_book): its cost follows the
-    book, not the bank, and the outer read of those ids is compiled once per process
-    (_LATEST_OF_BOOK). Everyone else takes the ORM's plan over visible_interactions.
+    A manager's own book is read customer by customer (_latest_of_book), or, given the `book`
+    index, its listed interactions newest first and customer by customer only those it does not
+    list: its cost follows the book, not the bank, and the outer read of those ids is compiled
+    once per process (_latest_of_book_read). Everyone else takes the ORM's plan over
+    visible_interactions.
     """
     scope = _scope_of(user, scope)
     if scope.sees_all or scope.sees_none or scope.branch_id is not None or not user.is_authenticated:
         return list(_recent_shape(visible_interactions(user=user, scope=scope), limit))
-    return _latest_of_book_read(limit).rows(ids=_latest_of_book(user=user, scope=scope, limit=limit))
+    return _latest_of_book_read(limit).rows(ids=_latest_of_book(user=user, scope=scope, limit=limit, book=book))
 
 
 def _recent_shape(interactions: QuerySet[Interaction], limit: int) -> QuerySet[Interaction]:
@@ -199,7 +217,7 @@ _MARK_CUSTOMER, _MARK_USER = -45_045_045, -45_045_046
 _per_customer: dict[int, tuple[str, tuple[Any, ...]]] = {}
 
 
-def _latest_of_book(*, user: User, scope: CustomerScope, limit: int) -> RawSQL:
+def _latest_of_book(*, user: User, scope: CustomerScope, limit: int, book: BookIndex | None = None) -> RawSQL:
     """Ids of the latest `limit` interactions the user may read across their own book, as SQL.
 
     For each customer of the book (the scope's held ids, read once), its latest `limit` readable
@@ -209,15 +227,60 @@ def _latest_of_book(*, user: User, scope: CustomerScope, limit: int) -> RawSQL:
     until ten of the book's turn up costs what the bank holds beside the book, and for a quiet
     book the whole index (decision 145). Only a manager's own book comes here, never compliance:
     the rule is readable_by's filter for a user who is not compliance (_readable_to).
+
+    Given `book` (decision 176), the customers it manages are not walked: its listed interactions
+    are read newest first, each by id with the same rule and the scope, until `limit` pass; only
+    the held customers it does not manage (shared, break-glass) are read customer by customer.
     """
     sql, template = _per_customer_read(limit)
     inner_params = [user.pk if value == _MARK_USER else value for value in template]
     held = scope.held_ids_sql
+    if book is None:
+        outer = (
+            f"SELECT latest.id FROM ({held.sql}) book(id) CROSS JOIN LATERAL ({sql}) latest(occurred_at, id)"  # noqa: S608  # nosec B608 - the ORM's compiled text, values are parameters
+            " ORDER BY latest.occurred_at DESC, latest.id DESC LIMIT %s"
+        )
+        return RawSQL(outer, (*held.params, *inner_params, limit))  # noqa: S611  # nosec B611
+    one_sql, one_template = _per_interaction_read()
+    one_params = [user.pk if value == _MARK_USER else value for value in one_template]
     outer = (
-        f"SELECT latest.id FROM ({held.sql}) book(id) CROSS JOIN LATERAL ({sql}) latest(occurred_at, id)"  # noqa: S608  # nosec B608 - the ORM's compiled text, values are parameters
-        " ORDER BY latest.occurred_at DESC, latest.id DESC LIMIT %s"
+        f"WITH held_ids(id) AS MATERIALIZED ({held.sql}), managed(id) AS MATERIALIZED ({book.managed.sql})"  # noqa: S608  # nosec B608 - compiled texts of ours, values are parameters
+        " SELECT x.id FROM ("
+        f"(SELECT one.occurred_at, one.id FROM ({book.listed.sql}) listed(id, moment)"
+        # OFFSET 0: a read per listed row in the index's order, stopping at the limit, not a join
+        # the planner could start from the interactions of every held customer.
+        f" CROSS JOIN LATERAL ({one_sql} OFFSET 0) one(occurred_at, id, customer_id)"
+        # The held ids as one array, read once: a filter, not a join the planner could start from.
+        " WHERE one.customer_id = ANY(ARRAY(SELECT id FROM held_ids))"
+        " ORDER BY listed.moment DESC, listed.id DESC LIMIT %s)"
+        " UNION ALL (SELECT latest.occurred_at, latest.id"
+        " FROM (SELECT id FROM held_ids EXCEPT SELECT id FROM managed) book(id)"
+        f" CROSS JOIN LATERAL ({sql}) latest(occurred_at, id))"
+        ") x ORDER BY x.occurred_at DESC, x.id DESC LIMIT %s"
     )
-    return RawSQL(outer, (*held.params, *inner_params, limit))  # noqa: S611  # nosec B611
+    params = (*held.params, *book.managed.params, *book.listed.params, *one_params, limit, *inner_params, limit)
+    return RawSQL(outer, params)  # noqa: S611  # nosec B611
+
+
+_MARK_INTERACTION = -45_045_048
+_per_interaction: list[tuple[str, tuple[Any, ...]]] = []
+
+
+def _per_interaction_read() -> tuple[str, tuple[Any, ...]]:
+    """One listed interaction, if the viewer may read it (readable_by's filter for a user who is not
+    compliance), with its customer: compiled once per process with marker values; the interaction
+    is the listed column (correlate), the viewer a parameter."""
+    if not _per_interaction:
+        query = (
+            Interaction.objects.filter(_readable_to(_MARK_USER), pk=_MARK_INTERACTION)
+            .order_by()  # one row: no sort
+            .values_list("occurred_at", "id", "customer_id")
+        )
+        sql, params = correlate(*query.query.sql_with_params(), marker=_MARK_INTERACTION, column="listed.id")
+        if _MARK_USER not in params:
+            raise RuntimeError("The compiled read no longer carries the viewer as a parameter.")
+        _per_interaction.append((sql, tuple(params)))
+    return _per_interaction[0]
 
 
 def _per_customer_read(limit: int) -> tuple[str, tuple[Any, ...]]:

@@ -48,18 +48,21 @@ class BookDate(models.Model):
 
     Kept by triggers in PostgreSQL (migration workspace 0002), so every write that changes one
     keeps it, whoever makes it (services, imports, admin, the bulk fixture): one row per customer
-    (`k`: the KYC review date and status), per identity document (`d`: its expiry) and per party of
-    a holding with a maturity date (`m`). A manager's documents expiring this month are then one
-    range of `bookdate_manager_idx` instead of one probe per customer of the book. The rows only
-    find candidates: the dashboard reads the documents, holdings and customers they point at and
-    applies the sections' rules and the visibility rule to those, never to these copies; customers
-    a manager sees without being their primary manager are read the old way.
+    (`k`: the KYC review date and status), per identity document (`d`: its expiry), per party of a
+    holding with a maturity date (`m`) and per interaction (`i`: its time in `moment`, migration
+    workspace 0003, decision 176). A manager's documents expiring this month are then one range
+    of `bookdate_manager_idx` instead of one probe per customer of the book. The rows only find
+    candidates: the dashboard reads the documents, holdings, customers and interactions they point
+    at and applies the sections' rules, the confidentiality rule and the visibility rule to those,
+    never to these copies; customers a manager sees without being their primary manager are read
+    the old way.
     """
 
     class Kind(models.TextChoices):
         CUSTOMER = "k", "Customer (KYC review)"
         DOCUMENT = "d", "Identity document expiry"
         MATURITY = "m", "Holding maturity (one row per party)"
+        INTERACTION = "i", "Interaction (its time in `moment`)"
 
     manager_id = models.BigIntegerField(null=True)  # the customer's primary_manager_id
     customer_id = models.BigIntegerField()
@@ -67,6 +70,7 @@ class BookDate(models.Model):
     day = models.DateField(null=True)
     ref_id = models.BigIntegerField()  # the customer, document or holding
     state = models.CharField(max_length=12, blank=True, default="")  # a customer's kyc_status
+    moment = models.DateTimeField(null=True)  # an interaction's occurred_at (decision 176)
 
     class Meta:
         indexes = [
@@ -77,6 +81,10 @@ class BookDate(models.Model):
             ),
             models.Index(fields=["customer_id", "kind"], name="bookdate_customer_idx"),
             models.Index(fields=["ref_id", "kind"], name="bookdate_ref_idx"),
+            # A manager's customers' interactions, newest first (decision 176).
+            models.Index(
+                fields=["manager_id", "moment", "ref_id"], condition=Q(kind="i"), name="bookdate_interaction_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -41,7 +41,7 @@ from apps.core.windows import (
 from apps.customers.models import Customer, IdentityDocument
 from apps.customers.visibility import CustomerScope, customer_scope
 from apps.interactions.models import Interaction
-from apps.interactions.selectors import recent_interactions
+from apps.interactions.selectors import BookIndex, recent_interactions
 from apps.leads.models import Lead
 from apps.leads.selectors import new_leads_for
 from apps.notifications.models import Notification
@@ -186,6 +186,25 @@ _BOOK = (
     f" FROM {BookDate._meta.db_table} WHERE manager_id = %s AND kind = '{BookDate.Kind.CUSTOMER.value}')"
 )
 _EXTRA = "extra(id) AS MATERIALIZED (SELECT id FROM visible EXCEPT SELECT id FROM managed)"
+
+
+# A manager's customers' interactions in the book dates (decision 176): every interaction of the
+# customers filed under them, newest first from bookdate_interaction_idx, for recent_interactions
+# (apps/interactions), which reads each by id with the confidentiality rule and the scope.
+_MANAGED = (
+    f"SELECT customer_id FROM {BookDate._meta.db_table}"  # noqa: S608  # nosec B608 - fixed text, values are parameters
+    f" WHERE manager_id = %s AND kind = '{BookDate.Kind.CUSTOMER.value}'"
+)
+_LISTED = (
+    f"SELECT ref_id, moment FROM {BookDate._meta.db_table}"  # noqa: S608  # nosec B608 - fixed text, values are parameters
+    f" WHERE manager_id = %s AND kind = '{BookDate.Kind.INTERACTION.value}'"
+)
+
+
+def _book_index(scope: CustomerScope) -> BookIndex:
+    """Where recent_interactions finds the interactions of the customers the scope's user manages."""
+    user = scope.user_id or 0  # a manager's scope: has a user
+    return BookIndex(managed=RawSQL(_MANAGED, (user,)), listed=RawSQL(_LISTED, (user,)))  # noqa: S611  # nosec B611
 
 
 def _book_dates(kind: BookDate.Kind) -> str:
@@ -604,7 +623,9 @@ def my_day(*, user: User) -> MyDay:
         maturing_holdings=_maturing_section(rows["maturing"]),
         expiring_documents=_documents_section(rows["documents"], today=today),
         kyc_reviews=_kyc_section(rows["kyc"], today=today),
-        recent_interactions=list(recent_interactions(user=user, limit=RECENT_INTERACTIONS, scope=scope)),
+        recent_interactions=recent_interactions(
+            user=user, limit=RECENT_INTERACTIONS, scope=scope, book=_book_index(scope) if _by_manager(scope) else None
+        ),
         unread_notifications=unread_notifications(user=user, limit=SECTION_LIMIT),
         new_leads=new_leads_for(user=user, limit=SECTION_LIMIT),
     )

@@ -1,6 +1,7 @@
-"""The dashboard's book dates (decision 164): kept by the database's triggers through every write,
-and the four work sections they serve show exactly what the visibility rule and the sections'
-rules select, read straight from the tables, for every role."""
+"""The dashboard's book dates (decisions 164, 176): kept by the database's triggers through every
+write, and the four work sections and the recent interactions they serve show exactly what the
+visibility rule, the confidentiality rule and the sections' rules select, read straight from the
+tables, for every role."""
 
 from __future__ import annotations
 
@@ -28,12 +29,15 @@ from apps.customers.models import Customer, IdentityDocument
 from apps.customers.services import add_identity_document, assign_customer, update_customer
 from apps.customers.visibility import customer_scope
 from apps.identity import roles
+from apps.interactions.models import Interaction
+from apps.interactions.selectors import visible_interactions
 from apps.workspace.customer_list import kyc_review_due
 from apps.workspace.models import BookDate
-from apps.workspace.selectors import SECTION_LIMIT, my_day
+from apps.workspace.selectors import RECENT_INTERACTIONS, SECTION_LIMIT, my_day
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
+from tests.interactions.factories import InteractionFactory
 from tests.workspace.support import (
     TODAY,
     pinned_today,  # noqa: F401  (fixture)
@@ -45,21 +49,26 @@ pytestmark = pytest.mark.usefixtures("plain_static_files", "pinned_today", "role
 
 
 def _kept() -> list[tuple[Any, ...]]:
-    return sorted(BookDate.objects.values_list("manager_id", "customer_id", "kind", "day", "ref_id", "state"), key=str)
+    fields = ("manager_id", "customer_id", "kind", "day", "ref_id", "state", "moment")
+    return sorted(BookDate.objects.values_list(*fields), key=str)
 
 
 def _from_the_tables() -> list[tuple[Any, ...]]:
     """What the book dates must hold, read from the tables they copy."""
     rows: list[tuple[Any, ...]] = [
-        (c.primary_manager_id, c.pk, "k", c.kyc_review_date, c.pk, c.kyc_status) for c in Customer.objects.all()
+        (c.primary_manager_id, c.pk, "k", c.kyc_review_date, c.pk, c.kyc_status, None) for c in Customer.objects.all()
     ]
     rows += [
-        (d.customer.primary_manager_id, d.customer_id, "d", d.expiry_date, d.pk, "")
+        (d.customer.primary_manager_id, d.customer_id, "d", d.expiry_date, d.pk, "", None)
         for d in IdentityDocument.objects.select_related("customer").exclude(expiry_date=None)
     ]
     rows += [
-        (p.customer.primary_manager_id, p.customer_id, "m", p.holding.maturity_date, p.holding_id, "")
+        (p.customer.primary_manager_id, p.customer_id, "m", p.holding.maturity_date, p.holding_id, "", None)
         for p in HoldingParty.objects.select_related("customer", "holding").exclude(holding__maturity_date=None)
+    ]
+    rows += [
+        (i.customer.primary_manager_id, i.customer_id, "i", None, i.pk, "", i.occurred_at)
+        for i in Interaction.objects.select_related("customer")
     ]
     return sorted(rows, key=str)
 
@@ -123,6 +132,19 @@ def test_every_write_keeps_the_book_dates(manager, other_manager):
 
     assign_customer(actor=None, customer=mine, manager=other_manager, reason="Holiday cover")
     Customer.objects.filter(pk=nobodys.pk).update(primary_manager=manager)
+    assert _kept() == _from_the_tables()
+
+    call = InteractionFactory(customer=mine, occurred_at=timezone.now() - dt.timedelta(days=1))
+    InteractionFactory(customer=theirs, is_confidential=True)
+    note = InteractionFactory(customer=nobodys, author=manager)
+    assert _kept() == _from_the_tables()
+    call.occurred_at = timezone.now() - dt.timedelta(days=3)
+    call.save()
+    Interaction.objects.filter(pk=note.pk).update(customer=theirs)
+    assert _kept() == _from_the_tables()
+    assign_customer(actor=None, customer=theirs, manager=manager, reason="Holiday cover")
+    assert _kept() == _from_the_tables()
+    Interaction.objects.filter(pk=note.pk).delete()
     assert _kept() == _from_the_tables()
 
     passport.delete()
@@ -207,6 +229,31 @@ def test_each_role_sees_in_the_sections_what_the_rules_select_from_the_tables(
     _deposit(named, 1)
     Customer.objects.filter(pk=named.pk).update(primary_manager=manager)  # named theirs, not held by them
 
+    # Interactions, newest first across every customer: the manager's own customers' (confidential
+    # ones by someone else too), the shared and break-glass customers' (a confidential one by their
+    # owner, hidden from the manager) and the named one's (filed under the manager, not held).
+    now = timezone.now()
+    first = (shared.pk, opened.pk, named.pk)  # the newest: compared within the ten shown
+    for n, customer in enumerate(sorted(Customer.objects.all(), key=lambda c: (c.pk not in first, c.pk))):
+        for k in range(2):
+            InteractionFactory(
+                customer=customer,
+                author=other_manager if customer.pk == named.pk else customer.primary_manager,
+                is_confidential=(n + k) % 3 == 0,
+                occurred_at=now - dt.timedelta(minutes=n * 5 + k),
+            )
+    for customer in (mine_by_other := Customer.objects.filter(primary_manager=manager).order_by("pk")[:2]):
+        InteractionFactory(customer=customer, author=other_manager, is_confidential=True, occurred_at=now)
+    assert len(mine_by_other) == 2
+
+    for user in (manager, other_manager, far, branch_manager, compliance_officer):
+        recent = my_day(user=user).recent_interactions
+        readable = visible_interactions(user=user).order_by("-occurred_at", "-id")[:RECENT_INTERACTIONS]
+        assert [i.pk for i in recent] == [i.pk for i in readable], user.username
+        assert recent, user.username  # nothing compared empty
+    shown = {i.customer_id: i for i in my_day(user=manager).recent_interactions}
+    assert len(shown) < RECENT_INTERACTIONS == len(my_day(user=manager).recent_interactions)
+    assert {shared.pk, opened.pk} <= shown.keys() and named.pk not in shown
     for user in (manager, other_manager, far, branch_manager, compliance_officer):
         expected = _expected(user)
         assert _shown(user) == expected, user.username
