@@ -11,11 +11,11 @@ from django.test import override_settings
 from django.utils import translation
 
 from apps.accounts.models import Holding
+from apps.core.templatetags import kept_i18n
 from apps.core.templatetags.finpulse import translated
+from apps.core.templatetags.kept_i18n import KeptTranslateNode, choice_label
 from apps.customers.models import Customer, IdentityDocument
 from apps.workspace.customer_views import _slot
-from apps.workspace.templatetags import kept_i18n
-from apps.workspace.templatetags.kept_i18n import KeptTranslateNode, choice_label
 
 THE_360_TEMPLATES = (
     "workspace/customer_detail.html",
