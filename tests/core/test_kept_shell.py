@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template import Node, engines
 from django.templatetags.static import StaticNode
@@ -37,7 +38,7 @@ def _static_names() -> list[str]:
 
 def test_every_fixed_message_of_the_shell_is_kept_and_prints_what_djangos_prints_in_each_language():
     messages = [double or single for double, single in _fixed_messages()]
-    assert len(messages) >= 4
+    assert len(messages) >= 3
     # Every translate tag of base.html is the kept one (kept_i18n is loaded after i18n).
     translates = [n for n in _nodes(SHELL, Node) if "Translate" in type(n).__name__]
     assert len(translates) == len(messages) and all(isinstance(n, KeptTranslateNode) for n in translates)
@@ -114,3 +115,48 @@ def test_a_static_name_from_a_variable_or_a_filter_stays_djangos_node_and_as_wor
         assert template.render({"name": name}) == (
             f"/static/{name}|/static/a%20b.css|[/static/css/finpulse.css]|/static/x%26y.css|/static/x%26y.css"
         )
+
+
+def _footer(html: str) -> str:
+    return html[html.index('<footer class="site-footer">') :]
+
+
+def test_the_language_footer_is_kept_and_prints_what_the_loop_printed(rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.template.loader import render_to_string
+
+    from apps.core.templatetags import kept_i18n
+
+    # The loop base.html held before decision 173, rendered by Django for each language.
+    loop = engines["django"].from_string(
+        '{% load i18n %}<span>{% translate "Language" %}:</span>{% for code, name in LANGUAGES %}\n'
+        '      {% if code == LANGUAGE_CODE %}<span class="language-switch__current" lang="{{ code }}" '
+        'aria-current="true">{{ name }}</span>{% else %}<button type="submit" name="language" value="{{ code }}" '
+        'lang="{{ code }}">{{ name }}</button>{% endif %}{% endfor %}'
+    )
+    request = rf.get("/somewhere/?a=1&b=2")
+    request.user = AnonymousUser()
+    kept_i18n._language_choices.clear()
+    for language in ("en-gb", "it", "en-gb", "it"):
+        with translation.override(language):
+            page = render_to_string(SHELL, request=request)
+            expected = loop.render({"LANGUAGES": settings.LANGUAGES, "LANGUAGE_CODE": language}, request)
+            assert expected in _footer(page) and page.count('aria-current="true"') == 1
+            assert 'value="/somewhere/?a=1&amp;b=2"' in _footer(page)
+    assert len(kept_i18n._language_choices) == 2
+    with translation.override("it"):
+        assert "Lingua:" in _footer(render_to_string(SHELL, request=request))
+    with override_settings(LANGUAGES=[("en-gb", "English"), ("it", "Italiano"), ("de", "Deutsch")]):
+        assert not kept_i18n._language_choices
+        with translation.override("it"):
+            assert 'value="de" lang="de">Deutsch</button>' in _footer(render_to_string(SHELL, request=request))
+
+
+def test_language_choices_with_other_languages_in_the_context_is_rendered_not_kept():
+    from apps.core.templatetags import kept_i18n
+
+    template = engines["django"].from_string("{% load kept_i18n %}{% language_choices %}")
+    kept_i18n._language_choices.clear()
+    html = template.render({"LANGUAGES": [("xx", "X<y>")], "LANGUAGE_CODE": "en-gb"})
+    assert html.endswith('<button type="submit" name="language" value="xx" lang="xx">X&lt;y&gt;</button>')
+    assert not kept_i18n._language_choices

@@ -13,6 +13,10 @@ choice labels are English data, translated on display) with the answer kept per 
 field and value: a model's `get_FOO_display` builds the field's choices into a dict on each call,
 and the two cost about 30 us a label; the page shows a dozen.
 
+`{% language_choices %}` is the page shell's language footer (components/language_choices.html:
+each language of LANGUAGES in its own name, the current one marked), which depends on nothing
+but the language: kept per language, autoescape and the template's source (base.html, every page).
+
 What a kept entry holds is what Django's node (or the filters) gave for that language: the answer
 changes only with the catalogues, which a process loads once; the settings that make Django
 reload them (LANGUAGES, LANGUAGE_CODE, LOCALE_PATHS, as in tests) empty every kept entry.
@@ -24,11 +28,14 @@ import weakref
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import models
+from django.template import Engine
 from django.template.base import Parser, Token, Variable
 from django.templatetags.i18n import TranslateNode, do_translate
 from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.templatetags.finpulse import translated
 
@@ -96,12 +103,42 @@ def choice_label(instance: models.Model | None, field_name: str) -> str:
     return label
 
 
+LANGUAGE_CHOICES = "components/language_choices.html"
+_language_choices: dict[tuple[str, str | None, object, bool], SafeString] = {}
+
+
+def _render_choices(choices: Any, values: dict[str, Any], autoescape: bool) -> SafeString:
+    # Safe: the output of an autoescaping template (Django's NodeList returns it marked safe).
+    return mark_safe(choices.render(template.Context(values, autoescape=autoescape)))  # noqa: S308  # nosec B308 B703
+
+
+@register.simple_tag(takes_context=True)
+def language_choices(context: template.Context) -> SafeString:
+    """components/language_choices.html with the page's LANGUAGES and LANGUAGE_CODE, kept per
+    language while LANGUAGES is the setting's (the i18n context processor's; else rendered)."""
+    languages, current = context.get("LANGUAGES"), context.get("LANGUAGE_CODE")
+    choices = Engine.get_default().get_template(LANGUAGE_CHOICES)
+    values = {"LANGUAGES": languages, "LANGUAGE_CODE": current}
+    if languages is not settings.LANGUAGES:
+        return _render_choices(choices, values, context.autoescape)
+    key = (choices.source, translation.get_language(), current, context.autoescape)
+    try:
+        return _language_choices[key]
+    except KeyError:
+        pass
+    except TypeError:  # a LANGUAGE_CODE that is not hashable: rendered, not kept
+        return _render_choices(choices, values, context.autoescape)
+    html = _language_choices[key] = _render_choices(choices, values, context.autoescape)
+    return html
+
+
 def forget_kept_translations(**kwargs: Any) -> None:
     """Empty every kept translation (the catalogues are reloaded when these settings change)."""
     if kwargs.get("setting") in (None, "LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"):
         for node in list(_nodes):
             node._kept.clear()
         _labels.clear()
+        _language_choices.clear()
 
 
 setting_changed.connect(forget_kept_translations, dispatch_uid="kept_i18n_forget")
