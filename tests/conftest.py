@@ -74,6 +74,18 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
+# What a signed-in request pays on the bare machine's database cache beyond what it pays with Redis
+# (finpulse/settings.py): its session and the user's roles and permissions are read from the
+# database on every request, where Redis keeps them. Query ceilings are production's plus this.
+DATABASE_CACHE_QUERIES = 3
+
+
+@pytest.fixture
+def cache_queries() -> int:
+    """The queries a signed-in request pays for the cache in use: 0 with Redis, else DATABASE_CACHE_QUERIES."""
+    return 0 if settings.REDIS_URL else DATABASE_CACHE_QUERIES
+
+
 @pytest.fixture
 def redis_url() -> str:
     return require_service("Redis", os.environ.get("REDIS_URL"), 6379)

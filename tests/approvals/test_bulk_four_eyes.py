@@ -131,8 +131,9 @@ def _asks_for_exports(client) -> bool:  # type: ignore[no-untyped-def]
 
 
 def test_the_list_stops_asking_for_exports_until_the_maker_proposes_one(
-    client, compliance_officer, second_officer, manager, threshold
+    client, compliance_officer, second_officer, manager, threshold, redis_url
 ):
+    """The "none" is remembered in Redis only (decision 134): the database cache would cost the query it saves."""
     for _ in range(threshold + 1):
         CustomerFactory(assigned_to=manager)
     stepped_up(client, compliance_officer)

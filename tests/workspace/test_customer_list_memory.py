@@ -72,7 +72,8 @@ def test_a_search_for_personal_data_is_not_kept(client, manager):
     assert "who@mail.example" not in repr(dict(client.session.items()))
 
 
-def test_a_new_search_or_a_return_to_the_list_does_not_write_the_session(client, manager):
+def test_a_new_search_or_a_return_to_the_list_does_not_write_the_session(client, manager, redis_url):
+    """With Redis the filters are kept beside the session (decision 133); without it, in it."""
     CustomerFactory(assigned_to=manager, first_name="Nadia", last_name="Search")
     client.force_login(manager)
     client.get(LIST, {"q": "nadia"})  # the session's first save is behind us

@@ -282,7 +282,7 @@ def test_each_row_names_its_branch_and_manager_as_the_user_names_them(client, ad
 
 @pytest.mark.parametrize("customers", [3, 30])
 def test_the_list_with_search_and_filters_runs_a_fixed_number_of_queries(
-    client, manager, customers, django_assert_max_num_queries
+    client, manager, customers, django_assert_max_num_queries, cache_queries
 ):
     for n in range(customers):
         person = CustomerFactory(assigned_to=manager, first_name="Query", last_name=f"Count{n}", segment="affluent")
@@ -297,8 +297,10 @@ def test_the_list_with_search_and_filters_runs_a_fixed_number_of_queries(
     assert len(names(response)) == customers
     # 2 once warm (8 before decisions 133-134, 4 before 150): the user and the rows; the filter
     # bar's branches are remembered with the user facts, no session write for new filters, and no
-    # exports query while the maker has none.
-    with django_assert_max_num_queries(2):
+    # exports query while the maker has none. On the bare machine's database cache, 10: the session
+    # and the user facts are read, the branches and exports asked again, and the filters written
+    # in the session (decisions 133-134 keep them beside it only with Redis).
+    with django_assert_max_num_queries(10 if cache_queries else 2):
         client.get(LIST, {"sort": "updated", "kyc_due": "on"})
 
 
@@ -478,7 +480,9 @@ def test_the_360_page_loads_other_apps_parts_with_htmx_and_a_fallback_link(clien
 
 
 @pytest.mark.parametrize("holdings", [2, 20])
-def test_the_360_page_runs_a_fixed_number_of_queries(client, manager, holdings, django_assert_max_num_queries):
+def test_the_360_page_runs_a_fixed_number_of_queries(
+    client, manager, holdings, django_assert_max_num_queries, cache_queries
+):
     customer = CustomerFactory(assigned_to=manager)
     relatives = [CustomerFactory(assigned_to=manager) for _ in range(holdings // 4 + 1)]
     for relative in relatives:
@@ -496,7 +500,7 @@ def test_the_360_page_runs_a_fixed_number_of_queries(client, manager, holdings, 
     # in the viewer's book loaded by the query that tells which are; less 1 (decision 132): whether
     # four-eyes changes wait on the customer comes with the customer's own query, and they are read
     # only when some do. (14 is what the page does here, cold caches and the session save included.)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(14 + cache_queries):
         response = client.get(customer.get_absolute_url())
 
     assert sum(len(g.holdings) for g in response.context["view"].holding_groups) == holdings
