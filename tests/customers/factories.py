@@ -33,3 +33,16 @@ class CustomerFactory(factory.django.DjangoModelFactory):
         if kwargs.get("branch") is None:
             kwargs["branch"] = (manager.branch if manager is not None else None) or BranchFactory()
         return create_customer(actor=None, manager=manager, **kwargs)
+
+
+def break_glass_grant(user, customer, *, approved_by, ends: dt.datetime):  # type: ignore[no-untyped-def]
+    """A break-glass grant to `user` on `customer`, started two hours ago, ending at `ends` (in
+    force when later than now, lapsed otherwise)."""
+    from django.utils import timezone
+
+    from apps.customers.models import BreakGlassGrant
+
+    return BreakGlassGrant.objects.create(
+        user=user, customer=customer, reason="test", approved_by=approved_by,
+        starts_at=timezone.now() - dt.timedelta(hours=2), expires_at=ends,
+    )  # fmt: skip

@@ -12,7 +12,7 @@ from apps.customers.book import OUTSIDE_BOOK, Book, BookMiddleware, current_book
 from apps.customers.models import CustomerRelationship
 from apps.customers.services import assign_customer, link_customers
 from apps.leads.models import Lead
-from tests.customers.factories import CustomerFactory
+from tests.customers.factories import CustomerFactory, break_glass_grant
 from tests.leads.factories import lead_in_state
 
 
@@ -105,7 +105,7 @@ def test_a_managers_customers_among_ids_are_read_by_a_compiled_statement_as_the_
     from django.utils import timezone
 
     from apps.customers.book import _among, _among_query
-    from apps.customers.models import BreakGlassGrant, Customer
+    from apps.customers.models import Customer
     from apps.customers.visibility import visible_customers
 
     mine, restricted = CustomerFactory(assigned_to=manager), CustomerFactory(assigned_to=manager)
@@ -113,10 +113,7 @@ def test_a_managers_customers_among_ids_are_read_by_a_compiled_statement_as_the_
     granted, lapsed, theirs = (CustomerFactory(assigned_to=other_manager) for _ in range(3))
     now = timezone.now()
     for customer, ends in ((granted, now + dt.timedelta(hours=1)), (lapsed, now - dt.timedelta(seconds=1))):
-        BreakGlassGrant.objects.create(
-            user=manager, customer=customer, reason="test", approved_by=other_manager,
-            starts_at=now - dt.timedelta(hours=2), expires_at=ends,
-        )  # fmt: skip
+        break_glass_grant(manager, customer, approved_by=other_manager, ends=ends)
     ids = [mine.pk, restricted.pk, granted.pk, lapsed.pk, theirs.pk, 10**12]
     fields, order = ("id", "display_name", "segment"), ("display_name", "id")
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from apps.customers.services import assign_customers
 from apps.tasks.selectors import my_task_counts
 from apps.tasks.views import PAGE_SIZE
-from tests.customers.factories import CustomerFactory
+from tests.customers.factories import CustomerFactory, break_glass_grant
 from tests.tasks.factories import TaskFactory
 
 LIST = reverse("tasks:list")
@@ -79,17 +79,13 @@ def test_a_managers_compiled_pages_read_what_the_orm_reads(manager, other_manage
     (the day's bounds at each place the counts test them, the viewer's held ids spliced in); each
     page's rows and counts equal the ORM's, a break-glass grant in force counts and a lapsed one
     does not, and anyone else gets None (the view asks the ORM)."""
-    from apps.customers.models import BreakGlassGrant
     from apps.tasks.models import Task
     from apps.tasks.selectors import _PAGES, counts_of, my_open_tasks, my_task_page, task_list_rows, with_task_counts
 
     now = timezone.now()
     for ends in (now + dt.timedelta(hours=1), now - dt.timedelta(seconds=1)):
         customer = CustomerFactory(assigned_to=other_manager)
-        BreakGlassGrant.objects.create(
-            user=manager, customer=customer, reason="test", approved_by=other_manager,
-            starts_at=now - dt.timedelta(hours=2), expires_at=ends,
-        )  # fmt: skip
+        break_glass_grant(manager, customer, approved_by=other_manager, ends=ends)
         TaskFactory(customer=customer, assignee=manager, due_at=now + dt.timedelta(hours=2))
 
     def seen(tasks: list[Task]) -> list[dict[str, object]]:

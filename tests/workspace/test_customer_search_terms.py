@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.customers.models import Customer, external_id_tail_of
-from tests.customers.factories import CustomerFactory
+from tests.customers.factories import CustomerFactory, break_glass_grant
 from tests.workspace.support import (
     pinned_today,  # noqa: F401  (fixture)
     plain_static_files,  # noqa: F401  (fixture)
@@ -107,7 +107,6 @@ def test_a_managers_compiled_name_search_reads_what_the_orm_reads(manager, other
 
     from django.utils import timezone
 
-    from apps.customers.models import BreakGlassGrant
     from apps.workspace.customer_list import (
         PAGE_FIELDS,
         CustomerQuery,
@@ -125,10 +124,7 @@ def test_a_managers_compiled_name_search_reads_what_the_orm_reads(manager, other
     restricted = business(manager, "Lowther Restricted Ltd")
     Customer.objects.filter(pk=restricted.pk).update(restricted_at=now)
     for name, ends in (("Lowther Granted Ltd", now + dt.timedelta(hours=1)), ("Lowther Lapsed Ltd", now)):
-        BreakGlassGrant.objects.create(
-            user=manager, customer=business(other_manager, name), reason="test", approved_by=other_manager,
-            starts_at=now - dt.timedelta(hours=2), expires_at=ends,
-        )  # fmt: skip
+        break_glass_grant(manager, business(other_manager, name), approved_by=other_manager, ends=ends)
     business(other_manager, "Lowther Theirs Ltd")
 
     for user in (manager, other_manager):

@@ -22,7 +22,7 @@ from apps.opportunities.selectors import OPEN_LISTED
 from apps.opportunities.services import close_opportunity
 from apps.workspace.customer_list import PAGE_SIZE, CustomerQuery, customer_list_page
 from tests.accounts.factories import HoldingFactory
-from tests.customers.factories import CustomerFactory
+from tests.customers.factories import CustomerFactory, break_glass_grant
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.leads.factories import lead_in_state
 from tests.opportunities.factories import opportunity
@@ -433,7 +433,6 @@ def test_a_managers_360_page_finds_by_the_compiled_statement_exactly_whom_the_ru
 ):
     """Decision 160: a manager's customer is read by a statement compiled once with the rule's
     held ids spliced in; what it finds and what it says must be what visible_customers says."""
-    from apps.customers.models import BreakGlassGrant
     from apps.customers.visibility import visible_customers
     from apps.workspace.customer_360 import _page_customer, _with_page_columns
 
@@ -442,10 +441,7 @@ def test_a_managers_360_page_finds_by_the_compiled_statement_exactly_whom_the_ru
     granted, lapsed, theirs = (CustomerFactory(assigned_to=other_manager) for _ in range(3))
     now = timezone.now()
     for customer, ends in ((granted, now + dt.timedelta(hours=1)), (lapsed, now - dt.timedelta(seconds=1))):
-        BreakGlassGrant.objects.create(
-            user=manager, customer=customer, reason="test", approved_by=other_manager,
-            starts_at=now - dt.timedelta(hours=2), expires_at=ends,
-        )  # fmt: skip
+        break_glass_grant(manager, customer, approved_by=other_manager, ends=ends)
     opportunity(customer=granted, owner=other_manager)
     client.force_login(manager)
 
@@ -764,7 +760,6 @@ def test_a_managers_first_page_by_the_compiled_statement_shows_whom_the_rule_let
     """Decision 170: a manager's plain first page is one statement compiled once per process with
     the rule's held ids spliced in, read as values; it lists exactly visible_customers, in order,
     with the names and hints the ORM reads, and its cursor leads on through the ORM's pages."""
-    from apps.customers.models import BreakGlassGrant
     from apps.customers.visibility import visible_customers
     from apps.workspace.customer_list import SORTS
 
@@ -783,10 +778,7 @@ def test_a_managers_first_page_by_the_compiled_statement_shows_whom_the_rule_let
     granted, lapsed, theirs = (CustomerFactory(assigned_to=other_manager) for _ in range(3))
     now = timezone.now()
     for customer, ends in ((granted, now + dt.timedelta(hours=1)), (lapsed, now - dt.timedelta(seconds=1))):
-        BreakGlassGrant.objects.create(
-            user=manager, customer=customer, reason="test", approved_by=other_manager,
-            starts_at=now - dt.timedelta(hours=2), expires_at=ends,
-        )  # fmt: skip
+        break_glass_grant(manager, customer, approved_by=other_manager, ends=ends)
     query = CustomerQuery(sort=sort)
     customer_list_page(user=manager, query=query, page_size=3)  # compiled once per process
 
