@@ -135,7 +135,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # The viewer's book: a related customer outside it is never named (apps/customers/book.py).
     "apps.customers.book.BookMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, the storage built only when a message is added or read (decision 184).
+    "apps.core.middleware.LazyMessageMiddleware",
     # Ends sessions of deactivated users, re-syncs roles by silent SSO re-authentication (htmx-aware).
     "apps.identity.middleware.SessionRefreshMiddleware",
     "apps.identity.middleware.SessionTouchMiddleware",

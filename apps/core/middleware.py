@@ -11,12 +11,16 @@ from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
-from django.utils.functional import SimpleLazyObject
+from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject, empty
 
 from apps.core.data_keys import data_key_scope
 from apps.core.request_context import (
@@ -38,7 +42,9 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
+        # The header read from META, as request.headers would (decision 184): building that mapping
+        # of every header cost ~20 us a request, and nothing else on a signed-in GET asks for it.
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         token = set_request_id(incoming if _SAFE_ID.match(incoming) else None)
         user_token = set_user_id_reader(lambda: _loaded_user_id(request))
         request.request_id = current_request_id()
@@ -135,6 +141,12 @@ class InterfaceLocaleMiddleware(LocaleMiddleware):
     Django's LocaleMiddleware for the pages. The REST API's problem JSON titles and field errors
     stay in English for every client (docs/decisions.md 90): other bank systems match on them,
     and a bank system's Accept-Language header must not change a machine format.
+
+    Django's middleware also looks for a language prefix in the path (`get_language_from_path`)
+    on the way in and out, though it uses what it finds only where `i18n_patterns` are used; a
+    path like /accounts/session/ is tried as the language "accounts", a lookup whose miss is not
+    cached (about 25 us twice a request). Without `i18n_patterns` in the URLconf (FinPulse has
+    none) this does what Django's does minus that lookup (decision 184); with them, Django's own.
     """
 
     def process_request(self, request: HttpRequest) -> None:
@@ -142,7 +154,46 @@ class InterfaceLocaleMiddleware(LocaleMiddleware):
             translation.activate(settings.LANGUAGE_CODE)
             request.LANGUAGE_CODE = settings.LANGUAGE_CODE  # type: ignore[attr-defined]
             return
-        super().process_request(request)
+        if _language_prefix_patterns(request):
+            super().process_request(request)
+            return
+        translation.activate(translation.get_language_from_request(request, check_path=False))
+        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if _language_prefix_patterns(request):
+            return super().process_response(request, response)  # type: ignore[no-any-return]
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+def _language_prefix_patterns(request: HttpRequest) -> bool:
+    """Whether the request's URLconf uses i18n_patterns (Django's answer, cached per URLconf)."""
+    used, _prefixed_default = is_language_prefix_patterns_used(getattr(request, "urlconf", settings.ROOT_URLCONF))
+    return bool(used)
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's MessageMiddleware; the message storage is built when something first uses it.
+
+    Django builds the storage (FallbackStorage: a cookie storage with its signer and a session
+    storage) for every request, about 25 us, and most requests (the floor, fragments, the API)
+    never add or read a message. A storage nobody touched has nothing to save: Django's
+    `update()` then neither writes the cookie nor the session. So `request._messages` is a lazy
+    object that builds the same storage on first use (`messages.info`, `get_messages`, the
+    template context's `messages`), and the response is left alone when it was never built
+    (decision 184).
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        storage = getattr(request, "_messages", None)
+        if isinstance(storage, SimpleLazyObject) and storage._wrapped is empty:
+            return response
+        return super().process_response(request, response)  # type: ignore[no-any-return]
 
 
 # What a response or request carries when it changes its own policy (django-csp's decorators, a nonce).
