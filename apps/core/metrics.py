@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db.backends.signals import connection_created
 from django.http import HttpRequest
 from django_prometheus.middleware import PrometheusAfterMiddleware
+from django_prometheus.utils import Time
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -104,6 +105,18 @@ class RequestMetricsMiddleware(PrometheusAfterMiddleware):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._series: dict[tuple[Any, ...], Any] = {}
+
+    def process_request(self, request: Any) -> None:
+        """django-prometheus's, the two headers read from META (decision 184): its `request.headers`
+        built the mapping of every header (~20 us) on requests where nothing else asks for it."""
+        self.label_metric(self.metrics.requests_by_method, request, method=self._method(request)).inc()
+        self.label_metric(self.metrics.requests_by_transport, request, transport=self._transport(request)).inc()
+        # Mimic the behaviour of the deprecated "Request.is_ajax()" method (as django-prometheus).
+        if request.META.get("HTTP_X_REQUESTED_WITH") == "XMLHttpRequest":
+            self.label_metric(self.metrics.requests_ajax, request).inc()
+        content_length = int(request.META.get("CONTENT_LENGTH") or 0)
+        self.label_metric(self.metrics.requests_body_bytes, request).observe(content_length)
+        request.prometheus_after_middleware_event = Time()
 
     def label_metric(self, metric: Any, request: Any, response: Any = None, **labels: Any) -> Any:
         if not labels:

@@ -157,3 +157,114 @@ def test_each_request_is_counted_once_in_its_labelled_series(client, manager):
         before[6] + 3,
     ]
     assert sample("django_http_responses_total_by_status_total", status="404") >= 1
+
+
+@pytest.mark.django_db
+def test_ajax_requests_and_request_bodies_are_counted_as_django_prometheus_counts_them(client, manager):
+    client.force_login(manager)
+    client.get("/accounts/session/")
+    ajax = sample("django_http_ajax_requests_total")
+    bodies = (sample("django_http_requests_body_total_bytes_count"), sample("django_http_requests_body_total_bytes_sum"))
+
+    client.get("/accounts/session/", HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    client.post("/accounts/session/", data="x" * 37, content_type="text/plain")
+    client.get("/accounts/session/", HTTP_X_REQUESTED_WITH="fetch")
+
+    assert sample("django_http_ajax_requests_total") == ajax + 1
+    assert sample("django_http_requests_body_total_bytes_count") == bodies[0] + 3
+    assert sample("django_http_requests_body_total_bytes_sum") == bodies[1] + 37
+
+
+# -- the locale middleware without the path's language lookup (decision 184) --------------------
+
+LOCALE_REQUESTS = [
+    {},
+    {"HTTP_ACCEPT_LANGUAGE": "it-IT,it;q=0.9"},
+    {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9"},
+    {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.5"},
+    {"HTTP_COOKIE": "django_language=it", "HTTP_ACCEPT_LANGUAGE": "en-GB"},
+    {"HTTP_COOKIE": "django_language=xx"},
+]
+
+
+@pytest.mark.parametrize("path", ["/accounts/session/", "/it/customers/", "/en-gb/", "/no-such-page/"])
+@pytest.mark.parametrize("meta", LOCALE_REQUESTS)
+@pytest.mark.parametrize("status", [200, 404])
+def test_the_locale_is_djangos_for_every_page_request(path, meta, status):
+    from django.middleware.locale import LocaleMiddleware
+    from django.utils import translation
+
+    from apps.core.middleware import InterfaceLocaleMiddleware
+
+    def answer(middleware_class):  # type: ignore[no-untyped-def]
+        request = RequestFactory().get(path, **meta)
+        seen = {}
+
+        def view(request):  # type: ignore[no-untyped-def]
+            seen["active"] = translation.get_language()
+            return HttpResponse(status=status)
+
+        response = middleware_class(view)(request)
+        return request.LANGUAGE_CODE, seen["active"], response.status_code, list(response.items())
+
+    try:
+        assert answer(InterfaceLocaleMiddleware) == answer(LocaleMiddleware)
+    finally:
+        translation.activate("en-gb")
+
+
+# -- message storage built on first use (decision 184) -------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("adds", [0, 1, 2])
+def test_messages_are_stored_as_djangos_middleware_stores_them(client, manager, adds):
+    from django.contrib import messages
+    from django.contrib.messages.middleware import MessageMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    from apps.core.middleware import LazyMessageMiddleware
+
+    def answer(middleware_class):  # type: ignore[no-untyped-def]
+        def view(request):  # type: ignore[no-untyped-def]
+            for n in range(adds):
+                messages.info(request, f"Saved {n}.")
+            return HttpResponse()
+
+        request = RequestFactory().get("/")
+        handler = SessionMiddleware(middleware_class(view))
+        response = handler(request)
+        cookie = response.cookies.get("messages")
+        return cookie.value.split(":")[0] if cookie else None, dict(request.session), request.session.modified
+
+    assert answer(LazyMessageMiddleware) == answer(MessageMiddleware)
+    if adds:
+        assert answer(LazyMessageMiddleware)[0] is not None
+
+
+@pytest.mark.django_db
+def test_a_message_added_during_a_request_is_kept_for_the_next(client, manager):
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    client.force_login(manager)
+    manager.is_active = False
+    manager.save(update_fields=["is_active"])
+
+    response = client.get("/")  # the session of a deactivated user ends, with a message
+
+    assert response.status_code == 302
+    kept = CookieStorage(RequestFactory().get("/"))._decode(response.cookies["messages"].value)
+    assert [str(message) for message in kept] == ["Your session has ended. Please sign in again."]
+
+
+def test_a_request_that_touches_no_message_leaves_the_storage_unbuilt():
+    from django.utils.functional import empty
+
+    from apps.core.middleware import LazyMessageMiddleware
+
+    request = RequestFactory().get("/")
+    request.session = {}  # type: ignore[attr-defined]
+    response = LazyMessageMiddleware(lambda request: HttpResponse())(request)
+
+    assert request._messages._wrapped is empty  # type: ignore[attr-defined]
+    assert "messages" not in response.cookies
