@@ -164,7 +164,10 @@ def test_ajax_requests_and_request_bodies_are_counted_as_django_prometheus_count
     client.force_login(manager)
     client.get("/accounts/session/")
     ajax = sample("django_http_ajax_requests_total")
-    bodies = (sample("django_http_requests_body_total_bytes_count"), sample("django_http_requests_body_total_bytes_sum"))
+    bodies = (
+        sample("django_http_requests_body_total_bytes_count"),
+        sample("django_http_requests_body_total_bytes_sum"),
+    )
 
     client.get("/accounts/session/", HTTP_X_REQUESTED_WITH="XMLHttpRequest")
     client.post("/accounts/session/", data="x" * 37, content_type="text/plain")
