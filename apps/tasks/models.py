@@ -93,4 +93,9 @@ class Task(models.Model):
 
     def is_overdue_at(self, day_began: dt.datetime) -> bool:
         """`is_overdue` with the day's start given (a page of rows asks the business date once)."""
-        return self.status == self.Status.OPEN and self.due_at < day_began
+        return self.overdue(status=self.status, due_at=self.due_at, day_began=day_began)
+
+    @classmethod
+    def overdue(cls, *, status: str, due_at: dt.datetime, day_began: dt.datetime) -> bool:
+        """The rule: open and due before the business day began (for a task read as values too)."""
+        return status == cls.Status.OPEN and due_at < day_began

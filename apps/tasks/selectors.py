@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.expressions import RawSQL
@@ -115,25 +115,54 @@ _MARK_HELD = -17_717_718
 _MARK_START = dt.datetime(1901, 3, 1, 0, 0, 17, tzinfo=dt.UTC)
 _MARK_END = dt.datetime(1901, 3, 2, 0, 0, 17, tzinfo=dt.UTC)
 COMPILED_PAGES = 20  # a manager's first pages compiled once each; later ones keep the ORM
-_PAGES: dict[tuple[int, int], CompiledQuery[Task]] = {}
+_PAGES: dict[tuple[int, int], CompiledQuery[Task]] = {}  # values_list statements
+
+
+class TaskRow(NamedTuple):
+    """One task of a manager's compiled task list page, as values: what its row shows (task_row),
+    read without making a Task (decision 182)."""
+
+    id: int
+    title: str
+    due_at: dt.datetime
+    priority: int
+    status: str
+    source: str
+    source_rule: str
+    customer_id: int
+    customer_name: str
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def is_overdue_at(self, day_began: dt.datetime) -> bool:
+        return Task.overdue(status=self.status, due_at=self.due_at, day_began=day_began)
+
+
+# The row's columns (the task's, then the customer's name) and the counts, as the statement selects them.
+_ROW_COLUMNS = TaskRow._fields[:-1]
 
 
 def _page_statement(
     user_id: int, held: int, start: dt.datetime, end: dt.datetime, *, number: int, size: int
-) -> QuerySet[Task]:
+) -> QuerySet[Task, Any]:  # Any: values_list rows
     """The task list's unfiltered page `number` with every count (as the view writes it with the
-    ORM), markers where the user, the held-ids subquery and the day's bounds go."""
+    ORM), as values: markers where the user, the held-ids subquery and the day's bounds go."""
     # `held` is a marker the viewer's held-ids subquery replaces at each run, not SQL from anyone.
     scope = CustomerScope(user_id=0).rows(held=RawSQL("%s", (held,)))  # nosec B611
     tasks = _open_tasks_of(Task.objects.filter(scope), user_id=user_id, when="", bounds=(start, end))
-    return with_task_counts(task_list_rows(tasks), bounds=(start, end))[(number - 1) * size : number * size]
+    counted = with_task_counts(task_list_rows(tasks), bounds=(start, end))
+    buckets = [COUNTED + name for name in _bucket_counts(None, (start, end))]
+    return counted.values_list(*_ROW_COLUMNS, "customer_name", *buckets)[(number - 1) * size : number * size]
 
 
-def my_task_page(*, user: User, number: int, size: int) -> tuple[list[Task], dict[str, int]] | None:
-    """A relationship manager's unfiltered page `number` of their open tasks and the counts of every
-    bucket, by a statement compiled once per process for each page, the viewer's own held_ids_sql
-    (visibility) spliced in and the business day's bounds put at each place they are tested;
-    None for anyone else, a later page, or a page with no rows (the caller then asks the ORM)."""
+def my_task_page(*, user: User, number: int, size: int) -> tuple[list[TaskRow], dict[str, int]] | None:
+    """A relationship manager's unfiltered page `number` of their open tasks (as values) and the
+    counts of every bucket, by a statement compiled once per process for each page, the viewer's
+    own held_ids_sql (visibility) spliced in and the business day's bounds put at each place they
+    are tested; None for anyone else, a later page, or a page with no rows (the caller then asks
+    the ORM)."""
     scope = customer_scope(user=user)
     if scope.sees_all or scope.sees_none or scope.branch_id is not None or not 1 <= number <= COMPILED_PAGES:
         return None
@@ -149,8 +178,14 @@ def my_task_page(*, user: User, number: int, size: int) -> tuple[list[Task], dic
         )
         _PAGES[(number, size)] = compiled
     start, end = business_day_bounds()
-    rows = compiled.rows(user_id=user.pk, held=scope.held_ids_sql, start=start, end=end)
-    return (rows, counts_of(rows[0])) if rows else None
+    names, fetched = compiled.values(user_id=user.pk, held=scope.held_ids_sql, start=start, end=end)
+    if not fetched:
+        return None
+    width = len(TaskRow._fields)
+    if tuple(names[:width]) != TaskRow._fields:
+        raise RuntimeError(f"The task page's statement selects {names}, not a TaskRow and the counts.")
+    counts = {name[len(COUNTED) :]: value for name, value in zip(names[width:], fetched[0][width:], strict=True)}
+    return [TaskRow._make(row[:width]) for row in fetched], counts
 
 
 def counts_of(task: Task) -> dict[str, int]:

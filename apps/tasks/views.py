@@ -50,6 +50,7 @@ from apps.tasks.selectors import (
     task_customer_for,
     task_customer_label,
     task_for_user,
+    TaskRow,
     task_list_rows,
     with_task_counts,
 )
@@ -112,14 +113,16 @@ def task_row_labels() -> dict[str, Any]:
 
 
 def task_row(
-    task: Task, *, place: str, can_edit: bool, back_url: str = "", labels: dict[str, Any] | None = None
+    task: Task | TaskRow, *, place: str, can_edit: bool, back_url: str = "", labels: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """What one task row shows, as plain values (templates/tasks/_task_row.html): its cache key on a
     list. `place` is where the row sits ("list" or "customer"); `can_edit` is the viewer's fact.
+    A manager's compiled task list page gives TaskRows (values, decision 182), never on a customer's
+    panel (which names the assignee).
     Labels and the template's words are in the active language (gettext here, not in the template);
     `labels` (task_row_labels()) lets the rows of one page share them."""
     labels = labels or task_row_labels()
-    assignee = task.assignee if place == "customer" else None
+    assignee = task.assignee if place == "customer" and isinstance(task, Task) else None
     rule = task.source_rule
     if rule and rule not in labels["rule"]:
         labels["rule"][rule] = rule_label(rule)
@@ -148,11 +151,11 @@ def task_row(
     }
 
 
-def _customer_name(task: Task) -> str:
+def _customer_name(task: Task | TaskRow) -> str:
     """The task's customer's name: read with the row on the task list (customer_name), else from
     the customer (a task loaded alone, with its customer)."""
     name = getattr(task, "customer_name", None)
-    return name if name is not None else task.customer.display_name
+    return name if name is not None or isinstance(task, TaskRow) else task.customer.display_name
 
 
 def _task_rows(request: HttpRequest, tasks: Any, *, place: str, can_edit: bool) -> list[SafeString]:

@@ -77,10 +77,19 @@ def test_a_manager_without_tasks_gets_empty_counts(client, other_manager):
 def test_a_managers_compiled_pages_read_what_the_orm_reads(manager, other_manager, branch_manager, many_tasks):
     """Decision 177: a manager's unfiltered pages come from one statement compiled once per process
     (the day's bounds at each place the counts test them, the viewer's held ids spliced in); each
-    page's rows and counts equal the ORM's, a break-glass grant in force counts and a lapsed one
+    page's rows (values since decision 182: the same columns and row dicts) and counts equal the ORM's, a break-glass grant in force counts and a lapsed one
     does not, and anyone else gets None (the view asks the ORM)."""
     from apps.tasks.models import Task
-    from apps.tasks.selectors import _PAGES, counts_of, my_open_tasks, my_task_page, task_list_rows, with_task_counts
+    from apps.tasks.selectors import (
+        _PAGES,
+        TaskRow,
+        counts_of,
+        my_open_tasks,
+        my_task_page,
+        task_list_rows,
+        with_task_counts,
+    )
+    from apps.tasks.views import task_row, task_row_labels
 
     now = timezone.now()
     for ends in (now + dt.timedelta(hours=1), now - dt.timedelta(seconds=1)):
@@ -88,8 +97,12 @@ def test_a_managers_compiled_pages_read_what_the_orm_reads(manager, other_manage
         break_glass_grant(manager, customer, approved_by=other_manager, ends=ends)
         TaskFactory(customer=customer, assignee=manager, due_at=now + dt.timedelta(hours=2))
 
-    def seen(tasks: list[Task]) -> list[dict[str, object]]:
-        return [vars(task) | {"_state": None} for task in tasks]
+    def seen(tasks: list[Task]) -> list[tuple[object, ...]]:
+        return [tuple(getattr(task, name) for name in TaskRow._fields) for task in tasks]
+
+    def shown(tasks: list[Task] | list[TaskRow]) -> list[dict[str, object]]:
+        labels = task_row_labels()
+        return [task_row(task, place="list", can_edit=True, back_url="/tasks/", labels=labels) for task in tasks]
 
     for user in (manager, other_manager):
         for number in (1, 2, 3):
@@ -102,8 +115,10 @@ def test_a_managers_compiled_pages_read_what_the_orm_reads(manager, other_manage
                 continue
             assert compiled is not None
             rows, counts = compiled
-            assert seen(rows) == seen(orm)
-            assert [task.get_deferred_fields() for task in rows] == [task.get_deferred_fields() for task in orm]
+            # Read as values (decision 182): the ORM's instances' columns, and the same row dicts.
+            assert all(type(row) is TaskRow for row in rows)
+            assert list(rows) == seen(orm)
+            assert shown(rows) == shown(orm)
             assert counts == counts_of(orm[0]) == my_task_counts(user=user)
     assert my_task_counts(user=manager)["all"] == PAGE_SIZE + 6  # the grant in force, not the lapsed one
     assert (1, PAGE_SIZE) in _PAGES
