@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.audit import record_pii_reveal
 from apps.core.errors import Conflict
-from apps.core.fragments import render_form, render_kept, render_rows
+from apps.core.fragments import joined_rows, render_form, render_kept, render_rows
 from apps.core.http import domain_errors_on
 from apps.core.machine_format import in_machine_language
 from apps.core.urls_fast import fast_reverse, url_former
@@ -147,9 +147,11 @@ def _row(
     }
 
 
-def _rows(page: CustomerPage | None, *, maturing: bool) -> list[SafeString]:
+def _rows(page: CustomerPage | None, *, maturing: bool) -> SafeString:
+    """The page's rows as one text, with the whitespace _customer_results.html's loop wrote around
+    each (decision 182)."""
     if page is None:
-        return []
+        return SafeString("")
     # Choice labels in the active language, once per page rather than once per row.
     labels = {
         name: {str(value): _(str(label)) for value, label in Customer._meta.get_field(name).flatchoices}
@@ -163,7 +165,7 @@ def _rows(page: CustomerPage | None, *, maturing: bool) -> list[SafeString]:
         _row(customer, labels=labels, words=words, maturing=maturing, customer_url=customer_url)
         for customer in page.customers
     )
-    return render_rows("workspace/_customer_row.html", rows)
+    return joined_rows(render_rows("workspace/_customer_row.html", rows), before="\n      ", after="\n    ")
 
 
 @login_required

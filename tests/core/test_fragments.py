@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from apps.core import fragments
 from tests.customers.factories import CustomerFactory
@@ -190,3 +194,71 @@ def test_row_groups_are_rendered_once_read_back_the_same_and_a_changed_row_is_an
     assert first == second and len(first) == 2 and first[1] == []
     assert "Ada &lt;Lovelace&gt;" in first[0][0] and "is-overdue" in first[0][0]
     assert "Ada B" in renamed[0][0] and "Lovelace" not in renamed[0][0]
+
+
+# --- a page's rows kept as one entry, digested from their pickled values (decision 182) -------------
+
+
+def _customer_row(pk: int, name: str, **changes: object) -> dict[str, object]:
+    row = {"pk": pk, "url": f"/customers/{pk}/", "display_name": name, "external_id": f"CB{pk}"}
+    row |= {"segment": "Premium", "kyc_status": "Verified", "kyc_review_date": dt.date(2027, 1, 31)}
+    row |= {"email_hint": "a***@x.example", "phone_hint": "", "branch_name": "Leeds", "manager_name": "Mo"}
+    row |= {"maturing": False, "next_maturity": None, "words": {"select": "Select", "review": "review"}}
+    return row | changes
+
+
+def test_a_page_shown_again_is_one_read_of_one_entry_and_any_change_is_another(manager, monkeypatch):
+    rows = [_customer_row(pk, f"Ada {pk}") for pk in range(1, 6)]
+    first = fragments.render_rows("workspace/_customer_row.html", rows)
+    cache = caches[fragments.CACHE_ALIAS]
+    asked: list[str] = []
+    monkeypatch.setattr(cache, "get_many", lambda keys: asked.append("get_many") or {})
+
+    again = fragments.render_rows("workspace/_customer_row.html", [dict(row) for row in rows])
+    assert again == first and asked == []  # the page's entry: no row was looked up
+
+    for changed, shows_otherwise in (
+        ({"display_name": "Ada <New>"}, True),
+        ({"kyc_review_date": dt.date(2027, 2, 1)}, True),
+        ({"words": {"select": "Seleziona", "review": "review"}}, True),
+        # Another type is another page, even where it prints the same.
+        ({"kyc_review_date": dt.datetime(2027, 1, 31, tzinfo=dt.UTC)}, False),
+        ({"display_name": mark_safe("Ada 3")}, False),
+    ):
+        asked.clear()
+        other = [*rows[:2], {**rows[2], **changed}, *rows[3:]]
+        html = fragments.render_rows("workspace/_customer_row.html", other)
+        assert asked == ["get_many"]  # a miss of the page's entry: the rows' entries are read
+        assert html[:2] == first[:2] and html[3:] == first[3:] and (html[2] != first[2]) == shows_otherwise
+    assert (
+        "Ada &lt;New&gt;"
+        in fragments.render_rows("workspace/_customer_row.html", [{**rows[0], "display_name": "Ada <New>"}])[0]
+    )
+
+
+def test_a_row_that_is_not_plain_values_takes_the_rows_entries_only(manager):
+    from django.utils.translation import gettext_lazy
+
+    setting = ("workspace/_customer_row.html:x", "en-gb", "UTC")
+    plain = [_customer_row(1, "Ada"), _customer_row(2, "Bo")]
+    assert fragments._page_key(setting, plain) is not None
+    for value in (gettext_lazy("Premium"), object(), dt.datetime(2027, 1, 1, tzinfo=ZoneInfo("Europe/London"))):
+        assert fragments._page_key(setting, [plain[0], {**plain[1], "segment": value}]) is None
+    lazy = [plain[0], {**plain[1], "segment": gettext_lazy("Premium")}]
+    assert (
+        fragments.render_rows("workspace/_customer_row.html", lazy)[1]
+        == fragments.render_rows("workspace/_customer_row.html", [plain[0], {**plain[1], "segment": "Premium"}])[1]
+    )
+
+
+def test_joined_rows_print_what_the_templates_loop_printed():
+    from django.template import engines
+
+    engine = engines["django"]
+    loop = engine.from_string(
+        "<ul>\n  {% for row in rows %}\n    {{ row }}\n  {% empty %}\n    none\n  {% endfor %}\n</ul>"
+    )
+    joined = engine.from_string("<ul>\n  {% if rows %}{{ rows }}{% else %}\n    none\n  {% endif %}\n</ul>")
+    for rows in ([], [mark_safe("<li>a</li>")], [mark_safe("<li>a &amp; b</li>"), mark_safe("<li>c</li>")]):
+        text = fragments.joined_rows(rows, before="\n    ", after="\n  ")
+        assert joined.render({"rows": text}) == loop.render({"rows": rows})

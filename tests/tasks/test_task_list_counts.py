@@ -77,7 +77,8 @@ def test_a_manager_without_tasks_gets_empty_counts(client, other_manager):
 def test_a_managers_compiled_pages_read_what_the_orm_reads(manager, other_manager, branch_manager, many_tasks):
     """Decision 177: a manager's unfiltered pages come from one statement compiled once per process
     (the day's bounds at each place the counts test them, the viewer's held ids spliced in); each
-    page's rows (values since decision 182: the same columns and row dicts) and counts equal the ORM's, a break-glass grant in force counts and a lapsed one
+    page's rows (values since decision 182: the same columns and row dicts) and counts equal the
+    ORM's, a break-glass grant in force counts and a lapsed one
     does not, and anyone else gets None (the view asks the ORM)."""
     from apps.tasks.models import Task
     from apps.tasks.selectors import (
