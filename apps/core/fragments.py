@@ -53,6 +53,8 @@ CACHE_ALIAS = "fragments"
 _CSRF_PLACEHOLDER = "csrf-token-of-the-viewer"
 _CSRF_INPUT = f'name="csrfmiddlewaretoken" value="{_CSRF_PLACEHOLDER}"'
 # Anything in the source that reads outside the row's dict (or renders another template).
+# A panel of render_panels: its template, its facts, its row template (or None) and its rows.
+Panel = tuple[str, Mapping[str, Any], str | None, Iterable[Mapping[str, Any]]]
 _FORBIDDEN = ("{% load", "{% include", "{% url", "{% extends", "{% ssi", "{% cache")
 
 
@@ -158,29 +160,46 @@ def _each_row(
     return rendered
 
 
-def render_row_groups(groups: Iterable[tuple[str, Iterable[Mapping[str, Any]]]]) -> list[list[SafeString]]:
-    """Several lists of one page (each rows of plain values, with its template), kept as one entry.
+def render_panels(panels: Mapping[str, Panel]) -> dict[str, SafeString]:
+    """Several panels of one page, each a template framing a list of rows, kept as one entry.
 
-    As render_rows, but one key for all the rows (a digest of every row with each template's
-    version, the language and time zone) and one value: one cache read of one entry instead of
-    a key and a value per row (decision 146). A change to any row makes another key, and every
-    row is rendered again. Templates as render_rows's: they read nothing but the row, so no form
-    (no CSRF token) either.
+    A panel is (its template, its facts, its row template or None, its rows), facts and rows plain
+    values as render_rows's. Each row is rendered with the row template, then the panel's template
+    with its facts and `rows`, the rows' HTML. One key for every panel (a digest of all their
+    facts and rows with each template's version, the language and time zone) and one value, each
+    panel's HTML by name: one cache read a page, and while nothing they show changes the page
+    renders neither the rows nor the panels around them (decisions 146, 181). A change to any
+    fact or row makes another key, and everything is rendered again. Templates as render_rows's:
+    they read nothing but their values, so no form (no CSRF token) either.
     """
     language, zone = translation.get_language(), timezone.get_current_timezone_name()
-    work = [(_template_version(name), name, [dict(row) for row in rows]) for name, rows in groups]
-    rows_facts = tuple((version, tuple(tuple(row.items()) for row in contexts)) for version, _, contexts in work)
-    facts = (language, zone, rows_facts)
-    key = "rows:" + hashlib.blake2b(repr(facts).encode(), digest_size=20).hexdigest()
+    work = [
+        (name, template, dict(facts), row_template, [dict(row) for row in rows])
+        for name, (template, facts, row_template, rows) in panels.items()
+    ]
+    key_facts = tuple(
+        (
+            name,
+            _template_version(template),
+            tuple(facts.items()),
+            row_template and _template_version(row_template),
+            tuple(tuple(row.items()) for row in rows),
+        )
+        for name, template, facts, row_template, rows in work
+    )
+    key = "panels:" + hashlib.blake2b(repr((language, zone, key_facts)).encode(), digest_size=20).hexdigest()
     cache = caches[CACHE_ALIAS]
-    kept: list[list[str]] | None = cache.get(key)
+    kept: dict[str, str] | None = cache.get(key)
     if kept is None:
-        kept = [[get_template(name).render(context) for context in contexts] for _, name, contexts in work]
-        if any("csrfmiddlewaretoken" in html for rows in kept for html in rows):
-            raise ImproperlyConfigured("Rows kept together may not hold a form.")
+        kept = {}
+        for name, template, facts, row_template, rows in work:
+            row_html = [get_template(row_template).render(row) for row in rows] if row_template else []
+            kept[name] = get_template(template).render({**facts, "rows": row_html})
+        if any("csrfmiddlewaretoken" in html for html in kept.values()):
+            raise ImproperlyConfigured("Panels kept together may not hold a form.")
         cache.set(key, kept)
-    # Safe: each entry is the output of an autoescaping template rendered from the row's values.
-    return [[mark_safe(html) for html in rows] for rows in kept]  # noqa: S308  # nosec B308 B703
+    # Safe: each entry is the output of an autoescaping template rendered from the panel's values.
+    return {name: mark_safe(html) for name, html in kept.items()}  # noqa: S308  # nosec B308 B703
 
 
 # --- a filter form's HTML, kept in this process (decision 112) -------------------------------------

@@ -1,24 +1,25 @@
-"""The dashboard's rows as HTML, each cached by exactly what it shows (apps/core/fragments.py).
+"""The dashboard's work as HTML, kept by exactly what it shows (apps/core/fragments.py).
 
-The page prints some fifty rows (four work sections of ten and the recent interactions), and
-rendering them through the template engine was about half of the page's web CPU (decision 146).
-Each row is now a dict of plain values built from what my_day returned through the visibility
-selectors, the words and labels already in the active language and the dates already printed as
-`time_tag` prints them; `render_rows` renders only the rows it has not seen before.
+The page prints some fifty rows (four work sections of ten and the recent interactions) in five
+panels, and rendering them through the template engine was about half of the page's web CPU
+(decision 146), the panels' includes another part (decision 181). Each row is a dict of plain
+values built from what my_day returned through the visibility selectors, the words and labels
+already in the active language and the dates already printed as `time_tag` prints them; each
+panel's facts (title, count, links, words) are plain values too. `render_panels` keeps the five
+panels and the meetings slot as one entry and renders them only when something they show changed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from apps.core.fragments import render_row_groups
+from apps.core.fragments import Panel, render_panels
 from apps.core.presentation import choice_labels
-from apps.core.templatetags.finpulse import EMPTY, format_money, time_parts
-from apps.core.urls_fast import url_former
+from apps.core.templatetags.finpulse import EMPTY, format_money, local_time_parts
+from apps.core.urls_fast import fast_reverse, url_former
 from apps.interactions.models import Interaction
 
 if TYPE_CHECKING:
@@ -28,17 +29,22 @@ if TYPE_CHECKING:
 
 WORK_ROW = "workspace/_day_work_row.html"
 INTERACTION_ROW = "workspace/_day_interaction_row.html"
+WORK_SECTION = "components/work_section.html"
+INTERACTIONS = "workspace/_day_interactions.html"
+SLOT = "components/htmx_slot.html"
 
 
-def _when(value: Any) -> tuple[str, str]:
-    """(the time element's datetime attribute, its text) as time_tag prints them."""
-    return time_parts(timezone.template_localtime(value)) or ("", "")
+def _words(message: str) -> SafeString:
+    # As `{% translate %}` and `_("...")` in a template print a fixed message: marked safe, not escaped.
+    return mark_safe(gettext(message))  # noqa: S308  # nosec B308 B703  # our own catalogue's text
 
 
-def _work_rows(section: Section, customer_url: Callable[..., str]) -> list[dict[str, Any]]:
+def _work_rows(
+    section: Section, customer_url: Callable[..., str], when: Callable[[Any], tuple[str, str]]
+) -> list[dict[str, Any]]:
     rows = []
     for item in section.items:
-        iso, text = _when(item.date)
+        iso, text = when(item.date)
         rows.append(
             {
                 "url": customer_url(item.customer_id),
@@ -56,12 +62,14 @@ def _work_rows(section: Section, customer_url: Callable[..., str]) -> list[dict[
     return rows
 
 
-def _interaction_rows(interactions: list[Interaction], customer_url: Callable[..., str]) -> list[dict[str, Any]]:
+def _interaction_rows(
+    interactions: list[Interaction], customer_url: Callable[..., str], when: Callable[[Any], tuple[str, str]]
+) -> list[dict[str, Any]]:
     channels = choice_labels(Interaction.Channel.choices)
     next_word = gettext("next:")
     rows = []
     for interaction in interactions:
-        iso, text = _when(interaction.occurred_at)
+        iso, text = when(interaction.occurred_at)
         author = interaction.author
         rows.append(
             {
@@ -80,15 +88,52 @@ def _interaction_rows(interactions: list[Interaction], customer_url: Callable[..
     return rows
 
 
-def day_rows(day: MyDay) -> dict[str, list[SafeString]]:
-    """Each list of the page as its rows' HTML, by the section's id in the template (one cache read)."""
+def day_work(day: MyDay) -> dict[str, SafeString]:
+    """The meetings slot and the five panels of the page as HTML, by name (one cache read)."""
     customer_url = url_former("customers:detail")
-    sections = {
-        "tasks": day.tasks,
-        "maturing": day.maturing_holdings,
-        "documents": day.expiring_documents,
-        "kyc": day.kyc_reviews,
+    when = local_time_parts()
+    customers = fast_reverse("customers:list")
+    see_all = _words("See all")
+
+    def work(section_id: str, section: Section, more_url: str, empty: SafeString) -> Panel:
+        facts = {
+            "section_id": section_id,
+            "title": section.title,
+            "count": len(section.items),
+            "has_more": section.has_more,
+            "more_url": more_url,
+            "empty": empty,
+            "see_all": see_all,
+        }
+        return WORK_SECTION, facts, WORK_ROW, _work_rows(section, customer_url, when)
+
+    meetings_url = fast_reverse("calendar:today")
+    slot = {
+        "slot_id": "meetings",
+        "title": _words("Today's meetings"),
+        "url": meetings_url,
+        "link_text": _words("Your meetings today"),
     }
-    groups = [(WORK_ROW, _work_rows(section, customer_url)) for section in sections.values()]
-    groups.append((INTERACTION_ROW, _interaction_rows(day.recent_interactions, customer_url)))
-    return dict(zip([*sections, "interactions"], render_row_groups(groups), strict=True))
+    interactions = {"title": _words("Recent interactions"), "empty": _words("No interactions recorded lately.")}
+    return render_panels(
+        {
+            "meetings": (SLOT, slot, None, ()),
+            "tasks": work("tasks", day.tasks, "/tasks/", _words("Nothing due today.")),
+            "maturing": work(
+                "maturing",
+                day.maturing_holdings,
+                customers + "?maturing=on&sort=name",
+                _words("No holdings mature in the next weeks."),
+            ),
+            "documents": work(
+                "documents", day.expiring_documents, "", _words("No identity document is about to expire.")
+            ),
+            "kyc": work("kyc", day.kyc_reviews, customers + "?kyc_due=on&sort=kyc", _words("No KYC review is due.")),
+            "interactions": (
+                INTERACTIONS,
+                interactions,
+                INTERACTION_ROW,
+                _interaction_rows(day.recent_interactions, customer_url, when),
+            ),
+        }
+    )

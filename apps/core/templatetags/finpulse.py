@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.template.defaultfilters import date as date_filter
-from django.utils import dateformat, translation
+from django.utils import dateformat, timezone, translation
 from django.utils.dates import MONTHS_3
 from django.utils.formats import get_format
 from django.utils.html import format_html, format_html_join
@@ -34,6 +35,8 @@ from apps.core import presentation
 from apps.core.masking import mask_email, mask_national_id, mask_phone, mask_tail
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from django.contrib.auth.base_user import AbstractBaseUser
 
 register = template.Library()
@@ -258,13 +261,66 @@ def time_parts(value: Any) -> tuple[str, str] | None:
     """
     if not isinstance(value, dt.date):
         return None
-    if _style()[1]:
-        text = f"{value.day} {MONTHS_3[value.month].title()} {value.year:04d}"
-    else:
+    return _parts(translation.get_language(), value)
+
+
+def local_time_parts() -> Callable[[Any], tuple[str, str]]:
+    """time_parts for a page of values, the active language and time zone looked up once: an aware
+    datetime is first moved to the current time zone, as timezone.template_localtime moves it;
+    ("", "") for something not a date."""
+    language = translation.get_language()
+    zone = timezone.get_current_timezone() if settings.USE_TZ else None
+
+    def parts(value: Any) -> tuple[str, str]:
+        if not isinstance(value, dt.date):
+            return "", ""
+        if (
+            zone is not None
+            and isinstance(value, dt.datetime)
+            and value.utcoffset() is not None
+            and getattr(value, "convert_to_local_time", True)
+        ):
+            value = value.astimezone(zone)
+        return _parts(language, value)
+
+    return parts
+
+
+def _parts(language: str | None, value: dt.date) -> tuple[str, str]:
+    is_moment = isinstance(value, dt.datetime)
+    text = _day_text(language, value.date() if is_moment else value)
+    if text is None:  # a DATE_FORMAT that prints a time: Django formats the value itself
         text = dateformat.format(value, get_format("DATE_FORMAT"))
-    if isinstance(value, dt.datetime):
+    if is_moment:
         text += f" {value.hour:02d}:{value.minute:02d}"
     return value.isoformat(), text
+
+
+@lru_cache(maxsize=4096)
+def _day_text(language: str | None, day: dt.date) -> str | None:
+    """The text time_tag prints for `day` in `language` (None: translation deactivated); None when
+    the language's DATE_FORMAT prints a time (it cannot be printed from the day alone).
+
+    Kept per language and day (decision 181): Django's date formatting looks up the format and
+    the month names on every call, and a page prints dozens of dates over a few weeks of days.
+    The text depends on nothing else: the formats and catalogues are read once per process, and
+    a settings change (tests) empties this (`_forget_day_texts`).
+    """
+    with translation.override(language):
+        if _style()[1]:
+            return f"{day.day} {MONTHS_3[day.month].title()} {day.year:04d}"
+        date_format = str(get_format("DATE_FORMAT"))
+        if any(hasattr(dateformat.TimeFormat, piece) for piece in date_format):
+            return None
+        return dateformat.format(day, date_format)
+
+
+def _forget_day_texts(**kwargs: Any) -> None:
+    _day_text.cache_clear()
+    _number_style.cache_clear()
+
+
+setting_changed.connect(_forget_day_texts, dispatch_uid="finpulse_forget_day_texts")
 
 
 @register.filter
