@@ -11,8 +11,11 @@ panels and the meetings slot as one entry and renders them only when something t
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from django.core.signals import setting_changed
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -34,9 +37,35 @@ INTERACTIONS = "workspace/_day_interactions.html"
 SLOT = "components/htmx_slot.html"
 
 
-def _words(message: str) -> SafeString:
-    # As `{% translate %}` and `_("...")` in a template print a fixed message: marked safe, not escaped.
-    return mark_safe(gettext(message))  # noqa: S308  # nosec B308 B703  # our own catalogue's text
+@lru_cache(maxsize=16)
+def _words(language: str) -> dict[str, Any]:
+    """The panels' fixed words and the channels' labels in `language`, looked up once per process
+    and language (decision 181). The panels' words are marked safe, as `{% translate %}` and
+    `_("...")` print a fixed message in a template (not escaped); the rows' are plain text."""
+    with translation.override(language):
+        fixed = {
+            "see_all": gettext("See all"),
+            "meetings_title": gettext("Today's meetings"),
+            "meetings_link": gettext("Your meetings today"),
+            "interactions_title": gettext("Recent interactions"),
+            "no_interactions": gettext("No interactions recorded lately."),
+            "no_tasks": gettext("Nothing due today."),
+            "no_maturing": gettext("No holdings mature in the next weeks."),
+            "no_documents": gettext("No identity document is about to expire."),
+            "no_kyc": gettext("No KYC review is due."),
+        }
+        # Safe: our own catalogue's fixed messages, as a template prints them.
+        words: dict[str, Any] = {name: mark_safe(text) for name, text in fixed.items()}  # noqa: S308  # nosec B308 B703
+        words["channels"] = choice_labels(Interaction.Channel.choices)
+        words["next"] = gettext("next:")
+    return words
+
+
+def _forget_words(**kwargs: Any) -> None:
+    _words.cache_clear()
+
+
+setting_changed.connect(_forget_words, dispatch_uid="day_rows_forget_words")
 
 
 def _work_rows(
@@ -63,10 +92,12 @@ def _work_rows(
 
 
 def _interaction_rows(
-    interactions: list[Interaction], customer_url: Callable[..., str], when: Callable[[Any], tuple[str, str]]
+    interactions: list[Interaction],
+    customer_url: Callable[..., str],
+    when: Callable[[Any], tuple[str, str]],
+    words: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    channels = choice_labels(Interaction.Channel.choices)
-    next_word = gettext("next:")
+    channels, next_word = words["channels"], words["next"]
     rows = []
     for interaction in interactions:
         iso, text = when(interaction.occurred_at)
@@ -93,7 +124,8 @@ def day_work(day: MyDay) -> dict[str, SafeString]:
     customer_url = url_former("customers:detail")
     when = local_time_parts()
     customers = fast_reverse("customers:list")
-    see_all = _words("See all")
+    words = _words(translation.get_language())
+    see_all = words["see_all"]
 
     def work(section_id: str, section: Section, more_url: str, empty: SafeString) -> Panel:
         facts = {
@@ -110,30 +142,28 @@ def day_work(day: MyDay) -> dict[str, SafeString]:
     meetings_url = fast_reverse("calendar:today")
     slot = {
         "slot_id": "meetings",
-        "title": _words("Today's meetings"),
+        "title": words["meetings_title"],
         "url": meetings_url,
-        "link_text": _words("Your meetings today"),
+        "link_text": words["meetings_link"],
     }
-    interactions = {"title": _words("Recent interactions"), "empty": _words("No interactions recorded lately.")}
+    interactions = {"title": words["interactions_title"], "empty": words["no_interactions"]}
     return render_panels(
         {
             "meetings": (SLOT, slot, None, ()),
-            "tasks": work("tasks", day.tasks, "/tasks/", _words("Nothing due today.")),
+            "tasks": work("tasks", day.tasks, "/tasks/", words["no_tasks"]),
             "maturing": work(
                 "maturing",
                 day.maturing_holdings,
                 customers + "?maturing=on&sort=name",
-                _words("No holdings mature in the next weeks."),
+                words["no_maturing"],
             ),
-            "documents": work(
-                "documents", day.expiring_documents, "", _words("No identity document is about to expire.")
-            ),
-            "kyc": work("kyc", day.kyc_reviews, customers + "?kyc_due=on&sort=kyc", _words("No KYC review is due.")),
+            "documents": work("documents", day.expiring_documents, "", words["no_documents"]),
+            "kyc": work("kyc", day.kyc_reviews, customers + "?kyc_due=on&sort=kyc", words["no_kyc"]),
             "interactions": (
                 INTERACTIONS,
                 interactions,
                 INTERACTION_ROW,
-                _interaction_rows(day.recent_interactions, customer_url, when),
+                _interaction_rows(day.recent_interactions, customer_url, when, words),
             ),
         }
     )

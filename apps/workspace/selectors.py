@@ -15,13 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
+from django.core.signals import setting_changed
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, pgettext
 
 from apps.accounts.models import Holding, HoldingParty
@@ -452,11 +454,56 @@ def _statement(parts: list[_Part], scope: CustomerScope) -> tuple[str, list[Any]
     return sql, params
 
 
+@lru_cache(maxsize=16)
+def _day_words(language: str) -> dict[str, Any]:
+    """The work sections' fixed words and choice labels in `language` (messages with a number or a
+    status still take it per page): looked up once per process and language instead of some
+    sixty gettext calls a page (decision 181). The catalogues are loaded once per process; a
+    settings change (tests) empties this."""
+    with translation.override(language):
+        return {
+            "sources": choice_labels(Task.Source.choices),
+            "overdue_task": gettext("Overdue task"),
+            "task_due_today": gettext("Task due today"),
+            "was_due": pgettext("before a date", "Was due"),
+            "due": pgettext("before a date", "Due"),
+            "tasks_title": gettext("Tasks due today and overdue"),
+            "categories": choice_labels(Holding.Category.choices),
+            "matures_within": gettext("Matures within %(days)s days"),
+            "instruction": gettext("instruction: %(instruction)s"),
+            "instructions": choice_labels(Holding.MaturityInstruction.choices),
+            "matures": pgettext("before a date", "Matures"),
+            "maturing_title": gettext("Maturing in the next %(days)s days"),
+            "types": choice_labels(IdentityDocument.DocumentType.choices),
+            "document_expired": gettext("Identity document expired"),
+            "document_expires_within": gettext("Identity document expires within %(days)s days"),
+            "expired": pgettext("before a date", "Expired"),
+            "expires": pgettext("before a date", "Expires"),
+            "documents_title": gettext("Identity documents expiring in the next %(days)s days"),
+            "statuses": choice_labels(Customer.KycStatus.choices),
+            "kyc_overdue": gettext("KYC review overdue"),
+            "kyc_within": gettext("KYC review within %(days)s days"),
+            "review": pgettext("before a date", "Review"),
+            "flagged": pgettext("before a date", "Flagged"),
+            "kyc_status": gettext("KYC status: %(status)s"),
+            "kyc_review": gettext("KYC review (%(status)s)"),
+            "kyc_title": gettext("KYC reviews due"),
+        }
+
+
+def _forget_day_words(**kwargs: Any) -> None:
+    _day_words.cache_clear()
+
+
+setting_changed.connect(_forget_day_words, dispatch_uid="workspace_forget_day_words")
+
+
 def _tasks_section(rows: list[_Row], *, today: dt.date) -> Section:
     start, _ = _day_bounds(today)
-    sources = choice_labels(Task.Source.choices)
-    overdue_rule, due_rule = gettext("Overdue task"), gettext("Task due today")
-    was_due, due_label = pgettext("before a date", "Was due"), pgettext("before a date", "Due")
+    words = _day_words(translation.get_language())
+    sources = words["sources"]
+    overdue_rule, due_rule = words["overdue_task"], words["task_due_today"]
+    was_due, due_label = words["was_due"], words["due"]
     rows, more = _capped(rows)
     items = []
     for row in rows:
@@ -474,18 +521,20 @@ def _tasks_section(rows: list[_Row], *, today: dt.date) -> Section:
                 is_overdue=overdue,
             )
         )
-    return Section(title=gettext("Tasks due today and overdue"), items=items, has_more=more)
+    return Section(title=words["tasks_title"], items=items, has_more=more)
 
 
 def _maturing_section(rows: list[_Row]) -> Section:
     days = maturing_days()
-    categories = choice_labels(Holding.Category.choices)
-    rule = gettext("Matures within %(days)s days") % {"days": days}
+    words = _day_words(translation.get_language())
+    categories = words["categories"]
+    rule = words["matures_within"] % {"days": days}
+    instruction = words["instruction"]
     instructions = {
-        code: f"{rule} · " + gettext("instruction: %(instruction)s") % {"instruction": label.lower()}
-        for code, label in choice_labels(Holding.MaturityInstruction.choices).items()
+        code: f"{rule} · " + instruction % {"instruction": label.lower()}
+        for code, label in words["instructions"].items()
     }
-    matures = pgettext("before a date", "Matures")
+    matures = words["matures"]
     rows, more = _capped(rows)
     items = []
     for row in rows:
@@ -497,8 +546,7 @@ def _maturing_section(rows: list[_Row]) -> Section:
                 rule=(
                     rule
                     if not row.d
-                    else instructions.get(row.d)
-                    or f"{rule} · " + gettext("instruction: %(instruction)s") % {"instruction": row.d.lower()}
+                    else instructions.get(row.d) or f"{rule} · " + instruction % {"instruction": row.d.lower()}
                 ),
                 rule_code=f"maturity:{days}d",
                 date=row.day or dt.date.min,
@@ -506,15 +554,16 @@ def _maturing_section(rows: list[_Row]) -> Section:
                 amount=Money(amount=row.amount if row.amount is not None else Decimal(0), currency=row.c or ""),
             )
         )
-    return Section(title=gettext("Maturing in the next %(days)s days") % {"days": days}, items=items, has_more=more)
+    return Section(title=words["maturing_title"] % {"days": days}, items=items, has_more=more)
 
 
 def _documents_section(rows: list[_Row], *, today: dt.date) -> Section:
     days = document_expiry_days()
-    types = choice_labels(IdentityDocument.DocumentType.choices)
-    expired_rule = gettext("Identity document expired")
-    expiring_rule = gettext("Identity document expires within %(days)s days") % {"days": days}
-    expired_label, expires_label = pgettext("before a date", "Expired"), pgettext("before a date", "Expires")
+    words = _day_words(translation.get_language())
+    types = words["types"]
+    expired_rule = words["document_expired"]
+    expiring_rule = words["document_expires_within"] % {"days": days}
+    expired_label, expires_label = words["expired"], words["expires"]
     rows, more = _capped(rows)
     items = []
     for row in rows:
@@ -532,16 +581,17 @@ def _documents_section(rows: list[_Row], *, today: dt.date) -> Section:
                 is_overdue=expired,
             )
         )
-    title = gettext("Identity documents expiring in the next %(days)s days") % {"days": days}
+    title = words["documents_title"] % {"days": days}
     return Section(title=title, items=items, has_more=more)
 
 
 def _kyc_section(rows: list[_Row], *, today: dt.date) -> Section:
     days = kyc_review_days()
-    statuses = choice_labels(Customer.KycStatus.choices)
-    overdue_rule = gettext("KYC review overdue")
-    due_rule = gettext("KYC review within %(days)s days") % {"days": days}
-    review, flagged = pgettext("before a date", "Review"), pgettext("before a date", "Flagged")
+    words = _day_words(translation.get_language())
+    statuses = words["statuses"]
+    overdue_rule = words["kyc_overdue"]
+    due_rule = words["kyc_within"] % {"days": days}
+    review, flagged = words["review"], words["flagged"]
     rows, more = _capped(rows)
     items = []
     for row in rows:
@@ -549,7 +599,7 @@ def _kyc_section(rows: list[_Row], *, today: dt.date) -> Section:
         status = statuses.get(row.a, row.a or "")
         overdue = date is None or date < today
         if date is None:
-            rule = gettext("KYC status: %(status)s") % {"status": status}
+            rule = words["kyc_status"] % {"status": status}
         elif date < today:
             rule = overdue_rule
         else:
@@ -558,7 +608,7 @@ def _kyc_section(rows: list[_Row], *, today: dt.date) -> Section:
             WorkItem(
                 customer_id=row.customer_id,
                 customer_name=row.customer_name,
-                title=gettext("KYC review (%(status)s)") % {"status": status},
+                title=words["kyc_review"] % {"status": status},
                 rule=rule,
                 rule_code=f"kyc_review:{days}d",
                 date=date or today,
@@ -566,7 +616,7 @@ def _kyc_section(rows: list[_Row], *, today: dt.date) -> Section:
                 is_overdue=overdue,
             )
         )
-    return Section(title=gettext("KYC reviews due"), items=items, has_more=more)
+    return Section(title=words["kyc_title"], items=items, has_more=more)
 
 
 def _empty_rows(scope: CustomerScope, *names: str) -> dict[str, list[_Row]] | None:
