@@ -178,22 +178,42 @@ def test_a_kept_part_may_not_include_another_template(tmp_path, settings):
         fragments.render_kept("kept_with_include.html", {"signed_in": True})
 
 
-# --- several lists of one page kept as one entry (decision 146) -------------------------------------
+# --- several panels of one page kept as one entry with their rows (decisions 146, 181) --------------
 
 
-def test_row_groups_are_rendered_once_read_back_the_same_and_a_changed_row_is_another_entry(manager):
+def _work_panel(rows, **facts):  # type: ignore[no-untyped-def]
+    facts = {"section_id": "documents", "title": "Documents", "count": len(rows), "has_more": False} | facts
+    facts |= {"more_url": "", "empty": "Nothing.", "see_all": "See all"}
+    return ("components/work_section.html", facts, "workspace/_day_work_row.html", rows)
+
+
+def test_panels_are_rendered_once_read_back_the_same_and_a_changed_row_or_fact_is_another_entry(manager):
     row = {"url": "/customers/7/", "customer_name": "Ada <Lovelace>", "title": "Passport", "amount": ""}
     row |= {"rule": "Expired", "rule_code": "document_expiry:60d", "date_label": "Expired"}
     row |= {"date_iso": "2026-12-01", "date_text": "1 Dec 2026", "is_overdue": True}
-    groups = [("workspace/_day_work_row.html", [row]), ("workspace/_day_work_row.html", [])]
+    slot = ("components/htmx_slot.html", {"slot_id": "s", "title": "T", "url": "/x/?a=1&b=2", "link_text": "L"}, None, ())
+    panels = {"slot": slot, "documents": _work_panel([row]), "empty": _work_panel([])}
 
-    first = fragments.render_row_groups(groups)
-    second = fragments.render_row_groups(groups)
-    renamed = fragments.render_row_groups([("workspace/_day_work_row.html", [{**row, "customer_name": "Ada B"}])])
+    first = fragments.render_panels(panels)
+    second = fragments.render_panels(panels)
+    renamed = fragments.render_panels({**panels, "documents": _work_panel([{**row, "customer_name": "Ada B"}])})
+    retitled = fragments.render_panels({**panels, "documents": _work_panel([row], title="Papers")})
 
-    assert first == second and len(first) == 2 and first[1] == []
-    assert "Ada &lt;Lovelace&gt;" in first[0][0] and "is-overdue" in first[0][0]
-    assert "Ada B" in renamed[0][0] and "Lovelace" not in renamed[0][0]
+    assert first == second and list(first) == ["slot", "documents", "empty"]
+    assert "Ada &lt;Lovelace&gt;" in first["documents"] and "is-overdue" in first["documents"]
+    assert '<span class="count">1</span>' in first["documents"] and "Nothing." in first["empty"]
+    assert 'hx-get="/x/?a=1&amp;b=2"' in first["slot"]
+    assert "Ada B" in renamed["documents"] and "Lovelace" not in renamed["documents"]
+    assert "Papers" in retitled["documents"] and retitled["slot"] == first["slot"]
+
+
+def test_a_panel_template_that_reads_outside_its_values_is_refused(manager, settings, tmp_path):
+    (tmp_path / "panel_with_url.html").write_text("<a href=\"{% url 'customers:list' %}\">{{ title }}</a>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    fragments._template_version.cache_clear()
+
+    with pytest.raises(ImproperlyConfigured):
+        fragments.render_panels({"p": ("panel_with_url.html", {"title": "T"}, None, ())})
 
 
 # --- a page's rows kept as one entry, digested from their pickled values (decision 182) -------------

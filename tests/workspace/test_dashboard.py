@@ -17,6 +17,7 @@ from apps.customers.services import add_identity_document, assign_customer
 from apps.identity import roles
 from apps.interactions.models import Interaction
 from apps.tasks.models import Task
+from apps.tasks.services import complete_task
 from apps.workspace.selectors import RECENT_INTERACTIONS, SECTION_LIMIT
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
@@ -366,3 +367,30 @@ def test_a_managers_recent_interactions_read_as_the_orm_reads_them(client, manag
         assert [(i.author.pk, i.author.get_full_name(), i.author.username) for i in shown] == [
             (i.author.pk, i.author.get_full_name(), i.author.username) for i in expected
         ]
+
+
+def _layout(html: str) -> str:
+    return html[html.index('<div class="layout-day">') : html.index("</main>")]
+
+
+def test_the_kept_panels_follow_the_language_and_show_a_finished_task_at_once(client, manager):
+    """The slot and the five panels are one kept entry (decision 181): another language or a task
+    done is another entry, and the words are the active language's each time."""
+    customer = seed_customer_day(manager, holdings=1)
+    task = TaskFactory(customer=customer, due_at=at(TODAY, 9), title="Call back today")
+    client.force_login(manager)
+
+    english = client.get("/").content.decode()
+    client.cookies["finpulse_language"] = "it"
+    italian = client.get("/").content.decode()
+    client.cookies["finpulse_language"] = "en-gb"
+    again = client.get("/").content.decode()
+    complete_task(actor=manager, task=task, outcome="Called")
+    done = client.get("/").content.decode()
+
+    assert "Tasks due today and overdue" in english and "Today&#x27;s meetings" not in english
+    assert "Today's meetings" in english and "See all" not in english
+    assert "Tasks due today and overdue" not in italian and "Call back today" in italian
+    assert _layout(again) == _layout(english)  # the page's CSRF token is another each time
+    assert '<span class="count">2</span>' in english and '<span class="count">1</span>' in done
+    assert "Call back today" not in done

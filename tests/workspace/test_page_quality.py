@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.template import engines
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.core.templatetags.finpulse import masked, money, person_name
 from tests.customers.factories import CustomerFactory
@@ -73,6 +73,47 @@ def test_time_tag_prints_what_the_date_filters_print(value):
 
     assert with_tag.render({"v": value}) == expected
     assert expected.startswith('<time datetime="')
+
+
+def _time_parts_as_django_prints_them(value):  # type: ignore[no-untyped-def]
+    """time_parts before decision 181: Django's own formatting, on every call."""
+    from django.utils import dateformat
+    from django.utils.dates import MONTHS_3
+    from django.utils.formats import get_format
+
+    if translation.get_language().startswith("en"):
+        text = f"{value.day} {MONTHS_3[value.month].title()} {value.year:04d}"
+    else:
+        text = dateformat.format(value, get_format("DATE_FORMAT"))
+    if isinstance(value, dt.datetime):
+        text += f" {value.hour:02d}:{value.minute:02d}"
+    return value.isoformat(), text
+
+
+@pytest.mark.parametrize("language", ["en-gb", "it"])
+def test_dates_kept_per_language_and_day_print_what_django_prints(language):
+    from apps.core.templatetags.finpulse import local_time_parts, time_parts
+
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(400)] + [dt.date(987, 12, 31)]
+    moments = [dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC) + dt.timedelta(hours=7 * n) for n in range(400)]
+    with translation.override(language):
+        for value in [*days, *moments, dt.datetime(2026, 7, 1, 23, 30, 5)]:  # the last one naive
+            local = timezone.template_localtime(value)
+            assert time_parts(local) == _time_parts_as_django_prints_them(local), value
+            assert local_time_parts()(value) == time_parts(local), value
+        assert local_time_parts()(None) == ("", "")
+
+
+def test_dates_follow_the_language_and_a_changed_format(settings):
+    from apps.core.templatetags.finpulse import time_parts
+
+    day = dt.date(2026, 12, 6)
+    with translation.override("it"):
+        assert time_parts(day) == ("2026-12-06", "6 dic 2026")
+        settings.FORMAT_MODULE_PATH = None  # Django's own Italian format: "d F Y"
+        assert time_parts(day) == ("2026-12-06", _time_parts_as_django_prints_them(day)[1])
+    with translation.override("en-gb"):
+        assert time_parts(day) == ("2026-12-06", "6 Dec 2026")
 
 
 def test_time_tag_prints_nothing_for_no_date():
