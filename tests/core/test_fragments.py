@@ -191,7 +191,8 @@ def test_panels_are_rendered_once_read_back_the_same_and_a_changed_row_or_fact_i
     row = {"url": "/customers/7/", "customer_name": "Ada <Lovelace>", "title": "Passport", "amount": ""}
     row |= {"rule": "Expired", "rule_code": "document_expiry:60d", "date_label": "Expired"}
     row |= {"date_iso": "2026-12-01", "date_text": "1 Dec 2026", "is_overdue": True}
-    slot = ("components/htmx_slot.html", {"slot_id": "s", "title": "T", "url": "/x/?a=1&b=2", "link_text": "L"}, None, ())
+    slot_facts = {"slot_id": "s", "title": "T", "url": "/x/?a=1&b=2", "link_text": "L"}
+    slot = ("components/htmx_slot.html", slot_facts, None, ())
     panels = {"slot": slot, "documents": _work_panel([row]), "empty": _work_panel([])}
 
     first = fragments.render_panels(panels)
