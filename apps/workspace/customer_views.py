@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,9 +17,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import get_script_prefix, get_urlconf
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -301,25 +305,85 @@ def _customer_view(request: HttpRequest, customer_id: int) -> Customer360:
     return customer_360(user=request.user, customer_id=customer_id)
 
 
-def _pii_rows(view: Customer360) -> list[dict[str, object]]:
+# What the page shows alike for every customer in one language (and time zone, URL prefix and
+# URL conf, as render_kept keys its parts): the PII rows' labels, the three htmx slots with the
+# link's placeholder, and the unbound reveal form's reason field. Each is rendered by the same
+# code as before (render_kept, render_form, gettext) the first time a process shows the page in
+# that setting, then read from here: computing the parts' keys and labels on every request was
+# about a tenth of the view's CPU outside the template (decision 183). A bound form (a POST to
+# reveal) is rendered as before. Emptied when the language settings change, as kept_i18n is.
+@dataclass(frozen=True)
+class _FixedParts:
+    pii_labels: tuple[tuple[str, str, str], ...]  # (field, label, the reveal button's name)
+    slots: dict[str, str]  # slot key -> kept HTML, _SLOT_URL where the link goes
+    reveal_reason_html: SafeString  # the unbound reveal form's reason field
+
+
+_fixed_parts: dict[tuple[object, ...], _FixedParts] = {}
+
+
+def _fixed_setting() -> tuple[object, ...]:
+    return (
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        get_script_prefix(),
+        get_urlconf(),
+    )
+
+
+def _fixed() -> _FixedParts:
+    setting = _fixed_setting()
+    parts = _fixed_parts.get(setting)
+    if parts is None:
+        labels = []
+        for name, label in PII_LABELS.items():
+            shown = _(str(label))
+            labels.append((name, shown, _("Reveal %(label)s") % {"label": shown.lower()}))
+        parts = _FixedParts(
+            pii_labels=tuple(labels),
+            slots={
+                "tasks": _kept_slot("customer-tasks", _("Open tasks"), _("Open tasks for this customer")),
+                "eligibility": _kept_slot(
+                    "customer-eligibility",
+                    _("Eligible products"),
+                    _("Which products this customer can have, and why not"),
+                ),
+                "timeline": _kept_slot(
+                    "customer-timeline", _("Timeline"), _("Interactions and events for this customer")
+                ),
+            },
+            reveal_reason_html=_reveal_reason_html(RevealPiiForm()),
+        )
+        _fixed_parts[setting] = parts
+    return parts
+
+
+def forget_fixed_parts(**kwargs: Any) -> None:
+    """Empty the kept fixed parts (the catalogues are reloaded when these settings change)."""
+    if kwargs.get("setting") in (None, "LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "ROOT_URLCONF", "TIME_ZONE"):
+        _fixed_parts.clear()
+
+
+setting_changed.connect(forget_fixed_parts, dispatch_uid="customer_360_fixed_parts_forget")
+
+
+def _pii_rows(view: Customer360, parts: _FixedParts) -> list[dict[str, object]]:
     """One row per PII field: its hint (what lists show) and, once revealed, the clear value.
 
-    The label and the reveal button's name in the reader's language, made here once rather than
-    by filters and a {% blocktranslate %} per row."""
-    rows = []
-    for name, label in PII_LABELS.items():
-        shown = _(str(label))
-        rows.append(
-            {
-                "name": name,
-                "label": shown,
-                "reveal_label": _("Reveal %(label)s") % {"label": shown.lower()},
-                "hint": getattr(view.customer, f"{name}_hint", ""),
-                "revealed": name in view.revealed,
-                "value": view.revealed.get(name),
-            }
-        )
-    return rows
+    The label and the reveal button's name in the reader's language, made once per language
+    (_FixedParts) rather than by filters and a {% blocktranslate %} per row."""
+    customer, revealed = view.customer, view.revealed
+    return [
+        {
+            "name": name,
+            "label": label,
+            "reveal_label": reveal_label,
+            "hint": getattr(customer, f"{name}_hint", ""),
+            "revealed": name in revealed,
+            "value": revealed.get(name),
+        }
+        for name, label, reveal_label in parts.pii_labels
+    ]
 
 
 # Parts of the 360 page served by other apps' views (interactions, tasks, products), loaded by htmx.
@@ -341,43 +405,58 @@ def _slot_urls(customer_id: int) -> dict[str, str]:
 _SLOT_URL = "slot-url-of-the-page"
 
 
-def _slot(slot_id: str, title: str, link_text: str, url: str) -> SafeString:
+def _kept_slot(slot_id: str, title: str, link_text: str) -> str:
     facts = {"slot_id": slot_id, "title": title, "url": _SLOT_URL, "link_text": link_text}
-    html = render_kept("components/htmx_slot.html", facts).replace(_SLOT_URL, escape(url))
+    return str(render_kept("components/htmx_slot.html", facts))
+
+
+def _with_link(html: str, url: str) -> SafeString:
     # Safe: a kept autoescaping template's output, the link escaped as the template escapes it.
-    return mark_safe(html)  # noqa: S308  # nosec B308 B703
+    return mark_safe(html.replace(_SLOT_URL, escape(url)))  # noqa: S308  # nosec B308 B703
 
 
-def _slots(urls: dict[str, str]) -> dict[str, SafeString]:
-    return {
-        "tasks": _slot("customer-tasks", _("Open tasks"), _("Open tasks for this customer"), urls["tasks"]),
-        "eligibility": _slot(
-            "customer-eligibility",
-            _("Eligible products"),
-            _("Which products this customer can have, and why not"),
-            urls["eligibility"],
-        ),
-        "timeline": _slot(
-            "customer-timeline", _("Timeline"), _("Interactions and events for this customer"), urls["timeline"]
-        ),
-    }
+def _slot(slot_id: str, title: str, link_text: str, url: str) -> SafeString:
+    return _with_link(_kept_slot(slot_id, title, link_text), url)
+
+
+def _slots(urls: dict[str, str], parts: _FixedParts) -> dict[str, SafeString]:
+    return {key: _with_link(html, urls[key]) for key, html in parts.slots.items()}
+
+
+@dataclass(frozen=True)
+class _UnboundForm:
+    """What the page reads of a reveal form nobody has posted: only that it is not bound."""
+
+    is_bound: bool = False
+
+
+_UNBOUND_REVEAL = _UnboundForm()
+
+
+def _reveal_reason_html(reveal_form: RevealPiiForm) -> SafeString:
+    # The reason field, from this process's memory when the same field (value aside, put in
+    # after the lookup) and errors were shown before (decision 112's render_form).
+    return render_form("workspace/_reveal_reason.html", reveal_form, facts=(), typed_field="reason")
 
 
 def _detail_context(view: Customer360, reveal_form: RevealPiiForm | None = None) -> dict[str, object]:
-    reveal_form = reveal_form or RevealPiiForm()
+    parts = _fixed()
     slot_urls = _slot_urls(view.customer.pk)
+    if not view.can_reveal_pii:
+        reason_html: SafeString | str = ""
+    elif reveal_form is None:
+        reason_html = parts.reveal_reason_html
+    else:
+        reason_html = _reveal_reason_html(reveal_form)
     return {
         "view": view,
         "customer": view.customer,
         "slot_urls": slot_urls,
-        "slots": _slots(slot_urls),
-        "pii_rows": _pii_rows(view),
-        "reveal_form": reveal_form,
-        # The reason field, from this process's memory when the same field (value aside, put in
-        # after the lookup) and errors were shown before (decision 112's render_form).
-        "reveal_reason_html": render_form("workspace/_reveal_reason.html", reveal_form, facts=(), typed_field="reason")
-        if view.can_reveal_pii
-        else "",
+        "slots": _slots(slot_urls, parts),
+        "pii_rows": _pii_rows(view, parts),
+        # The page reads only whether it is bound: an unbound form is made only to post to.
+        "reveal_form": reveal_form or _UNBOUND_REVEAL,
+        "reveal_reason_html": reason_html,
         # Four eyes: changes about this customer waiting for a second person (break-glass, erasure).
         "pending": view.pending_changes,
     }
