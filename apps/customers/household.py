@@ -8,10 +8,12 @@ Book (apps/customers/book.py), never re-derived.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import F, Func, JSONField, OuterRef, Q
 
 from apps.core.compiled import CompiledQuery
 from apps.customers.book import OUTSIDE_BOOK, Book, current_book
@@ -49,19 +51,46 @@ _LINKS = CompiledQuery(
 )
 
 
-def household_of(*, user: User, customer: Customer) -> list[HouseholdMember]:
-    """The customer's household and spouse links in either direction (one query, two with relatives).
+def household_links() -> ArraySubquery:
+    """The household and spouse links of the outer query's customer, in either direction, as a
+    column: an array of [from id, to id, kind], oldest link first. The 360 page reads them with
+    its customer, in the same round trip (decision 183); `household_of(links=)` takes them."""
+    return ArraySubquery(
+        CustomerRelationship.objects.filter(
+            Q(from_customer_id=OuterRef("pk")) | Q(to_customer_id=OuterRef("pk")),
+            kind__in=CustomerRelationship.HOUSEHOLD_KINDS,
+        )
+        .order_by("pk")
+        .values_list(
+            Func(
+                F("from_customer_id"),
+                F("to_customer_id"),
+                F("kind"),
+                function="jsonb_build_array",
+                output_field=JSONField(),
+            )
+        )
+    )
+
+
+def household_of(
+    *, user: User, customer: Customer, links: Sequence[Sequence[Any]] | None = None
+) -> list[HouseholdMember]:
+    """The customer's household and spouse links in either direction (one query, two with relatives;
+    one fewer with `links`, the customer's `household_links()` column read with it).
 
     Relatives the user may see come first, by name; each relative outside the user's book is a
     member with no customer (no name, id, link or amounts: the page says OUTSIDE_BOOK), after
     them. Which is which is asked of the viewer's Book (apps/customers/book.py), never re-derived.
     """
-    links = [
-        (link.from_customer_id, link.to_customer_id, link.kind) for link in _LINKS.rows(a=customer.pk, b=customer.pk)
-    ]
+    pairs = (
+        [(link.from_customer_id, link.to_customer_id, link.kind) for link in _LINKS.rows(a=customer.pk, b=customer.pk)]
+        if links is None
+        else [(int(from_id), int(to_id), str(kind)) for from_id, to_id, kind in links]
+    )
     kind_labels = dict(CustomerRelationship.Kind.choices)
     relation_of: dict[int, list[str]] = defaultdict(list)
-    for from_id, to_id, kind in links:
+    for from_id, to_id, kind in pairs:
         other = to_id if from_id == customer.pk else from_id
         if kind_labels[kind] not in relation_of[other]:
             relation_of[other].append(kind_labels[kind])

@@ -23,7 +23,7 @@ from apps.accounts.positions import (
 from apps.approvals.selectors import has_pending_changes, pending_changes_for_customer
 from apps.core.compiled import CompiledQuery
 from apps.core.errors import NotFound
-from apps.customers.household import HouseholdMember, household_of
+from apps.customers.household import HouseholdMember, household_links, household_of
 from apps.customers.models import PII_FIELDS, Customer, IdentityDocument
 from apps.customers.visibility import CustomerScope, can_reveal_pii, customer_scope, visible_customers
 from apps.opportunities.selectors import OPEN_LISTED, has_open_opportunities, open_opportunities_on
@@ -107,7 +107,8 @@ _MARK_NOW = dt.datetime(1901, 1, 1, 0, 0, 9, tzinfo=dt.UTC)
 
 def _with_page_columns(customers: QuerySet[Customer], now: dt.datetime | None = None) -> QuerySet[Customer]:
     """The page's customer query over some customers: branch and manager, PII deferred, and
-    whether changes wait (four eyes) and opportunities are open, in the same round trip."""
+    whether changes wait (four eyes) and opportunities are open, and the household links, in the
+    same round trip."""
     return (
         customers.select_related("branch", "primary_manager")
         .defer(*PII_FIELDS)
@@ -115,6 +116,8 @@ def _with_page_columns(customers: QuerySet[Customer], now: dt.datetime | None = 
         .annotate(has_pending_changes=has_pending_changes(now=now))
         # Whether any opportunity on the customer is open: the list's query runs only then.
         .annotate(has_open_opportunities=has_open_opportunities())
+        # The household links, in this round trip too: household_of reads its relatives from them.
+        .annotate(household_links=household_links())
     )
 
 
@@ -212,7 +215,8 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
         )
 
     documents = _DOCUMENTS.rows(customer_id=customer.pk)
-    household = household_of(user=user, customer=customer)
+    # The links came with the customer (its household_links column): no query of their own.
+    household = household_of(user=user, customer=customer, links=customer.household_links)  # type: ignore[attr-defined]
     # One query: the open ones, soonest close first, one more than shown to know there are more.
     opportunities = (
         list(open_opportunities_on(user=user, customer=customer)[: OPEN_LISTED + 1])
