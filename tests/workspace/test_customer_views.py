@@ -495,8 +495,9 @@ def test_the_360_page_runs_a_fixed_number_of_queries(
     # (decision 113): the customer's own position from the holdings already loaded, and the relatives
     # in the viewer's book loaded by the query that tells which are; less 1 (decision 132): whether
     # four-eyes changes wait on the customer comes with the customer's own query, and they are read
-    # only when some do. (14 is what the page does here, cold caches and the session save included.)
-    with django_assert_max_num_queries(14 + cache_queries):
+    # only when some do; less 1 (decision 183): the household links come with the customer's query
+    # too. (13 is what the page does here, cold caches and the session save included.)
+    with django_assert_max_num_queries(13 + cache_queries):
         response = client.get(customer.get_absolute_url())
 
     assert sum(len(g.holdings) for g in response.context["view"].holding_groups) == holdings
