@@ -139,3 +139,39 @@ def test_the_household_names_a_relative_outside_the_book_only_as_such(manager, o
     assert all(p.held == 0 for p in household_position(customer=customer, household=household))
     # Their own manager sees the same link with a name.
     assert [m.customer for m in household_of(user=other_manager, customer=theirs)] == [None]
+
+
+@pytest.mark.django_db
+def test_the_household_links_read_with_the_customer_give_the_same_household(
+    manager, other_manager, compliance_officer, django_assert_num_queries
+):
+    """The 360 page reads the links as a column of its customer (decision 183): the household
+    built from them is the one the links' own query gives, for each viewer, in one query fewer."""
+    from apps.customers.household import household_links, household_of
+    from apps.customers.models import Customer
+    from apps.customers.services import link_customers
+
+    customer, mine, both = (CustomerFactory(assigned_to=manager) for _ in range(3))
+    theirs, lonely = CustomerFactory(assigned_to=other_manager), CustomerFactory(assigned_to=manager)
+    link_customers(actor=None, from_customer=customer, to_customer=mine, kind="household")
+    link_customers(actor=None, from_customer=theirs, to_customer=customer, kind="spouse")
+    link_customers(actor=None, from_customer=both, to_customer=customer, kind="spouse")
+    link_customers(actor=None, from_customer=customer, to_customer=both, kind="household")
+    link_customers(actor=None, from_customer=customer, to_customer=lonely, kind="guarantor")
+
+    def shown(household):
+        return [(m.customer and m.customer.pk, m.relationships) for m in household]
+
+    for viewer in (manager, other_manager, compliance_officer):
+        for someone in (customer, theirs, lonely):
+            row = Customer.objects.annotate(household_links=household_links()).get(pk=someone.pk)
+            expected = household_of(user=viewer, customer=someone)
+            with django_assert_num_queries(1 if expected else 0):  # the relatives alone
+                assert shown(household_of(user=viewer, customer=someone, links=row.household_links)) == shown(expected)
+    row = Customer.objects.annotate(household_links=household_links()).get(pk=customer.pk)
+    kinds = sorted(kind for _, _, kind in row.household_links)
+    assert kinds == ["household", "household", "spouse", "spouse"]  # the guarantor is no household
+    assert shown(household_of(user=manager, customer=customer, links=row.household_links))[-1] == (
+        None,
+        ["Spouse or partner"],
+    )
