@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import F, Func, JSONField, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -75,7 +76,7 @@ class Customer360:
 # Stands for the customer's id while the statements below are compiled (never a customer's id).
 _MARK_CUSTOMER = -20261206
 
-# The customer's holdings (not closed) with their role and product, and identity documents: the
+# The customer's holdings (not closed) with their role and product: the
 # same text for every customer, compiled once per process (apps/core/compiled.py, decision 131).
 _PARTIES = CompiledQuery(
     HoldingParty,
@@ -88,13 +89,30 @@ _PARTIES = CompiledQuery(
     ),
     customer_id=_MARK_CUSTOMER,
 )
-_DOCUMENTS = CompiledQuery(
-    IdentityDocument,
-    lambda customer_id: (
-        IdentityDocument.objects.filter(customer_id=customer_id).defer("number").order_by("expiry_date", "id")
-    ),
-    customer_id=_MARK_CUSTOMER,
-)
+# The customer's identity documents (the number deferred, never read here), soonest expiry first,
+# as a column of the customer's own statement: each an array of _DOCUMENT_FIELDS' values, made
+# into instances as the ORM makes them (from_db: the other fields deferred). A statement of their
+# own before (decision 183).
+_DOCUMENT_FIELDS = ("id", "customer_id", "document_type", "number_hint", "issuing_country", "issued_on", "expiry_date")
+
+
+def _documents_column() -> ArraySubquery:
+    return ArraySubquery(
+        IdentityDocument.objects.filter(customer_id=OuterRef("pk"))
+        .order_by("expiry_date", "id")
+        .values_list(Func(*map(F, _DOCUMENT_FIELDS), function="jsonb_build_array", output_field=JSONField()))
+    )
+
+
+def _documents_of(rows: list[list[Any]], *, using: str | None) -> list[IdentityDocument]:
+    fields = [IdentityDocument._meta.get_field(name) for name in _DOCUMENT_FIELDS]
+    attnames = [field.attname for field in fields]
+    return [
+        IdentityDocument.from_db(
+            using, attnames, [field.to_python(value) for field, value in zip(fields, row, strict=True)]
+        )
+        for row in rows
+    ]
 
 
 # The customer, as the page reads it, for a manager who sees their own customers (the 360 page's
@@ -107,8 +125,8 @@ _MARK_NOW = dt.datetime(1901, 1, 1, 0, 0, 9, tzinfo=dt.UTC)
 
 def _with_page_columns(customers: QuerySet[Customer], now: dt.datetime | None = None) -> QuerySet[Customer]:
     """The page's customer query over some customers: branch and manager, PII deferred, and
-    whether changes wait (four eyes) and opportunities are open, and the household links, in the
-    same round trip."""
+    whether changes wait (four eyes) and opportunities are open, the household links and the
+    identity documents, in the same round trip."""
     return (
         customers.select_related("branch", "primary_manager")
         .defer(*PII_FIELDS)
@@ -118,6 +136,8 @@ def _with_page_columns(customers: QuerySet[Customer], now: dt.datetime | None = 
         .annotate(has_open_opportunities=has_open_opportunities())
         # The household links, in this round trip too: household_of reads its relatives from them.
         .annotate(household_links=household_links())
+        # And the identity documents.
+        .annotate(identity_documents=_documents_column())
     )
 
 
@@ -214,7 +234,7 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
             }
         )
 
-    documents = _DOCUMENTS.rows(customer_id=customer.pk)
+    documents = _documents_of(customer.identity_documents, using=customer._state.db)  # type: ignore[attr-defined]  # the query's column
     # The links came with the customer (its household_links column): no query of their own.
     household = household_of(user=user, customer=customer, links=customer.household_links)  # type: ignore[attr-defined]
     # One query: the open ones, soonest close first, one more than shown to know there are more.

@@ -461,6 +461,48 @@ def test_a_managers_360_page_finds_by_the_compiled_statement_exactly_whom_the_ru
     assert client.get(reverse("customers:detail", args=[2**63])).status_code == 404
 
 
+def test_the_360_page_reads_the_identity_documents_with_its_customer_as_the_orm_would(
+    client, manager, compliance_officer
+):
+    """The documents come as a column of the customer's statement (decision 183), for the compiled
+    read and the ORM's alike: the same rows and values in the same order, the number never read."""
+    from apps.customers.models import IdentityDocument
+    from apps.customers.services import add_identity_document
+    from apps.workspace.customer_360 import customer_360
+
+    customer, bare = CustomerFactory(assigned_to=manager), CustomerFactory(assigned_to=manager)
+    for kind, number, expiry, issued in (
+        ("passport", "YA1234567", dt.date(2031, 5, 1), dt.date(2021, 5, 2)),
+        ("id_card", "CA00001AA", None, None),
+        ("driving_licence", "U1X2Y3Z4", dt.date(2027, 1, 9), None),
+        ("passport", "YB7654321", dt.date(2027, 1, 9), dt.date(2017, 1, 10)),
+    ):
+        add_identity_document(
+            actor=None,
+            customer=customer,
+            document_type=kind,
+            number=number,
+            issuing_country="it",
+            expiry_date=expiry,
+            issued_on=issued,
+        )
+    expected = list(IdentityDocument.objects.filter(customer=customer).defer("number").order_by("expiry_date", "id"))
+    names = [f.attname for f in IdentityDocument._meta.concrete_fields if f.attname not in ("number", "created_at")]
+    for viewer in (manager, compliance_officer):  # the compiled statement and the ORM's
+        documents = customer_360(user=viewer, customer_id=customer.pk).documents
+        assert [[getattr(d, n) for n in names] for d in documents] == [[getattr(d, n) for n in names] for d in expected]
+        assert all("number" in d.get_deferred_fields() for d in documents)
+        assert [d._state.db for d in documents] == ["default"] * 4
+        assert customer_360(user=viewer, customer_id=bare.pk).documents == []
+    client.force_login(manager)
+    html = client.get(customer.get_absolute_url()).content.decode()
+    shown = html[html.index('id="documents"') :]
+    hints = [d.number_hint for d in expected]
+    assert len(set(hints)) == 4
+    assert [shown.index(hint) for hint in hints] == sorted(shown.index(hint) for hint in hints)
+    assert "YA1234567" not in html
+
+
 def test_the_360_page_loads_other_apps_parts_with_htmx_and_a_fallback_link(client, manager):
     customer = CustomerFactory(assigned_to=manager)
     client.force_login(manager)
@@ -495,9 +537,10 @@ def test_the_360_page_runs_a_fixed_number_of_queries(
     # (decision 113): the customer's own position from the holdings already loaded, and the relatives
     # in the viewer's book loaded by the query that tells which are; less 1 (decision 132): whether
     # four-eyes changes wait on the customer comes with the customer's own query, and they are read
-    # only when some do; less 1 (decision 183): the household links come with the customer's query
-    # too. (13 is what the page does here, cold caches and the session save included.)
-    with django_assert_max_num_queries(13 + cache_queries):
+    # only when some do; less 2 (decision 183): the household links and the identity documents come
+    # with the customer's query too. (12 is what the page does here, cold caches and the session
+    # save included.)
+    with django_assert_max_num_queries(12 + cache_queries):
         response = client.get(customer.get_absolute_url())
 
     assert sum(len(g.holdings) for g in response.context["view"].holding_groups) == holdings
