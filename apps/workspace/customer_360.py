@@ -105,8 +105,9 @@ def _documents_column() -> ArraySubquery:
 
 
 def _documents_of(rows: list[list[Any]], *, using: str | None) -> list[IdentityDocument]:
-    fields = [IdentityDocument._meta.get_field(name) for name in _DOCUMENT_FIELDS]
-    attnames = [field.attname for field in fields]
+    by_attname = {field.attname: field for field in IdentityDocument._meta.concrete_fields}
+    fields = [by_attname[name] for name in _DOCUMENT_FIELDS]
+    attnames = list(_DOCUMENT_FIELDS)
     return [
         IdentityDocument.from_db(
             using, attnames, [field.to_python(value) for field, value in zip(fields, row, strict=True)]
