@@ -95,6 +95,19 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
     return path
 
 
+def write_snapshot(snapshot: Callable[[str], dict[str, Any]], argv: list[str]) -> int:
+    """`python -m benchmarks.<pages>_snapshot <bench database> <out.json>`: the pages, masked, as JSON.
+
+    Two runs on the same tree write the same file, so a change that should not alter a page is
+    checked by running the snapshot on both trees in the same minutes and comparing the files.
+    """
+    database, out = argv
+    pages = snapshot(database)
+    Path(out).write_text(json.dumps(pages, indent=1, sort_keys=True), encoding="utf-8")
+    print(f"{len(pages)} pages written to {out}")
+    return 0
+
+
 def signed(category: str, amount: Decimal) -> Decimal:
     """A bench balance under the bank's sign rule: what a customer owes (loans, cards) is negative."""
     from apps.accounts.models import LIABILITY_CATEGORIES

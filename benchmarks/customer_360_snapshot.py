@@ -17,13 +17,13 @@ and compare the files (decision 167 did: every page byte-identical).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import sys
 from decimal import Decimal
 from typing import Any
 
 from benchmarks import workspace_bench
+from benchmarks.common import write_snapshot
 
 MASKS = [
     (re.compile(r'(csrfmiddlewaretoken" value=")[^"]+'), r"\1X"),
@@ -103,14 +103,5 @@ def snapshot(database: str) -> dict[str, Any]:
     return pages
 
 
-def main(argv: list[str]) -> int:
-    database, out = argv
-    pages = snapshot(database)
-    with open(out, "w", encoding="utf-8") as file:
-        json.dump(pages, file, indent=1, sort_keys=True)
-    print(f"{len(pages)} pages written to {out}")
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(write_snapshot(snapshot, sys.argv[1:]))

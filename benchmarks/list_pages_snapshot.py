@@ -13,12 +13,12 @@ in the same minutes and compare the files (decision 170 did: 532 pages byte-iden
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from typing import Any
 
 from benchmarks import workspace_bench
+from benchmarks.common import write_snapshot
 
 MASKS = [
     (re.compile(r'(csrfmiddlewaretoken" value=")[^"]+'), r"\1X"),
@@ -96,7 +96,4 @@ def snapshot(database: str) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    pages = snapshot(sys.argv[1])
-    with open(sys.argv[2], "w") as file:
-        json.dump(pages, file, indent=0, sort_keys=True)
-    print(len(pages), "pages")
+    raise SystemExit(write_snapshot(snapshot, sys.argv[1:]))

@@ -15,11 +15,11 @@ on two trees in the same minutes and compare the files (decision 182 did).
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 from benchmarks import workspace_bench
+from benchmarks.common import write_snapshot
 from benchmarks.list_pages_snapshot import mask
 
 TASKS = "/tasks/"
@@ -64,7 +64,4 @@ def snapshot(database: str) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    pages = snapshot(sys.argv[1])
-    with open(sys.argv[2], "w") as file:
-        json.dump(pages, file, indent=0, sort_keys=True)
-    print(len(pages), "pages")
+    raise SystemExit(write_snapshot(snapshot, sys.argv[1:]))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import psycopg
 import pytest
 from django.db import connection, connections
@@ -63,27 +66,29 @@ def test_a_connection_the_server_ended_is_replaced_before_the_request_queries():
         assert cursor.fetchone() == (1,)
 
 
-def test_a_failed_transaction_is_unusable_as_djangos_check_says():
+@contextmanager
+def open_transaction() -> Iterator[psycopg.Connection]:
+    """The raw connection inside a transaction the test leaves open, rolled back afterwards."""
     connection.ensure_connection()
     connection.set_autocommit(False)
     try:
-        with pytest.raises(psycopg.errors.DivisionByZero), connection.connection.cursor() as cursor:
-            cursor.execute("SELECT 1 / 0")
-        assert connection.connection.pgconn.transaction_status == pq.TransactionStatus.INERROR
-        assert connection.is_usable() is djangos_answer() is False
+        yield connection.connection
     finally:
         connection.connection.rollback()
         connection.set_autocommit(True)
+
+
+def test_a_failed_transaction_is_unusable_as_djangos_check_says():
+    with open_transaction() as raw:
+        with pytest.raises(psycopg.errors.DivisionByZero), raw.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+        assert raw.pgconn.transaction_status == pq.TransactionStatus.INERROR
+        assert connection.is_usable() is djangos_answer() is False
 
 
 def test_in_a_transaction_djangos_check_runs():
-    connection.ensure_connection()
-    connection.set_autocommit(False)
-    try:
-        with connection.connection.cursor() as cursor:
+    with open_transaction() as raw:
+        with raw.cursor() as cursor:
             cursor.execute("SELECT 1")
-        assert connection.connection.pgconn.transaction_status == pq.TransactionStatus.INTRANS
+        assert raw.pgconn.transaction_status == pq.TransactionStatus.INTRANS
         assert connection.is_usable() is djangos_answer() is True
-    finally:
-        connection.connection.rollback()
-        connection.set_autocommit(True)
