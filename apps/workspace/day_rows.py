@@ -21,13 +21,14 @@ from django.utils.translation import gettext
 
 from apps.core.fragments import Panel, render_panels
 from apps.core.presentation import choice_labels
-from apps.core.templatetags.finpulse import EMPTY, format_money, local_time_parts
+from apps.core.templatetags.finpulse import format_money, local_time_parts
 from apps.core.urls_fast import fast_reverse, url_former
 from apps.interactions.models import Interaction
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from apps.interactions.selectors import RecentInteraction
     from apps.workspace.selectors import MyDay, Section
 
 WORK_ROW = "workspace/_day_work_row.html"
@@ -92,7 +93,7 @@ def _work_rows(
 
 
 def _interaction_rows(
-    interactions: list[Interaction],
+    interactions: list[RecentInteraction],
     customer_url: Callable[..., str],
     when: Callable[[Any], tuple[str, str]],
     words: dict[str, Any],
@@ -101,15 +102,13 @@ def _interaction_rows(
     rows = []
     for interaction in interactions:
         iso, text = when(interaction.occurred_at)
-        author = interaction.author
         rows.append(
             {
                 "url": customer_url(interaction.customer_id),
-                "customer_name": interaction.customer.display_name,
+                "customer_name": interaction.customer_name,
                 "channel": channels.get(interaction.channel, interaction.channel),
                 "subject": interaction.subject,
-                # As the person_name filter names an employee.
-                "author": (author.get_full_name() or author.get_username()) if author else EMPTY,
+                "author": interaction.author_name,
                 "date_iso": iso,
                 "date_text": text,
                 "next_step": interaction.next_step,
