@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.core.signals import setting_changed
@@ -127,8 +127,7 @@ def _day_bounds(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
 _COLUMNS = "section, customer_id, customer_name, a, b, c, d, day, moment, amount, n, row_id"  # what _Row reads
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):  # a tuple: made from each fetched row at C speed
     section: str
     customer_id: int
     customer_name: str
@@ -435,7 +434,7 @@ def _fetch(parts: list[_Part], scope: CustomerScope) -> dict[str, list[_Row]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for values in cursor.fetchall():
-            row = _Row(*values)
+            row = _Row._make(values)
             rows[row.section].append(row)
     for name, found in rows.items():
         found.sort(key=_ORDER[name])
