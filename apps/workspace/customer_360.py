@@ -9,9 +9,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, Func, JSONField, OuterRef, QuerySet
+from django.db.models import F, Func, JSONField, OuterRef, QuerySet, TextField
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.encoding import force_str
 
 from apps.accounts.models import Holding, HoldingParty
 from apps.accounts.positions import (
@@ -28,6 +30,7 @@ from apps.customers.household import HouseholdMember, household_links, household
 from apps.customers.models import PII_FIELDS, Customer, IdentityDocument
 from apps.customers.visibility import CustomerScope, can_reveal_pii, customer_scope, visible_customers
 from apps.opportunities.selectors import OPEN_LISTED, has_open_opportunities, open_opportunities_on
+from apps.products.models import Product
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -73,22 +76,64 @@ class Customer360:
         return any(member.outside_book for member in self.household)
 
 
-# Stands for the customer's id while the statements below are compiled (never a customer's id).
-_MARK_CUSTOMER = -20261206
-
-# The customer's holdings (not closed) with their role and product: the
-# same text for every customer, compiled once per process (apps/core/compiled.py, decision 131).
-_PARTIES = CompiledQuery(
-    HoldingParty,
-    lambda customer_id: (
-        HoldingParty.objects.filter(customer_id=customer_id)
-        .exclude(holding__status=Holding.Status.CLOSED)
-        .select_related("holding", "holding__product")
-        .defer("holding__number")
-        .order_by("holding__category", "holding__opened_on", "holding_id")
-    ),
-    customer_id=_MARK_CUSTOMER,
+# The customer's holdings (not closed) with their role and product's name, as a column of the
+# customer's own statement (a statement of their own before, compiled once: decisions 131, 185):
+# each an array of _HOLDING_COLUMNS' values, the party's role last but one and the product's name
+# last, in the order the page lists them. Money and rates travel as text (a JSON number would be
+# read as a float), dates as ISO text; each is made into its field's Python value by the field.
+_HOLDING_FIELDS = (
+    "id",
+    "category",
+    "product_id",
+    "number_hint",
+    "currency",
+    "balance",
+    "rate",
+    "opened_on",
+    "maturity_date",
+    "maturity_instruction",
+    "status",
 )
+_AS_TEXT = frozenset({"balance", "rate"})
+
+
+def _holdings_column() -> ArraySubquery:
+    values = [
+        Cast(f"holding__{name}", TextField()) if name in _AS_TEXT else F(f"holding__{name}") for name in _HOLDING_FIELDS
+    ]
+    return ArraySubquery(
+        HoldingParty.objects.filter(customer_id=OuterRef("pk"))
+        .exclude(holding__status=Holding.Status.CLOSED)
+        .order_by("holding__category", "holding__opened_on", "holding_id")
+        .values_list(
+            Func(
+                *values,
+                F("role"),
+                F("holding__product__name"),
+                function="jsonb_build_array",
+                output_field=JSONField(),
+            )
+        )
+    )
+
+
+def _holdings_of(rows: list[list[Any]], *, using: str | None) -> list[tuple[str, Holding]]:
+    """(the customer's role, the holding) for each row of _holdings_column: the holding made as
+    the ORM makes it (from_db, the fields not read deferred), its product with only its name."""
+    by_attname = {field.attname: field for field in Holding._meta.concrete_fields}
+    fields = [by_attname[name] for name in _HOLDING_FIELDS]
+    attnames = list(_HOLDING_FIELDS)
+    holdings = []
+    for row in rows:
+        *values, role, product_name = row
+        holding = Holding.from_db(
+            using, attnames, [field.to_python(value) for field, value in zip(fields, values, strict=True)]
+        )
+        holding.product = Product.from_db(using, ["id", "name"], [holding.product_id, product_name])
+        holdings.append((role, holding))
+    return holdings
+
+
 # The customer's identity documents (the number deferred, never read here), soonest expiry first,
 # as a column of the customer's own statement: each an array of _DOCUMENT_FIELDS' values, made
 # into instances as the ORM makes them (from_db: the other fields deferred). A statement of their
@@ -120,6 +165,8 @@ def _documents_of(rows: list[list[Any]], *, using: str | None) -> list[IdentityD
 # usual reader): compiled once per process with markers for the customer, the visibility rule's
 # held-ids subquery (the viewer's own held_ids_sql spliced in at each run) and the instant; the
 # ORM built and compiled it for each request (1.6 ms of CPU, decision 160).
+# Stands for the customer's id while the statement is compiled (never a customer's id).
+_MARK_CUSTOMER = -20261206
 _MARK_HELD = -20261209
 _MARK_NOW = dt.datetime(1901, 1, 1, 0, 0, 9, tzinfo=dt.UTC)
 
@@ -137,8 +184,8 @@ def _with_page_columns(customers: QuerySet[Customer], now: dt.datetime | None = 
         .annotate(has_open_opportunities=has_open_opportunities())
         # The household links, in this round trip too: household_of reads its relatives from them.
         .annotate(household_links=household_links())
-        # And the identity documents.
-        .annotate(identity_documents=_documents_column())
+        # And the identity documents, and the holdings with the customer's role on each.
+        .annotate(identity_documents=_documents_column(), page_holdings=_holdings_column())
     )
 
 
@@ -173,6 +220,14 @@ def _page_customer(*, user: User, customer_id: Any) -> Customer:
     return found[0]
 
 
+def _role_label(role: str) -> str:
+    """HoldingParty.get_role_display() for a role read without its party."""
+    return force_str(_ROLE_LABELS.get(role, role), strings_only=True)
+
+
+_ROLE_LABELS = dict(HoldingParty._meta.get_field("role").flatchoices)
+
+
 def customer_360(*, user: User, customer_id: Any) -> Customer360:
     """Everything the customer page shows, in a fixed number of queries.
 
@@ -187,14 +242,14 @@ def customer_360(*, user: User, customer_id: Any) -> Customer360:
     four-eyes changes waiting on the customer likewise (apps.approvals.selectors).
     """
     customer = _page_customer(user=user, customer_id=customer_id)
-    parties = _PARTIES.rows(customer_id=customer.pk)
+    # The holdings came with the customer (its holdings column): no statement of their own.
+    parties = _holdings_of(customer.page_holdings, using=customer._state.db)  # type: ignore[attr-defined]
     groups: dict[str, HoldingGroup] = {}
     other_holdings = []
     labels = dict(Holding.Category.choices)
-    for party in parties:
-        holding = party.holding
-        holding.role = party.get_role_display()  # type: ignore[attr-defined]  # shown beside the holding
-        if not counts_toward_position(party.role):
+    for role, holding in parties:
+        holding.role = _role_label(role)  # type: ignore[attr-defined]  # shown beside the holding
+        if not counts_toward_position(role):
             other_holdings.append(holding)
             continue
         group = groups.setdefault(

@@ -134,3 +134,42 @@ def test_pii_never_reaches_the_audit_trail(manager):
     assert event.changes["email"] == ["[redacted]", "[redacted]"]
     assert event.customer_id == customer.pk
     assert event.actor_label == manager.username
+
+
+def test_a_read_event_is_the_row_save_would_write_in_one_insert(manager, django_assert_num_queries):
+    """record_read_event sends the INSERT Model.save compiles, compiled once (decision 185): the row
+    it writes, the id and transaction id it reads back and the instance's state are save()'s."""
+    from apps.core.audit import AuditEntry, _hashed, record_read_event
+
+    customer = CustomerFactory(assigned_to=manager)
+    for metadata in ({"purpose": "KYC review call"}, {}):
+        with django_assert_num_queries(1):
+            event = record_read_event(actor=manager, action="customer.viewed", target=customer, metadata=metadata)
+        (twin,) = _hashed([AuditEntry(action="customer.viewed", actor=manager, target=customer, metadata=metadata)])
+        twin.save(force_insert=True)
+        stored, saved = (AuditEvent.objects.get(pk=e.pk) for e in (event, twin))
+        names = [f.attname for f in AuditEvent._meta.concrete_fields if f.attname not in ("id", "occurred_at", "hash")]
+        assert [getattr(stored, n) for n in names] == [getattr(saved, n) for n in names]
+        assert [getattr(event, f.attname) for f in AuditEvent._meta.concrete_fields] == [
+            getattr(stored, f.attname) for f in AuditEvent._meta.concrete_fields
+        ]
+        assert type(event.txid) is int and stored.hash == compute_hash(stored)
+        assert (event._state.adding, event._state.db) == (twin._state.adding, twin._state.db) == (False, "default")
+
+
+def test_an_event_the_compiled_insert_does_not_fit_goes_to_save(manager):
+    """Only a new event with txid left to the database fits the compiled text; another is refused
+    or handed to save(), which says what it says of it (here: PostgreSQL will not take a txid)."""
+    from django.db.utils import ProgrammingError
+
+    from apps.core.audit import _EVENT_INSERT, AuditEntry, _hashed
+
+    (event,) = _hashed([AuditEntry(action="customer.viewed", actor=manager, object_type="test", object_id=1)])
+    _EVENT_INSERT.save(event)
+    with pytest.raises(TypeError):
+        _EVENT_INSERT.save(event)  # not a new event
+    (other,) = _hashed([AuditEntry(action="customer.viewed", actor=manager, object_type="test", object_id=2)])
+    other.txid = event.txid
+    with transaction.atomic(), pytest.raises(ProgrammingError, match="xid8"):
+        _EVENT_INSERT.save(other)
+    assert not AuditEvent.objects.filter(object_id="2").exists()

@@ -503,6 +503,57 @@ def test_the_360_page_reads_the_identity_documents_with_its_customer_as_the_orm_
     assert "YA1234567" not in html
 
 
+def test_the_360_page_reads_the_holdings_with_its_customer_as_the_orm_would(
+    manager, compliance_officer, django_assert_num_queries
+):
+    """The holdings and the customer's role on each come as a column of the customer's statement
+    (decision 185), for the compiled read and the ORM's alike: the holdings the parties' own query
+    gave (not closed, in its order), each field the page shows with the same value and type, the
+    role's label and the product's name, with no query to show them."""
+    from apps.workspace.customer_360 import customer_360
+
+    customer, other, bare = (CustomerFactory(assigned_to=manager) for _ in range(3))
+    role = HoldingParty.Role
+    for category, extra in (
+        (Holding.Category.TERM_DEPOSIT, {"rate": Decimal("4.1250"), "maturity_instruction": "renew"}),
+        (Holding.Category.CURRENT_ACCOUNT, {"balance": Decimal("-12.30"), "currency": "EUR"}),
+        (Holding.Category.LOAN, {"balance": Decimal("-150000.00"), "rate": Decimal("3.9000")}),
+        (Holding.Category.SAVINGS_ACCOUNT, {"status": Holding.Status.MATURED, "opened_on": dt.date(2019, 2, 3)}),
+        (Holding.Category.SAVINGS_ACCOUNT, {"status": Holding.Status.CLOSED}),
+        (Holding.Category.CURRENT_ACCOUNT, {"parties": {customer: role.JOINT, other: role.OWNER}}),
+        (Holding.Category.INVESTMENT, {"parties": {other: role.OWNER, customer: role.BENEFICIARY}}),
+        (Holding.Category.CREDIT_CARD, {"parties": {other: role.OWNER, customer: role.POWER_OF_ATTORNEY}}),
+    ):
+        HoldingFactory(customer=customer, category=category, **extra)
+    parties = list(
+        HoldingParty.objects.filter(customer=customer)
+        .exclude(holding__status=Holding.Status.CLOSED)
+        .select_related("holding", "holding__product")
+        .order_by("holding__category", "holding__opened_on", "holding_id")
+    )
+    names = ("pk", "category", "product_id", "number_hint", "currency", "balance", "rate", "opened_on")
+    names += ("maturity_date", "maturity_instruction", "status")
+
+    def shown(holding: Holding) -> list[object]:
+        values = [getattr(holding, name) for name in names]
+        return [*values, [type(value) for value in values], holding.product.name, holding.role]
+
+    expected = []
+    for party in parties:
+        party.holding.role = party.get_role_display()
+        expected.append(shown(party.holding))
+    assert len(expected) == 7
+    for viewer in (manager, compliance_officer):  # the compiled statement and the ORM's
+        view = customer_360(user=viewer, customer_id=customer.pk)
+        with django_assert_num_queries(0):
+            listed = [shown(h) for group in view.holding_groups for h in group.holdings]
+            listed += [shown(h) for h in view.other_holdings]
+        assert sorted(listed, key=lambda row: row[0]) == sorted(expected, key=lambda row: row[0])
+        assert [row[0] for row in listed[:5]] == [row[0] for row in expected if row[-1] in ("Owner", "Joint holder")]
+        assert {h._state.db for g in view.holding_groups for h in g.holdings} == {"default"}
+        assert customer_360(user=viewer, customer_id=bare.pk).holding_groups == []
+
+
 def test_the_360_page_loads_other_apps_parts_with_htmx_and_a_fallback_link(client, manager):
     customer = CustomerFactory(assigned_to=manager)
     client.force_login(manager)
@@ -538,9 +589,9 @@ def test_the_360_page_runs_a_fixed_number_of_queries(
     # in the viewer's book loaded by the query that tells which are; less 1 (decision 132): whether
     # four-eyes changes wait on the customer comes with the customer's own query, and they are read
     # only when some do; less 2 (decision 183): the household links and the identity documents come
-    # with the customer's query too. (12 is what the page does here, cold caches and the session
-    # save included.)
-    with django_assert_max_num_queries(12 + cache_queries):
+    # with the customer's query too; less 1 (decision 185): the holdings too. (11 is what the page does
+    # here, cold caches and the session save included.)
+    with django_assert_max_num_queries(11 + cache_queries):
         response = client.get(customer.get_absolute_url())
 
     assert sum(len(g.holdings) for g in response.context["view"].holding_groups) == holdings
