@@ -16,13 +16,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone, translation
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -317,6 +318,9 @@ class _FixedParts:
     pii_labels: tuple[tuple[str, str, str], ...]  # (field, label, the reveal button's name)
     slots: dict[str, str]  # slot key -> kept HTML, _SLOT_URL where the link goes
     reveal_reason_html: SafeString  # the unbound reveal form's reason field
+    # The PII rows with nothing revealed, by whether the viewer may reveal: the HTML before each
+    # field's hint (with the field), and the HTML after the last (decision 185).
+    pii_rows: dict[bool, tuple[tuple[tuple[str, str], ...], str]]
 
 
 _fixed_parts: dict[tuple[object, ...], _FixedParts] = {}
@@ -341,6 +345,7 @@ def _fixed() -> _FixedParts:
             labels.append((name, shown, _("Reveal %(label)s") % {"label": shown.lower()}))
         parts = _FixedParts(
             pii_labels=tuple(labels),
+            pii_rows={can_reveal: _kept_pii_rows(tuple(labels), can_reveal=can_reveal) for can_reveal in (False, True)},
             slots={
                 "tasks": _kept_slot("customer-tasks", _("Open tasks"), _("Open tasks for this customer")),
                 "eligibility": _kept_slot(
@@ -384,6 +389,44 @@ def _pii_rows(view: Customer360, parts: _FixedParts) -> list[dict[str, object]]:
         }
         for name, label, reveal_label in parts.pii_labels
     ]
+
+
+PII_ROWS = "workspace/_customer_pii_rows.html"
+# Stands for a field's hint in the kept PII rows (followed by the field's name); never a hint.
+_PII_HINT = "pii-hint-of-the-customer:"
+
+
+def _kept_pii_rows(
+    labels: tuple[tuple[str, str, str], ...], *, can_reveal: bool
+) -> tuple[tuple[tuple[str, str], ...], str]:
+    """The PII rows with nothing revealed, rendered by their template with a placeholder for
+    each hint, cut at the placeholders: all but the hints is the same for every customer in one
+    language (decision 185)."""
+    rows = [
+        {"name": name, "label": label, "reveal_label": reveal, "hint": _PII_HINT + name, "revealed": False}
+        for name, label, reveal in labels
+    ]
+    html = get_template(PII_ROWS).render({"pii_rows": rows, "can_reveal": can_reveal})
+    pieces = []
+    for name, _label, _reveal in labels:
+        if html.count(_PII_HINT + name) != 1:
+            raise ImproperlyConfigured(f"{PII_ROWS} must show the hint of {name} exactly once.")
+        before, html = html.split(_PII_HINT + name)
+        pieces.append((before, name))
+    return tuple(pieces), html
+
+
+def _pii_rows_html(view: Customer360, parts: _FixedParts) -> SafeString:
+    """The PII rows: with nothing revealed, the kept rows with the customer's hints put in, escaped
+    as the template escapes them (no hint: "••••", as its `default`); else rendered."""
+    if view.revealed:
+        rows = _pii_rows(view, parts)
+        return get_template(PII_ROWS).render({"pii_rows": rows, "can_reveal": view.can_reveal_pii})
+    pieces, tail = parts.pii_rows[view.can_reveal_pii]
+    customer = view.customer
+    shown = [before + (conditional_escape(getattr(customer, f"{name}_hint", "")) or "••••") for before, name in pieces]
+    # Safe: the template's own output, each hint escaped as the template escapes it.
+    return mark_safe("".join(shown) + tail)  # noqa: S308  # nosec B308 B703
 
 
 # Parts of the 360 page served by other apps' views (interactions, tasks, products), loaded by htmx.
@@ -453,7 +496,7 @@ def _detail_context(view: Customer360, reveal_form: RevealPiiForm | None = None)
         "customer": view.customer,
         "slot_urls": slot_urls,
         "slots": _slots(slot_urls, parts),
-        "pii_rows": _pii_rows(view, parts),
+        "pii_rows_html": _pii_rows_html(view, parts),
         # The page reads only whether it is bound: an unbound form is made only to post to.
         "reveal_form": reveal_form or _UNBOUND_REVEAL,
         "reveal_reason_html": reason_html,

@@ -642,6 +642,38 @@ def test_the_customer_list_has_no_inline_script(client, manager):
 # --- revealing PII ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("language", ["en-gb", "it"])
+def test_the_kept_pii_rows_show_what_their_template_shows(manager, branch, language):
+    """With nothing revealed the PII rows are kept per language with each hint put in after
+    (decision 185): the same bytes as the rows' template renders, for a hint that needs escaping,
+    an empty one ("••••"), and a viewer who may reveal and one who may not."""
+    from django.template.loader import get_template
+    from django.utils import translation
+
+    from apps.workspace.customer_360 import customer_360
+    from apps.workspace.customer_views import PII_ROWS, _fixed, _pii_rows, _pii_rows_html
+
+    customer = CustomerFactory(assigned_to=manager)
+    Customer.objects.filter(pk=customer.pk).update(email_hint="<a&\"b>'", phone_hint="", national_id_hint="")
+    cannot = UserFactory(branch=branch)  # sees the customer through an object permission, no role
+    CustomerUserObjectPermission.objects.create(
+        user=cannot,
+        content_object=customer,
+        permission=Permission.objects.get(codename="view_customer", content_type__app_label="customers"),
+    )
+    with translation.override(language):
+        for viewer in (manager, cannot):
+            view = customer_360(user=viewer, customer_id=customer.pk)
+            parts = _fixed()
+            expected = get_template(PII_ROWS).render(
+                {"pii_rows": _pii_rows(view, parts), "can_reveal": view.can_reveal_pii}
+            )
+            assert _pii_rows_html(view, parts) == expected
+            assert "&lt;a&amp;&quot;b&gt;&#x27;" in expected and expected.count("••••") >= 1
+    assert customer_360(user=manager, customer_id=customer.pk).can_reveal_pii
+    assert not customer_360(user=cannot, customer_id=customer.pk).can_reveal_pii
+
+
 def test_revealing_a_field_records_an_audit_event_and_shows_the_value(client, manager):
     customer = CustomerFactory(assigned_to=manager, email="clear.value@mail.example")
     client.force_login(manager)
