@@ -186,7 +186,7 @@ class _CompiledInsert:
     a transaction as the save marks it), and sets the returned columns through their converters,
     as `save()` does. An instance whose database defaults differ from the compiled ones (a value
     set where DEFAULT was, or the other way) is saved by `save()` instead. No signal is sent: the
-    model must have no save or init receivers (checked at each call)."""
+    model must have no pre_save or post_save receivers (checked at each call)."""
 
     def __init__(self, model: type[models.Model]) -> None:
         self._model = model

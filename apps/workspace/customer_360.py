@@ -78,7 +78,7 @@ class Customer360:
 
 # The customer's holdings (not closed) with their role and product's name, as a column of the
 # customer's own statement (a statement of their own before, compiled once: decisions 131, 185):
-# each an array of _HOLDING_COLUMNS' values, the party's role last but one and the product's name
+# each an array of _HOLDING_FIELDS' values, the party's role last but one and the product's name
 # last, in the order the page lists them. Money and rates travel as text (a JSON number would be
 # read as a float), dates as ISO text; each is made into its field's Python value by the field.
 _HOLDING_FIELDS = (

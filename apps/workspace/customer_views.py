@@ -424,7 +424,8 @@ def _pii_rows_html(view: Customer360, parts: _FixedParts) -> SafeString:
         return get_template(PII_ROWS).render({"pii_rows": rows, "can_reveal": view.can_reveal_pii})
     pieces, tail = parts.pii_rows[view.can_reveal_pii]
     customer = view.customer
-    shown = [before + (conditional_escape(getattr(customer, f"{name}_hint", "")) or "••••") for before, name in pieces]
+    hints = [(before, getattr(customer, f"{name}_hint", "")) for before, name in pieces]
+    shown = [before + (conditional_escape(hint) if hint else "••••") for before, hint in hints]
     # Safe: the template's own output, each hint escaped as the template escapes it.
     return mark_safe("".join(shown) + tail)  # noqa: S308  # nosec B308 B703
 
