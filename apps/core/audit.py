@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, connections, models, router, transaction
-from django.db.models.expressions import DatabaseDefault
-from django.db.models.sql import InsertQuery
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from apps.core.bulk import copy_insert
@@ -169,80 +166,9 @@ def record_read_event(
     way the event carries the id of the transaction that wrote it (`txid`, the column's default)
     and is sealed once that transaction has ended, as every event is (decision 78)."""
     (event,) = _hashed([AuditEntry(action=action, actor=actor, target=target, metadata=metadata or {})])
-    # The INSERT save(force_insert=True) sends, compiled once: it opens no transaction either.
-    _EVENT_INSERT.save(event)
+    # One model's save() sends one INSERT and opens no transaction (Django wraps only multi-table saves).
+    event.save(force_insert=True)
     return event
-
-
-class _CompiledInsert:
-    """The one-row `INSERT ... RETURNING` that `Model.save(force_insert=True)` sends for a model
-    without parents, compiled by Django's own insert compiler once per thread and database.
-
-    Every event's statement is the same text (its columns' values are parameters; `txid`, a
-    database default, is the word DEFAULT): building an InsertQuery and compiling it was most of
-    the CPU of a page view's event (decision 185). Each call makes the parameters as the compiler
-    does (`pre_save`, then `get_db_prep_save`, in the compiled columns' order), runs the text
-    through Django's cursor (counted, routed as the save is, marked for rollback on error inside
-    a transaction as the save marks it), and sets the returned columns through their converters,
-    as `save()` does. An instance whose database defaults differ from the compiled ones (a value
-    set where DEFAULT was, or the other way) is saved by `save()` instead. No signal is sent: the
-    model must have no pre_save or post_save receivers (checked at each call)."""
-
-    def __init__(self, model: type[models.Model]) -> None:
-        self._model = model
-        self._local = threading.local()
-
-    def _compiled(self, obj: models.Model, using: str) -> tuple[str, list[Any], list[Any], frozenset[str]]:
-        states = self._local.__dict__.setdefault("states", {})
-        state = states.get(using)
-        if state is None:
-            meta = self._model._meta
-            # As Model._save_table picks them for a new row without a primary key.
-            fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
-            returning = list(meta.db_returning_fields)
-            query = InsertQuery(self._model)
-            query.insert_values(fields, [obj])
-            compiler = query.get_compiler(using=using)
-            compiler.returning_fields = returning
-            [(sql, params)] = compiler.as_sql()
-            defaulted = frozenset(f.attname for f in fields if isinstance(getattr(obj, f.attname), DatabaseDefault))
-            valued = [f for f in fields if f.attname not in defaulted]
-            if len(params) != len(valued) or sql.count("DEFAULT") < len(defaulted):
-                raise RuntimeError(f"The compiled insert of {meta.label} does not hold one parameter per value.")
-            # The returned columns' converters, as SQLInsertCompiler.execute_sql applies them.
-            converters = [
-                (f, col, [*connections[using].ops.get_db_converters(col), *col.get_db_converters(connections[using])])
-                for f, col in ((f, f.get_col(meta.db_table)) for f in returning)
-            ]
-            state = states[using] = (sql, valued, converters, defaulted)
-        return state
-
-    def save(self, obj: models.Model) -> None:
-        model = self._model
-        if type(obj) is not model or not obj._state.adding:
-            raise TypeError(f"Only a new {model.__name__} is inserted here.")
-        if any(signal.has_listeners(model) for signal in (models.signals.pre_save, models.signals.post_save)):
-            raise RuntimeError(f"{model.__name__} has save receivers: save() sends their signals.")
-        using = router.db_for_write(model, instance=obj)
-        sql, valued, converters, defaulted = self._compiled(obj, using)
-        if defaulted != {name for name, value in obj.__dict__.items() if isinstance(value, DatabaseDefault)}:
-            obj.save(force_insert=True, using=using)
-            return
-        db = connections[using]
-        obj._prepare_related_fields_for_save(operation_name="save")
-        params = [f.get_db_prep_save(f.pre_save(obj, True), connection=db) for f in valued]
-        with transaction.mark_for_rollback_on_error(using), db.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        for value, (f, col, column_converters) in zip(row, converters, strict=True):
-            for converter in column_converters:
-                value = converter(value, col, db)
-            setattr(obj, f.attname, value)
-        obj._state.adding = False
-        obj._state.db = using
-
-
-_EVENT_INSERT = _CompiledInsert(AuditEvent)
 
 
 def hand_over_rows(
