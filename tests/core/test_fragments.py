@@ -21,6 +21,14 @@ from tests.tasks.factories import TaskFactory
 LIST = reverse("customers:list")
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_fragments() -> None:
+    """Each test starts with no kept fragment: an entry left by an earlier run of the suite on the
+    same Redis database would be read back where a test expects a miss (each xdist worker has its
+    own database, so this empties no one else's)."""
+    caches[fragments.CACHE_ALIAS].clear()
+
+
 def test_a_row_is_rendered_once_and_then_read_back_the_same(manager):
     row = {"pk": 7, "url": "/customers/7/", "display_name": "Ada <Lovelace>", "external_id": "CB7"}
     row |= {"segment": "Premium", "kyc_status": "Verified", "kyc_review_date": None, "email_hint": "a***@x.example"}
