@@ -22,7 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db.models import Min, Subquery
@@ -43,16 +44,29 @@ KEEP_SECONDS = 600  # the bound for a change no service announces
 BranchOptions = tuple[tuple[int, str], ...]
 
 
-def book_branches(user: User) -> BranchOptions:
+def book_branches_keys(user: User) -> list[str]:
+    """The cache keys book_branches reads for `user` (none when it reads no cache), for a caller
+    that reads them in one round trip with its own (decision 187)."""
+    scope = customer_scope(user=user)
+    if scope.sees_none or not facts_enabled():
+        return []
+    return [_key(user, scope), VERSION_KEY]
+
+
+def book_branches(user: User, *, found: Mapping[str, Any] | None = None) -> BranchOptions:
     """The active branches of the customers `user` may see, as (id, label), by name: one cache
-    read, or the query and one cache write when the entry is missing or out of date."""
+    read, or the query and one cache write when the entry is missing or out of date.
+
+    `found`: what a `get_many` of `book_branches_keys(user)` (and maybe other keys) just read, so
+    that this reads no cache itself."""
     scope = customer_scope(user=user)
     if scope.sees_none:
         return ()
     if not facts_enabled():
         return _read(scope)[0]
     key = _key(user, scope)
-    found = cache.get_many([key, VERSION_KEY])
+    if found is None:
+        found = cache.get_many([key, VERSION_KEY])
     # Read before the query: a change committed while it runs replaces the version after it.
     version = found.get(VERSION_KEY) or _new_version()
     entry = found.get(key)

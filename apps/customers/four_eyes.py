@@ -240,13 +240,25 @@ def _exports_changed(user: User) -> None:
         versions.replace_on_commit([_exports_keys(user)[1]])
 
 
-def exports_of(*, user: User) -> dict[str, list[ChangeRequest]]:
+def exports_keys(user: User) -> list[str]:
+    """The cache keys exports_of reads for `user` (none without Redis), for a caller that reads
+    them in one round trip with its own (decision 187)."""
+    # Without Redis the cache is the database's: reading it would be a query too.
+    return list(_exports_keys(user)) if settings.REDIS_URL else []
+
+
+def exports_of(*, user: User, found: Mapping[str, Any] | None = None) -> dict[str, list[ChangeRequest]]:
     """The maker's exports with personal data: waiting for approval, and approved and not yet
     downloaded (shown on the customer list, where they apply). One query for both, none while
-    the cache says the maker has none since their last proposal (decision 134)."""
+    the cache says the maker has none since their last proposal (decision 134).
+
+    `found`: what a `get_many` of `exports_keys(user)` (and maybe other keys) just read, so that
+    this reads no cache itself."""
     none_key, version_key = _exports_keys(user)
-    # Without Redis the cache is the database's: reading it would be a query too.
-    found = cache.get_many([none_key, version_key]) if settings.REDIS_URL else {}
+    if not settings.REDIS_URL:
+        found = {}
+    elif found is None:
+        found = cache.get_many([none_key, version_key])
     version = found.get(version_key)
     if version is not None and found.get(none_key) == version:
         return {"waiting": [], "ready": []}

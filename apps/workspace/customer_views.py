@@ -7,7 +7,7 @@ trail is written by services. An htmx request gets the fragment the full page in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -35,10 +35,12 @@ from apps.core.fragments import joined_rows, render_form, render_kept, render_ro
 from apps.core.http import domain_errors_on
 from apps.core.machine_format import in_machine_language
 from apps.core.urls_fast import fast_reverse, url_former
+from apps.customers.book_facts import book_branches_keys
 from apps.customers.fields import PII_LABELS
 from apps.customers.four_eyes import (
     approved_export_for,
     export_needs_approval,
+    exports_keys,
     exports_of,
     propose_pii_export,
     release_approved_export,
@@ -81,9 +83,14 @@ def _filters_key(request: HttpRequest) -> str | None:
     return FILTERS_CACHE_PREFIX + hashlib.blake2b(session_key.encode(), digest_size=20).hexdigest()
 
 
-def remember_filters(request: HttpRequest, kept: dict[str, str] | None) -> None:
+def remember_filters(
+    request: HttpRequest, kept: dict[str, str] | None, *, found: Mapping[str, Any] | None = None
+) -> None:
     """Keep these cleaned filters for this session (None: forget them), in Redis for as long as the
-    session's idle timeout, so that a new search never writes the session row (decision 133)."""
+    session's idle timeout, so that a new search never writes the session row (decision 133).
+
+    `found`: what `_read_ahead` read for this request. No filters where none were kept is not
+    written: a missing entry, an empty one and an expired one read the same (decision 187)."""
     if not settings.REDIS_URL:
         if kept is None:
             request.session.pop(FILTERS_SESSION_KEY, None)
@@ -92,19 +99,39 @@ def remember_filters(request: HttpRequest, kept: dict[str, str] | None) -> None:
     elif (key := _filters_key(request)) is not None:
         if kept is None:
             cache.delete(key)
-        else:
+        elif kept or found is None or found.get(key):
             cache.set(key, kept, settings.SESSION_COOKIE_AGE)
 
 
-def remembered_filters(request: HttpRequest) -> dict[str, str]:
-    """The filters this session last listed customers with ({} if none, or forgotten)."""
+def remembered_filters(request: HttpRequest, *, found: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The filters this session last listed customers with ({} if none, or forgotten); `found`:
+    what `_read_ahead` read for this request."""
     if not settings.REDIS_URL:
         return request.session.get(FILTERS_SESSION_KEY) or {}
     key = _filters_key(request)
-    return (cache.get(key) if key is not None else None) or {}
+    if key is None:
+        return {}
+    return (cache.get(key) if found is None else found.get(key)) or {}
 
 
-def _remembered_filters(request: HttpRequest) -> tuple[QueryDict | dict[str, object], bool]:
+def _read_ahead(request: HttpRequest, *, filters_bar: bool, exports: bool) -> dict[str, Any] | None:
+    """With Redis, every entry a list or search request reads before its rows, in one round trip:
+    the session's remembered filters, the viewer's branch options when the filter bar is shown,
+    whether they have exports with personal data when they may export them (decision 187).
+    None without Redis (the database's cache: each reads its own, or the session)."""
+    if not settings.REDIS_URL:
+        return None
+    keys = [key] if (key := _filters_key(request)) is not None else []
+    if filters_bar:
+        keys += book_branches_keys(request.user)
+    if exports:
+        keys += exports_keys(request.user)
+    return cache.get_many(keys) if keys else {}
+
+
+def _remembered_filters(
+    request: HttpRequest, *, found: Mapping[str, Any] | None = None
+) -> tuple[QueryDict | dict[str, object], bool]:
     """The manager's last search and filters come back when they open the list again; "Reset"
     (?reset=1) forgets them. Only the cleaned filter parameters are kept, never a page cursor.
 
@@ -115,7 +142,7 @@ def _remembered_filters(request: HttpRequest) -> tuple[QueryDict | dict[str, obj
         return {}, False
     if request.GET:
         return request.GET, False
-    remembered = remembered_filters(request)
+    remembered = remembered_filters(request, found=found)
     return remembered, bool(remembered)
 
 
@@ -176,7 +203,10 @@ def _rows(page: CustomerPage | None, *, maturing: bool) -> SafeString:
 @login_required
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
-    data, restored = _remembered_filters(request)
+    results_only = _is_htmx(request) and request.htmx.target == "customer-results"
+    may_export = can_reveal_pii(user=request.user)
+    ahead = _read_ahead(request, filters_bar=not results_only, exports=may_export)
+    data, restored = _remembered_filters(request, found=ahead)
     form = CustomerSearchForm(data, user=request.user)
     page: CustomerPage | None = None
     cursor_error = ""
@@ -186,7 +216,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         params = form.filter_params()
         # An email, phone or id search is personal data: the session keeps the filters, not it.
         kept = {k: str(v) for k, v in params.items() if not (k == "q" and is_pii_search(str(v)))}
-        remember_filters(request, kept)
+        remember_filters(request, kept, found=ahead)
         try:
             page = customer_list_page(user=request.user, query=query, cursor=form.cleaned_data["cursor"])
         except InvalidCursor as error:
@@ -210,18 +240,18 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "has_filters": bool(params),
         # Column headers sort the list (same filters, first page).
         "sort_links": {key: urlencode({**params, "sort": key}) for key in ("name", "kyc", "updated")},
-        "can_export_pii": can_reveal_pii(user=request.user),
+        "can_export_pii": may_export,
         # Four eyes: the person's exports with personal data, waiting or ready (once) to download.
-        "pii_exports": exports_of(user=request.user) if can_reveal_pii(user=request.user) else None,
+        "pii_exports": exports_of(user=request.user, found=ahead) if may_export else None,
         "rows": _rows(page, maturing=bool(form.is_valid() and form.cleaned_data.get("maturing"))),
     }
-    if _is_htmx(request) and request.htmx.target == "customer-results":
+    if results_only:
         # The search box's message travels out of band, so typing never loses focus.
         return render(request, "workspace/_customer_results.html", {**context, "oob": True})
     # The filter bar, from this process's memory when these inputs and this viewer's branches were
     # shown before (decision 112).
     context["filters_html"] = render_form(
-        "workspace/_customer_filters.html", form, facts=form.branch_options(), typed_field="q"
+        "workspace/_customer_filters.html", form, facts=form.branch_options(found=ahead), typed_field="q"
     )
     return render(request, "workspace/customer_list.html", context)
 
