@@ -4,13 +4,17 @@ round trip, no write of "no filters" over none, and only the field a form change
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.template import engines
+from django.templatetags.i18n import TranslateNode
 from django.urls import reverse
 
+from apps.core.templatetags.kept_i18n import KeptTranslateNode
 from apps.workspace.forms import CustomerExportForm, CustomerSearchForm
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory
@@ -120,3 +124,15 @@ def test_export_forms_copy_every_field_as_django_does():
     first, second = CustomerExportForm({}), CustomerExportForm({})
 
     assert all(first.fields[name] is not second.fields[name] for name in first.fields)
+
+
+@pytest.mark.parametrize("name", ["workspace/customer_list.html", "workspace/_customer_results.html"])
+def test_the_list_templates_keep_each_fixed_message_per_language(name):
+    """Their fixed `{% translate %}` are kept_i18n's nodes (what they print in both languages:
+    benchmarks/list_pages_snapshot.py, byte for byte against Django's own tag)."""
+    template = engines["django"].engine.get_template(name)
+    translates = template.nodelist.get_nodes_by_type(TranslateNode)
+    fixed = re.findall(r"{% translate [\"'][^\"']+[\"'] %}", template.source)
+
+    assert len(fixed) >= 3 and len(translates) == len(fixed)
+    assert all(isinstance(node, KeptTranslateNode) for node in translates)
