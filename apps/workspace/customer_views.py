@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -48,7 +48,7 @@ from apps.customers.four_eyes import (
 from apps.customers.models import Customer
 from apps.customers.pii import revealed_pii
 from apps.customers.services import record_customer_view
-from apps.customers.visibility import can_reveal_pii
+from apps.customers.visibility import can_reveal_pii, may_edit_customers
 from apps.identity.step_up import step_up_refusal
 from apps.workspace.customer_360 import Customer360, customer_360
 from apps.workspace.customer_export import audit_filters, export_rows, prepare_export
@@ -61,7 +61,11 @@ from apps.workspace.customer_list import (
     customer_list_page,
     is_pii_search,
 )
+from apps.workspace.customer_panels import customer_panels
 from apps.workspace.forms import CustomerExportForm, CustomerSearchForm, RevealPiiForm
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -513,7 +517,9 @@ def _reveal_reason_html(reveal_form: RevealPiiForm) -> SafeString:
     return render_form("workspace/_reveal_reason.html", reveal_form, facts=(), typed_field="reason")
 
 
-def _detail_context(view: Customer360, reveal_form: RevealPiiForm | None = None) -> dict[str, object]:
+def _detail_context(
+    view: Customer360, user: User, reveal_form: RevealPiiForm | None = None, *, panels: bool = True
+) -> dict[str, object]:
     parts = _fixed()
     slot_urls = _slot_urls(view.customer.pk)
     if not view.can_reveal_pii:
@@ -533,6 +539,8 @@ def _detail_context(view: Customer360, reveal_form: RevealPiiForm | None = None)
         "reveal_reason_html": reason_html,
         # Four eyes: changes about this customer waiting for a second person (break-glass, erasure).
         "pending": view.pending_changes,
+        # Holdings, household, open opportunities and documents, kept by what they show (decision 189).
+        "panels": customer_panels(view, may_edit=may_edit_customers(user)) if panels else {},
     }
 
 
@@ -542,7 +550,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The 360 page; opening it is audited (`customer.viewed`, with `?purpose=` when given)."""
     view = _customer_view(request, customer_id)
     record_customer_view(actor=request.user, customer=view.customer, purpose=request.GET.get("purpose", ""))
-    return render(request, "workspace/customer_detail.html", _detail_context(view))
+    return render(request, "workspace/customer_detail.html", _detail_context(view, request.user))
 
 
 @login_required
@@ -564,6 +572,6 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
     template = "workspace/_customer_pii.html" if htmx else "workspace/customer_detail.html"
     # htmx swaps only 2xx answers: the fragment with its field errors comes back as 200.
     status = 200 if form.is_valid() or htmx else 400
-    response = render(request, template, _detail_context(view, form), status=status)
+    response = render(request, template, _detail_context(view, request.user, form, panels=not htmx), status=status)
     response["Cache-Control"] = "no-store"  # clear PII must not sit in a shared or browser cache
     return response

@@ -15,6 +15,7 @@ from apps.core.templatetags import kept_i18n
 from apps.core.templatetags.finpulse import translated
 from apps.core.templatetags.kept_i18n import KeptTranslateNode, choice_label
 from apps.customers.models import Customer, IdentityDocument
+from apps.workspace import customer_panels
 from apps.workspace.customer_views import _slot
 
 THE_360_TEMPLATES = (
@@ -25,8 +26,9 @@ THE_360_TEMPLATES = (
 
 
 def _fixed_messages() -> list[str]:
-    """Every fixed `{% translate "..." %}` of the 360 page's templates."""
-    messages = []
+    """Every fixed `{% translate "..." %}` of the 360 page's templates, and its kept panels' words
+    (decision 189: looked up in Python, printed as the tags printed them)."""
+    messages = list(customer_panels._FIXED.values())
     for name in THE_360_TEMPLATES:
         source = engines["django"].engine.get_template(name).source
         messages += re.findall(r'{% translate "([^"]+)" %}', source)
