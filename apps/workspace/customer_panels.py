@@ -97,7 +97,7 @@ def _forget_words(**kwargs: Any) -> None:
 setting_changed.connect(_forget_words, dispatch_uid="customer_panels_forget_words")
 
 
-def _with_value(message: str, **values: object) -> SafeString:
+def _with_value(message: str, **values: str) -> SafeString:
     """What `{% blocktranslate with name=value %}` prints: the message translated, unescaped, with
     each value escaped as the template escapes a variable."""
     # Safe: a fixed message of our catalogue with escaped values, as blocktranslate prints it.
@@ -218,7 +218,7 @@ def _opportunities(
         "opportunities": opportunities,
         "board_url": board,
         "more": (
-            _with_value("The %(shown)s closing soonest; the others are on the board.", shown=len(opportunities))
+            _with_value("The %(shown)s closing soonest; the others are on the board.", shown=str(len(opportunities)))
             if view.more_opportunities and opportunities
             else ""
         ),
