@@ -13,8 +13,11 @@ from tests.workspace.support import TODAY
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings):  # type: ignore[no-untyped-def]
     """Each test gets its own empty cache, so advice, breaker and bucket never leak between tests."""
+    isolated = f"reco-{uuid.uuid4()}"
+    # Both aliases the settings always define: the 360 page keeps its panels in "fragments" (decision 189).
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"reco-{uuid.uuid4()}"}
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": isolated},
+        "fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"{isolated}-fragments"},
     }
     settings.OPENAI_API_KEY = ""
     settings.FINPULSE_BUSINESS_DATE = TODAY.isoformat()
