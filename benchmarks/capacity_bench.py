@@ -143,7 +143,7 @@ def _query_counts() -> dict[str, int]:
     customer = Customer.objects.filter(primary_manager=user).values_list("pk", "last_name").first()
     client = Client()
     client.force_login(user)
-    paths = _page_paths({"customers": [customer[0]], "terms": [customer[1]]})
+    paths = page_paths({"customers": [customer[0]], "terms": [customer[1]]})
     counts = {}
     for name, path in paths.items():
         client.get(path)  # warm caches, as a running server has them
@@ -305,7 +305,7 @@ def _run_level(
     }
 
 
-def _page_paths(session: dict[str, Any]) -> dict[str, str]:
+def page_paths(session: dict[str, Any]) -> dict[str, str]:
     """One path per page of the mix, for one signed-in manager (as benchmarks/locustfile.py asks)."""
     return {
         "floor": "/accounts/session/",
@@ -325,7 +325,7 @@ def _costs_one_at_a_time(base: str, session: dict[str, Any], rounds: int = 25) -
 
     client = requests.Session()
     client.cookies.update(session["cookies"])
-    paths = _page_paths(session)
+    paths = page_paths(session)
     times: dict[str, list[float]] = {name: [] for name in paths}
     for round_number in range(rounds + 2):
         for name in PAGES:

@@ -30,24 +30,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
-from benchmarks.capacity_bench import ROOT
+from benchmarks.capacity_bench import PAGES, ROOT, page_paths
 from benchmarks.common import machine, write_results
 from benchmarks.workspace_bench import DB_NAME, prepare_database
 
 BASE = "warm-up only"
-
-
-def _paths(customer_id: int, term: str) -> dict[str, str]:
-    """The capacity mix's pages (benchmarks/locustfile.py), for one manager."""
-    return {
-        "floor": "/accounts/session/",
-        "dashboard": "/",
-        "customer list": "/customers/?page=2",
-        "search": f"/customers/?q={term}",
-        "customer 360": f"/customers/{customer_id}/",
-        "tasks": "/tasks/",
-        "API customer list": "/api/v1/customers/",
-    }
 
 
 def _child(database_url: str, page: str, requests: int) -> None:
@@ -73,7 +60,7 @@ def _child(database_url: str, page: str, requests: int) -> None:
         caches[alias].clear()
     user = User.objects.get(username="bench.manager")
     customer_id, term = Customer.objects.filter(primary_manager=user).order_by("pk").values_list("pk", "last_name")[0]
-    paths = _paths(customer_id, term)
+    paths = page_paths({"customers": [customer_id], "terms": [term]})
     client = Client()
     client.force_login(user)
     for _ in range(3):
@@ -119,7 +106,7 @@ def run(*, customers: int, requests: int, database: str) -> dict[str, Any]:
 
     connections.close_all()
     redis_urls = [os.environ["REDIS_URL"], _next_database(os.environ["REDIS_URL"])]
-    pages = [BASE, *_paths(0, "").keys()]
+    pages = [BASE, "floor", *PAGES]
     print(f"Counting instructions of {len(pages)} runs under callgrind, two at a time ...", file=sys.stderr)
 
     def count(index_page: tuple[int, str]) -> int:

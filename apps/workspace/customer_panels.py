@@ -107,7 +107,7 @@ def _with_value(message: str, **values: str) -> SafeString:
 def _positions_row(
     positions: Iterable[CurrencyPosition], caption: SafeString, words: dict[str, SafeString]
 ) -> dict[str, Any]:
-    """What components/positions.html shows of some positions, as plain values."""
+    """What the positions table (_360_positions.html) shows of some positions, as plain values."""
     return {
         "words": words,
         "caption": caption,

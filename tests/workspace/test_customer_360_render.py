@@ -21,7 +21,6 @@ from apps.workspace.customer_views import _slot
 THE_360_TEMPLATES = (
     "workspace/customer_detail.html",
     "workspace/_customer_pii.html",
-    "components/positions.html",
 )
 
 
