@@ -21,6 +21,7 @@ import contextvars
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import F, Lookup
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from rest_framework import serializers
@@ -113,6 +114,20 @@ class Book:
 # compiling the queryset was most of the household's CPU on each 360 page.
 _MARK_IDS = [-20261210]
 _MARK_HELD = -20261211
+
+
+class _AnyOf(Lookup):
+    """`id = ANY(ids)`: one array parameter, the same text for any number of ids."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs}::bigint[])", (*lhs_params, *rhs_params)
+
+
 _among: dict[tuple[tuple[str, ...], tuple[str, ...]], CompiledQuery[Customer]] = {}
 
 
@@ -128,7 +143,10 @@ def _among_query(fields: tuple[str, ...], order_by: tuple[str, ...]) -> Compiled
                 # `held` and `ids` are markers each run replaces (the rule's own SQL; a parameter).
                 CustomerScope(user_id=0)
                 .customers(held=RawSQL("%s", (held,)))  # nosec B611
-                .filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))  # nosec B611
+                # `id = ANY(ids)`, not `id IN (SELECT unnest(ids))`: on its generic plan PostgreSQL
+                # then starts from these few ids; with the unnest it started from the viewer's
+                # whole book and probed every customer in it (2.5 ms for a household of two).
+                .filter(_AnyOf(F("pk"), ids))
                 .only(*fields)
                 .order_by(*order_by)
             ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -130,3 +132,55 @@ def test_a_managers_customers_among_ids_are_read_by_a_compiled_statement_as_the_
     )
     assert (fields, order) in _among  # the managers' reads went through the compiled statement
     assert _among_query(fields, order) is _among_query(fields, order)
+
+
+def _generic_plan(sql: str, params: list[Any]) -> dict[str, Any]:
+    """The plan PostgreSQL keeps for this statement once prepared (its generic plan), run."""
+    import json
+    import re
+
+    from django.db import connection
+    from psycopg import sql as psql
+
+    numbered = iter(range(1, len(params) + 1))
+    prepared = re.sub(r"%s", lambda _: f"${next(numbered)}", sql.replace("%%", "%"))
+    values = psql.SQL(", ").join(psql.Literal(value) for value in params).as_string(connection.connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE generic_plan_of_the_test AS {prepared}")  # nosec B608 - the app's own statement
+        try:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic_plan_of_the_test({values})")  # nosec B608
+            (plan,) = cursor.fetchone()
+        finally:
+            cursor.execute("DEALLOCATE generic_plan_of_the_test")
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return plan[0]["Plan"]
+
+
+def _rows_read(node: dict[str, Any], relation: str) -> int:
+    """How many rows the plan read from `relation`, over all its loops."""
+    own = int(node["Actual Rows"]) * int(node["Actual Loops"]) if node.get("Relation Name") == relation else 0
+    return own + sum(_rows_read(child, relation) for child in node.get("Plans", []))
+
+
+def test_a_managers_relatives_are_read_by_their_ids_not_through_the_whole_book(manager, other_manager):
+    """Decision 191: under the generic plan PostgreSQL keeps for the prepared statement (it expects
+    a manager's book to be a handful of customers, on purpose: apps/customers/visibility.py) the
+    relatives are found by their ids, not by reading every customer of the book and keeping two."""
+    from django.db import connection
+
+    for _ in range(40):
+        CustomerFactory(assigned_to=manager)
+    relatives = [CustomerFactory(assigned_to=manager).pk, CustomerFactory(assigned_to=other_manager).pk]
+    statements = []
+
+    def keep(execute, sql, params, many, context):
+        statements.append((sql, list(params)))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        found = Book(user=manager).customers_among(relatives, fields=("id", "display_name"), order_by=("id",))
+    assert [customer.pk for customer in found] == relatives[:1]
+
+    (statement,) = (s for s in statements if s[0].startswith('SELECT "customers_customer"'))
+    assert _rows_read(_generic_plan(*statement), "customers_customer") <= len(relatives)
