@@ -133,6 +133,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # request.user is the user itself from here on, not two lazy wrappers around it (decision 192).
+    "apps.identity.middleware.ResolvedUserMiddleware",
     # The viewer's book: a related customer outside it is never named (apps/customers/book.py).
     "apps.customers.book.BookMiddleware",
     # Django's, the storage built only when a message is added or read (decision 184).
