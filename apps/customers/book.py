@@ -117,9 +117,9 @@ _MARK_HELD = -20261211
 
 
 class _AnyOf(Lookup):
-    """`id = ANY(ids)`: one array parameter, the same text for any number of ids."""
+    """`id = ANY(ids)`: one array parameter, the same text for any number of ids (used as an
+    expression in filter(), not registered on a field)."""
 
-    lookup_name = "any_of"
     prepare_rhs = False
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
