@@ -1,6 +1,6 @@
 """Customers over the REST API: masked by default, PII only through an audited reveal.
 
-Reads start from visible_customers (another manager's customer is a 404, never a 403);
+Reads start from the visibility rule, visible_customers_by_id (another manager's customer is a 404, never a 403);
 writes go through apps.customers.services. Customers are never deleted: closing one is
 `PATCH {"status": "closed"}`.
 """
@@ -37,7 +37,7 @@ from apps.customers.validation import (
     validate_external_id,
     validate_national_id,
 )
-from apps.customers.visibility import visible_customers
+from apps.customers.visibility import visible_customers_by_id
 from apps.identity.models import Branch, User
 from apps.products.models import RiskProfile, Segment
 
@@ -240,7 +240,8 @@ class CustomerViewSet(ListRetrieveMixin, ApiViewSet[Customer]):
 
     def get_queryset(self) -> QuerySet[Customer]:
         # PII columns stay unloaded: loading them would decrypt five fields per row.
-        return visible_customers(user=self.request.user).select_related("branch").defer(*PII_FIELDS).order_by("id")
+        customers = visible_customers_by_id(user=self.request.user)
+        return customers.select_related("branch").defer(*PII_FIELDS).order_by("id")
 
     @extend_schema(
         summary="Create a customer",

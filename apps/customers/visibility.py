@@ -258,10 +258,11 @@ class CustomerScope:
             return self.customers().values("pk")
         return self.held_ids
 
-    def customers(self, *, held: RawSQL | None = None) -> QuerySet[Customer]:
+    def customers(self, *, held: RawSQL | None = None, in_id_order: bool = False) -> QuerySet[Customer]:
         """The customers this scope sees; `held` stands for a manager's held_ids_sql in a statement
         compiled once per process, which puts this scope's own held_ids_sql there at each run
-        (apps/workspace/customer_360.py): the rule stays written here."""
+        (apps/workspace/customer_360.py): the rule stays written here. `in_id_order`: the same
+        customers, for a read in id order that stops at a page's end (_in_id_order)."""
         customers = Customer.objects.all()
         if self.sees_all:
             return customers
@@ -270,12 +271,29 @@ class CustomerScope:
         # A restricted customer (GDPR Art. 18, apps/privacy) is kept but shown to nobody who
         # does not see every customer: its managers lose it, its branch no longer lists it.
         customers = customers.filter(restricted_at__isnull=True)
+        ids: QuerySet[Any, Any] | RawSQL
         if self.branch_id is not None:
             # One id list (the branch's index range, then the held ids), not "branch OR held": an
             # OR across two sources reads the whole customer table (decision 140).
             branch = Customer.objects.filter(branch_id=self.branch_id).order_by().values("pk")
-            return customers.filter(pk__in=branch.union(self.assigned_ids, self.granted_ids, all=True))
-        return customers.filter(pk__in=self.held_ids_sql if held is None else held)
+            ids = branch.union(self.assigned_ids, self.granted_ids, all=True)
+        else:
+            ids = self.held_ids_sql if held is None else held
+        return customers.filter(pk__in=_in_id_order(ids) if in_id_order else ids)
+
+
+def _in_id_order(ids: QuerySet[Any, Any] | RawSQL) -> RawSQL:
+    """The same ids as a subquery that is sorted and distinct (decision 195).
+
+    PostgreSQL expects a book to be a handful of rows (assigned_ids says why), so `id IN (ids)`
+    is read as a semi-join: every customer of the book by key, then sorted, for a page of 25 in id
+    order (the API's). With the ids distinct and sorted first, it joins them in that order and
+    stops at the page's end: 26 customers read instead of a book's 500 (1.5 ms -> 0.2 ms).
+    """
+    sql, params = (ids.sql, ids.params) if isinstance(ids, RawSQL) else ids.query.sql_with_params()
+    # The text is the ORM's own compilation of the rule's subquery; every value travels as a parameter.
+    ordered = f"SELECT DISTINCT ids.id FROM ({sql}) ids(id) ORDER BY 1"  # noqa: S608  # nosec B608
+    return RawSQL(ordered, tuple(params))  # noqa: S611  # nosec B611
 
 
 # Marker values no real scope has (a user id below zero, an instant in 1901): the compiled
@@ -320,6 +338,12 @@ def visible_customers(*, user: User) -> QuerySet[Customer]:  # Any: AnonymousUse
     (granted by assignment). Anyone else, inactive or anonymous, sees nothing.
     """
     return customer_scope(user=user).customers()
+
+
+def visible_customers_by_id(*, user: User) -> QuerySet[Customer]:
+    """visible_customers, for pages read in id order (the API's cursor pages): the same customers,
+    read so that PostgreSQL stops at the page's end (decision 195)."""
+    return customer_scope(user=user).customers(in_id_order=True)
 
 
 def visible_scope(*, user: User, field: str = "customer") -> Q:  # Any: AnonymousUser sees nothing

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -16,6 +14,7 @@ from apps.customers.services import assign_customer, link_customers
 from apps.leads.models import Lead
 from tests.customers.factories import CustomerFactory, break_glass_grant
 from tests.leads.factories import lead_in_state
+from tests.query_plans import generic_plan, rows_read
 
 
 def test_the_book_names_the_viewers_customers_and_nobody_elses(manager, other_manager):
@@ -134,35 +133,6 @@ def test_a_managers_customers_among_ids_are_read_by_a_compiled_statement_as_the_
     assert _among_query(fields, order) is _among_query(fields, order)
 
 
-def _generic_plan(sql: str, params: list[Any]) -> dict[str, Any]:
-    """The plan PostgreSQL keeps for this statement once prepared (its generic plan), run."""
-    import json
-    import re
-
-    from django.db import connection
-    from psycopg import sql as psql
-
-    numbered = iter(range(1, len(params) + 1))
-    prepared = re.sub(r"%s", lambda _: f"${next(numbered)}", sql.replace("%%", "%"))
-    values = psql.SQL(", ").join(psql.Literal(value) for value in params).as_string(connection.connection)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        cursor.execute(f"PREPARE generic_plan_of_the_test AS {prepared}")  # nosec B608 - the app's own statement
-        try:
-            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic_plan_of_the_test({values})")  # nosec B608
-            (plan,) = cursor.fetchone()
-        finally:
-            cursor.execute("DEALLOCATE generic_plan_of_the_test")
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return plan[0]["Plan"]
-
-
-def _rows_read(node: dict[str, Any], relation: str) -> int:
-    """How many rows the plan read from `relation`, over all its loops."""
-    own = int(node["Actual Rows"]) * int(node["Actual Loops"]) if node.get("Relation Name") == relation else 0
-    return own + sum(_rows_read(child, relation) for child in node.get("Plans", []))
-
-
 def test_a_managers_relatives_are_read_by_their_ids_not_through_the_whole_book(manager, other_manager):
     """Decision 191: under the generic plan PostgreSQL keeps for the prepared statement (it expects
     a manager's book to be a handful of customers, on purpose: apps/customers/visibility.py) the
@@ -183,4 +153,4 @@ def test_a_managers_relatives_are_read_by_their_ids_not_through_the_whole_book(m
     assert [customer.pk for customer in found] == relatives[:1]
 
     (statement,) = (s for s in statements if s[0].startswith('SELECT "customers_customer"'))
-    assert _rows_read(_generic_plan(*statement), "customers_customer") <= len(relatives)
+    assert rows_read(generic_plan(*statement), "customers_customer") <= len(relatives)

@@ -6,16 +6,19 @@ customers exactly as visible_scope does.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import AnonymousUser, Permission
+from django.utils import timezone
 
 from apps.customers.models import CustomerUserObjectPermission
 from apps.customers.services import assign_customer
-from apps.customers.visibility import customer_scope, visible_customers, visible_scope
+from apps.customers.visibility import customer_scope, visible_customers, visible_customers_by_id, visible_scope
 from apps.identity import roles
 from apps.identity.models import User
 from apps.tasks.models import Task
-from tests.customers.factories import CustomerFactory
+from tests.customers.factories import CustomerFactory, break_glass_grant
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.tasks.factories import TaskFactory
 
@@ -61,6 +64,27 @@ def test_the_scope_sees_exactly_the_customers_visible_customers_gives(request, b
 
     assert seen == set(visible_customers(user=user))
     assert seen == expected(book, role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_customers_in_id_order_are_the_same_customers_sorted(request, book, role):
+    """visible_customers_by_id (decision 195) is visible_customers read another way: the same
+    customers, a break-glass grant in force included and a lapsed one not, in id order, a page
+    at a time."""
+    user = fresh(request.getfixturevalue(role))
+    opened, lapsed = CustomerFactory(), CustomerFactory()
+    approver = UserFactory(roles=[roles.ADMINISTRATOR], username="approver")
+    break_glass_grant(user, opened, approved_by=approver, ends=timezone.now() + dt.timedelta(hours=1))
+    break_glass_grant(user, lapsed, approved_by=approver, ends=timezone.now() - dt.timedelta(minutes=1))
+    user = fresh(user)
+
+    listed = list(visible_customers_by_id(user=user).order_by("id"))
+
+    assert listed == sorted(visible_customers(user=user), key=lambda customer: customer.pk)
+    assert set(listed) >= expected(book, role)
+    assert (opened in listed, lapsed in listed) == (True, role in ("compliance_officer", "administrator"))
+    after = listed[1].pk if len(listed) > 1 else 0
+    assert list(visible_customers_by_id(user=user).filter(pk__gt=after).order_by("id")[:2]) == listed[2:4]
 
 
 @pytest.mark.parametrize("role", ROLES)

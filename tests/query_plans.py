@@ -1,0 +1,33 @@
+"""What PostgreSQL does with one of the app's statements: its generic plan, run and read."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+
+def generic_plan(sql: str, params: list[Any]) -> dict[str, Any]:
+    """The plan PostgreSQL keeps for this statement once prepared (its generic plan), run."""
+    from django.db import connection
+    from psycopg import sql as psql
+
+    numbered = iter(range(1, len(params) + 1))
+    prepared = re.sub(r"%s", lambda _: f"${next(numbered)}", sql.replace("%%", "%"))
+    values = psql.SQL(", ").join(psql.Literal(value) for value in params).as_string(connection.connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE generic_plan_of_the_test AS {prepared}")  # nosec B608 - the app's own statement
+        try:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic_plan_of_the_test({values})")  # nosec B608
+            (plan,) = cursor.fetchone()
+        finally:
+            cursor.execute("DEALLOCATE generic_plan_of_the_test")
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return plan[0]["Plan"]
+
+
+def rows_read(node: dict[str, Any], relation: str) -> int:
+    """How many rows the plan read from `relation`, over all its loops."""
+    own = int(node["Actual Rows"]) * int(node["Actual Loops"]) if node.get("Relation Name") == relation else 0
+    return own + sum(rows_read(child, relation) for child in node.get("Plans", []))
