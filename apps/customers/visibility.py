@@ -271,7 +271,7 @@ class CustomerScope:
         # A restricted customer (GDPR Art. 18, apps/privacy) is kept but shown to nobody who
         # does not see every customer: its managers lose it, its branch no longer lists it.
         customers = customers.filter(restricted_at__isnull=True)
-        ids: QuerySet[Any, Any] | RawSQL
+        ids: Any  # a subquery: the ORM's union, or the compiled held ids (RawSQL)
         if self.branch_id is not None:
             # One id list (the branch's index range, then the held ids), not "branch OR held": an
             # OR across two sources reads the whole customer table (decision 140).
