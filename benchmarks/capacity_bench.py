@@ -56,9 +56,9 @@ PAGES = ("dashboard", "customer list", "search", "customer 360", "tasks", "API c
 TARGETS_P95_MS = {500: 200.0, 1000: 400.0}
 FLOOR_RATIO_TARGET = 4.0
 # A statement's first seven runs on a connection are planned with their values (psycopg prepares it
-# at its second run, PostgreSQL keeps a generic plan after five more): the dashboard's costs ~2.5 ms
-# more each time. One request at a time goes to either of the worker's two threads, each with its
-# own connection, so 20 rounds run each page about ten times on each (decision 196).
+# at its second run, PostgreSQL keeps a generic plan after five more): the dashboard's statement
+# costs ~2.5 ms more each time. One request at a time goes to either of the worker's two threads,
+# each with its own connection, so 20 rounds run each page about ten times on each (decision 196).
 WARM_ROUNDS = 20
 
 

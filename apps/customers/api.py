@@ -1,8 +1,8 @@
 """Customers over the REST API: masked by default, PII only through an audited reveal.
 
-Reads start from the visibility rule, visible_customers_by_id (another manager's customer is a 404, never a 403);
-writes go through apps.customers.services. Customers are never deleted: closing one is
-`PATCH {"status": "closed"}`.
+Reads start from the visibility rule, visible_customers_by_id (another manager's customer is a
+404, never a 403); writes go through apps.customers.services. Customers are never deleted:
+closing one is `PATCH {"status": "closed"}`.
 """
 
 from __future__ import annotations
