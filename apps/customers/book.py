@@ -118,14 +118,18 @@ _MARK_HELD = -20261211
 
 class _AnyOf(Lookup):
     """`id = ANY(ids)`: one array parameter, the same text for any number of ids (used as an
-    expression in filter(), not registered on a field)."""
+    expression in filter(), not registered on a field).
+
+    The array is read through a scalar subquery, so a plan made with the values cannot see how
+    many ids there are either: PostgreSQL's plan cache then finds its generic plan no dearer and
+    keeps it, instead of planning the statement again at every run (decision 197)."""
 
     prepare_rhs = False
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY({rhs}::bigint[])", (*lhs_params, *rhs_params)
+        return f"{lhs} = ANY(CAST((SELECT {rhs}::bigint[]) AS bigint[]))", (*lhs_params, *rhs_params)
 
 
 _among: dict[tuple[tuple[str, ...], tuple[str, ...]], CompiledQuery[Customer]] = {}

@@ -15,6 +15,7 @@ from apps.core.errors import DomainError
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
 from tests.imports.support import read_report, run_command, write_csv
+from tests.query_plans import estimated_costs
 
 D = Decimal
 OWNER, JOINT = HoldingParty.Role.OWNER, HoldingParty.Role.JOINT
@@ -196,3 +197,23 @@ def test_the_compiled_position_statement_is_one_text_and_sums_as_the_orm_does():
         gbp("307.00", "1000.00"),
     ]
     assert position_of([]) == []
+
+
+def test_the_position_statement_is_estimated_alike_with_or_without_its_ids(db):
+    """Decision 197: position_of's ids are read through a scalar subquery, so a plan made with them
+    is estimated as the generic plan is, and PostgreSQL's plan cache keeps the generic plan (with
+    `unnest($ids)` alone a household's position was planned anew at every run)."""
+    first, second = CustomerFactory(), CustomerFactory()
+    HoldingFactory(customer=first, parties={first: "owner", second: "joint"}, balance=Decimal("10.00"))
+    statements = []
+
+    def keep(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        statements.append((sql, list(params)))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        assert position_of([first.pk, second.pk])
+
+    (statement,) = statements
+    generic, custom = estimated_costs(*statement)
+    assert generic == custom
