@@ -4,7 +4,25 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+
+@contextmanager
+def statements_sent() -> Iterator[list[tuple[str, list[Any]]]]:
+    """Each statement the default connection runs in the block, as the driver gets it: its text
+    (`%s` placeholders) and its parameters."""
+    from django.db import connection
+
+    statements: list[tuple[str, list[Any]]] = []
+
+    def keep(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        statements.append((sql, list(params)))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        yield statements
 
 
 def _explain(sql: str, params: list[Any], *, mode: str, analyze: bool) -> dict[str, Any]:

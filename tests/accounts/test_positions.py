@@ -15,7 +15,7 @@ from apps.core.errors import DomainError
 from tests.accounts.factories import HoldingFactory
 from tests.customers.factories import CustomerFactory
 from tests.imports.support import read_report, run_command, write_csv
-from tests.query_plans import estimated_costs
+from tests.query_plans import estimated_costs, statements_sent
 
 D = Decimal
 OWNER, JOINT = HoldingParty.Role.OWNER, HoldingParty.Role.JOINT
@@ -205,13 +205,7 @@ def test_the_position_statement_is_estimated_alike_with_or_without_its_ids(db):
     `unnest($ids)` alone a household's position was planned anew at every run)."""
     first, second = CustomerFactory(), CustomerFactory()
     HoldingFactory(customer=first, parties={first: "owner", second: "joint"}, balance=Decimal("10.00"))
-    statements = []
-
-    def keep(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        statements.append((sql, list(params)))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(keep):
+    with statements_sent() as statements:
         assert position_of([first.pk, second.pk])
 
     (statement,) = statements

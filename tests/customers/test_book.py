@@ -15,7 +15,7 @@ from apps.customers.services import assign_customer, link_customers
 from apps.leads.models import Lead
 from tests.customers.factories import CustomerFactory, break_glass_grant
 from tests.leads.factories import lead_in_state
-from tests.query_plans import estimated_costs, generic_plan, rows_read
+from tests.query_plans import estimated_costs, generic_plan, rows_read, statements_sent
 
 
 def test_the_book_names_the_viewers_customers_and_nobody_elses(manager, other_manager):
@@ -140,18 +140,10 @@ def test_the_relatives_statement_is_estimated_alike_with_or_without_its_ids(mana
     values cannot count the ids either and is estimated as the generic plan is; PostgreSQL's plan
     cache then keeps the generic plan (with `= ANY($ids)` alone the 360 page planned this
     statement anew at every run: the plans made with two ids were estimated cheaper)."""
-    from django.db import connection
-
     for _ in range(40):
         CustomerFactory(assigned_to=manager)
     relatives = [CustomerFactory(assigned_to=manager).pk, CustomerFactory(assigned_to=other_manager).pk]
-    statements = []
-
-    def keep(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        statements.append((sql, list(params)))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(keep):
+    with statements_sent() as statements:
         Book(user=manager).customers_among(relatives, fields=("id", "display_name"), order_by=("id",))
 
     (statement,) = (s for s in statements if s[0].startswith('SELECT "customers_customer"'))
@@ -163,18 +155,10 @@ def test_a_managers_relatives_are_read_by_their_ids_not_through_the_whole_book(m
     """Decision 191: under the generic plan PostgreSQL keeps for the prepared statement (it expects
     a manager's book to be a handful of customers, on purpose: apps/customers/visibility.py) the
     relatives are found by their ids, not by reading every customer of the book and keeping two."""
-    from django.db import connection
-
     for _ in range(40):
         CustomerFactory(assigned_to=manager)
     relatives = [CustomerFactory(assigned_to=manager).pk, CustomerFactory(assigned_to=other_manager).pk]
-    statements = []
-
-    def keep(execute, sql, params, many, context):
-        statements.append((sql, list(params)))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(keep):
+    with statements_sent() as statements:
         found = Book(user=manager).customers_among(relatives, fields=("id", "display_name"), order_by=("id",))
     assert [customer.pk for customer in found] == relatives[:1]
 
