@@ -20,6 +20,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api.body_types import check_body_types
 from apps.api.conditional import etag_for
 
 if TYPE_CHECKING:
@@ -63,8 +64,15 @@ class ApiViewSet(viewsets.GenericViewSet, Generic[ModelT]):
     def validated(
         self, serializer_class: type[serializers.Serializer], data: Any = None, **kwargs: Any
     ) -> dict[str, Any]:
-        """The request body (or `data`) as `serializer_class` validates it; invalid input is a 400 problem."""
-        serializer = serializer_class(data=self.request.data if data is None else data, **kwargs)
+        """The request body (or `data`) as `serializer_class` validates it; invalid input is a 400 problem.
+
+        A body's JSON types must be the schema's (`apps.api.body_types`); `data` built from a
+        query string is parsed as the fields parse it."""
+        if data is None:
+            serializer = serializer_class(data=self.request.data, **kwargs)
+            check_body_types(serializer, self.request.data)
+        else:
+            serializer = serializer_class(data=data, **kwargs)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
