@@ -453,12 +453,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steady", type=int, default=60, help="seconds measured at each count, after the ramp")
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--database", default=DB_NAME, help="the benchmark database's name on DATABASE_URL's server")
+    parser.add_argument("--out", type=Path, help="where the figures go (default benchmarks/results/capacity.json)")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.users.split(",")]
     figures = run(
         customers=args.customers, levels=levels, steady=args.steady, reseed=args.reseed, database=args.database
     )
-    path = write_results("capacity", figures)
+    path = write_results("capacity", figures, args.out)
     print(f"Capacity over HTTP, {figures['customers']} customers, gunicorn {figures['gunicorn']}:")
     costs = figures["cost_one_at_a_time"]
     print(f"  cost, one request at a time over HTTP (floor {costs['median_ms']['floor']} ms median):")

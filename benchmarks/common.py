@@ -88,9 +88,10 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_results(name: str, data: dict[str, Any]) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}.json"
+def write_results(name: str, data: dict[str, Any], path: Path | None = None) -> Path:
+    """The figures as benchmarks/results/<name>.json (or `path`), with the machine they ran on."""
+    path = path or RESULTS_DIR / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**data, "machine": machine()}, indent=2, sort_keys=True, default=str) + "\n")
     return path
 
