@@ -15,22 +15,29 @@ from typing import Any
 from rest_framework import fields, relations, serializers
 
 JSON_TYPE_NAMES: dict[type, str] = {str: "a string", int: "an integer", bool: "a boolean"}
+# Fields whose JSON is a string: text, and the values the schema writes as strings (decimals, dates, slugs).
+_TEXTUAL = (fields.CharField, fields.DecimalField, fields.DateField, fields.DateTimeField, relations.SlugRelatedField)
 
 
 def _json_type(field: fields.Field) -> type | None:
     """The JSON type `field` takes (str, int or bool), or None where it is not one scalar type."""
     if isinstance(field, fields.BooleanField):
         return bool
-    if isinstance(field, fields.ChoiceField):  # before CharField: MultipleChoiceField is one too
+    if isinstance(field, fields.MultipleChoiceField):  # a list of choices
+        return None
+    if isinstance(field, fields.ChoiceField):
         kinds = {type(value) for value in field.choices}
         return kinds.pop() if len(kinds) == 1 and kinds <= {str, int} else None
     if isinstance(field, fields.IntegerField | relations.PrimaryKeyRelatedField):
         return int
-    if isinstance(field, fields.CharField | fields.DecimalField | fields.DateField | fields.DateTimeField):
-        return str
-    if isinstance(field, relations.SlugRelatedField):
-        return str
-    return None
+    textual = (
+        fields.CharField,
+        fields.DecimalField,
+        fields.DateField,
+        fields.DateTimeField,
+        relations.SlugRelatedField,
+    )
+    return str if isinstance(field, textual) else None
 
 
 def _json_name(value: Any) -> str:

@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 import yaml
 from django.conf import settings
+from rest_framework import serializers
 
+from apps.api.body_types import check_body_types
 from apps.core.models import AuditEvent
 from tests.api.conftest import problem
 from tests.customers.factories import CustomerFactory
@@ -104,3 +106,21 @@ def test_a_body_field_of_another_json_type_is_a_400_naming_it(manager_api, manag
     assert list(errors) == [name]
     assert errors[name][0].startswith("Expected "), errors
     assert AuditEvent.objects.count() == events_before  # nothing was written
+
+
+class _Shapes(serializers.Serializer):
+    tags = serializers.MultipleChoiceField(choices=["a", "b"])
+    scores = serializers.ListField(child=serializers.IntegerField())
+    priority = serializers.ChoiceField(choices=[(1, "Low"), (2, "High")])
+    note = serializers.CharField(allow_null=True)
+
+
+def test_lists_and_typed_choices_are_taken_as_the_schema_writes_them():
+    shapes = _Shapes(data={})
+
+    check_body_types(shapes, {"tags": ["a"], "scores": [1, 2], "priority": 2, "note": None})
+    with pytest.raises(serializers.ValidationError) as refused:
+        check_body_types(shapes, {"tags": ["a"], "priority": "2", "note": 7})
+
+    assert set(refused.value.detail) == {"priority", "note"}
+    assert refused.value.detail["note"] == ["Expected a string, got a number."]
