@@ -30,14 +30,7 @@ def _json_type(field: fields.Field) -> type | None:
         return kinds.pop() if len(kinds) == 1 and kinds <= {str, int} else None
     if isinstance(field, fields.IntegerField | relations.PrimaryKeyRelatedField):
         return int
-    textual = (
-        fields.CharField,
-        fields.DecimalField,
-        fields.DateField,
-        fields.DateTimeField,
-        relations.SlugRelatedField,
-    )
-    return str if isinstance(field, textual) else None
+    return str if isinstance(field, _TEXTUAL) else None
 
 
 def _json_name(value: Any) -> str:
