@@ -64,9 +64,12 @@ def verify() -> tuple[str, str, CommandError | None]:
 
 @pytest.fixture
 def sealed() -> list[AuditEvent]:
-    """Ten events sealed in three blocks (4 + 4 + 2), anchored in the folder."""
-    write_events(6)
-    write_events(4)
+    """Ten events sealed in three blocks (4 + 4 + 2), anchored in the folder.
+
+    One transaction writes them all: the horizon passes them together. Two transactions could be
+    sealed 4 + 2 + 4 when another database's transaction holds the horizon between them for a
+    moment (a transaction of the snapshot that ends before pg_stat_activity is read is kept)."""
+    write_events(10)
     blocks = seal_all()
     assert [b.event_count for b in blocks] == [4, 4, 2]
     return list(AuditEvent.objects.order_by("txid", "id"))
