@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
 
 from apps.core.audit import record_audit_event, verify_chain
-from apps.core.audit_seal import seal_pending, verify_audit_trail
-from apps.core.models import AuditBlock, AuditEvent
+from apps.core.audit_seal import verify_audit_trail
+from apps.core.models import AuditEvent
 from apps.customers.models import Customer
 from apps.customers.services import update_customer
+from tests.core.sealing import seal_all
 from tests.customers.factories import CustomerFactory
 
 WRITERS = 20
@@ -83,14 +83,7 @@ def test_two_open_transactions_both_append_and_commit_without_waiting(manager, s
 
     assert not errors
     assert set(AuditEvent.objects.values_list("action", flat=True)) >= {"test.first", "test.second"}
-    deadline = time.monotonic() + 120
-    while AuditEvent.objects.filter(id__gt=_last_sealed()).exists() and time.monotonic() < deadline:
-        seal_pending()
-        time.sleep(0.1)
+    seal_all()
     report = verify_audit_trail()
     assert report.ok, report.findings
     assert report.unsealed == 0 and report.blocks >= 1
-
-
-def _last_sealed() -> int:
-    return AuditBlock.objects.order_by("-index").values_list("last_event", flat=True).first() or 0

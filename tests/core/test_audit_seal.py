@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from io import StringIO
 
 import pytest
@@ -21,6 +20,7 @@ from apps.core.audit import AuditEntry, compute_hash, record_audit_events, recor
 from apps.core.audit_seal import check_proof, event_proof, leaves_of, seal_pending
 from apps.core.merkle import inclusion_proof, merkle_root, root_from_proof
 from apps.core.models import AuditBlock, AuditEvent
+from tests.core.sealing import seal_all
 from tests.core.tampering import triggers_disabled
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,19 +38,6 @@ def write_events(count: int, action: str = "test.written") -> list[AuditEvent]:
         return record_audit_events(
             AuditEntry(action=action, object_type="test", object_id=n, metadata={"n": n}) for n in range(count)
         )
-
-
-def seal_all(timeout: float = 120) -> list[AuditBlock]:
-    """Seal until no event is left unsealed: another transaction of this database that is still
-    running (a concurrent test's) may hold the horizon back for a moment."""
-    blocks: list[AuditBlock] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        blocks += seal_pending()
-        sealed = AuditBlock.objects.order_by("-index").values_list("last_event", flat=True).first() or 0
-        if not AuditEvent.objects.filter(id__gt=sealed).exists() or time.monotonic() > deadline:
-            return blocks
-        time.sleep(0.1)
 
 
 def verify() -> tuple[str, str, CommandError | None]:

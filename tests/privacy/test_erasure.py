@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from apps.core.audit import check_chain
-from apps.core.audit_seal import seal_pending, verify_audit_trail
+from apps.core.audit_seal import verify_audit_trail
 from apps.core.blind_index import blind_index
 from apps.core.data_keys import DestroyedKey, open_token
 from apps.core.errors import PermissionDenied
@@ -21,6 +21,7 @@ from apps.privacy.models import ErasureRequest
 from apps.privacy.services import release_retention_holds, request_erasure
 from apps.tasks.models import Task
 from tests.accounts.factories import HoldingFactory
+from tests.core.sealing import seal_all
 from tests.privacy.conftest import PII, pg_tool
 
 pytestmark = pytest.mark.django_db
@@ -140,9 +141,9 @@ def test_held_records_stay_restricted_and_the_job_releases_them_when_the_hold_en
 
 @pytest.mark.django_db(transaction=True)  # the sealer commits its own transactions
 def test_the_audit_chain_verifies_after_erasure_and_holds_no_raw_pii(compliance_officer, closed_customer):
-    seal_pending()  # the customer's own events are sealed and anchored before the erasure
+    seal_all()  # the customer's own events are sealed and anchored before the erasure
     erase(compliance_officer, closed_customer)
-    seal_pending()
+    seal_all()
 
     report = check_chain()
     sealed = verify_audit_trail()
@@ -166,7 +167,7 @@ def test_the_audit_chain_verifies_at_every_step_of_a_deferred_erasure_and_its_re
     customer = customer_with_held_records
 
     def verified() -> int:
-        seal_pending()
+        seal_all()
         sealed = verify_audit_trail()
         assert sealed.ok, sealed.findings
         assert sealed.unsealed == 0
