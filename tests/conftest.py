@@ -9,14 +9,20 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlparse
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from apps.identity import roles
 from tests.identity.factories import BranchFactory, UserFactory
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 def services_required() -> bool:
@@ -72,6 +78,29 @@ def chromium_path() -> str:
             pytest.fail(f"FINPULSE_REQUIRE_SERVICES=1 but {reason}")
         pytest.skip(reason)
     return CHROMIUM
+
+
+@pytest.fixture
+def chromium(chromium_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    """Chromium under Playwright's sync API, closed after the test with the connections the test
+    opened to the database while it ran.
+
+    Playwright's sync API keeps an event loop running in this thread, so Django takes the test's
+    own ORM calls for async code: DJANGO_ALLOW_ASYNC_UNSAFE lets them through, and asgiref keeps
+    their connections apart from Django's own (a context variable while a loop runs). Django's
+    teardown never sees those; left open, the last one kept the test database busy at the end of
+    the run ("being accessed by other users"). They are closed here, while the loop still runs.
+    """
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            connections.close_all()
 
 
 # What a signed-in request pays on the bare machine's database cache beyond what it pays with Redis

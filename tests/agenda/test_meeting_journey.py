@@ -22,7 +22,7 @@ from apps.agenda.models import Meeting
 from apps.identity import roles
 from apps.notifications.models import Kind, Notification
 from apps.notifications.services import deliver_notification
-from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
+from tests.conftest import BROWSER_ARTIFACTS
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.notifications.realservices import Proc, free_port, wait_for
@@ -65,10 +65,8 @@ def smtp_process(tmp_path):  # type: ignore[no-untyped-def]
         server.stop()
 
 
-def test_schedule_a_meeting_and_the_ics_reaches_a_real_smtp_server(
-    live_server, chromium_path, smtp_process, settings, monkeypatch
-):
-    from playwright.sync_api import expect, sync_playwright
+def test_schedule_a_meeting_and_the_ics_reaches_a_real_smtp_server(live_server, chromium, smtp_process, settings):
+    from playwright.sync_api import expect
 
     port, maildir = smtp_process
     settings.FINPULSE_ADMIN_REQUIRE_TOTP = False
@@ -76,7 +74,6 @@ def test_schedule_a_meeting_and_the_ics_reaches_a_real_smtp_server(
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 10
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     branch = BranchFactory(code="LDN77", name="London Calendar")
     manager = UserFactory(
         username="rm.calendar", first_name="Iris", last_name="Marlow", roles=[roles.RELATIONSHIP_MANAGER], branch=branch
@@ -88,41 +85,36 @@ def test_schedule_a_meeting_and_the_ics_reaches_a_real_smtp_server(
     day = timezone.localdate() + dt.timedelta(days=1)
     BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            expect.set_options(timeout=10_000)
-            page.goto(f"{live_server.url}/accounts/login/")
-            page.fill("#id_username", manager.username)
-            page.fill("#id_password", PASSWORD)
-            page.click("form button[type=submit]")
-            page.goto(f"{live_server.url}{customer.get_absolute_url()}")
-            page.get_by_role("link", name="Schedule a meeting").click()
-            page.fill("#id_title", "Deposit renewal review")
-            page.fill("#id_starts_at", f"{day.isoformat()}T10:00")
-            page.fill("#id_ends_at", f"{day.isoformat()}T11:00")
-            page.fill("#id_location", "Head office, room 4")
-            page.get_by_label("Owen Pryce").check()
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "calendar-schedule.png"), full_page=True)
-            page.get_by_role("button", name="Schedule and send the invitation").click()
-            expect(page.get_by_role("heading", name="Deposit renewal review")).to_be_visible()
-            expect(page.locator("body")).to_contain_text("Owen Pryce")
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    expect.set_options(timeout=10_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", manager.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.goto(f"{live_server.url}{customer.get_absolute_url()}")
+    page.get_by_role("link", name="Schedule a meeting").click()
+    page.fill("#id_title", "Deposit renewal review")
+    page.fill("#id_starts_at", f"{day.isoformat()}T10:00")
+    page.fill("#id_ends_at", f"{day.isoformat()}T11:00")
+    page.fill("#id_location", "Head office, room 4")
+    page.get_by_label("Owen Pryce").check()
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "calendar-schedule.png"), full_page=True)
+    page.get_by_role("button", name="Schedule and send the invitation").click()
+    expect(page.get_by_role("heading", name="Deposit renewal review")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("Owen Pryce")
 
-            page.get_by_role("link", name="Back to the calendar").click()
-            expect(page.locator(".calendar-entry--meeting")).to_contain_text("Deposit renewal review")
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "calendar-week-1280.png"), full_page=True)
-            page.set_viewport_size({"width": 390, "height": 844})
-            page.reload()
-            expect(page.locator(".calendar-entry--meeting")).to_contain_text("Deposit renewal review")
-            assert page.evaluate(NO_SIDEWAYS_SCROLL)
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "calendar-week-390.png"), full_page=True)
-            page.get_by_role("link", name="Month").click()
-            expect(page.locator(".calendar-agenda")).to_contain_text("Deposit renewal review")
-            assert page.evaluate(NO_SIDEWAYS_SCROLL)
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "calendar-month-390.png"), full_page=True)
-        finally:
-            browser.close()
+    page.get_by_role("link", name="Back to the calendar").click()
+    expect(page.locator(".calendar-entry--meeting")).to_contain_text("Deposit renewal review")
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "calendar-week-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(page.locator(".calendar-entry--meeting")).to_contain_text("Deposit renewal review")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "calendar-week-390.png"), full_page=True)
+    page.get_by_role("link", name="Month").click()
+    expect(page.locator(".calendar-agenda")).to_contain_text("Deposit renewal review")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "calendar-month-390.png"), full_page=True)
 
     meeting = Meeting.objects.get()
     rows = Notification.objects.filter(kind=Kind.MEETING_INVITATION).order_by("id")

@@ -6,38 +6,28 @@ import pytest
 
 from apps.identity import roles
 from apps.identity.models import User
-from tests.conftest import CHROMIUM_ARGS
 from tests.identity.factories import BranchFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_manager_signs_in_with_sso_in_a_real_browser(sso, live_server, chromium_path, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def test_a_manager_signs_in_with_sso_in_a_real_browser(sso, live_server, chromium):
     branch = BranchFactory(code="BRS01", name="Bristol")
     sso.set_account("emp-4242", email="tess@bank.example", name="Tess Teller", groups=["finpulse-rm"], branch="BRS01")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{live_server.url}/accounts/login/?next=/customers/")
-            page.click("#sso-sign-in")
-            page.wait_for_selector("input[name=login]")
-            page.fill("input[name=login]", "emp-4242")
-            page.fill("input[name=password]", "any password")
-            page.click("button[type=submit]")
-            page.wait_for_selector("button[type=submit]")  # the consent page
-            if "/interaction/" in page.url:
-                page.click("button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/customers/**")
-            header = page.inner_text("header")
-            cookies = {cookie["name"]: cookie for cookie in page.context.cookies(live_server.url)}
-        finally:
-            browser.close()
+    page = chromium.new_page()
+    page.goto(f"{live_server.url}/accounts/login/?next=/customers/")
+    page.click("#sso-sign-in")
+    page.wait_for_selector("input[name=login]")
+    page.fill("input[name=login]", "emp-4242")
+    page.fill("input[name=password]", "any password")
+    page.click("button[type=submit]")
+    page.wait_for_selector("button[type=submit]")  # the consent page
+    if "/interaction/" in page.url:
+        page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/customers/**")
+    header = page.inner_text("header")
+    cookies = {cookie["name"]: cookie for cookie in page.context.cookies(live_server.url)}
 
     assert "Tess Teller" in header
     assert cookies["sessionid"]["httpOnly"] is True

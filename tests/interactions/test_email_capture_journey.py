@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 
 from apps.interactions.models import CapturedEmail, Interaction
-from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
+from tests.conftest import BROWSER_ARTIFACTS
 from tests.customers.factories import CustomerFactory
 from tests.interactions.capture_process import CAPTURE, capture_process
 from tests.notifications.realservices import wait_for
@@ -96,47 +96,40 @@ def _timeline(page, base: str, customer):  # type: ignore[no-untyped-def]
 
 
 def test_an_email_sent_by_smtp_lands_on_the_right_timeline_and_nowhere_else(
-    live_server, chromium_path, mailbox_book, manager, other_manager, monkeypatch, tmp_path
+    live_server, chromium, mailbox_book, manager, other_manager, tmp_path
 ):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     anna, bystander, outsider = mailbox_book
     _send_through_the_capture_process(manager, tmp_path)
 
     (entry,) = Interaction.objects.filter(subject=SUBJECT)
     assert (entry.customer_id, entry.author_id, entry.channel) == (anna.pk, manager.pk, "email")
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     base = live_server.url
     csp: list[object] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            expect.set_options(timeout=15_000)
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.add_init_script(CSP_LISTENER)
-            _sign_in(page, base, manager)
+    expect.set_options(timeout=15_000)
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    page.add_init_script(CSP_LISTENER)
+    _sign_in(page, base, manager)
 
-            timeline = _timeline(page, base, anna)
-            expect(timeline).to_contain_text(SUBJECT)
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "email-capture-timeline.png"), full_page=True)
-            csp += page.evaluate("window.__csp || []")
+    timeline = _timeline(page, base, anna)
+    expect(timeline).to_contain_text(SUBJECT)
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "email-capture-timeline.png"), full_page=True)
+    csp += page.evaluate("window.__csp || []")
 
-            expect(_timeline(page, base, bystander)).not_to_contain_text(SUBJECT)
-            page.goto(f"{base}/interactions/captured/")  # filed, so not waiting for review
-            expect(page.locator("main")).not_to_contain_text(SUBJECT)
-            csp += page.evaluate("window.__csp || []")
+    expect(_timeline(page, base, bystander)).not_to_contain_text(SUBJECT)
+    page.goto(f"{base}/interactions/captured/")  # filed, so not waiting for review
+    expect(page.locator("main")).not_to_contain_text(SUBJECT)
+    csp += page.evaluate("window.__csp || []")
 
-            # The other manager, whose customer shares Anna's address: not on their customer's
-            # timeline, not on their day, and Anna herself is outside their book.
-            other = browser.new_page(viewport={"width": 1366, "height": 900})
-            _sign_in(other, base, other_manager)
-            expect(other.locator("main")).not_to_contain_text(SUBJECT)
-            expect(_timeline(other, base, outsider)).not_to_contain_text(SUBJECT)
-            refused = other.goto(f"{base}/customers/{anna.pk}/")
-            assert refused is not None and refused.status == 404
-            assert SUBJECT not in other.content()
-        finally:
-            browser.close()
+    # The other manager, whose customer shares Anna's address: not on their customer's
+    # timeline, not on their day, and Anna herself is outside their book.
+    other = chromium.new_page(viewport={"width": 1366, "height": 900})
+    _sign_in(other, base, other_manager)
+    expect(other.locator("main")).not_to_contain_text(SUBJECT)
+    expect(_timeline(other, base, outsider)).not_to_contain_text(SUBJECT)
+    refused = other.goto(f"{base}/customers/{anna.pk}/")
+    assert refused is not None and refused.status == 404
+    assert SUBJECT not in other.content()
     assert csp == [], csp

@@ -9,7 +9,7 @@ from django.db import transaction
 from apps.identity import roles
 from apps.notifications.models import Channel, Kind
 from apps.notifications.services import build_user_notifications, enqueue_notifications
-from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
+from tests.conftest import BROWSER_ARTIFACTS
 from tests.identity.factories import BranchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,57 +53,47 @@ def busy_manager(settings):  # type: ignore[no-untyped-def]
     return manager
 
 
-def test_the_bell_is_compact_shows_the_count_and_never_wraps_the_top_bar(
-    live_server, chromium_path, busy_manager, monkeypatch
-):
-    from playwright.sync_api import expect, sync_playwright
+def test_the_bell_is_compact_shows_the_count_and_never_wraps_the_top_bar(live_server, chromium, busy_manager):
+    from playwright.sync_api import expect
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            expect.set_options(timeout=10_000)
-            page.goto(f"{live_server.url}/accounts/login/")
-            page.fill("#id_username", busy_manager.username)
-            page.fill("#id_password", PASSWORD)
-            page.click("form button[type=submit]")
-            for width in (1280, 1024):
-                page.set_viewport_size({"width": width, "height": 800})
-                page.goto(f"{live_server.url}/")
-                count = page.locator("#notification-bell .bell__count")
-                expect(count).to_have_text("99+")
-                expect(page.locator("#notification-bell summary")).to_have_attribute(
-                    "aria-label", "Notifications: 150 unread"
-                )
-                with_bell = page.evaluate(ONE_ROW)
-                bell = page.locator("#notification-bell summary").bounding_box()
-                page.screenshot(
-                    path=str(BROWSER_ARTIFACTS / f"bell-{width}.png"),
-                    clip={"x": 0, "y": 0, "width": width, "height": 200},
-                )
+    page = chromium.new_page(viewport={"width": 1280, "height": 800})
+    expect.set_options(timeout=10_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", busy_manager.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    for width in (1280, 1024):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{live_server.url}/")
+        count = page.locator("#notification-bell .bell__count")
+        expect(count).to_have_text("99+")
+        expect(page.locator("#notification-bell summary")).to_have_attribute("aria-label", "Notifications: 150 unread")
+        with_bell = page.evaluate(ONE_ROW)
+        bell = page.locator("#notification-bell summary").bounding_box()
+        page.screenshot(
+            path=str(BROWSER_ARTIFACTS / f"bell-{width}.png"),
+            clip={"x": 0, "y": 0, "width": width, "height": 200},
+        )
 
-                # Open: the latest few float under the bell; the bar does not move.
-                page.click("#notification-bell summary")
-                expect(page.locator(".bell__panel")).to_be_visible()
-                expect(page.locator(".bell__latest li")).to_have_count(5)
-                opened = page.evaluate(ONE_ROW)
-                page.screenshot(
-                    path=str(BROWSER_ARTIFACTS / f"bell-open-{width}.png"),
-                    clip={"x": 0, "y": 0, "width": width, "height": 500},
-                )
+        # Open: the latest few float under the bell; the bar does not move.
+        page.click("#notification-bell summary")
+        expect(page.locator(".bell__panel")).to_be_visible()
+        expect(page.locator(".bell__latest li")).to_have_count(5)
+        opened = page.evaluate(ONE_ROW)
+        page.screenshot(
+            path=str(BROWSER_ARTIFACTS / f"bell-open-{width}.png"),
+            clip={"x": 0, "y": 0, "width": width, "height": 500},
+        )
 
-                page.evaluate("() => document.getElementById('notification-bell').remove()")
-                without_bell = page.evaluate(ONE_ROW)
+        page.evaluate("() => document.getElementById('notification-bell').remove()")
+        without_bell = page.evaluate(ONE_ROW)
 
-                assert with_bell["spread"] < 4, (width, with_bell)
-                assert with_bell["height"] == without_bell["height"] == opened["height"], (
-                    width,
-                    with_bell,
-                    without_bell,
-                )
-                assert with_bell["height"] < 64, (width, with_bell)
-                assert bell["width"] <= 90 and bell["height"] <= 40, (width, bell)
-        finally:
-            browser.close()
+        assert with_bell["spread"] < 4, (width, with_bell)
+        assert with_bell["height"] == without_bell["height"] == opened["height"], (
+            width,
+            with_bell,
+            without_bell,
+        )
+        assert with_bell["height"] < 64, (width, with_bell)
+        assert bell["width"] <= 90 and bell["height"] <= 40, (width, bell)

@@ -18,7 +18,7 @@ from apps.core.models import AuditEvent
 from apps.identity import roles
 from apps.interactions.models import Attachment, Interaction
 from apps.tasks.models import Task
-from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
+from tests.conftest import BROWSER_ARTIFACTS
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.interactions.factories import PDF_BYTES
@@ -47,11 +47,9 @@ def journey_data(settings):  # type: ignore[no-untyped-def]
     return manager, customer
 
 
-def test_a_managers_day_in_the_browser(live_server, chromium_path, journey_data, monkeypatch, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+def test_a_managers_day_in_the_browser(live_server, chromium, journey_data, tmp_path):
+    from playwright.sync_api import expect
 
-    # Playwright's sync API runs an event loop in this thread; our ORM calls stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     manager, customer = journey_data
     statement = tmp_path / "statement.pdf"
     statement.write_bytes(PDF_BYTES)
@@ -59,74 +57,69 @@ def test_a_managers_day_in_the_browser(live_server, chromium_path, journey_data,
     due_today = timezone.localtime().replace(hour=23, minute=30, second=0, microsecond=0)
     csp_errors: list[str] = []
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
-            expect.set_options(timeout=10_000)
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    expect.set_options(timeout=10_000)
 
-            # Sign in.
-            page.goto(f"{live_server.url}/accounts/login/")
-            page.fill("#id_username", manager.username)
-            page.fill("#id_password", PASSWORD)
-            page.click("form button[type=submit]")
-            expect(page.locator("h1")).to_contain_text("My day")
+    # Sign in.
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", manager.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("My day")
 
-            # Find the customer by name, then by phone (blind index).
-            page.goto(f"{live_server.url}/customers/")
-            page.fill("input[name=q]", "Ashcroft")
-            page.keyboard.press("Enter")
-            expect(page.locator("main")).to_contain_text("Penelope Ashcroft")
-            expect(page.locator("main")).not_to_contain_text("Bellweather")
-            page.fill("input[name=q]", "+44 7700 900555")
-            page.keyboard.press("Enter")
-            results = page.locator("main table a", has_text="Penelope Ashcroft")
-            expect(results).to_have_count(1)
+    # Find the customer by name, then by phone (blind index).
+    page.goto(f"{live_server.url}/customers/")
+    page.fill("input[name=q]", "Ashcroft")
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_contain_text("Penelope Ashcroft")
+    expect(page.locator("main")).not_to_contain_text("Bellweather")
+    page.fill("input[name=q]", "+44 7700 900555")
+    page.keyboard.press("Enter")
+    results = page.locator("main table a", has_text="Penelope Ashcroft")
+    expect(results).to_have_count(1)
 
-            # Open the 360 page and reveal the national id.
-            results.click()
-            expect(page.locator("h1")).to_contain_text("Penelope Ashcroft")
-            expect(page.locator("#pii")).not_to_contain_text("QQ123456C")
-            page.click("#pii button[aria-label='Reveal national id']")
-            expect(page.locator("#pii")).to_contain_text("Give a reason")  # refused without one
-            expect(page.locator("#pii")).not_to_contain_text("QQ123456C")
-            page.fill("#pii input[name=reason]", "Identity check on a call")
-            page.click("#pii button[aria-label='Reveal national id']")
-            expect(page.locator("#pii")).to_contain_text("QQ123456C")
+    # Open the 360 page and reveal the national id.
+    results.click()
+    expect(page.locator("h1")).to_contain_text("Penelope Ashcroft")
+    expect(page.locator("#pii")).not_to_contain_text("QQ123456C")
+    page.click("#pii button[aria-label='Reveal national id']")
+    expect(page.locator("#pii")).to_contain_text("Give a reason")  # refused without one
+    expect(page.locator("#pii")).not_to_contain_text("QQ123456C")
+    page.fill("#pii input[name=reason]", "Identity check on a call")
+    page.click("#pii button[aria-label='Reveal national id']")
+    expect(page.locator("#pii")).to_contain_text("QQ123456C")
 
-            # Log a call with an attachment.
-            page.click("text=Log an interaction")
-            form = page.locator(f"#interaction-form-{customer.pk}")
-            form.locator("select[name=channel]").select_option("phone")
-            form.locator("input[name=subject]").fill("Renewal call")
-            form.locator("textarea[name=body]").fill("Discussed the deposit renewal.")
-            form.locator("input[name=attachments]").set_input_files(str(statement))
-            form.locator("button[type=submit]").click()
-            expect(page.locator("main")).to_contain_text("Renewal call")
+    # Log a call with an attachment.
+    page.click("text=Log an interaction")
+    form = page.locator(f"#interaction-form-{customer.pk}")
+    form.locator("select[name=channel]").select_option("phone")
+    form.locator("input[name=subject]").fill("Renewal call")
+    form.locator("textarea[name=body]").fill("Discussed the deposit renewal.")
+    form.locator("input[name=attachments]").set_input_files(str(statement))
+    form.locator("button[type=submit]").click()
+    expect(page.locator("main")).to_contain_text("Renewal call")
 
-            # Create a task due today from the customer page.
-            tasks = page.locator(f"#customer-tasks-{customer.pk}")
-            tasks.locator("input[name=title]").fill("Send the renewal offer")
-            tasks.locator("input[name=due_at]").fill(due_today.strftime("%Y-%m-%dT%H:%M"))
-            tasks.locator("button", has_text="Create task").click()
-            expect(tasks).to_contain_text("Send the renewal offer")
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "customer-360.png"), full_page=True)
+    # Create a task due today from the customer page.
+    tasks = page.locator(f"#customer-tasks-{customer.pk}")
+    tasks.locator("input[name=title]").fill("Send the renewal offer")
+    tasks.locator("input[name=due_at]").fill(due_today.strftime("%Y-%m-%dT%H:%M"))
+    tasks.locator("button", has_text="Create task").click()
+    expect(tasks).to_contain_text("Send the renewal offer")
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "customer-360.png"), full_page=True)
 
-            # The dashboard lists it; complete it from the customer page; the dashboard updates.
-            page.goto(f"{live_server.url}/")
-            expect(page.locator("main")).to_contain_text("Send the renewal offer")
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "dashboard.png"), full_page=True)
-            page.goto(f"{live_server.url}{customer.get_absolute_url()}")
-            tasks = page.locator(f"#customer-tasks-{customer.pk}")
-            tasks.locator("button", has_text="Mark done").click()
-            expect(tasks).not_to_contain_text("Mark done")
-            page.goto(f"{live_server.url}/")
-            expect(page.locator("h1")).to_contain_text("My day")
-            expect(page.locator("main")).not_to_contain_text("Send the renewal offer")
-            expect(page.locator("main")).to_contain_text("Renewal call")
-        finally:
-            browser.close()
+    # The dashboard lists it; complete it from the customer page; the dashboard updates.
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("main")).to_contain_text("Send the renewal offer")
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "dashboard.png"), full_page=True)
+    page.goto(f"{live_server.url}{customer.get_absolute_url()}")
+    tasks = page.locator(f"#customer-tasks-{customer.pk}")
+    tasks.locator("button", has_text="Mark done").click()
+    expect(tasks).not_to_contain_text("Mark done")
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("h1")).to_contain_text("My day")
+    expect(page.locator("main")).not_to_contain_text("Send the renewal offer")
+    expect(page.locator("main")).to_contain_text("Renewal call")
 
     interaction = Interaction.objects.get(customer=customer, subject="Renewal call")
     attachment = Attachment.objects.get(interaction=interaction)

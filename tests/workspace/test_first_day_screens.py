@@ -11,7 +11,7 @@ import pytest
 
 from apps.identity import roles
 from tests.accounts.factories import HoldingFactory
-from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
+from tests.conftest import BROWSER_ARTIFACTS
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.identity.totp_support import current_code, enrol_totp
@@ -46,10 +46,9 @@ def _sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped
     page.wait_for_url(f"{base}/")
 
 
-def test_the_screens_a_manager_sees_on_the_first_day(live_server, chromium_path, settings, monkeypatch):
-    from playwright.sync_api import expect, sync_playwright
+def test_the_screens_a_manager_sees_on_the_first_day(live_server, chromium, settings):
+    from playwright.sync_api import expect
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.FINPULSE_ADMIN_REQUIRE_TOTP = False
     manager = UserFactory(
         username="rm.firstday", roles=[roles.RELATIONSHIP_MANAGER], branch=BranchFactory(code="LDN77", name="London")
@@ -58,43 +57,37 @@ def test_the_screens_a_manager_sees_on_the_first_day(live_server, chromium_path,
     HoldingFactory(customer=customer, actor=manager)
     BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            expect.set_options(timeout=10_000)
-            _sign_in(page, live_server.url, manager.username)
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    expect.set_options(timeout=10_000)
+    _sign_in(page, live_server.url, manager.username)
 
-            # No Admin link for a relationship manager: they could not use it.
-            expect(page.locator("header nav a", has_text="Admin")).to_have_count(0)
+    # No Admin link for a relationship manager: they could not use it.
+    expect(page.locator("header nav a", has_text="Admin")).to_have_count(0)
 
-            # The 360 timeline: "Holding opened: <product>", the colon against the label.
-            page.goto(f"{live_server.url}{customer.get_absolute_url()}")
-            entry = page.locator(".timeline-entry.event", has_text="Holding opened").first
-            expect(entry).to_be_visible()
-            assert page.evaluate(BARE_TEXT_IN_TIMELINE) == []
-            assert "Holding opened:" in entry.inner_text()
-            entry.scroll_into_view_if_needed()
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "first-day-timeline.png"), full_page=True)
+    # The 360 timeline: "Holding opened: <product>", the colon against the label.
+    page.goto(f"{live_server.url}{customer.get_absolute_url()}")
+    entry = page.locator(".timeline-entry.event", has_text="Holding opened").first
+    expect(entry).to_be_visible()
+    assert page.evaluate(BARE_TEXT_IN_TIMELINE) == []
+    assert "Holding opened:" in entry.inner_text()
+    entry.scroll_into_view_if_needed()
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "first-day-timeline.png"), full_page=True)
 
-            # The customer list: the export reason's placeholder is not cut at 1366 px.
-            page.goto(f"{live_server.url}/customers/")
-            reason = page.locator("#export-reason")
-            expect(reason).to_be_visible()
-            fit = reason.evaluate(PLACEHOLDER_FITS)
-            assert fit["text"] <= fit["room"], fit
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "first-day-customer-list.png"), full_page=True)
-        finally:
-            browser.close()
+    # The customer list: the export reason's placeholder is not cut at 1366 px.
+    page.goto(f"{live_server.url}/customers/")
+    reason = page.locator("#export-reason")
+    expect(reason).to_be_visible()
+    fit = reason.evaluate(PLACEHOLDER_FITS)
+    assert fit["text"] <= fit["room"], fit
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "first-day-customer-list.png"), full_page=True)
 
 
-def test_a_branch_manager_previews_a_portfolio_move_then_confirms_it(live_server, chromium_path, settings, monkeypatch):
-    from playwright.sync_api import expect, sync_playwright
+def test_a_branch_manager_previews_a_portfolio_move_then_confirms_it(live_server, chromium, settings):
+    from playwright.sync_api import expect
 
     from apps.customers.models import Customer
     from tests.tasks.factories import TaskFactory
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.FINPULSE_ADMIN_REQUIRE_TOTP = False
     branch = BranchFactory(code="LDN78", name="London")
     boss = UserFactory(username="bm.firstday", roles=[roles.BRANCH_MANAGER], branch=branch)
@@ -109,34 +102,29 @@ def test_a_branch_manager_previews_a_portfolio_move_then_confirms_it(live_server
     device = enrol_totp(boss)  # a transfer needs a recent second factor (step-up)
     BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            expect.set_options(timeout=10_000)
-            _sign_in(page, live_server.url, boss.username)
-            page.goto(f"{live_server.url}/accounts/step-up/?next=/portfolio/")
-            page.fill("input[name=otp_token]", current_code(device))
-            page.click("#step-up button[type=submit]")
-            expect(page.locator("main")).to_contain_text("Second factor confirmed")
-            page.select_option("#transfer-form select[name=from_manager]", str(leaving.pk))
-            page.select_option("#transfer-form select[name=to_manager]", str(taking.pk))
-            page.fill("#transfer-form input[name=reason]", "Lee leaves the bank")
-            page.click("#transfer-form button[type=submit]")
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    expect.set_options(timeout=10_000)
+    _sign_in(page, live_server.url, boss.username)
+    page.goto(f"{live_server.url}/accounts/step-up/?next=/portfolio/")
+    page.fill("input[name=otp_token]", current_code(device))
+    page.click("#step-up button[type=submit]")
+    expect(page.locator("main")).to_contain_text("Second factor confirmed")
+    page.select_option("#transfer-form select[name=from_manager]", str(leaving.pk))
+    page.select_option("#transfer-form select[name=to_manager]", str(taking.pk))
+    page.fill("#transfer-form input[name=reason]", "Lee leaves the bank")
+    page.click("#transfer-form button[type=submit]")
 
-            expect(page.locator("#move-summary")).to_contain_text("1 customer")
-            expect(page.locator("#move-customers")).to_contain_text("Moira Moving")
-            expect(page.locator("#move-tasks")).to_contain_text("Call Moira about the renewal")
-            page_title = [page.locator("h1").inner_text()]
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "portfolio-move-preview.png"), full_page=True)
-            assert Customer.objects.get(pk=customer.pk).primary_manager_id == leaving.pk  # nothing moved yet
+    expect(page.locator("#move-summary")).to_contain_text("1 customer")
+    expect(page.locator("#move-customers")).to_contain_text("Moira Moving")
+    expect(page.locator("#move-tasks")).to_contain_text("Call Moira about the renewal")
+    page_title = [page.locator("h1").inner_text()]
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "portfolio-move-preview.png"), full_page=True)
+    assert Customer.objects.get(pk=customer.pk).primary_manager_id == leaving.pk  # nothing moved yet
 
-            page.click("#confirm-move button[type=submit]")
-            # Four eyes: the confirm proposes; the portfolio page shows it waiting.
-            expect(page.locator("main")).to_contain_text("Transfer proposed")
-            expect(page.locator("#pending-changes")).to_contain_text("Transfer the portfolio of rm.leaving")
-        finally:
-            browser.close()
+    page.click("#confirm-move button[type=submit]")
+    # Four eyes: the confirm proposes; the portfolio page shows it waiting.
+    expect(page.locator("main")).to_contain_text("Transfer proposed")
+    expect(page.locator("#pending-changes")).to_contain_text("Transfer the portfolio of rm.leaving")
 
     assert Customer.objects.get(pk=customer.pk).primary_manager_id == leaving.pk
     from apps.approvals.models import ChangeRequest

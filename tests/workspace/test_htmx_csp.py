@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.alerts.scans import run_scans
 from apps.identity import roles
 from tests.accounts.factories import HoldingFactory
-from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
+from tests.conftest import BROWSER_ARTIFACTS
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.opportunities.factories import opportunity
@@ -80,12 +80,9 @@ def _click_every_action(page, url: str, label: str, csp: list[str]) -> int:  # t
     return clicked
 
 
-def test_every_htmx_action_on_the_main_pages_runs_without_a_csp_violation(
-    book, live_server, chromium_path, monkeypatch
-):
-    from playwright.sync_api import expect, sync_playwright
+def test_every_htmx_action_on_the_main_pages_runs_without_a_csp_violation(book, live_server, chromium):
+    from playwright.sync_api import expect
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     manager, customer = book
     BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     base = live_server.url
@@ -93,62 +90,57 @@ def test_every_htmx_action_on_the_main_pages_runs_without_a_csp_violation(
     console: list[str] = []
     clicks: dict[str, int] = {}
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.add_init_script(CSP_LISTENER)
-            page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
-            expect.set_options(timeout=15_000)
-            page.goto(f"{base}/accounts/login/")
-            page.fill("#id_username", manager.username)
-            page.fill("#id_password", PASSWORD)
-            page.click("form button[type=submit]")
-            expect(page.locator("h1")).to_contain_text("My day")
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
+    expect.set_options(timeout=15_000)
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", manager.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("My day")
 
-            pages = {
-                "dashboard": f"{base}/",
-                "customers": f"{base}/customers/?sort=name",
-                "customer-360": f"{base}{customer.get_absolute_url()}",
-                "tasks": f"{base}/tasks/",
-                "alerts": f"{base}/alerts/",
-                "pipeline": f"{base}/opportunities/",
-            }
-            for label, url in pages.items():
-                # The page as the manager finds it, then every action on it (which may change it).
-                page.goto(url)
-                page.wait_for_load_state("networkidle")
-                page.screenshot(path=str(BROWSER_ARTIFACTS / f"htmx-{label}.png"), full_page=True)
-                clicks[label] = _click_every_action(page, url, label, csp)
+    pages = {
+        "dashboard": f"{base}/",
+        "customers": f"{base}/customers/?sort=name",
+        "customer-360": f"{base}{customer.get_absolute_url()}",
+        "tasks": f"{base}/tasks/",
+        "alerts": f"{base}/alerts/",
+        "pipeline": f"{base}/opportunities/",
+    }
+    for label, url in pages.items():
+        # The page as the manager finds it, then every action on it (which may change it).
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(BROWSER_ARTIFACTS / f"htmx-{label}.png"), full_page=True)
+        clicks[label] = _click_every_action(page, url, label, csp)
 
-            # The customer list goes back a page with its filters and sort.
-            page.goto(f"{base}/customers/?sort=name")
-            first_names = page.locator("#customer-results tbody tr td:first-child").all_inner_texts()
-            page.click("#customer-results a[rel=next]")
-            expect(page.locator("#customer-results a[rel=prev]")).to_be_visible()
-            page.click("#customer-results a[rel=prev]")
-            # Back on the first page once its fragment is in (no "Previous page" link); networkidle
-            # alone can return before htmx has swapped the answer in on a busy machine.
-            expect(page.locator("#customer-results a[rel=prev]")).to_have_count(0)
-            page.wait_for_load_state("networkidle")
-            assert page.locator("#customer-results tbody tr td:first-child").all_inner_texts() == first_names
-            assert "sort=name" in page.url
+    # The customer list goes back a page with its filters and sort.
+    page.goto(f"{base}/customers/?sort=name")
+    first_names = page.locator("#customer-results tbody tr td:first-child").all_inner_texts()
+    page.click("#customer-results a[rel=next]")
+    expect(page.locator("#customer-results a[rel=prev]")).to_be_visible()
+    page.click("#customer-results a[rel=prev]")
+    # Back on the first page once its fragment is in (no "Previous page" link); networkidle
+    # alone can return before htmx has swapped the answer in on a busy machine.
+    expect(page.locator("#customer-results a[rel=prev]")).to_have_count(0)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#customer-results tbody tr td:first-child").all_inner_texts() == first_names
+    assert "sort=name" in page.url
 
-            # The new-task page suggests customers by name, only from the user's book.
-            page.goto(f"{base}/tasks/new/")
-            page.fill("#id_customer", "Penelope")
-            expect(page.locator("#task-customer-options option")).to_have_count(1)
-            suggestion = page.locator("#task-customer-options option").first.get_attribute("value")
-            assert suggestion == f"Penelope Ashcroft · {customer.external_id}"
-            page.fill("#id_customer", suggestion)
-            page.fill("#id_title", "Follow up the renewal")
-            page.fill("#id_due_at", (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "htmx-new-task.png"), full_page=True)
-            page.click("main form[action='/tasks/new/'] button[type=submit]")
-            expect(page.locator("h1")).to_contain_text("Penelope Ashcroft")
-            csp += [f"new-task: {v}" for v in page.evaluate("window.__csp || []")]
-        finally:
-            browser.close()
+    # The new-task page suggests customers by name, only from the user's book.
+    page.goto(f"{base}/tasks/new/")
+    page.fill("#id_customer", "Penelope")
+    expect(page.locator("#task-customer-options option")).to_have_count(1)
+    suggestion = page.locator("#task-customer-options option").first.get_attribute("value")
+    assert suggestion == f"Penelope Ashcroft · {customer.external_id}"
+    page.fill("#id_customer", suggestion)
+    page.fill("#id_title", "Follow up the renewal")
+    page.fill("#id_due_at", (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "htmx-new-task.png"), full_page=True)
+    page.click("main form[action='/tasks/new/'] button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Penelope Ashcroft")
+    csp += [f"new-task: {v}" for v in page.evaluate("window.__csp || []")]
 
     # The dashboard's and the alert list's htmx runs on load (the bell, the panels): no click, same listener.
     assert all(clicks[label] > 0 for label in ("customers", "customer-360", "tasks", "pipeline")), clicks

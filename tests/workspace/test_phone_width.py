@@ -29,7 +29,6 @@ from apps.notifications.models import Channel, Kind
 from apps.notifications.services import build_user_notifications, enqueue_notifications
 from apps.tasks.models import Task
 from tests.alerts.support import TODAY, customer, deposit, deposit_product
-from tests.conftest import CHROMIUM_ARGS
 from tests.identity.factories import BranchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -145,104 +144,98 @@ def _open_menu_and_go(page: Any, href: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["en-gb", "it"])
-def test_the_main_journeys_work_at_phone_width(live_server, chromium_path, book, monkeypatch, language):
-    from playwright.sync_api import expect, sync_playwright
+def test_the_main_journeys_work_at_phone_width(live_server, chromium, book, language):
+    from playwright.sync_api import expect
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     manager, penelope = book
     base = live_server.url
     italian = language == "it"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     due = timezone.localtime().replace(hour=23, minute=30, second=0, microsecond=0) + dt.timedelta(days=1)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-GB")
-            page = context.new_page()
-            expect.set_options(timeout=15_000)
+    context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-GB")
+    page = context.new_page()
+    expect.set_options(timeout=15_000)
 
-            # Sign in; the Italian run picks Italian from the footer first (set_language, remembered).
-            page.goto(f"{base}/accounts/login/")
-            if italian:
-                page.locator("footer .language-switch button[value='it']").click()
-                expect(page.locator("h1")).to_have_text("Accedi a FinPulse")
-            _check(page, "sign-in", language)
-            page.fill("#id_username", manager.username)
-            page.fill("#id_password", PASSWORD)
-            page.locator("main form button[type=submit]").click()
-            expect(page.locator("h1")).to_have_text("La mia giornata" if italian else "My day")
-            _check(page, "dashboard", language)
+    # Sign in; the Italian run picks Italian from the footer first (set_language, remembered).
+    page.goto(f"{base}/accounts/login/")
+    if italian:
+        page.locator("footer .language-switch button[value='it']").click()
+        expect(page.locator("h1")).to_have_text("Accedi a FinPulse")
+    _check(page, "sign-in", language)
+    page.fill("#id_username", manager.username)
+    page.fill("#id_password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("La mia giornata" if italian else "My day")
+    _check(page, "dashboard", language)
 
-            # The customer list through the menu; filter by segment, then search and open one.
-            _open_menu_and_go(page, "/customers/")
-            expect(page.locator("#customer-results table")).to_be_visible()
-            _check(page, "customer-list", language)
-            page.select_option("#id_segment", "affluent")
-            expect(page.locator("#customer-results")).not_to_contain_text("Bellweather")
-            with page.expect_response(lambda response: "q=Ashcroft" in response.url):
-                page.fill("#id_q", "Ashcroft")  # the list searches as the manager types
-            # Its history entry is written after the rows: a tap on a result before it is cancelled.
-            expect(page).to_have_url(re.compile(r"[?&]q=Ashcroft"))
-            results = page.locator("#customer-results table a", has_text="Penelope Ashcroft")
-            expect(results).to_have_count(1)
-            _check(page, "customer-list-filtered", language)
-            results.click()
+    # The customer list through the menu; filter by segment, then search and open one.
+    _open_menu_and_go(page, "/customers/")
+    expect(page.locator("#customer-results table")).to_be_visible()
+    _check(page, "customer-list", language)
+    page.select_option("#id_segment", "affluent")
+    expect(page.locator("#customer-results")).not_to_contain_text("Bellweather")
+    with page.expect_response(lambda response: "q=Ashcroft" in response.url):
+        page.fill("#id_q", "Ashcroft")  # the list searches as the manager types
+    # Its history entry is written after the rows: a tap on a result before it is cancelled.
+    expect(page).to_have_url(re.compile(r"[?&]q=Ashcroft"))
+    results = page.locator("#customer-results table a", has_text="Penelope Ashcroft")
+    expect(results).to_have_count(1)
+    _check(page, "customer-list-filtered", language)
+    results.click()
 
-            # The 360 page: amounts and dates in the language, the holdings table in its own box.
-            expect(page.locator("h1")).to_have_text("Penelope Ashcroft")
-            holdings = page.locator("#holdings")
-            expect(holdings).to_contain_text("1.234.567,89\u00a0GBP" if italian else "GBP\u00a01,234,567.89")
-            expect(page.locator("#customer-timeline")).to_have_count(0)  # the slot has loaded its fragment
-            _check(page, "customer-360", language)
+    # The 360 page: amounts and dates in the language, the holdings table in its own box.
+    expect(page.locator("h1")).to_have_text("Penelope Ashcroft")
+    holdings = page.locator("#holdings")
+    expect(holdings).to_contain_text("1.234.567,89\u00a0GBP" if italian else "GBP\u00a01,234,567.89")
+    expect(page.locator("#customer-timeline")).to_have_count(0)  # the slot has loaded its fragment
+    _check(page, "customer-360", language)
 
-            # Log an interaction.
-            page.locator(".page-actions a.button").first.click()
-            form = page.locator(f"#interaction-form-{penelope.pk}")
-            form.locator("select[name=channel]").select_option("phone")
-            form.locator("input[name=subject]").fill("Renewal call from the phone")
-            form.locator("textarea[name=body]").fill("Discussed the renewal of the deposit.")
-            _check(page, "log-interaction", language)
-            form.locator("button[type=submit]").click()
-            expect(page.locator(f"#customer-timeline-{penelope.pk}")).to_contain_text("Renewal call from the phone")
-            assert Interaction.objects.filter(customer=penelope, subject="Renewal call from the phone").exists()
+    # Log an interaction.
+    page.locator(".page-actions a.button").first.click()
+    form = page.locator(f"#interaction-form-{penelope.pk}")
+    form.locator("select[name=channel]").select_option("phone")
+    form.locator("input[name=subject]").fill("Renewal call from the phone")
+    form.locator("textarea[name=body]").fill("Discussed the renewal of the deposit.")
+    _check(page, "log-interaction", language)
+    form.locator("button[type=submit]").click()
+    expect(page.locator(f"#customer-timeline-{penelope.pk}")).to_contain_text("Renewal call from the phone")
+    assert Interaction.objects.filter(customer=penelope, subject="Renewal call from the phone").exists()
 
-            # Create a task, then complete it.
-            tasks = page.locator(f"#customer-tasks-{penelope.pk}")
-            tasks.locator("input[name=title]").fill("Send the renewal offer")
-            tasks.locator("input[name=due_at]").fill(due.strftime("%Y-%m-%dT%H:%M"))
-            tasks.locator("form.stacked button[type=submit]").click()
-            row = tasks.locator(".task-row", has_text="Send the renewal offer")
-            expect(row).to_be_visible()
-            _check(page, "customer-360-task", language)
-            row.locator("input[name=outcome]").fill("Offer sent")
-            row.locator("form.inline button[type=submit]").click()
-            expect(tasks.locator(".task-row", has_text="Send the renewal offer")).to_have_count(0)
-            assert Task.objects.get(title="Send the renewal offer").status == Task.Status.DONE
+    # Create a task, then complete it.
+    tasks = page.locator(f"#customer-tasks-{penelope.pk}")
+    tasks.locator("input[name=title]").fill("Send the renewal offer")
+    tasks.locator("input[name=due_at]").fill(due.strftime("%Y-%m-%dT%H:%M"))
+    tasks.locator("form.stacked button[type=submit]").click()
+    row = tasks.locator(".task-row", has_text="Send the renewal offer")
+    expect(row).to_be_visible()
+    _check(page, "customer-360-task", language)
+    row.locator("input[name=outcome]").fill("Offer sent")
+    row.locator("form.inline button[type=submit]").click()
+    expect(tasks.locator(".task-row", has_text="Send the renewal offer")).to_have_count(0)
+    assert Task.objects.get(title="Send the renewal offer").status == Task.Status.DONE
 
-            # Alerts, notifications (the bell's panel too) and the book report.
-            _open_menu_and_go(page, "/alerts/")
-            expect(page.locator("#alert-total")).to_contain_text("1 avviso" if italian else "1 alert")
-            _check(page, "alerts", language)
-            assert Alert.objects.filter(customer=penelope).count() == 1
+    # Alerts, notifications (the bell's panel too) and the book report.
+    _open_menu_and_go(page, "/alerts/")
+    expect(page.locator("#alert-total")).to_contain_text("1 avviso" if italian else "1 alert")
+    _check(page, "alerts", language)
+    assert Alert.objects.filter(customer=penelope).count() == 1
 
-            page.goto(f"{base}/notifications/")
-            expect(page.locator("h1")).to_have_text("Notifiche" if italian else "Notifications")
-            _check(page, "notifications", language)
-            page.locator(".bell__button").click()
-            panel = page.locator(".bell__panel")
-            expect(panel).to_be_visible()
-            left, right = panel.evaluate("p => [p.getBoundingClientRect().left, p.getBoundingClientRect().right]")
-            assert left >= 0 and right <= PHONE["width"]
-            page.screenshot(path=str(SCREENSHOTS / f"{language}-bell.png"))
+    page.goto(f"{base}/notifications/")
+    expect(page.locator("h1")).to_have_text("Notifiche" if italian else "Notifications")
+    _check(page, "notifications", language)
+    page.locator(".bell__button").click()
+    panel = page.locator(".bell__panel")
+    expect(panel).to_be_visible()
+    left, right = panel.evaluate("p => [p.getBoundingClientRect().left, p.getBoundingClientRect().right]")
+    assert left >= 0 and right <= PHONE["width"]
+    page.screenshot(path=str(SCREENSHOTS / f"{language}-bell.png"))
 
-            _open_menu_and_go(page, "/reports/book/")
-            expect(page.locator("h1")).to_have_text("Il mio portafoglio" if italian else "My book")
-            _check(page, "book-report", language)
+    _open_menu_and_go(page, "/reports/book/")
+    expect(page.locator("h1")).to_have_text("Il mio portafoglio" if italian else "My book")
+    _check(page, "book-report", language)
 
-            # A wide table (the maturity ladder) scrolls inside its box, not the page.
-            ladder = page.locator("#ladder .table-scroll")
-            sizes = ladder.evaluate("box => [box.scrollWidth, box.clientWidth]")
-            assert sizes[1] <= PHONE["width"]
-        finally:
-            browser.close()
+    # A wide table (the maturity ladder) scrolls inside its box, not the page.
+    ladder = page.locator("#ladder .table-scroll")
+    sizes = ladder.evaluate("box => [box.scrollWidth, box.clientWidth]")
+    assert sizes[1] <= PHONE["width"]

@@ -17,7 +17,7 @@ from apps.core.business_date import business_today
 from apps.core.models import FxRate
 from apps.identity import roles
 from tests.accounts.factories import HoldingFactory
-from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
+from tests.conftest import BROWSER_ARTIFACTS
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.interactions.factories import InteractionFactory
@@ -58,73 +58,64 @@ def branch_book(settings):  # type: ignore[no-untyped-def]
     return boss
 
 
-def test_a_branch_manager_reads_the_report_and_drills_down_to_the_customers(
-    live_server, chromium_path, branch_book, monkeypatch
-):
-    from playwright.sync_api import expect, sync_playwright
+def test_a_branch_manager_reads_the_report_and_drills_down_to_the_customers(live_server, chromium, branch_book):
+    from playwright.sync_api import expect
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     console_csp: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.add_init_script(CSP_LISTENER)
-            page.on("console", lambda m: console_csp.append(m.text) if "Content Security Policy" in m.text else None)
-            expect.set_options(timeout=15_000)
-            page.goto(f"{live_server.url}/accounts/login/")
-            page.fill("#id_username", branch_book.username)
-            page.fill("#id_password", PASSWORD)
-            page.click("form button[type=submit]")
-            expect(page.locator("h1")).to_contain_text("My day")
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", lambda m: console_csp.append(m.text) if "Content Security Policy" in m.text else None)
+    expect.set_options(timeout=15_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", branch_book.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("My day")
 
-            page.click("nav >> text=Reports")
-            expect(page.locator("h1")).to_contain_text("Branch report")
-            page.wait_for_load_state("networkidle")
-            # Every chart was drawn by Chart.js: a canvas it sized and painted.
-            for chart in ("positions", "ladder", "cadence"):
-                canvas = page.locator(f"#chart-{chart}")
-                expect(canvas).to_have_attribute("data-chart-drawn", "true")
-                painted = page.evaluate(
-                    """id => {
-                        const canvas = document.getElementById(id);
-                        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-                        for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] !== 0) return true; }
-                        return false;
-                    }""",
-                    f"chart-{chart}",
-                )
-                assert painted, f"the {chart} chart is blank"
-            # The figures, as a reader checks them: GBP 17,000 held at 1.17 = EUR 19,890.00.
-            expect(page.locator("#positions")).to_contain_text("19,890.00")
-            expect(page.locator("#positions")).to_contain_text("8,000.00")
-            expect(page.locator("#managers")).to_contain_text("Alice Able")
-            expect(page.locator("#managers")).to_contain_text("Bob Baker")
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "report-branch-manager.png"), full_page=True)
+    page.click("nav >> text=Reports")
+    expect(page.locator("h1")).to_contain_text("Branch report")
+    page.wait_for_load_state("networkidle")
+    # Every chart was drawn by Chart.js: a canvas it sized and painted.
+    for chart in ("positions", "ladder", "cadence"):
+        canvas = page.locator(f"#chart-{chart}")
+        expect(canvas).to_have_attribute("data-chart-drawn", "true")
+        painted = page.evaluate(
+            """id => {
+                const canvas = document.getElementById(id);
+                const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] !== 0) return true; }
+                return false;
+            }""",
+            f"chart-{chart}",
+        )
+        assert painted, f"the {chart} chart is blank"
+    # The figures, as a reader checks them: GBP 17,000 held at 1.17 = EUR 19,890.00.
+    expect(page.locator("#positions")).to_contain_text("19,890.00")
+    expect(page.locator("#positions")).to_contain_text("8,000.00")
+    expect(page.locator("#managers")).to_contain_text("Alice Able")
+    expect(page.locator("#managers")).to_contain_text("Bob Baker")
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "report-branch-manager.png"), full_page=True)
 
-            # Select the loan bar of the chart: the customer list, filtered to its customers.
-            index = page.evaluate(
-                "() => JSON.parse(document.getElementById('report-chart-data').textContent)"
-                ".positions.labels.indexOf('Loan')"
-            )
-            assert index >= 0
-            box = page.evaluate(
-                """i => {
-                    const chart = Chart.getChart('chart-positions');
-                    const bar = chart.getDatasetMeta(1).data[i];
-                    const rect = chart.canvas.getBoundingClientRect();
-                    return {x: rect.left + bar.x, y: rect.top + (bar.y + bar.base) / 2};
-                }""",
-                index,
-            )
-            page.mouse.click(box["x"], box["y"])
-            expect(page.locator("h1")).to_contain_text("Customers")
-            results = page.locator("#customer-results")
-            expect(results).to_contain_text("Barry Borrower")
-            expect(results).not_to_contain_text("Sally Saver")
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "report-drill-down.png"), full_page=True)
-            csp = page.evaluate("() => window.__csp")
-        finally:
-            browser.close()
+    # Select the loan bar of the chart: the customer list, filtered to its customers.
+    index = page.evaluate(
+        "() => JSON.parse(document.getElementById('report-chart-data').textContent).positions.labels.indexOf('Loan')"
+    )
+    assert index >= 0
+    box = page.evaluate(
+        """i => {
+            const chart = Chart.getChart('chart-positions');
+            const bar = chart.getDatasetMeta(1).data[i];
+            const rect = chart.canvas.getBoundingClientRect();
+            return {x: rect.left + bar.x, y: rect.top + (bar.y + bar.base) / 2};
+        }""",
+        index,
+    )
+    page.mouse.click(box["x"], box["y"])
+    expect(page.locator("h1")).to_contain_text("Customers")
+    results = page.locator("#customer-results")
+    expect(results).to_contain_text("Barry Borrower")
+    expect(results).not_to_contain_text("Sally Saver")
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "report-drill-down.png"), full_page=True)
+    csp = page.evaluate("() => window.__csp")
     assert csp == [] and console_csp == [], (csp, console_csp)

@@ -20,7 +20,7 @@ from apps.core.models import AuditEvent
 from apps.customers.visibility import visible_customers
 from apps.demo.writers.identity import demo_password
 from apps.identity.models import User
-from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
+from tests.conftest import BROWSER_ARTIFACTS
 from tests.workspace.test_role_actions import write_actions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,10 +61,9 @@ def _search(page, base: str, term: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_the_first_morning_of_each_role(role, first_morning, live_server, chromium_path, monkeypatch):
-    from playwright.sync_api import expect, sync_playwright
+def test_the_first_morning_of_each_role(role, first_morning, live_server, chromium):
+    from playwright.sync_api import expect
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     user = User.objects.get(username=ROLES[role])
     customer = (
         visible_customers(user=user)
@@ -88,82 +87,77 @@ def test_the_first_morning_of_each_role(role, first_morning, live_server, chromi
         if role == "compliance":
             assert write_actions(page.content()) == [], page.url
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.add_init_script(CSP_LISTENER)
-            page.on(
-                "console",
-                lambda m: console_csp.append(f"{page.url}: {m.text}") if "Content Security Policy" in m.text else None,
-            )
-            expect.set_options(timeout=15_000)
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    page.add_init_script(CSP_LISTENER)
+    page.on(
+        "console",
+        lambda m: console_csp.append(f"{page.url}: {m.text}") if "Content Security Policy" in m.text else None,
+    )
+    expect.set_options(timeout=15_000)
 
-            # Sign in: the dashboard is the first thing a manager sees.
-            page.goto(f"{base}/accounts/login/")
-            page.fill("#id_username", user.username)
-            page.fill("#id_password", demo_password())
-            page.click("form button[type=submit]")
-            expect(page.locator("h1")).to_contain_text("My day")
-            expect(page.locator("#notification-bell")).to_be_visible()
-            page.wait_for_load_state("networkidle")
-            no_writes_for_compliance(page)
-            shot(page, "1-dashboard")
+    # Sign in: the dashboard is the first thing a manager sees.
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", demo_password())
+    page.click("form button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("My day")
+    expect(page.locator("#notification-bell")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    no_writes_for_compliance(page)
+    shot(page, "1-dashboard")
 
-            # Alerts: most urgent first, with a total.
-            page.goto(f"{base}/alerts/")
-            expect(page.locator("h1")).to_contain_text("Alerts")
-            expect(page.locator("main")).to_contain_text(re.compile(r"\d+ alerts?"))
-            no_writes_for_compliance(page)
-            shot(page, "2-alerts")
+    # Alerts: most urgent first, with a total.
+    page.goto(f"{base}/alerts/")
+    expect(page.locator("h1")).to_contain_text("Alerts")
+    expect(page.locator("main")).to_contain_text(re.compile(r"\d+ alerts?"))
+    no_writes_for_compliance(page)
+    shot(page, "2-alerts")
 
-            # Tasks.
-            page.goto(f"{base}/tasks/")
-            expect(page.locator("h1")).to_contain_text(re.compile("tasks", re.I))
-            no_writes_for_compliance(page)
-            shot(page, "3-tasks")
+    # Tasks.
+    page.goto(f"{base}/tasks/")
+    expect(page.locator("h1")).to_contain_text(re.compile("tasks", re.I))
+    no_writes_for_compliance(page)
+    shot(page, "3-tasks")
 
-            # Search in four ways; each finds the customer.
-            word = max(customer.display_name.split(), key=len)
-            digits = re.sub(r"\D", "", customer.external_id).lstrip("0")
-            terms = {
-                "name-word": word,
-                "phone": _national(customer.phone),
-                "external-id": digits,
-                "email": customer.email.upper(),
-            }
-            for how, term in terms.items():
-                results = _search(page, base, term)
-                expect(results.filter(has_text=customer.display_name).first).to_be_visible()
-                if how == "name-word":
-                    shot(page, "4-search")
+    # Search in four ways; each finds the customer.
+    word = max(customer.display_name.split(), key=len)
+    digits = re.sub(r"\D", "", customer.external_id).lstrip("0")
+    terms = {
+        "name-word": word,
+        "phone": _national(customer.phone),
+        "external-id": digits,
+        "email": customer.email.upper(),
+    }
+    for how, term in terms.items():
+        results = _search(page, base, term)
+        expect(results.filter(has_text=customer.display_name).first).to_be_visible()
+        if how == "name-word":
+            shot(page, "4-search")
 
-            # The 360 page, then a reveal: refused without a reason, shown with one.
-            page.goto(f"{base}{customer.get_absolute_url()}")
-            expect(page.locator("h1")).to_contain_text(customer.display_name)
-            page.wait_for_load_state("networkidle")
-            no_writes_for_compliance(page)
-            shot(page, "5-customer")
-            page.click("#pii button[value=email]")
-            expect(page.locator("#pii")).to_contain_text("Give a reason")
-            page.fill("#pii input[name=reason]", "First call of the day")
-            page.click("#pii button[value=email]")
-            expect(page.locator("#pii")).to_contain_text(customer.email)
-            shot(page, "6-revealed")
+    # The 360 page, then a reveal: refused without a reason, shown with one.
+    page.goto(f"{base}{customer.get_absolute_url()}")
+    expect(page.locator("h1")).to_contain_text(customer.display_name)
+    page.wait_for_load_state("networkidle")
+    no_writes_for_compliance(page)
+    shot(page, "5-customer")
+    page.click("#pii button[value=email]")
+    expect(page.locator("#pii")).to_contain_text("Give a reason")
+    page.fill("#pii input[name=reason]", "First call of the day")
+    page.click("#pii button[value=email]")
+    expect(page.locator("#pii")).to_contain_text(customer.email)
+    shot(page, "6-revealed")
 
-            # What the role may not do.
-            page.goto(f"{base}/portfolio/")
-            if role == "branch_manager":
-                expect(page.locator("h1")).to_be_visible()
-            else:
-                expect(page.locator("#forbidden")).to_contain_text("Only administrators and branch managers")
-            page.goto(f"{base}/customers/999999/")
-            expect(page.locator("#not-found")).to_be_visible()
-            expect(page.locator("main")).not_to_contain_text("URLconf")
+    # What the role may not do.
+    page.goto(f"{base}/portfolio/")
+    if role == "branch_manager":
+        expect(page.locator("h1")).to_be_visible()
+    else:
+        expect(page.locator("#forbidden")).to_contain_text("Only administrators and branch managers")
+    page.goto(f"{base}/customers/999999/")
+    expect(page.locator("#not-found")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("URLconf")
 
-            csp = page.evaluate("window.__csp || []")
-        finally:
-            browser.close()
+    csp = page.evaluate("window.__csp || []")
 
     event = AuditEvent.objects.filter(action="pii.revealed", actor=user, customer_id=customer.pk).get()
     assert event.metadata["reason"] == "First call of the day"

@@ -12,7 +12,7 @@ import pytest
 from apps.identity import roles
 from apps.tasks.models import Task
 from apps.workspace.models import SavedView
-from tests.conftest import BROWSER_ARTIFACTS, CHROMIUM_ARGS
+from tests.conftest import BROWSER_ARTIFACTS
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.workspace.test_role_journeys import CSP_LISTENER
@@ -40,60 +40,54 @@ def book(settings):  # type: ignore[no-untyped-def]
     return manager, private
 
 
-def test_save_a_view_pin_it_and_create_tasks_for_ticked_customers(live_server, chromium_path, book, monkeypatch):
-    from playwright.sync_api import expect, sync_playwright
+def test_save_a_view_pin_it_and_create_tasks_for_ticked_customers(live_server, chromium, book):
+    from playwright.sync_api import expect
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     manager, private = book
     BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     console_csp: list[str] = []
     base = live_server.url
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.add_init_script(CSP_LISTENER)
-            page.on("console", lambda m: console_csp.append(m.text) if "Content Security Policy" in m.text else None)
-            expect.set_options(timeout=15_000)
-            page.goto(f"{base}/accounts/login/")
-            page.fill("#id_username", manager.username)
-            page.fill("#id_password", PASSWORD)
-            page.click("form button[type=submit]")
-            expect(page.locator("h1")).to_contain_text("My day")
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", lambda m: console_csp.append(m.text) if "Content Security Policy" in m.text else None)
+    expect.set_options(timeout=15_000)
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", manager.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("My day")
 
-            # Filter the list to the private-banking customers and save that as a view.
-            page.goto(f"{base}/customers/")
-            page.select_option("#id_segment", "private")
-            expect(page.locator("#customer-results")).not_to_contain_text("Mona Mass")
-            expect(page.locator("#list-tools")).to_be_visible()
-            page.fill("#list-tools input[name=name]", "Private banking")
-            page.click("#list-tools button:has-text('Save this view')")
-            expect(page.locator("#list-tools")).to_contain_text("Saved the view “Private banking”")
-            view = SavedView.objects.get(owner=manager)
-            assert view.params["segment"] == "private"
+    # Filter the list to the private-banking customers and save that as a view.
+    page.goto(f"{base}/customers/")
+    page.select_option("#id_segment", "private")
+    expect(page.locator("#customer-results")).not_to_contain_text("Mona Mass")
+    expect(page.locator("#list-tools")).to_be_visible()
+    page.fill("#list-tools input[name=name]", "Private banking")
+    page.click("#list-tools button:has-text('Save this view')")
+    expect(page.locator("#list-tools")).to_contain_text("Saved the view “Private banking”")
+    view = SavedView.objects.get(owner=manager)
+    assert view.params["segment"] == "private"
 
-            # Pin it; it is on the dashboard and opens the filtered list.
-            page.click("#list-tools >> text=Pin it on your dashboard")
-            page.locator("tr", has_text="Private banking").locator("button:has-text('Pin')").click()
-            expect(page.locator(".message")).to_contain_text("Pinned")
-            page.goto(f"{base}/")
-            expect(page.locator("#pinned-views")).to_contain_text("Private banking")
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "saved-view-dashboard.png"), full_page=True)
-            page.click("#pinned-views >> text=Private banking")
-            expect(page.locator("#customer-results")).to_contain_text("Paula Private")
-            expect(page.locator("#customer-results")).not_to_contain_text("Mona Mass")
+    # Pin it; it is on the dashboard and opens the filtered list.
+    page.click("#list-tools >> text=Pin it on your dashboard")
+    page.locator("tr", has_text="Private banking").locator("button:has-text('Pin')").click()
+    expect(page.locator(".message")).to_contain_text("Pinned")
+    page.goto(f"{base}/")
+    expect(page.locator("#pinned-views")).to_contain_text("Private banking")
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "saved-view-dashboard.png"), full_page=True)
+    page.click("#pinned-views >> text=Private banking")
+    expect(page.locator("#customer-results")).to_contain_text("Paula Private")
+    expect(page.locator("#customer-results")).not_to_contain_text("Mona Mass")
 
-            # Tick both customers and create a task for each.
-            for customer in private:
-                page.check(f"input[name=customer][value='{customer.pk}']")
-            page.fill("#bulk-title-input", "Invite to the private banking evening")
-            page.fill("#bulk-due", (dt.date.today() + dt.timedelta(days=7)).isoformat())
-            page.screenshot(path=str(BROWSER_ARTIFACTS / "saved-view-bulk.png"), full_page=True)
-            page.click("#bulk-actions button:has-text('Create tasks')")
-            expect(page.locator(".message")).to_contain_text("Created 2 tasks")
-            csp = page.evaluate("() => window.__csp")
-        finally:
-            browser.close()
+    # Tick both customers and create a task for each.
+    for customer in private:
+        page.check(f"input[name=customer][value='{customer.pk}']")
+    page.fill("#bulk-title-input", "Invite to the private banking evening")
+    page.fill("#bulk-due", (dt.date.today() + dt.timedelta(days=7)).isoformat())
+    page.screenshot(path=str(BROWSER_ARTIFACTS / "saved-view-bulk.png"), full_page=True)
+    page.click("#bulk-actions button:has-text('Create tasks')")
+    expect(page.locator(".message")).to_contain_text("Created 2 tasks")
+    csp = page.evaluate("() => window.__csp")
     tasks = Task.objects.filter(title="Invite to the private banking evening")
     assert sorted(tasks.values_list("customer_id", flat=True)) == sorted(c.pk for c in private)
     assert csp == [] and console_csp == [], (csp, console_csp)
