@@ -22,7 +22,7 @@ from apps.identity import roles
 from tests.identity.factories import BranchFactory, UserFactory
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 
 def services_required() -> bool:
@@ -101,6 +101,14 @@ def chromium(chromium_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Br
         finally:
             browser.close()
             connections.close_all()
+
+
+def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
+    """Fill and send the sign-in form in the browser, as a person would (what follows is the caller's to check)."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("form button[type=submit]")
 
 
 # What a signed-in request pays on the bare machine's database cache beyond what it pays with Redis

@@ -22,7 +22,7 @@ from apps.agenda.models import Meeting
 from apps.identity import roles
 from apps.notifications.models import Kind, Notification
 from apps.notifications.services import deliver_notification
-from tests.conftest import BROWSER_ARTIFACTS
+from tests.conftest import BROWSER_ARTIFACTS, sign_in
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.notifications.realservices import Proc, free_port, wait_for
@@ -87,10 +87,7 @@ def test_schedule_a_meeting_and_the_ics_reaches_a_real_smtp_server(live_server, 
 
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
     expect.set_options(timeout=10_000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", manager.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
+    sign_in(page, live_server.url, manager.username, PASSWORD)
     page.goto(f"{live_server.url}{customer.get_absolute_url()}")
     page.get_by_role("link", name="Schedule a meeting").click()
     page.fill("#id_title", "Deposit renewal review")

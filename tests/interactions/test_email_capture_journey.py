@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 
 from apps.interactions.models import CapturedEmail, Interaction
-from tests.conftest import BROWSER_ARTIFACTS
+from tests.conftest import BROWSER_ARTIFACTS, sign_in
 from tests.customers.factories import CustomerFactory
 from tests.interactions.capture_process import CAPTURE, capture_process
 from tests.notifications.realservices import wait_for
@@ -77,10 +77,7 @@ def _send_through_the_capture_process(manager, tmp_path) -> None:  # type: ignor
 def _sign_in(page, base: str, user) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
+    sign_in(page, base, user.username, PASSWORD)
     expect(page.locator("h1")).to_contain_text("My day")
 
 

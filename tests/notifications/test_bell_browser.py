@@ -9,7 +9,7 @@ from django.db import transaction
 from apps.identity import roles
 from apps.notifications.models import Channel, Kind
 from apps.notifications.services import build_user_notifications, enqueue_notifications
-from tests.conftest import BROWSER_ARTIFACTS
+from tests.conftest import BROWSER_ARTIFACTS, sign_in
 from tests.identity.factories import BranchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -59,10 +59,7 @@ def test_the_bell_is_compact_shows_the_count_and_never_wraps_the_top_bar(live_se
     BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = chromium.new_page(viewport={"width": 1280, "height": 800})
     expect.set_options(timeout=10_000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", busy_manager.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
+    sign_in(page, live_server.url, busy_manager.username, PASSWORD)
     for width in (1280, 1024):
         page.set_viewport_size({"width": width, "height": 800})
         page.goto(f"{live_server.url}/")

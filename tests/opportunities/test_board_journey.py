@@ -11,7 +11,7 @@ import pytest
 from apps.core.models import AuditEvent
 from apps.identity import roles
 from apps.opportunities.models import Opportunity
-from tests.conftest import BROWSER_ARTIFACTS
+from tests.conftest import BROWSER_ARTIFACTS, sign_in
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.opportunities.factories import default_stages, opportunity
@@ -46,10 +46,7 @@ def test_open_move_and_win_an_opportunity_on_the_board(book, live_server, chromi
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
     page.add_init_script(CSP_LISTENER)
     expect.set_options(timeout=15_000)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", manager.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
+    sign_in(page, base, manager.username, PASSWORD)
     expect(page.locator("h1")).to_contain_text("My day")
 
     # Create: from the nav, a new opportunity on the manager's customer, by number.

@@ -18,7 +18,7 @@ from apps.core.models import AuditEvent
 from apps.identity import roles
 from apps.interactions.models import Attachment, Interaction
 from apps.tasks.models import Task
-from tests.conftest import BROWSER_ARTIFACTS
+from tests.conftest import BROWSER_ARTIFACTS, sign_in
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.interactions.factories import PDF_BYTES
@@ -62,10 +62,7 @@ def test_a_managers_day_in_the_browser(live_server, chromium, journey_data, tmp_
     expect.set_options(timeout=10_000)
 
     # Sign in.
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", manager.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
+    sign_in(page, live_server.url, manager.username, PASSWORD)
     expect(page.locator("h1")).to_contain_text("My day")
 
     # Find the customer by name, then by phone (blind index).

@@ -11,7 +11,7 @@ import pytest
 
 from apps.identity import roles
 from tests.accounts.factories import HoldingFactory
-from tests.conftest import BROWSER_ARTIFACTS
+from tests.conftest import BROWSER_ARTIFACTS, sign_in
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.identity.totp_support import current_code, enrol_totp
@@ -39,10 +39,7 @@ input => {
 
 
 def _sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
+    sign_in(page, base, username, PASSWORD)
     page.wait_for_url(f"{base}/")
 
 

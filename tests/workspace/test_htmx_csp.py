@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.alerts.scans import run_scans
 from apps.identity import roles
 from tests.accounts.factories import HoldingFactory
-from tests.conftest import BROWSER_ARTIFACTS
+from tests.conftest import BROWSER_ARTIFACTS, sign_in
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.opportunities.factories import opportunity
@@ -94,10 +94,7 @@ def test_every_htmx_action_on_the_main_pages_runs_without_a_csp_violation(book, 
     page.add_init_script(CSP_LISTENER)
     page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
     expect.set_options(timeout=15_000)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", manager.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
+    sign_in(page, base, manager.username, PASSWORD)
     expect(page.locator("h1")).to_contain_text("My day")
 
     pages = {

@@ -17,7 +17,7 @@ from apps.core.business_date import business_today
 from apps.core.models import FxRate
 from apps.identity import roles
 from tests.accounts.factories import HoldingFactory
-from tests.conftest import BROWSER_ARTIFACTS
+from tests.conftest import BROWSER_ARTIFACTS, sign_in
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.interactions.factories import InteractionFactory
@@ -67,10 +67,7 @@ def test_a_branch_manager_reads_the_report_and_drills_down_to_the_customers(live
     page.add_init_script(CSP_LISTENER)
     page.on("console", lambda m: console_csp.append(m.text) if "Content Security Policy" in m.text else None)
     expect.set_options(timeout=15_000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", branch_book.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
+    sign_in(page, live_server.url, branch_book.username, PASSWORD)
     expect(page.locator("h1")).to_contain_text("My day")
 
     page.click("nav >> text=Reports")

@@ -20,7 +20,7 @@ from apps.core.models import AuditEvent
 from apps.customers.visibility import visible_customers
 from apps.demo.writers.identity import demo_password
 from apps.identity.models import User
-from tests.conftest import BROWSER_ARTIFACTS
+from tests.conftest import BROWSER_ARTIFACTS, sign_in
 from tests.workspace.test_role_actions import write_actions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -96,10 +96,7 @@ def test_the_first_morning_of_each_role(role, first_morning, live_server, chromi
     expect.set_options(timeout=15_000)
 
     # Sign in: the dashboard is the first thing a manager sees.
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", demo_password())
-    page.click("form button[type=submit]")
+    sign_in(page, base, user.username, demo_password())
     expect(page.locator("h1")).to_contain_text("My day")
     expect(page.locator("#notification-bell")).to_be_visible()
     page.wait_for_load_state("networkidle")

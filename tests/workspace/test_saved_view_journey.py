@@ -12,7 +12,7 @@ import pytest
 from apps.identity import roles
 from apps.tasks.models import Task
 from apps.workspace.models import SavedView
-from tests.conftest import BROWSER_ARTIFACTS
+from tests.conftest import BROWSER_ARTIFACTS, sign_in
 from tests.customers.factories import CustomerFactory
 from tests.identity.factories import BranchFactory, UserFactory
 from tests.workspace.test_role_journeys import CSP_LISTENER
@@ -51,10 +51,7 @@ def test_save_a_view_pin_it_and_create_tasks_for_ticked_customers(live_server, c
     page.add_init_script(CSP_LISTENER)
     page.on("console", lambda m: console_csp.append(m.text) if "Content Security Policy" in m.text else None)
     expect.set_options(timeout=15_000)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", manager.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
+    sign_in(page, base, manager.username, PASSWORD)
     expect(page.locator("h1")).to_contain_text("My day")
 
     # Filter the list to the private-banking customers and save that as a view.
